@@ -1,0 +1,45 @@
+"""The exceptions tradestream raises, one tree users can catch.
+
+    TradestreamError            base: catch this to handle anything of ours
+    ├── ConfigError             a setting is missing or wrong: stop start-up, fix the named variable
+    ├── StackError              a local service cannot start or answer: fix the named prerequisite
+    ├── SchemaError             an event does not match its Avro schema or the registry refused it
+    │   └── DecodeError         bytes on a topic are not a valid event: dead-letter them, keep going
+    ├── DataError               an event is implausible (NaN, non-positive price): dead-letter it
+    └── RegistryError           the schema registry answered with an error: see its code and message
+"""
+
+from __future__ import annotations
+
+
+class TradestreamError(Exception):
+    """Base of every error tradestream raises on purpose."""
+
+
+class ConfigError(TradestreamError):
+    """A setting is missing or invalid. Stop start-up; the message names the setting."""
+
+
+class StackError(TradestreamError):
+    """A local service could not be started or does not answer. The message names what to install or free."""
+
+
+class SchemaError(TradestreamError):
+    """An event does not fit its schema, or a schema was refused. Do not retry without a fix."""
+
+
+class DecodeError(SchemaError):
+    """Bytes read from a topic are not a decodable event. Dead-letter the record and continue."""
+
+
+class DataError(TradestreamError):
+    """An event decodes but is implausible (NaN, non-positive price, late). Dead-letter it and continue."""
+
+
+class RegistryError(TradestreamError):
+    """The schema registry answered with an error code; `error_code` follows Confluent's numbering."""
+
+    def __init__(self, message: str, error_code: int, http_status: int) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+        self.http_status = http_status
