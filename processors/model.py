@@ -54,3 +54,56 @@ class Bar:
     vwap: Decimal
     trades: int
     ts_init: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalGenerated:
+    signal_id: str
+    strategy: str
+    symbol: str
+    side: str
+    ts_event: int
+    ts_init: int
+    price: Decimal
+    reason: str
+    rule_values: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    ts_init: int
+    stage: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    error_class: str
+    reason: str
+    key: bytes | None = None
+    value: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatusChanged:
+    feed: str
+    ts_init: int
+    connected: bool
+    active: bool
+    messages_per_second: float
+    event: str
+    subscribed_symbols: tuple[str, ...] = field(default_factory=tuple)
+    last_latency_ns: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyMeasured:
+    feed: str
+    symbol: str
+    hop: str
+    window_start: int
+    window_end: int
+    count: int
+    p50_ns: int
+    p95_ns: int
+    p99_ns: int
+    max_ns: int

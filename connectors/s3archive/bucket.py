@@ -1,0 +1,72 @@
+"""The compliance archive bucket: S3 Object Lock in COMPLIANCE mode (SEC 17a-4 WORM storage).
+
+Only the plain S3 API through boto3 is used, so AWS S3, MinIO or the local moto server work
+unchanged. Object Lock can only be enabled when a bucket is created; an existing bucket without it
+is refused rather than silently used for records that must be immutable.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tradestream.config import Settings
+from tradestream.errors import StackError
+
+log = logging.getLogger(__name__)
+
+
+def s3_client(settings: Settings):  # noqa: ANN201 - boto3 clients are dynamically typed
+    """A boto3 S3 client for the configured endpoint (credentials from the environment as boto3 reads them)."""
+    credentials: dict[str, str] = {}
+    local = settings.s3_endpoint_url.startswith(("http://127.", "http://localhost"))
+    if local and boto3.session.Session().get_credentials() is None:
+        # The local moto server accepts any key; AWS or MinIO credentials come from the environment.
+        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url or None,
+        **credentials,
+        region_name=settings.s3_region,
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, s3={"addressing_style": "path"}),
+    )
+
+
+def ensure_archive_bucket(settings: Settings, client=None) -> dict[str, object]:  # noqa: ANN001
+    """Create the archive bucket with Object Lock and default COMPLIANCE retention; idempotent."""
+    s3 = client or s3_client(settings)
+    bucket = settings.s3_bucket
+    try:
+        s3.head_bucket(Bucket=bucket)
+        exists = True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise StackError(f"S3 bucket {bucket}: {exc.response['Error']['Code']}") from None
+        exists = False
+    if not exists:
+        kwargs: dict[str, object] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
+        if settings.s3_region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.s3_region}
+        s3.create_bucket(**kwargs)
+        log.info("bucket=%s created with Object Lock", bucket)
+    try:
+        lock = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    except ClientError as exc:
+        raise StackError(
+            f"S3 bucket {bucket} exists without Object Lock; 17a-4 records need a bucket created with "
+            "Object Lock: choose another S3_BUCKET"
+        ) from exc
+    if lock.get("ObjectLockEnabled") != "Enabled":
+        raise StackError(f"S3 bucket {bucket} has Object Lock disabled; choose another S3_BUCKET")
+    wanted = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": settings.s3_retention_days}}
+    if lock.get("Rule") != wanted:
+        s3.put_object_lock_configuration(
+            Bucket=bucket,
+            ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": wanted},
+        )
+    versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    return {"bucket": bucket, "object_lock": "COMPLIANCE", "retention_days": settings.s3_retention_days,
+            "versioning": versioning}

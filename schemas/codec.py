@@ -1,0 +1,178 @@
+"""Confluent Avro wire format over the schema registry, with fastavro.
+
+A record on a topic is `0x00` (magic byte), the schema id as a 4-byte big-endian integer, then the
+Avro binary body: exactly what Confluent's serializers write, so any standard client reads our topics.
+Schemas are registered under the TopicNameStrategy subject `<topic>-value`, with compatibility
+BACKWARD. Decoding resolves the writer's schema (fetched by id, cached) against our current reader
+schema, so consumers keep working across compatible schema evolution.
+
+`AvroCodec.encode(topic, event)` takes the typed event (a dataclass mirroring the .avsc);
+`AvroCodec.decode(data)` returns the typed event. Malformed bytes raise `DecodeError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import struct
+import threading
+from typing import Any
+
+import fastavro
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from schemas import SCHEMAS
+from tradestream.errors import DecodeError, RegistryError, SchemaError
+
+MAGIC = 0
+_HEADER = struct.Struct(">bI")
+
+
+def _event_types() -> dict[str, type]:
+    from processors import model
+
+    types: dict[str, type] = {
+        name: getattr(model, name) for name in SCHEMAS if hasattr(model, name)
+    }
+    try:
+        from processors.indicators import IndicatorSnapshot
+    except ImportError:  # the indicator package is optional for the codec's other events
+        pass
+    else:
+        types["IndicatorSnapshot"] = IndicatorSnapshot
+    return types
+
+
+def _array_fields(schema: dict) -> frozenset[str]:
+    names = set()
+    for f in schema["fields"]:
+        branches = f["type"] if isinstance(f["type"], list) else [f["type"]]
+        if any(isinstance(b, dict) and b.get("type") == "array" for b in branches):
+            names.add(f["name"])
+    return frozenset(names)
+
+
+class AvroCodec:
+    """Encode typed events to the Confluent wire format and back; thread-safe."""
+
+    def __init__(self, registry: str | SchemaRegistryClient) -> None:
+        self.client = registry if isinstance(registry, SchemaRegistryClient) else SchemaRegistryClient(
+            {"url": registry})
+        self._parsed = {name: fastavro.parse_schema(schema) for name, schema in SCHEMAS.items()}
+        self._types = _event_types()
+        self._record_of_type = {cls: name for name, cls in self._types.items()}
+        self._fields = {name: tuple(f["name"] for f in schema["fields"]) for name, schema in SCHEMAS.items()}
+        self._arrays = {name: _array_fields(schema) for name, schema in SCHEMAS.items()}
+        self._ids: dict[tuple[str, str], int] = {}
+        self._writers: dict[int, tuple[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # -- registration ------------------------------------------------------------------------------
+    def register(self, topic: str, record: str) -> int:
+        """Register `record`'s schema for `topic` (subject `<topic>-value`); returns the schema id."""
+        key = (topic, record)
+        schema_id = self._ids.get(key)
+        if schema_id is not None:
+            return schema_id
+        subject = f"{topic}-value"
+        try:
+            schema_id = self.client.register_schema(subject, Schema(json.dumps(SCHEMAS[record]), "AVRO"))
+        except SchemaRegistryError as exc:
+            raise RegistryError(f"registering {record} under {subject}: {exc.error_message}",
+                                exc.error_code, exc.http_status_code) from None
+        with self._lock:
+            self._ids[key] = schema_id
+            self._writers[schema_id] = (record, self._parsed[record])
+        return schema_id
+
+    def record_name(self, event: object) -> str:
+        try:
+            return self._record_of_type[type(event)]
+        except KeyError:
+            raise SchemaError(f"{type(event).__name__} is not an event type with a schema") from None
+
+    # -- encoding ----------------------------------------------------------------------------------
+    def to_record(self, event: object) -> dict[str, Any]:
+        record = self.record_name(event)
+        return {name: getattr(event, name) for name in self._fields[record]}
+
+    def encode(self, topic: str, event: object) -> bytes:
+        record = self.record_name(event)
+        return self.encode_record(topic, record, {name: getattr(event, name) for name in self._fields[record]})
+
+    def encode_record(self, topic: str, record: str, value: dict[str, Any]) -> bytes:
+        schema_id = self.register(topic, record)
+        buffer = io.BytesIO()
+        buffer.write(_HEADER.pack(MAGIC, schema_id))
+        try:
+            fastavro.schemaless_writer(buffer, self._parsed[record], value)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise SchemaError(f"{record} does not fit its schema: {exc}") from None
+        return buffer.getvalue()
+
+    # -- decoding ----------------------------------------------------------------------------------
+    def _writer(self, schema_id: int) -> tuple[str, Any]:
+        writer = self._writers.get(schema_id)
+        if writer is not None:
+            return writer
+        try:
+            registered = self.client.get_schema(schema_id)
+        except SchemaRegistryError as exc:
+            raise DecodeError(f"unknown schema id {schema_id}: {exc.error_message}") from None
+        schema = json.loads(registered.schema_str)
+        name = schema.get("name", "")
+        writer = (name, fastavro.parse_schema(schema))
+        with self._lock:
+            self._writers[schema_id] = writer
+        return writer
+
+    def decode_record(self, data: bytes | None) -> tuple[str, dict[str, Any], int]:
+        """Decode to (record name, field dict, schema id); raises DecodeError on malformed input."""
+        if data is None or len(data) < _HEADER.size:
+            raise DecodeError("record is empty or shorter than the 5-byte Confluent header")
+        magic, schema_id = _HEADER.unpack_from(data)
+        if magic != MAGIC:
+            raise DecodeError(f"magic byte is {magic}, not 0: not Confluent Avro wire format")
+        name, writer = self._writer(schema_id)
+        reader = self._parsed.get(name)
+        stream = io.BytesIO(data)
+        stream.seek(_HEADER.size)
+        try:
+            value = fastavro.schemaless_reader(stream, writer, reader if reader is not writer else None)
+        except (EOFError, ValueError, TypeError, IndexError, UnicodeDecodeError, KeyError,
+                fastavro.read.SchemaResolutionError) as exc:
+            raise DecodeError(f"{name} body with schema id {schema_id} does not decode: {exc!r}") from None
+        if stream.tell() != len(data):
+            raise DecodeError(f"{name} body has {len(data) - stream.tell()} trailing bytes")
+        return name, value, schema_id
+
+    def decode(self, data: bytes | None) -> object:
+        name, value, _ = self.decode_record(data)
+        cls = self._types.get(name)
+        if cls is None:
+            raise DecodeError(f"no event type for record {name}")
+        for array_field in self._arrays.get(name, ()):
+            if array_field in value and isinstance(value[array_field], list):
+                value[array_field] = tuple(value[array_field])
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in value.items() if k in known})
+
+
+def register_all(registry_url: str, prefix: str | None = None) -> dict[str, int]:
+    """Register every catalogue topic's value schema with compatibility BACKWARD; returns ids by subject."""
+    from streams.topics import CATALOGUE
+
+    codec = AvroCodec(registry_url)
+    ids = {}
+    for spec in CATALOGUE:
+        topic = spec.full_name(prefix)
+        subject = f"{topic}-value"
+        try:
+            codec.client.set_compatibility(subject_name=subject, level="BACKWARD")
+        except SchemaRegistryError as exc:
+            raise RegistryError(f"setting BACKWARD on {subject}: {exc.error_message}",
+                                exc.error_code, exc.http_status_code) from None
+        ids[subject] = codec.register(topic, spec.schema)
+    return ids

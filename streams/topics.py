@@ -1,0 +1,62 @@
+"""The topic catalogue: every Kafka topic of tradestream, its event schema, key, partitions and retention.
+
+This module is plain data (no Faust import) so the stack set-up, the feeds, the sink and the API can
+read it. `TOPIC_PREFIX` (default `ts.`) namespaces all names, which also lets tests run on topics of
+their own. Keys are chosen for ordering: everything about one symbol lands on one partition, in order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    """Name without the prefix."""
+    schema: str
+    """Avro record name of the values (file in schemas/)."""
+    key: str
+    """What the record key is, and so what is ordered."""
+    partitions: int | None
+    """Partition count; None means KAFKA_PARTITIONS."""
+    retention_ms: int
+    """Retention; -1 keeps forever."""
+    cleanup_policy: str = "delete"
+    doc: str = ""
+
+    def full_name(self, prefix: str | None = None) -> str:
+        return f"{topic_prefix() if prefix is None else prefix}{self.name}"
+
+
+CATALOGUE: tuple[TopicSpec, ...] = (
+    TopicSpec("ticks.trades", "TradeTick", "symbol", None, 7 * DAY_MS,
+              doc="Trade prints from the active feed."),
+    TopicSpec("ticks.quotes", "QuoteTick", "symbol", None, 2 * DAY_MS,
+              doc="Top-of-book quotes from the active feed."),
+    TopicSpec("bars", "Bar", "symbol", None, 90 * DAY_MS,
+              doc="Closed OHLCV bars of every configured timeframe."),
+    TopicSpec("indicators", "IndicatorSnapshot", "symbol", None, 90 * DAY_MS,
+              doc="Indicator set on each closed bar."),
+    TopicSpec("signals", "SignalGenerated", "strategy", None, -1,
+              doc="Strategy signals (kept forever for audit)."),
+    TopicSpec("feed.status", "FeedStatusChanged", "feed", 1, 30 * DAY_MS,
+              doc="Feed connection state, subscriptions, rates and fail-overs."),
+    TopicSpec("metrics.latency", "LatencyMeasured", "feed/symbol", None, 7 * DAY_MS,
+              doc="Latency percentiles per hop over sliding windows."),
+    TopicSpec("deadletter", "DeadLetter", "original key", None, 30 * DAY_MS,
+              doc="Rejected events with the reason and original bytes."),
+)
+
+BY_NAME = {spec.name: spec for spec in CATALOGUE}
+
+
+def topic_prefix() -> str:
+    return os.environ.get("TOPIC_PREFIX", "ts.")
+
+
+def spec(name: str) -> TopicSpec:
+    return BY_NAME[name]

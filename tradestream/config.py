@@ -1,0 +1,260 @@
+"""Typed settings read from environment variables (and an optional `.env` file).
+
+Every component reads its configuration through `Settings.from_env()`. A missing or wrong value
+raises `ConfigError` naming the variable, so start-up stops with a message the operator can act on.
+Secrets (database password, broker credentials) come only from the environment or from files the
+local stack generates under the git-ignored data folder; they are never logged.
+
+| variable                  | default                          | meaning                                   |
+|---------------------------|----------------------------------|-------------------------------------------|
+| TRADESTREAM_HOME          | ./.tradestream                   | data, logs and pid files of the stack     |
+| TRADESTREAM_CACHE         | ~/.cache/tradestream             | downloaded Kafka jars (outside the repo)  |
+| KAFKA_VERSION             | 4.1.1                            | Apache Kafka release fetched from Maven   |
+| KAFKA_PORT                | 9092                             | broker listener                           |
+| KAFKA_CONTROLLER_PORT     | 9093                             | KRaft controller listener                 |
+| KAFKA_BOOTSTRAP           | 127.0.0.1:$KAFKA_PORT            | bootstrap servers for clients             |
+| KAFKA_PARTITIONS          | 6                                | partitions of the keyed event topics      |
+| SCHEMA_REGISTRY_PORT      | 8081                             | schema registry listener                  |
+| SCHEMA_REGISTRY_URL       | http://127.0.0.1:$PORT           | schema registry for clients               |
+| POSTGRES_PORT             | 5433                             | PostgreSQL listener                       |
+| POSTGRES_USER             | tradestream                      | database role                             |
+| POSTGRES_DB               | tradestream                      | database name                             |
+| POSTGRES_PASSWORD         | generated into $HOME/secrets     | database password                         |
+| DATABASE_URL              | built from the four above        | libpq connection string                   |
+| S3_PORT                   | 9000                             | S3 server listener (local stack)          |
+| S3_ENDPOINT_URL           | http://127.0.0.1:$S3_PORT        | S3 endpoint; empty string means AWS       |
+| S3_BUCKET                 | tradestream-archive              | compliance archive bucket                 |
+| S3_REGION                 | us-east-1                        | bucket region                             |
+| S3_RETENTION_DAYS         | 2555                             | Object Lock retention (17a-4: 6-7 years)  |
+| API_HOST                  | 127.0.0.1                        | API bind address                          |
+| API_PORT                  | 8000                             | API listener                              |
+| SIM_SYMBOLS               | SPY,QQQ,AAPL,MSFT                | symbols of the simulated feed             |
+| SIM_SPEED                 | 60                               | simulated seconds per wall-clock second   |
+| SIM_SEED                  | 7                                | seed of the simulated feed                |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from tradestream.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a port number (expected an integer 1-65535)") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{name}={value} is out of range (expected 1-65535)")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={value} must be positive")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not value > 0:
+        raise ConfigError(f"{name}={value} must be positive")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
+    raw = env.get(name)
+    value = default if raw is None else raw.strip()
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ConfigError(f"{name}={value!r} is not a URL of the form {schemes[0]}://host:port")
+    return value.rstrip("/")
+
+
+def _bootstrap(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    for server in value.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise ConfigError(f"{name}={value!r}: each server must be host:port")
+    return value
+
+
+def _symbols(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    raw = env.get(name, "").strip() or default
+    symbols = tuple(s.strip().upper() for s in raw.split(",") if s.strip())
+    if not symbols:
+        raise ConfigError(f"{name} must list at least one symbol")
+    for symbol in symbols:
+        if not symbol.replace(".", "").replace("-", "").isalnum():
+            raise ConfigError(f"{name}: {symbol!r} is not a valid symbol")
+    return symbols
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    home: Path
+    cache: Path
+    kafka_version: str
+    kafka_port: int
+    kafka_controller_port: int
+    kafka_bootstrap: str
+    kafka_partitions: int
+    schema_registry_port: int
+    schema_registry_url: str
+    postgres_port: int
+    postgres_user: str
+    postgres_db: str
+    database_url: str
+    s3_port: int
+    s3_endpoint_url: str
+    s3_bucket: str
+    s3_region: str
+    s3_retention_days: int
+    api_host: str
+    api_port: int
+    sim_symbols: tuple[str, ...]
+    sim_speed: float
+    sim_seed: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default: the process environment plus `.env`)."""
+        env = dict(load_dotenv_file(PROJECT_ROOT / ".env")) if environ is None else {}
+        env.update(os.environ if environ is None else environ)
+        home = Path(env.get("TRADESTREAM_HOME", "").strip() or PROJECT_ROOT / ".tradestream").resolve()
+        cache = Path(
+            env.get("TRADESTREAM_CACHE", "").strip() or Path.home() / ".cache" / "tradestream"
+        ).resolve()
+        kafka_version = env.get("KAFKA_VERSION", "").strip() or "4.1.1"
+        if not all(part.isdigit() for part in kafka_version.split(".")):
+            raise ConfigError(f"KAFKA_VERSION={kafka_version!r} is not a release number such as 4.1.1")
+        kafka_port = _port(env, "KAFKA_PORT", 9092)
+        controller_port = _port(env, "KAFKA_CONTROLLER_PORT", 9093)
+        if controller_port == kafka_port:
+            raise ConfigError("KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT")
+        registry_port = _port(env, "SCHEMA_REGISTRY_PORT", 8081)
+        postgres_port = _port(env, "POSTGRES_PORT", 5433)
+        postgres_user = env.get("POSTGRES_USER", "").strip() or "tradestream"
+        postgres_db = env.get("POSTGRES_DB", "").strip() or "tradestream"
+        for name, value in (("POSTGRES_USER", postgres_user), ("POSTGRES_DB", postgres_db)):
+            if not value.replace("_", "").isalnum():
+                raise ConfigError(f"{name}={value!r} must be letters, digits and underscores")
+        database_url = env.get("DATABASE_URL", "").strip()
+        if database_url:
+            if urlsplit(database_url).scheme not in ("postgresql", "postgres"):
+                raise ConfigError("DATABASE_URL must start with postgresql://")
+        else:
+            password = env.get("POSTGRES_PASSWORD", "") or local_postgres_password(home)
+            database_url = (
+                f"postgresql://{postgres_user}:{quote(password, safe='')}"
+                f"@127.0.0.1:{postgres_port}/{postgres_db}"
+            )
+        s3_port = _port(env, "S3_PORT", 9000)
+        api_port = _port(env, "API_PORT", 8000)
+        ports = {
+            "KAFKA_PORT": kafka_port,
+            "KAFKA_CONTROLLER_PORT": controller_port,
+            "SCHEMA_REGISTRY_PORT": registry_port,
+            "POSTGRES_PORT": postgres_port,
+            "S3_PORT": s3_port,
+            "API_PORT": api_port,
+        }
+        seen: dict[int, str] = {}
+        for name, port in ports.items():
+            if port in seen:
+                raise ConfigError(f"{name}={port} is the same port as {seen[port]}")
+            seen[port] = name
+        bucket = env.get("S3_BUCKET", "").strip() or "tradestream-archive"
+        if not (3 <= len(bucket) <= 63 and bucket.replace("-", "").replace(".", "").isalnum()
+                and bucket == bucket.lower()):
+            raise ConfigError(f"S3_BUCKET={bucket!r} is not a valid S3 bucket name")
+        sim_seed_raw = env.get("SIM_SEED", "").strip() or "7"
+        if not sim_seed_raw.lstrip("-").isdigit():
+            raise ConfigError(f"SIM_SEED={sim_seed_raw!r} is not an integer")
+        return cls(
+            home=home,
+            cache=cache,
+            kafka_version=kafka_version,
+            kafka_port=kafka_port,
+            kafka_controller_port=controller_port,
+            kafka_bootstrap=_bootstrap(env, "KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
+            kafka_partitions=_positive_int(env, "KAFKA_PARTITIONS", 6),
+            schema_registry_port=registry_port,
+            schema_registry_url=_url(
+                env, "SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{registry_port}", ("http", "https")
+            ),
+            postgres_port=postgres_port,
+            postgres_user=postgres_user,
+            postgres_db=postgres_db,
+            database_url=database_url,
+            s3_port=s3_port,
+            s3_endpoint_url=_url(env, "S3_ENDPOINT_URL", f"http://127.0.0.1:{s3_port}", ("http", "https")),
+            s3_bucket=bucket,
+            s3_region=env.get("S3_REGION", "").strip() or "us-east-1",
+            s3_retention_days=_positive_int(env, "S3_RETENTION_DAYS", 2555),
+            api_host=env.get("API_HOST", "").strip() or "127.0.0.1",
+            api_port=api_port,
+            sim_symbols=_symbols(env, "SIM_SYMBOLS", "SPY,QQQ,AAPL,MSFT"),
+            sim_speed=_positive_float(env, "SIM_SPEED", 60.0),
+            sim_seed=int(sim_seed_raw),
+        )
+
+    def redacted_database_url(self) -> str:
+        """DATABASE_URL with the password replaced, for logs and health output."""
+        parts = urlsplit(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+
+
+def local_postgres_password(home: Path) -> str:
+    """The local cluster's password: generated once, kept in `$TRADESTREAM_HOME/secrets` (mode 0600)."""
+    path = home / "secrets" / "postgres_password"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    password = secrets.token_urlsafe(24)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process generated it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password)
+    return password
+
+
+def load_dotenv_file(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines of an optional `.env` file (python-dotenv's parser)."""
+    if not path.exists():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}

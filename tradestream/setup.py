@@ -1,0 +1,21 @@
+"""What `stack up` does once the services answer: topics, schemas, migrations, archive bucket."""
+
+from __future__ import annotations
+
+import logging
+
+from tradestream.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def setup_all(settings: Settings) -> None:
+    from connectors.s3archive.bucket import ensure_archive_bucket
+    from schemas.codec import register_all
+    from tradestream.db import migrate
+    from tradestream.topics import ensure_topics
+
+    ensure_topics(settings)
+    register_all(settings.schema_registry_url)
+    migrate(settings)
+    log.info("archive=%s", ensure_archive_bucket(settings))

@@ -1,0 +1,44 @@
+"""Create the catalogue's topics on the broker, idempotently."""
+
+from __future__ import annotations
+
+import logging
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from streams.topics import CATALOGUE, TopicSpec
+from tradestream.config import Settings
+from tradestream.errors import StackError
+
+log = logging.getLogger(__name__)
+
+
+def ensure_topics(settings: Settings, prefix: str | None = None,
+                  catalogue: tuple[TopicSpec, ...] = CATALOGUE) -> list[str]:
+    """Create missing topics; returns the names created. Existing topics are left as they are."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    existing = set(admin.list_topics(timeout=10).topics)
+    wanted = [
+        NewTopic(
+            spec.full_name(prefix),
+            num_partitions=spec.partitions or settings.kafka_partitions,
+            replication_factor=1,
+            config={"retention.ms": str(spec.retention_ms), "cleanup.policy": spec.cleanup_policy},
+        )
+        for spec in catalogue
+        if spec.full_name(prefix) not in existing
+    ]
+    if not wanted:
+        return []
+    created = []
+    for name, future in admin.create_topics(wanted, operation_timeout=30).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":
+                raise StackError(f"creating topic {name} failed: {exc}") from exc
+        else:
+            created.append(name)
+            log.info("topic=%s created", name)
+    return created
