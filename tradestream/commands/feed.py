@@ -1,0 +1,50 @@
+"""`tradestream feed simulated [options]`: run a market-data feed publishing Avro ticks to Kafka."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import threading
+
+from tradestream.config import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("feed", help="run a market-data feed")
+    feeds = parser.add_subparsers(dest="feed", required=True, metavar="FEED")
+    simulated = feeds.add_parser("simulated", help="seeded simulated trading on recent NYSE session days")
+    simulated.add_argument("--symbols", help="comma-separated symbols (default SIM_SYMBOLS)")
+    simulated.add_argument("--speed", type=float, help="simulated seconds per wall second (default SIM_SPEED)")
+    simulated.add_argument("--seed", type=int, help="generator seed (default SIM_SEED)")
+    simulated.add_argument("--days", type=int, default=30, help="trading days to play (default 30)")
+    simulated.add_argument("--sessions", choices=("regular", "extended"), default="regular")
+    simulated.set_defaults(func=run_simulated)
+
+
+def run_simulated(args: argparse.Namespace) -> int:
+    from connectors.kafka_publish import EventPublisher
+    from connectors.simulated.feed import (
+        SimulatedFeed,
+        SimulatedFeedConfig,
+        last_published_ts,
+        recent_session_windows,
+    )
+    from schemas.codec import AvroCodec
+    from streams.topics import spec
+
+    settings = Settings.from_env()
+    symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
+    config = SimulatedFeedConfig(symbols=symbols, seed=settings.sim_seed if args.seed is None else args.seed,
+                                 speed=args.speed or settings.sim_speed, days=args.days, sessions=args.sessions)
+    windows = recent_session_windows(dt.datetime.now(dt.timezone.utc).date(), config.days, config.sessions)
+    codec = AvroCodec(settings.schema_registry_url)
+    publisher = EventPublisher(settings, codec, client_id="tradestream-feed-simulated")
+    resume = last_published_ts(settings, spec("ticks.trades").full_name())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    feed = SimulatedFeed(settings, publisher, config, windows)
+    published = feed.run(stop, resume)
+    print(f"published {published} ticks")
+    return 0
