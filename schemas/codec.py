@@ -58,8 +58,8 @@ class AvroCodec:
     """Encode typed events to the Confluent wire format and back; thread-safe."""
 
     def __init__(self, registry: str | SchemaRegistryClient) -> None:
-        self.client = registry if isinstance(registry, SchemaRegistryClient) else SchemaRegistryClient(
-            {"url": registry})
+        # A URL, a SchemaRegistryClient, or any object with its register_schema/get_schema methods.
+        self.client = SchemaRegistryClient({"url": registry}) if isinstance(registry, str) else registry
         self._parsed = {name: fastavro.parse_schema(schema) for name, schema in SCHEMAS.items()}
         self._types = _event_types()
         self._record_of_type = {cls: name for name, cls in self._types.items()}
