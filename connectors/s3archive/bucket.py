@@ -62,7 +62,10 @@ def ensure_archive_bucket(settings: Settings, client=None) -> dict[str, object]:
     if lock.get("ObjectLockEnabled") != "Enabled":
         raise StackError(f"S3 bucket {bucket} has Object Lock disabled; choose another S3_BUCKET")
     wanted = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": settings.s3_retention_days}}
-    if lock.get("Rule") != wanted:
+    current = lock.get("Rule", {}).get("DefaultRetention", {})
+    # Some servers report an unused "Years": 0 beside "Days"; compare what matters.
+    if (current.get("Mode"), current.get("Days"), current.get("Years") or 0) != (
+            "COMPLIANCE", settings.s3_retention_days, 0):
         s3.put_object_lock_configuration(
             Bucket=bucket,
             ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": wanted},

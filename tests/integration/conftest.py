@@ -1,0 +1,43 @@
+"""Integration fixtures: the real services `tradestream stack up` started (make test does it first).
+
+A missing service fails the test run with what to do; it is never skipped."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from tradestream import stack
+from tradestream.config import Settings
+
+
+def eventually(condition: Callable[[], object], timeout_s: float = 30.0, interval_s: float = 0.1,
+               what: str = "condition") -> object:
+    """Poll `condition` until it returns a truthy value (returned); fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} not met within {timeout_s} s")
+        time.sleep(interval_s)
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    s = Settings.from_env()
+    report = stack.status(s)
+    down = [name for name, entry in report.items() if not entry.get("ready")]
+    if down:
+        pytest.fail(f"stack services not ready: {down}; run `tradestream stack up` (make test does)")
+    return s
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short unique token for names of topics, subjects, buckets, keys used by one test."""
+    return uuid.uuid4().hex[:10]
