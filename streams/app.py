@@ -1,0 +1,84 @@
+"""The Faust application: settings, the shared codec and dead-letter sender, and the stages.
+
+Agents consume raw bytes and decode inside the agent (Faust's own value codec would commit an
+undecodable record silently); anything that cannot be processed goes to the dead-letter topic with
+the reason and the original bytes. State lives in Faust tables with changelog topics, never in
+module globals, so a restarted worker resumes where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import faust
+
+from processors.model import DeadLetter
+from schemas.codec import AvroCodec
+from streams.topics import spec
+from tradestream.config import Settings
+
+log = logging.getLogger(__name__)
+
+WORKER_GROUP = "tradestream-worker"
+
+
+@dataclass(slots=True)
+class StageContext:
+    """What every stage needs: the app, settings, codec and the dead-letter sender."""
+
+    app: faust.App
+    settings: Settings
+    codec: AvroCodec
+    deadletter_topic: faust.types.TopicT
+
+    def topic(self, name: str) -> faust.types.TopicT:
+        return self.app.topic(spec(name).full_name(), key_serializer="raw", value_serializer="raw")
+
+    async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str) -> None:
+        message = event.message
+        letter = DeadLetter(
+            ts_init=time.time_ns(), stage=stage, source_topic=message.topic, source_partition=message.partition,
+            source_offset=message.offset, error_class=error_class, reason=reason,
+            key=message.key, value=message.value,
+        )
+        log.warning("stage=%s topic=%s partition=%d offset=%d dead-lettered: %s: %s", stage, message.topic,
+                    message.partition, message.offset, error_class, reason)
+        await self.deadletter_topic.send(
+            key=message.key, value=self.codec.encode(self.deadletter_topic.get_topic_name(), letter),
+            headers={"stage": stage.encode(), "error_class": error_class.encode(),
+                     "source_topic": message.topic.encode(), "source_partition": str(message.partition).encode(),
+                     "source_offset": str(message.offset).encode()},
+        )
+
+
+def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
+    app = faust.App(
+        app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",  # tables are rebuilt from their changelog topics on start
+        key_serializer="raw",
+        value_serializer="raw",
+        topic_partitions=settings.kafka_partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        processing_guarantee="at_least_once",
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        web_enabled=False,
+        table_standby_replicas=0,
+        datadir=str(settings.home / "faust" / app_id),
+    )
+    context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
+    context.deadletter_topic = context.topic("deadletter")
+    return app, context
+
+
+def build_worker(settings: Settings, app_id: str = WORKER_GROUP) -> faust.App:
+    """The worker app with every stage that exists registered."""
+    app, context = create_app(settings, app_id)
+    from streams import stages
+
+    stages.register_all(context)
+    return app
