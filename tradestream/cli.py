@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tradestream.commands.api",
     "tradestream.commands.run",
     "tradestream.commands.registry",
+    "tradestream.commands.sink",
 )
 
 

@@ -1,0 +1,186 @@
+"""The PostgreSQL/TimescaleDB sink: Kafka topics to tables, in batches, idempotent, at least once.
+
+For each batch polled from Kafka: decode every record (undecodable ones go to the dead-letter topic
+with the reason and original bytes), COPY the rows into temporary staging tables, upsert them into
+the real tables on their natural keys, commit the database transaction, and only then commit the
+Kafka offsets. When the database is down the sink pauses its partitions, keeps its group membership
+alive and retries with exponential backoff; nothing is acknowledged before it is stored, and a
+replay of already stored records changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+
+from processors.model import DeadLetter
+from schemas.codec import AvroCodec
+from streams.sinks.rows import TABLES, Table, upsert_sql
+from streams.topics import CATALOGUE, spec
+from tradestream.config import Settings
+from tradestream.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+SINK_GROUP = "tradestream-sink"
+SINK_TOPICS = ("ticks.trades", "ticks.quotes", "bars", "indicators", "signals", "feed.status",
+               "metrics.latency", "deadletter")
+
+
+@dataclass(slots=True)
+class SinkStats:
+    batches: int = 0
+    rows: int = 0
+    dead_letters: int = 0
+    retries: int = 0
+    last_commit_monotonic: float = 0.0
+
+
+class PostgresSink:
+    def __init__(self, settings: Settings, codec: AvroCodec, topics: Sequence[str] | None = None,
+                 group_id: str = SINK_GROUP, batch_size: int = 5000, batch_timeout_s: float = 0.25,
+                 max_backoff_s: float = 5.0) -> None:
+        self.settings = settings
+        self.codec = codec
+        self.topics = list(topics or [spec(name).full_name() for name in SINK_TOPICS])
+        self.group_id = group_id
+        self.batch_size = batch_size
+        self.batch_timeout_s = batch_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.stats = SinkStats()
+        self.deadletter_topic = spec("deadletter").full_name()
+        self._conn: psycopg.Connection | None = None
+        self._producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
+                                   "enable.idempotence": True})
+
+    # -- database ------------------------------------------------------------------------------------
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.settings.database_url, connect_timeout=5)
+        return self._conn
+
+    def write(self, rows: dict[str, list[tuple]]) -> int:
+        """Upsert rows (by record name) in one transaction; returns the number of rows written."""
+        conn = self._connection()
+        written = 0
+        with conn.transaction():
+            for record, batch in rows.items():
+                if not batch:
+                    continue
+                table = TABLES[record]
+                self._stage(conn, table, batch)
+                conn.execute(upsert_sql(table))
+                written += len(batch)
+        return written
+
+    @staticmethod
+    def _stage(conn: psycopg.Connection, table: Table, batch: list[tuple]) -> None:
+        conn.execute(f"create temp table if not exists staging_{table.name} "
+                     f"(like {table.name} including defaults) on commit delete rows")
+        conn.execute(f"alter table staging_{table.name} add column if not exists _seq integer")
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        with conn.cursor().copy(f"copy staging_{table.name} ({cols}, _seq) from stdin") as copy:
+            for seq, row in enumerate(batch):
+                copy.write_row((*row, seq))
+
+    # -- kafka ----------------------------------------------------------------------------------------
+    def _dead_letter(self, message: Message, reason: str, error_class: str) -> None:
+        letter = DeadLetter(ts_init=time.time_ns(), stage="sink", source_topic=message.topic(),
+                            source_partition=message.partition(), source_offset=message.offset(),
+                            error_class=error_class, reason=reason, key=message.key(), value=message.value())
+        self._producer.produce(self.deadletter_topic, key=message.key(),
+                               value=self.codec.encode(self.deadletter_topic, letter))
+        self.stats.dead_letters += 1
+        log.warning("stage=sink topic=%s partition=%d offset=%d dead-lettered: %s", message.topic(),
+                    message.partition(), message.offset(), reason)
+
+    def rows_of(self, messages: Sequence[Message]) -> dict[str, list[tuple]]:
+        rows: dict[str, list[tuple]] = defaultdict(list)
+        for message in messages:
+            if message.error():
+                raise KafkaException(message.error())
+            try:
+                record, value, _ = self.codec.decode_record(message.value())
+                table = TABLES.get(record)
+                if table is None:
+                    raise DecodeError(f"no table for record {record}")
+                rows[record].append(table.row(value))
+            except DecodeError as exc:
+                self._dead_letter(message, str(exc), type(exc).__name__)
+        return rows
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = Consumer({
+            "bootstrap.servers": self.settings.kafka_bootstrap,
+            "group.id": self.group_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "max.poll.interval.ms": 600_000,
+        })
+        consumer.subscribe(self.topics)
+        log.info("sink group=%s topics=%s", self.group_id, ",".join(self.topics))
+        try:
+            while not stop.is_set():
+                messages = consumer.consume(self.batch_size, self.batch_timeout_s)
+                if not messages:
+                    continue
+                rows = self.rows_of(messages)
+                self._producer.flush(30)  # dead letters are durable before their offsets are committed
+                written = self._write_with_retry(consumer, rows, stop)
+                if written is None:  # stopping while the database is down: nothing committed
+                    break
+                offsets: dict[tuple[str, int], int] = {}
+                for message in messages:
+                    offsets[(message.topic(), message.partition())] = message.offset() + 1
+                try:
+                    consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                                    asynchronous=False)
+                except KafkaException as exc:
+                    # A rebalance moved a partition away: its records come again to the new owner,
+                    # whose upserts make the repeat harmless.
+                    log.warning("sink offset commit failed (%s); records will be re-delivered", exc)
+                self.stats.batches += 1
+                self.stats.rows += written
+                self.stats.last_commit_monotonic = time.monotonic()
+        finally:
+            consumer.close()
+            if self._conn is not None:
+                self._conn.close()
+
+    def _write_with_retry(self, consumer: Consumer, rows: dict[str, list[tuple]],
+                          stop: threading.Event) -> int | None:
+        backoff = 0.25
+        paused = False
+        try:
+            while True:
+                try:
+                    return self.write(rows)
+                except psycopg.OperationalError as exc:
+                    self.stats.retries += 1
+                    if self._conn is not None:
+                        self._conn.close()
+                    if not paused:
+                        consumer.pause(consumer.assignment())
+                        paused = True
+                    log.warning("sink: database unavailable (%s); retrying in %.2f s", type(exc).__name__, backoff)
+                    deadline = time.monotonic() + backoff
+                    while time.monotonic() < deadline:
+                        if stop.is_set():
+                            return None
+                        consumer.poll(0.1)  # keeps the group membership alive; paused: returns nothing
+                    backoff = min(backoff * 2, self.max_backoff_s)
+        finally:
+            if paused:
+                consumer.resume(consumer.assignment())
+
+
+def all_topics() -> list[str]:
+    return [s.full_name() for s in CATALOGUE]

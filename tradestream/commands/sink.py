@@ -1,0 +1,28 @@
+"""`tradestream sink`: write every event topic to PostgreSQL/TimescaleDB, idempotently."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from tradestream.config import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sink", help="store ticks, bars, indicators, status and dead letters")
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from schemas.codec import AvroCodec
+    from streams.sinks.postgres import PostgresSink
+
+    settings = Settings.from_env()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    sink = PostgresSink(settings, AvroCodec(settings.schema_registry_url), batch_size=args.batch_size)
+    sink.run(stop)
+    return 0
