@@ -54,6 +54,8 @@ class StageContext:
 
 
 def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
+    datadir = settings.home / "faust" / app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
@@ -68,7 +70,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         broker_commit_interval=1.0,
         web_enabled=False,
         table_standby_replicas=0,
-        datadir=str(settings.home / "faust" / app_id),
+        datadir=str(datadir),
     )
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.topic("deadletter")
