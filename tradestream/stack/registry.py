@@ -1,5 +1,5 @@
 """The schema registry of the local stack: the project's Confluent-API registry (see
-`tradestream.registry`), storing schemas in the compacted `_schemas` topic of the real broker."""
+`tradestream.schema_registry`), storing schemas in the compacted `_schemas` topic of the real broker."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class RegistryService:
                 f"port {self.settings.schema_registry_port} is taken by another process; stop it or set "
                 "SCHEMA_REGISTRY_PORT to a free port"
             )
-        self.process.spawn([sys.executable, "-m", "tradestream.cli", "registry", "serve",
+        self.process.spawn([sys.executable, "-m", "tradestream.schema_registry",
                             "--host", "127.0.0.1", "--port", str(self.settings.schema_registry_port),
                             "--bootstrap", self.settings.kafka_bootstrap])
         wait_until(self.ready, 60, "schema registry", self.process.log_path, self.process.running)
