@@ -34,7 +34,15 @@ class StageContext:
     deadletter_topic: faust.types.TopicT
 
     def topic(self, name: str) -> faust.types.TopicT:
+        """A catalogue topic read as raw bytes (decode inside the agent, dead-letter what fails)."""
         return self.app.topic(spec(name).full_name(), key_serializer="raw", value_serializer="raw")
+
+    def output_topic(self, name: str) -> faust.types.TopicT:
+        """A catalogue topic written with typed events through the Confluent Avro Faust codec."""
+        from streams.codec import ConfluentAvroCodec
+
+        full = spec(name).full_name()
+        return self.app.topic(full, key_serializer="raw", value_serializer=ConfluentAvroCodec(self.codec, full))
 
     async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str) -> None:
         message = event.message
@@ -46,7 +54,7 @@ class StageContext:
         log.warning("stage=%s topic=%s partition=%d offset=%d dead-lettered: %s: %s", stage, message.topic,
                     message.partition, message.offset, error_class, reason)
         await self.deadletter_topic.send(
-            key=message.key, value=self.codec.encode(self.deadletter_topic.get_topic_name(), letter),
+            key=message.key, value=letter,
             headers={"stage": stage.encode(), "error_class": error_class.encode(),
                      "source_topic": message.topic.encode(), "source_partition": str(message.partition).encode(),
                      "source_offset": str(message.offset).encode()},
@@ -73,7 +81,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         datadir=str(datadir),
     )
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
-    context.deadletter_topic = context.topic("deadletter")
+    context.deadletter_topic = context.output_topic("deadletter")
     return app, context
 
 
