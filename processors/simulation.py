@@ -25,18 +25,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 
+from processors.calendar import SessionWindow
 from processors.model import TradeTick
 
 NS_PER_S = 1_000_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class SessionWindow:
-    """One session of one trading day: [start_ns, end_ns) in UTC and its name (pre, regular, post)."""
-
-    start_ns: int
-    end_ns: int
-    session: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,8 @@ from confluent_kafka import Consumer, TopicPartition
 
 from connectors.kafka_publish import EventPublisher
 from processors.model import FeedStatusChanged
-from processors.simulation import MarketSimulator, SessionWindow, SimulationConfig
+from processors.calendar import SessionWindow
+from processors.simulation import MarketSimulator, SimulationConfig
 from streams.topics import spec
 from tradestream.config import Settings
 
