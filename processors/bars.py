@@ -76,7 +76,7 @@ class Timeframe:
             raise ValueError(f"timeframe must be positive, not {text!r}")
         if unit == "d":
             if count != 1:
-                raise ValueError("only 1d is supported for daily bars")
+                raise ValueError(f"timeframe {text!r}: only 1d is supported for daily bars")
             return cls("1d", None)
         minutes = count * (60 if unit == "h" else 1)
         return cls(f"{minutes}m" if unit == "m" or minutes % 60 else f"{count}h", minutes * 60 * NS)
