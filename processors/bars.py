@@ -55,8 +55,10 @@ OUTSIDE_SESSION = 2
 LATE = 3
 EXCLUDED_CONDITION = 4
 DUPLICATE = 5
+VOLUME_ONLY_BAR = 6  # a whole bar of volume-only prints: no OHLC, reported per bar, not per tick
 REJECTION_CLASSES = {INVALID: "InvalidTick", OUTSIDE_SESSION: "OutsideSession", LATE: "LateTick",
-                     EXCLUDED_CONDITION: "ExcludedCondition", DUPLICATE: "DuplicateTick"}
+                     EXCLUDED_CONDITION: "ExcludedCondition", DUPLICATE: "DuplicateTick",
+                     VOLUME_ONLY_BAR: "VolumeOnlyBar"}
 # Rejections that are errors in the data (dead-letter them); the others are expected and counted.
 ERROR_REJECTIONS = frozenset({INVALID, LATE})
 
@@ -252,6 +254,9 @@ class BarAggregator:
 
     def _emit(self, symbol: str, bar: _OpenBar, ts_init: int) -> None:
         if not bar.has_ohlc:
+            self.rejected.append(Rejection(symbol, bar.start, None, VOLUME_ONLY_BAR,
+                                           f"bar {bar.start}-{bar.end} has only volume-only prints "
+                                           f"({bar.volume} shares in {bar.trades} prints): no OHLC, no bar"))
             return
         self.closed.append(Bar(
             symbol=symbol, timeframe=self.timeframe.text, session=bar.session, start=bar.start, end=bar.end,
