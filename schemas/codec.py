@@ -32,16 +32,10 @@ _HEADER = struct.Struct(">bI")
 
 def _event_types() -> dict[str, type]:
     from processors import model
+    from processors.indicators import IndicatorSnapshot
 
-    types: dict[str, type] = {
-        name: getattr(model, name) for name in SCHEMAS if hasattr(model, name)
-    }
-    try:
-        from processors.indicators import IndicatorSnapshot
-    except ImportError:  # the indicator package is optional for the codec's other events
-        pass
-    else:
-        types["IndicatorSnapshot"] = IndicatorSnapshot
+    types: dict[str, type] = {name: getattr(model, name) for name in SCHEMAS if hasattr(model, name)}
+    types["IndicatorSnapshot"] = IndicatorSnapshot
     return types
 
 

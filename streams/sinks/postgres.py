@@ -25,7 +25,7 @@ from schemas.codec import AvroCodec
 from streams.sinks.rows import TABLES, Table, upsert_sql
 from streams.topics import CATALOGUE, spec
 from tradestream.config import Settings
-from tradestream.errors import DecodeError
+from tradestream.errors import DataError, DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class PostgresSink:
                 if table is None:
                     raise DecodeError(f"no table for record {record}")
                 rows[record].append(table.row(value))
-            except DecodeError as exc:
+            except (DecodeError, DataError) as exc:
                 self._dead_letter(message, str(exc), type(exc).__name__)
         return rows
 

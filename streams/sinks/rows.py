@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tradestream.errors import DataError
+
 UTC = dt.timezone.utc
 
 
@@ -32,6 +34,26 @@ class Table:
     row: Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
+def _positive(value: Any, what: str) -> Any:
+    if not value > 0 or (hasattr(value, "is_finite") and not value.is_finite()):
+        raise DataError(f"{what} {value} is not a positive finite number")
+    return value
+
+
+def _trade_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    _positive(v["price"], "price")
+    _positive(v["size"], "size")
+    return (v["symbol"], ts(v["ts_event"]), v["ts_event"], v["ts_init"], v.get("trade_id") or synthetic_trade_id(v),
+            v["price"], v["size"], v.get("exchange"), list(v.get("conditions") or ()), v["feed"])
+
+
+def _bar_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    if not v["low"] <= min(v["open"], v["close"]) <= max(v["open"], v["close"]) <= v["high"]:
+        raise DataError(f"bar OHLC {v['open']}/{v['high']}/{v['low']}/{v['close']} is inconsistent")
+    return (v["symbol"], v["timeframe"], ts(v["start"]), ts(v["end"]), v["start"], v["end"], v["session"],
+            v["open"], v["high"], v["low"], v["close"], v["volume"], v["vwap"], v["trades"], v["ts_init"])
+
+
 def synthetic_trade_id(v: dict[str, Any]) -> str:
     """A deterministic id for a print whose feed gives none: same print, same id."""
     digest = hashlib.sha1(f"{v['feed']}|{v['ts_event']}|{v['price']}|{v['size']}|{v.get('exchange')}".encode())
@@ -42,10 +64,7 @@ TABLES: dict[str, Table] = {
     "TradeTick": Table(
         "trade_ticks",
         ("symbol", "ts", "ts_event_ns", "ts_init_ns", "trade_id", "price", "size", "exchange", "conditions", "feed"),
-        ("symbol", "ts", "trade_id"), False,
-        lambda v: (v["symbol"], ts(v["ts_event"]), v["ts_event"], v["ts_init"],
-                   v.get("trade_id") or synthetic_trade_id(v), v["price"], v["size"], v.get("exchange"),
-                   list(v.get("conditions") or ()), v["feed"])),
+        ("symbol", "ts", "trade_id"), False, _trade_row),
     "QuoteTick": Table(
         "quote_ticks",
         ("symbol", "ts", "ts_event_ns", "ts_init_ns", "bid_price", "bid_size", "ask_price", "ask_size",
@@ -57,9 +76,7 @@ TABLES: dict[str, Table] = {
         "bars",
         ("symbol", "timeframe", "start", "end", "start_ns", "end_ns", "session", "open", "high", "low", "close",
          "volume", "vwap", "trades", "ts_init_ns"),
-        ("symbol", "timeframe", "start"), True,
-        lambda v: (v["symbol"], v["timeframe"], ts(v["start"]), ts(v["end"]), v["start"], v["end"], v["session"],
-                   v["open"], v["high"], v["low"], v["close"], v["volume"], v["vwap"], v["trades"], v["ts_init"])),
+        ("symbol", "timeframe", "start"), True, _bar_row),
     "IndicatorSnapshot": Table(
         "indicator_snapshots",
         ("symbol", "timeframe", "start", "end", "start_ns", "close", "atr_period", "atr", "donchian_period",

@@ -27,3 +27,19 @@ def test_every_table_row_has_its_columns_and_key() -> None:
         assert set(table.key) <= set(table.columns)
         sql = upsert_sql(table)
         assert f"on conflict ({', '.join(chr(34) + c + chr(34) for c in table.key)})" in sql
+
+
+def test_implausible_rows_are_refused_with_the_reason() -> None:
+    import pytest
+
+    from tradestream.errors import DataError
+
+    with pytest.raises(DataError, match="price 0"):
+        TABLES["TradeTick"].row({**tick("SPY", 1, "x"), "price": Decimal("0")})
+    with pytest.raises(DataError, match="size"):
+        TABLES["TradeTick"].row({**tick("SPY", 1, "x"), "size": 0})
+    bar = {"symbol": "S", "timeframe": "5m", "session": "regular", "start": 0, "end": 1, "open": Decimal(2),
+           "high": Decimal(1), "low": Decimal(1), "close": Decimal(1), "volume": 1, "vwap": Decimal(1), "trades": 1,
+           "ts_init": 0}
+    with pytest.raises(DataError, match="inconsistent"):
+        TABLES["Bar"].row(bar)

@@ -1,4 +1,4 @@
-"""`tradestream run`: the application processes of `make run` (worker, simulated feed, API).
+"""`tradestream run`: the application processes of `make run` (worker, sink, simulated feed, API).
 
 The stack must be up (`tradestream stack up`). Each process runs in the background with its log in
 `$TRADESTREAM_HOME/logs`; this command waits until the API reports every component up, prints where
@@ -23,7 +23,7 @@ from tradestream.stack.process import ServiceProcess, port_bindable, tail
 
 log = logging.getLogger(__name__)
 
-APP_PROCESSES = ("worker", "feed", "api")
+APP_PROCESSES = ("worker", "sink", "feed", "api")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,6 +38,7 @@ def _commands(settings: Settings) -> dict[str, list[str]]:
     cli = [sys.executable, "-m", "tradestream.cli"]
     return {
         "worker": [*cli, "worker"],
+        "sink": [*cli, "sink"],
         "feed": [*cli, "feed", "simulated"],
         "api": [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)],
     }

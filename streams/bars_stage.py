@@ -1,0 +1,139 @@
+"""Stage ticks -> bars: decode each tick, feed the bar aggregators of every configured timeframe,
+send the bars they close. State per symbol lives in the `bars-state` table (changelog-backed).
+
+Exactly-once effect by idempotent keys: the table value records the offset of the last tick applied
+for the symbol, so a restarted worker that re-reads ticks after its last committed offset skips the
+ones already in its restored state; a bar sent twice (crash between send and state write) has the
+same key (symbol, timeframe, start) and the sink upserts it, the indicator stage ignores it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+
+import faust
+from collections import Counter
+
+from processors.bars import BarAggregator, Timeframe
+from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
+from processors.model import TradeTick
+from streams.app import StageContext
+from tradestream.errors import ConfigError, DecodeError
+
+log = logging.getLogger(__name__)
+
+STAGE = "bars"
+
+
+def configured_timeframes() -> list[str]:
+    raw = os.environ.get("BAR_TIMEFRAMES", "5m,15m,30m,60m")
+    frames = [t.strip() for t in raw.split(",") if t.strip()]
+    try:
+        return [Timeframe.parse(t).text for t in frames]
+    except ValueError as exc:
+        raise ConfigError(f"BAR_TIMEFRAMES={raw!r}: {exc}") from None
+
+
+def configured_lateness_ns() -> int:
+    raw = os.environ.get("BAR_LATENESS_MS", "2000")
+    if not raw.strip().isdigit():
+        raise ConfigError(f"BAR_LATENESS_MS={raw!r} must be a non-negative integer (milliseconds)")
+    return int(raw) * 1_000_000
+
+
+def configured_sessions() -> str:
+    raw = os.environ.get("BAR_SESSIONS", "regular")
+    try:
+        parse_sessions(raw)
+    except ValueError as exc:
+        raise ConfigError(f"BAR_SESSIONS: {exc}") from None
+    return raw
+
+
+def stage_calendar(today: dt.date) -> MarketCalendar:
+    return build_nyse_calendar(dt.date(2000, 1, 1), today + dt.timedelta(days=730))
+
+
+class BarsProcessor:
+    """The stage's logic without Faust: symbol state in/out as JSON, events in, bars out."""
+
+    def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int) -> None:
+        selection = parse_sessions(sessions)
+        self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
+        self.loaded: dict[str, int] = {}  # symbol -> last applied offset
+        self.counts: Counter[str] = Counter()
+
+    def load(self, symbol: str, state: dict | None) -> None:
+        if symbol in self.loaded:
+            return
+        offset = -1
+        if state:
+            offset = int(state["offset"])
+            for tf, aggregator in self.aggregators.items():
+                if tf in state["timeframes"]:
+                    aggregator.load_state(symbol, state["timeframes"][tf])
+        self.loaded[symbol] = offset
+
+    def state(self, symbol: str) -> dict:
+        return {"offset": self.loaded[symbol],
+                "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
+
+    def forget(self) -> None:
+        """Drop the cache (after a rebalance the table is the truth)."""
+        self.loaded.clear()
+        for aggregator in self.aggregators.values():
+            aggregator.reset()
+
+    def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
+        """Bars closed and error rejections for one tick; None if this offset was applied before."""
+        if offset <= self.loaded[tick.symbol]:
+            return None
+        self.loaded[tick.symbol] = offset
+        bars, errors = [], []
+        for tf, aggregator in self.aggregators.items():
+            aggregator.handle_tick(tick)
+            closed, rejected = aggregator.drain()
+            bars += closed
+            for rejection in rejected:
+                self.counts[rejection.error_class] += 1
+                if rejection.is_error:
+                    errors.append((tf, rejection))
+        return bars, errors
+
+
+def register(context: StageContext) -> None:
+    app = context.app
+    ticks = context.topic("ticks.trades")
+    bars_topic = context.output_topic("bars")
+    table = app.Table("bars-state", default=None, partitions=context.settings.kafka_partitions,
+                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
+    processor = BarsProcessor(stage_calendar(dt.date.today()), configured_timeframes(), configured_sessions(),
+                              configured_lateness_ns())
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
+        processor.forget()
+
+    @app.agent(ticks, name="bars")
+    async def bars_agent(stream) -> None:  # noqa: ANN001
+        async for event in stream.events():
+            try:
+                tick = context.codec.decode(event.value)
+            except DecodeError as exc:
+                await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                continue
+            if not isinstance(tick, TradeTick):
+                await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(tick).__name__} on ticks topic")
+                continue
+            processor.load(tick.symbol, table.get(tick.symbol))
+            result = processor.apply(tick, event.message.offset)
+            if result is None:
+                continue
+            bars, errors = result
+            for timeframe, rejection in errors:
+                await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, rejection.reason)
+            for bar in bars:
+                await bars_topic.send(key=bar.symbol.encode(), value=bar)
+            table[tick.symbol] = processor.state(tick.symbol)

@@ -1,0 +1,78 @@
+"""Stage bars -> indicator snapshots: one IndicatorSet per symbol and timeframe, state in the
+`indicators-state` table. A bar at or before the last one seen (a re-sent bar) is ignored."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from processors.indicators import IndicatorParams, IndicatorSet
+from processors.model import Bar
+from streams.app import StageContext
+from tradestream.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+STAGE = "indicators"
+
+
+class IndicatorsProcessor:
+    def __init__(self, params: IndicatorParams = IndicatorParams()) -> None:
+        self.params = params
+        self.sets: dict[tuple[str, str], IndicatorSet] = {}
+        self.loaded: set[str] = set()
+
+    def load(self, symbol: str, state: dict | None) -> None:
+        if symbol in self.loaded:
+            return
+        self.loaded.add(symbol)
+        for timeframe, data in (state or {}).items():
+            indicator = IndicatorSet(symbol, timeframe, self.params)
+            indicator.load_state(data)
+            self.sets[(symbol, timeframe)] = indicator
+
+    def state(self, symbol: str) -> dict:
+        return {tf: s.to_state() for (sym, tf), s in self.sets.items() if sym == symbol}
+
+    def forget(self) -> None:
+        self.sets.clear()
+        self.loaded.clear()
+
+    def apply(self, bar: Bar):  # noqa: ANN201 - IndicatorSnapshot | None
+        key = (bar.symbol, bar.timeframe)
+        indicator = self.sets.get(key)
+        if indicator is None:
+            indicator = self.sets[key] = IndicatorSet(bar.symbol, bar.timeframe, self.params)
+        return indicator.handle_bar(bar)
+
+
+def register(context: StageContext) -> None:
+    app = context.app
+    bars = context.topic("bars")
+    out = context.output_topic("indicators")
+    table = app.Table("indicators-state", default=None, partitions=context.settings.kafka_partitions,
+                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
+    processor = IndicatorsProcessor()
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
+        processor.forget()
+
+    @app.agent(bars, name="indicators")
+    async def indicators_agent(stream) -> None:  # noqa: ANN001
+        async for event in stream.events():
+            try:
+                bar = context.codec.decode(event.value)
+            except DecodeError as exc:
+                await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                continue
+            if not isinstance(bar, Bar):
+                await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(bar).__name__} on bars topic")
+                continue
+            processor.load(bar.symbol, table.get(bar.symbol))
+            snapshot = processor.apply(bar)
+            if snapshot is None:
+                continue
+            await out.send(key=bar.symbol.encode(), value=snapshot)
+            table[bar.symbol] = processor.state(bar.symbol)
