@@ -61,18 +61,23 @@ def register(context: StageContext) -> None:
 
     @app.agent(bars, name="indicators")
     async def indicators_agent(stream) -> None:  # noqa: ANN001
-        async for event in stream.events():
-            try:
-                bar = context.codec.decode(event.value)
-            except DecodeError as exc:
-                await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
-                continue
-            if not isinstance(bar, Bar):
-                await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(bar).__name__} on bars topic")
-                continue
-            processor.load(bar.symbol, table.get(bar.symbol))
-            snapshot = processor.apply(bar)
-            if snapshot is None:
-                continue
-            await out.send(key=bar.symbol.encode(), value=snapshot)
-            table[bar.symbol] = processor.state(bar.symbol)
+        async for events in stream.take_events(500, within=0.1):
+            touched: dict[str, object] = {}
+            for event in events:
+                try:
+                    bar = context.codec.decode(event.value)
+                except DecodeError as exc:
+                    await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                    continue
+                if not isinstance(bar, Bar):
+                    await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(bar).__name__} on bars topic")
+                    continue
+                processor.load(bar.symbol, table.get(bar.symbol))
+                snapshot = processor.apply(bar)
+                if snapshot is None:
+                    continue
+                touched[bar.symbol] = event
+                await out.send(key=bar.symbol.encode(), value=snapshot)
+            for symbol, event in touched.items():
+                stream._set_current_event(event)
+                table[symbol] = processor.state(symbol)
