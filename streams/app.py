@@ -9,6 +9,7 @@ module globals, so a restarted worker resumes where the last one stopped.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -61,6 +62,17 @@ class StageContext:
         )
 
 
+def write_state(table: faust.Table, key: str, value: object, partition: int) -> None:
+    """Set a table entry and send its changelog record to `partition` (the source event's partition).
+
+    Assigning `table[key]` picks the partition from Faust's "current event", which a batch
+    (`take_events`) does not track per event; naming the partition keeps the changelog co-partitioned
+    with the input topic, so a restarted worker recovers each symbol's state with its partition.
+    """
+    table.data[key] = value
+    table.send_changelog(partition, key, value, key_serializer="json", value_serializer="json")
+
+
 def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
     datadir = settings.home / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +85,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
-        processing_guarantee="at_least_once",
+        processing_guarantee=os.environ.get("WORKER_PROCESSING_GUARANTEE", "at_least_once"),
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         web_enabled=False,

@@ -19,7 +19,7 @@ from collections import Counter
 from processors.bars import BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import TradeTick
-from streams.app import StageContext
+from streams.app import StageContext, write_state
 from tradestream.errors import ConfigError, DecodeError
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,13 @@ def register(context: StageContext) -> None:
     processor = BarsProcessor(stage_calendar(dt.date.today()), configured_timeframes(), configured_sessions(),
                               configured_lateness_ns())
 
+    rebalanced = {"pending": False}
+
     @app.on_partitions_revoked.connect
     async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
-        processor.forget()
+        # Not now: a batch may be half applied. The agent drops its cache after writing that batch's
+        # state, and reloads each symbol from the table (the truth after a rebalance).
+        rebalanced["pending"] = True
 
     @app.agent(ticks, name="bars")
     async def bars_agent(stream) -> None:  # noqa: ANN001
@@ -146,5 +150,7 @@ def register(context: StageContext) -> None:
                     await bars_topic.send(key=bar.symbol.encode(), value=bar)
             for symbol, event in touched.items():
                 # The table writes its changelog to the partition of the current event.
-                stream._set_current_event(event)
-                table[symbol] = processor.state(symbol)
+                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            if rebalanced["pending"]:
+                processor.forget()
+                rebalanced["pending"] = False

@@ -9,7 +9,7 @@ import faust
 
 from processors.indicators import IndicatorParams, IndicatorSet
 from processors.model import Bar
-from streams.app import StageContext
+from streams.app import StageContext, write_state
 from tradestream.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,13 @@ def register(context: StageContext) -> None:
                       schema=faust.Schema(key_serializer="json", value_serializer="json"))
     processor = IndicatorsProcessor()
 
+    rebalanced = {"pending": False}
+
     @app.on_partitions_revoked.connect
     async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
-        processor.forget()
+        # Not now: a batch may be half applied. The agent drops its cache after writing that batch's
+        # state, and reloads each symbol from the table (the truth after a rebalance).
+        rebalanced["pending"] = True
 
     @app.agent(bars, name="indicators")
     async def indicators_agent(stream) -> None:  # noqa: ANN001
@@ -79,5 +83,7 @@ def register(context: StageContext) -> None:
                 touched[bar.symbol] = event
                 await out.send(key=bar.symbol.encode(), value=snapshot)
             for symbol, event in touched.items():
-                stream._set_current_event(event)
-                table[symbol] = processor.state(symbol)
+                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            if rebalanced["pending"]:
+                processor.forget()
+                rebalanced["pending"] = False

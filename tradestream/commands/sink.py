@@ -12,6 +12,7 @@ from tradestream.config import Settings
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sink", help="store ticks, bars, indicators, status and dead letters")
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--group", default="tradestream-sink", help="consumer group (default tradestream-sink)")
     parser.set_defaults(func=run)
 
 
@@ -23,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sink = PostgresSink(settings, AvroCodec(settings.schema_registry_url), batch_size=args.batch_size)
+    sink = PostgresSink(settings, AvroCodec(settings.schema_registry_url), batch_size=args.batch_size,
+                        group_id=args.group)
     sink.run(stop)
     return 0
