@@ -380,7 +380,7 @@ def aggregate_batch(ticks: TickArrays, timeframe: str, sessions: frozenset[Sessi
     codes[valid & ~in_session] = OUTSIDE_SESSION
 
     # Per-symbol watermark before each tick (valid ticks only move it).
-    symbols, symbol_index = np.unique(ticks.symbol.astype(str), return_inverse=True)
+    symbol_index, symbols = pd.factorize(ticks.symbol)
     wm_prev = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     wm_incl = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     order_by_symbol = np.argsort(symbol_index, kind="stable")
@@ -412,11 +412,10 @@ def aggregate_batch(ticks: TickArrays, timeframe: str, sessions: frozenset[Sessi
     # Duplicates: the same trade id again in the same (symbol, bar), after the first counted one.
     if ticks.trade_id is not None:
         rows = np.flatnonzero(codes == ACCEPTED)
-        ids = ticks.trade_id[rows]
-        has_id = np.array([t is not None for t in ids], dtype=bool)
-        rows = rows[has_id]
+        rows = rows[~pd.isna(ticks.trade_id[rows])]
         if len(rows):
-            frame = pd.DataFrame({"s": symbol_index[rows], "b": bar_start[rows], "t": ticks.trade_id[rows]})
+            id_codes, _ = pd.factorize(ticks.trade_id[rows])
+            frame = pd.DataFrame({"s": symbol_index[rows], "b": bar_start[rows], "t": id_codes})
             codes[rows[frame.duplicated(keep="first").to_numpy()]] = DUPLICATE
 
     accepted = np.flatnonzero(codes == ACCEPTED)
@@ -444,28 +443,37 @@ def aggregate_batch(ticks: TickArrays, timeframe: str, sessions: frozenset[Sessi
     highs = np.maximum.reduceat(np.where(ohlc_mask, p, -np.inf), boundary)
     lows = np.minimum.reduceat(np.where(ohlc_mask, p, np.inf), boundary)
 
-    bars: list[Bar] = []
-    for k in range(len(boundary)):
-        b, e = boundary[k], group_end[k]
-        rows = np.flatnonzero(ohlc_mask[b:e])
-        if len(rows) == 0:
-            continue
-        first, last = g_idx[b + rows[0]], g_idx[b + rows[-1]]
-        sym = int(g_sym[b])
-        start = int(g_start[b])
-        end = int(bar_end[g_idx[b]])
-        # The tick whose watermark closed the bar (first of the symbol with wm >= end + lateness).
+    positions = np.arange(len(g_idx))
+    first_pos = np.minimum.reduceat(np.where(ohlc_mask, positions, len(g_idx)), boundary)
+    last_pos = np.maximum.reduceat(np.where(ohlc_mask, positions, -1), boundary)
+    has_ohlc = first_pos < len(g_idx)
+    group_first = g_idx[boundary]
+    group_symbol = g_sym[boundary]
+    group_end_ns = bar_end[group_first]
+    # The tick whose watermark closed each bar: the symbol's first tick with watermark >= end + lateness.
+    closing_init = np.full(len(boundary), flush_ts_init, dtype=np.int64)
+    for sym in np.unique(group_symbol):
+        which = np.flatnonzero(group_symbol == sym)
         sym_rows = order_by_symbol[bounds[sym]:bounds[sym + 1]]
-        pos = np.searchsorted(wm_incl[sym_rows], end + lateness_ns, side="left")
-        ts_init = int(ticks.ts_init[sym_rows[pos]]) if pos < len(sym_rows) else flush_ts_init
+        pos = np.searchsorted(wm_incl[sym_rows], group_end_ns[which] + lateness_ns, side="left")
+        found = pos < len(sym_rows)
+        closing_init[which[found]] = ticks.ts_init[sym_rows[pos[found]]]
+
+    bars: list[Bar] = []
+    timeframe_text = tf.text
+    session_of_window = [k.value for k in kinds]
+    for k in np.flatnonzero(has_ohlc).tolist():
+        first, last = g_idx[first_pos[k]], g_idx[last_pos[k]]
         volume = int(volumes[k])
         pv = (int(sum_hi[k]) << 24) + int(sum_lo[k])
+        close = to_decimal(float(price[last]))
         bars.append(Bar(
-            symbol=str(symbols[sym]), timeframe=tf.text, session=kinds[int(window[g_idx[b]])].value, start=start,
-            end=end, open=to_decimal(float(price[first])), high=to_decimal(float(highs[k])),
-            low=to_decimal(float(lows[k])), close=to_decimal(float(price[last])), volume=volume,
-            vwap=vwap_decimal(pv, volume) if volume else to_decimal(float(price[last])),
-            trades=int(trades[k]), ts_init=ts_init))
+            symbol=str(symbols[group_symbol[k]]), timeframe=timeframe_text,
+            session=session_of_window[int(window[group_first[k]])], start=int(g_start[boundary[k]]),
+            end=int(group_end_ns[k]), open=to_decimal(float(price[first])), high=to_decimal(float(highs[k])),
+            low=to_decimal(float(lows[k])), close=close, volume=volume,
+            vwap=vwap_decimal(pv, volume) if volume else close, trades=int(trades[k]),
+            ts_init=int(closing_init[k])))
     return BatchResult(bars, codes)
 
 
