@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "tradestream.commands.run",
     "tradestream.commands.registry",
     "tradestream.commands.sink",
+    "tradestream.commands.verify",
 )
 
 

@@ -15,7 +15,15 @@ def setup_all(settings: Settings) -> None:
     from tradestream.db import migrate
     from tradestream.topics import ensure_topics
 
+    import datetime as dt
+
+    from tradestream.db import connect
+    from tradestream.verify import write_reference_data
+
     ensure_topics(settings)
     register_all(settings.schema_registry_url)
     migrate(settings)
+    with connect(settings) as conn:
+        today = dt.date.today()
+        write_reference_data(conn, dt.date(2000, 1, 1), today + dt.timedelta(days=730))
     log.info("archive=%s", ensure_archive_bucket(settings))

@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -135,7 +136,18 @@ class KafkaStore:
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "schema-registry-loader",
                              "enable.auto.commit": False, "enable.partition.eof": True})
         partition = TopicPartition(self.topic, 0)
-        low, high = consumer.get_watermark_offsets(partition, timeout=30)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                low, high = consumer.get_watermark_offsets(partition, timeout=10)
+                break
+            except KafkaException as exc:
+                # Right after a broker start the partition may have no leader yet: wait for it.
+                if not exc.args[0].retriable() and exc.args[0].code() != KafkaError.NOT_LEADER_FOR_PARTITION \
+                        or time.monotonic() > deadline:
+                    raise
+                log.info("waiting for %s to have a leader: %s", self.topic, exc.args[0].str())
+                time.sleep(0.5)
         applied = 0
         if high > low:
             consumer.assign([TopicPartition(self.topic, 0, low)])
