@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "tradestream.commands.registry",
     "tradestream.commands.sink",
     "tradestream.commands.verify",
+    "tradestream.commands.setup",
 )
 
 

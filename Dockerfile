@@ -1,0 +1,15 @@
+# The project's own services (feed, worker, sink, API, set-up) for docker-compose.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY tradestream ./tradestream
+COPY streams ./streams
+COPY processors ./processors
+COPY api ./api
+COPY schemas ./schemas
+COPY connectors ./connectors
+COPY sql ./sql
+RUN pip install -e . && useradd --create-home --uid 10001 tradestream && mkdir /data && chown tradestream /data
+USER tradestream
+ENTRYPOINT ["tradestream"]
