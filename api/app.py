@@ -12,7 +12,7 @@ from litestar import Controller, Litestar, Response, get
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from api import health
+from api import health, metrics
 from api.feedwatch import FeedStatusWatcher
 from schemas.codec import AvroCodec
 from tradestream.config import Settings
@@ -43,6 +43,20 @@ class HealthController(Controller):
         return Response(body, status_code=HTTP_200_OK if overall == "up" else HTTP_503_SERVICE_UNAVAILABLE)
 
 
+class MetricsController(Controller):
+    path = "/"
+
+    @get("/api/metrics/latency")
+    async def latency(self, settings: Settings) -> list[dict[str, object]]:
+        """Latest p50/p95/p99/max per feed, symbol and hop (windows ending in the last 10 minutes)."""
+        return await asyncio.to_thread(metrics.latest_latency, settings)
+
+    @get("/metrics", media_type="text/plain; version=0.0.4")
+    async def prometheus(self, settings: Settings) -> str:
+        """The same figures in Prometheus text exposition format."""
+        return metrics.prometheus_text(await asyncio.to_thread(metrics.latest_latency, settings))
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     codec = AvroCodec(settings.schema_registry_url)
@@ -63,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return watcher
 
     return Litestar(
-        route_handlers=[HealthController,
+        route_handlers=[HealthController, MetricsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
         dependencies={"settings": provide_settings, "watcher": provide_watcher},
         lifespan=[lifespan],

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import faust
 
+from processors.latency import LatencyWindows
 from processors.model import DeadLetter
 from schemas.codec import AvroCodec
 from streams.topics import spec
@@ -33,6 +34,7 @@ class StageContext:
     settings: Settings
     codec: AvroCodec
     deadletter_topic: faust.types.TopicT
+    latency_topic: faust.types.TopicT | None = None
 
     def topic(self, name: str) -> faust.types.TopicT:
         """A catalogue topic read as raw bytes (decode inside the agent, dead-letter what fails)."""
@@ -60,6 +62,23 @@ class StageContext:
                      "source_topic": message.topic.encode(), "source_partition": str(message.partition).encode(),
                      "source_offset": str(message.offset).encode()},
         )
+
+
+# Wall-clock hops outside [0, 1 h] come from replayed or simulated history, where the event's own
+# times are not wall-clock times: they are not latencies and are left out.
+MAX_PLAUSIBLE_LATENCY_NS = 3_600 * 1_000_000_000
+
+
+def record_latency(windows: LatencyWindows, feed: str, symbol: str, hop: str, latency_ns: int, now_ns: int) -> None:
+    if 0 <= latency_ns <= MAX_PLAUSIBLE_LATENCY_NS:
+        windows.record(feed, symbol, hop, latency_ns, now_ns)
+
+
+async def publish_latency(context: StageContext, windows: LatencyWindows) -> None:
+    """Send the windows' percentiles to the latency topic (key feed/symbol)."""
+    topic = context.latency_topic
+    for measured in windows.snapshot(time.time_ns()):
+        await topic.send(key=f"{measured.feed}/{measured.symbol}".encode(), value=measured)
 
 
 def write_state(table: faust.Table, key: str, value: object, partition: int) -> None:
@@ -94,6 +113,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
     )
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
+    context.latency_topic = context.output_topic("metrics.latency")
     return app, context
 
 

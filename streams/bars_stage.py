@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import time
 
 import faust
 from collections import Counter
 
 from processors.bars import BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
+from processors.latency import LatencyWindows
 from processors.model import TradeTick
-from streams.app import StageContext, write_state
+from streams.app import StageContext, publish_latency, record_latency, write_state
 from tradestream.errors import ConfigError, DecodeError
 
 log = logging.getLogger(__name__)
@@ -115,6 +117,11 @@ def register(context: StageContext) -> None:
                               configured_lateness_ns())
 
     rebalanced = {"pending": False}
+    latency = LatencyWindows()
+
+    @app.timer(interval=5.0)
+    async def report_latency() -> None:
+        await publish_latency(context, latency)
 
     @app.on_partitions_revoked.connect
     async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
@@ -142,12 +149,21 @@ def register(context: StageContext) -> None:
                 if result is None:
                     continue
                 touched[tick.symbol] = event
+                kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
+                now_ns = time.time_ns()
+                record_latency(latency, tick.feed, tick.symbol, "EXCHANGE_TO_ARRIVAL", tick.ts_init - tick.ts_event,
+                               now_ns)
+                if kafka_ns:
+                    record_latency(latency, tick.feed, tick.symbol, "ARRIVAL_TO_KAFKA", kafka_ns - tick.ts_init, now_ns)
                 bars, errors = result
                 for timeframe, rejection in errors:
                     await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class,
                                               rejection.reason)
                 for bar in bars:
                     await bars_topic.send(key=bar.symbol.encode(), value=bar)
+                    if kafka_ns:  # the tick that closed the bar reached Kafka at kafka_ns
+                        record_latency(latency, tick.feed, bar.symbol, "TICK_TO_BAR_CLOSE",
+                                       time.time_ns() - kafka_ns, now_ns)
             for symbol, event in touched.items():
                 # The table writes its changelog to the partition of the current event.
                 write_state(table, symbol, processor.state(symbol), event.message.partition)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import faust
 
 from processors.indicators import IndicatorParams, IndicatorSet
 from processors.model import Bar
-from streams.app import StageContext, write_state
+from processors.latency import LatencyWindows
+from streams.app import StageContext, publish_latency, record_latency, write_state
 from tradestream.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,11 @@ def register(context: StageContext) -> None:
     processor = IndicatorsProcessor()
 
     rebalanced = {"pending": False}
+    latency = LatencyWindows()
+
+    @app.timer(interval=5.0)
+    async def report_latency() -> None:
+        await publish_latency(context, latency)
 
     @app.on_partitions_revoked.connect
     async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
@@ -82,6 +89,10 @@ def register(context: StageContext) -> None:
                     continue
                 touched[bar.symbol] = event
                 await out.send(key=bar.symbol.encode(), value=snapshot)
+                if event.message.timestamp:
+                    now_ns = time.time_ns()
+                    record_latency(latency, "*", bar.symbol, "BAR_TO_INDICATOR",
+                                   now_ns - int(event.message.timestamp * 1_000_000_000), now_ns)
             for symbol, event in touched.items():
                 write_state(table, symbol, processor.state(symbol), event.message.partition)
             if rebalanced["pending"]:
