@@ -20,6 +20,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulated.add_argument("--days", type=int, default=30, help="trading days to play (default 30)")
     simulated.add_argument("--sessions", choices=("regular", "extended"), default="regular")
     simulated.set_defaults(func=run_simulated)
+    replay = feeds.add_parser("replay", help="replay a ticks CSV or Parquet file")
+    replay.add_argument("--file", required=True, help="ticks file: ts,symbol,price,size[,trade_id,conditions]")
+    replay.add_argument("--speed", default="1", help="1 = real time, N = N times faster, max = as fast as possible")
+    replay.set_defaults(func=run_replay)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from connectors.base import KafkaFeedSink
+    from connectors.kafka_publish import EventPublisher
+    from connectors.replay.feed import ReplayFeed, load_ticks
+    from schemas.codec import AvroCodec
+
+    if args.speed == "max":
+        speed = None
+    else:
+        try:
+            speed = float(args.speed)
+        except ValueError:
+            print(f"tradestream feed replay: --speed must be a number or max, not {args.speed!r}")
+            return 2
+    settings = Settings.from_env()
+    ticks = load_ticks(Path(args.file))
+    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-replay")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    published = ReplayFeed(ticks, KafkaFeedSink(publisher), speed).run(stop)
+    publisher.flush()
+    print(f"published {published} ticks")
+    return 0
 
 
 def run_simulated(args: argparse.Namespace) -> int:
