@@ -129,6 +129,10 @@ def register(context: StageContext) -> None:
         # state, and reloads each symbol from the table (the truth after a rebalance).
         rebalanced["pending"] = True
 
+    if os.environ.get("BARS_STAGE_MODE", "batched") == "single":
+        register_single(context, ticks, bars_topic, table, processor)
+        return
+
     @app.agent(ticks, name="bars")
     async def bars_agent(stream) -> None:  # noqa: ANN001
         # Batches: state is written to the table once per symbol per batch, not once per tick.
@@ -170,3 +174,26 @@ def register(context: StageContext) -> None:
             if rebalanced["pending"]:
                 processor.forget()
                 rebalanced["pending"] = False
+
+
+def register_single(context: StageContext, ticks, bars_topic, table, processor: BarsProcessor) -> None:  # noqa: ANN001
+    """The plain one-event-at-a-time agent (a table write per tick), kept for the benchmark comparison."""
+
+    @context.app.agent(ticks, name="bars")
+    async def bars_single_agent(stream) -> None:  # noqa: ANN001
+        async for event in stream.events():
+            try:
+                tick = context.codec.decode(event.value)
+            except DecodeError as exc:
+                await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                continue
+            processor.load(tick.symbol, table.get(tick.symbol))
+            result = processor.apply(tick, event.message.offset)
+            if result is None:
+                continue
+            bars, errors = result
+            for timeframe, rejection in errors:
+                await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, rejection.reason)
+            for bar in bars:
+                await bars_topic.send(key=bar.symbol.encode(), value=bar)
+            table[tick.symbol] = processor.state(tick.symbol)

@@ -1,0 +1,152 @@
+"""End to end on the real stack: ticks -> Kafka -> Faust worker (bars, indicators) -> sink -> PostgreSQL.
+
+Needs the stack (`make stack-up`). Run: .venv/bin/python benchmarks/bench_pipeline.py [--ticks 1000000]
+[--rate 60000] [--mode batched|single]
+
+Ticks are published at a fixed rate with event times following the wall clock, accelerated 30x and
+shifted onto a regular NYSE session (a one-minute bar every 2 s), so a bar's end maps to a wall-clock
+instant; the bar-close latency is the Kafka timestamp of the bar record minus that instant. Throughput is ticks divided by the time from the
+first publish until the last expected indicator snapshot is stored. `--mode single` runs the same
+aggregation as a plain one-event-at-a-time agent (table write per tick) for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from confluent_kafka import Consumer
+
+from connectors.kafka_publish import EventPublisher
+from processors.calendar import build_nyse_calendar
+from processors.model import TradeTick
+from schemas.codec import AvroCodec, register_all
+from tradestream.config import Settings
+from tradestream.topics import ensure_topics
+
+NS = 1_000_000_000
+ACCELERATION = 30
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ticks", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=float, default=60_000.0, help="ticks per second published")
+    parser.add_argument("--symbols", type=int, default=20)
+    parser.add_argument("--mode", choices=("batched", "single"), default="batched")
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    run_id = uuid.uuid4().hex[:8]
+    prefix = f"bench{run_id}."
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+    env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": "1m,5m", "BAR_LATENESS_MS": "0",
+           "BARS_STAGE_MODE": args.mode}
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    worker = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "--log-level", "WARNING", "worker",
+                               "--app-id", f"bench-worker-{run_id}"], env=env, start_new_session=True,
+                              stdout=(logs / f"bench-worker-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
+    sink = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "--log-level", "WARNING", "sink", "--group",
+                             f"bench-sink-{run_id}"], env=env, start_new_session=True,
+                            stdout=(logs / f"bench-sink-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
+    try:
+        run(settings, prefix, args)
+    finally:
+        for process in (worker, sink):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
+
+
+def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
+    calendar = build_nyse_calendar(dt.date(2026, 11, 23), dt.date(2026, 11, 25))
+    session_open = calendar.day(dt.date(2026, 11, 24)).open
+    tag = prefix[5:9].upper()
+    symbols = [f"B{tag}{i:02d}" for i in range(args.symbols)]
+    rng = np.random.default_rng(1)
+    prices = np.round(100 + rng.normal(0, 0.02, (args.ticks,)).cumsum(), 2).clip(1, None)
+    sizes = rng.integers(1, 10, args.ticks) * 100
+    codec = AvroCodec(settings.schema_registry_url)
+    publisher = EventPublisher(settings, codec, client_id=f"bench-{prefix}")
+    topic = f"{prefix}ticks.trades"
+    # Let the worker join its group before the clock starts.
+    time.sleep(8)
+
+    bar_latencies: list[int] = []
+    last_bar_seen = threading.Event()
+    offset_holder: dict[str, int] = {}
+
+    def consume_bars() -> None:
+        consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"bench-bars-{prefix}",
+                             "auto.offset.reset": "earliest"})
+        consumer.subscribe([f"{prefix}bars"])
+        while not last_bar_seen.is_set():
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            _, value, _ = codec.decode_record(message.value())
+            kafka_ns = message.timestamp()[1] * 1_000_000
+            if "origin" in offset_holder:
+                end_wall = offset_holder["wall"] + (value["end"] - offset_holder["origin"]) // ACCELERATION
+                bar_latencies.append(kafka_ns - end_wall)
+        consumer.close()
+
+    reader = threading.Thread(target=consume_bars, daemon=True)
+    reader.start()
+    started_wall = time.time_ns()
+    origin = session_open + 30 * 60 * NS  # 10:00 ET on a trading day
+    offset_holder.update(origin=origin, wall=started_wall)
+    started = time.monotonic()
+    for i in range(args.ticks):
+        target = started + i / args.rate
+        delay = target - time.monotonic()
+        if delay > 0.001:
+            time.sleep(delay)
+        now_ns = time.time_ns()
+        symbol = symbols[i % len(symbols)]
+        ts_event = origin + (now_ns - started_wall) * ACCELERATION
+        publisher.publish(topic, symbol, TradeTick(symbol=symbol, ts_event=ts_event, ts_init=now_ns,
+                                                   price=Decimal(f"{prices[i]:.2f}"), size=int(sizes[i]),
+                                                   feed="bench", trade_id=str(i)))
+    publisher.flush()
+    publish_s = time.monotonic() - started
+    last_event = origin + (time.time_ns() - started_wall) * ACCELERATION
+    expected_end = (last_event - session_open) // (60 * NS) * 60 * NS + session_open  # last closed 1m bar end
+
+    def stored() -> int:
+        with psycopg.connect(settings.database_url) as conn:
+            return conn.execute(
+                "select count(*) from indicator_snapshots where symbol = any(%s) and timeframe = '1m' "
+                "and \"end\" <= to_timestamp(%s / 1e9)", (symbols, expected_end)).fetchone()[0]
+
+    want = len(symbols) * ((expected_end - (session_open + 30 * 60 * NS)) // (60 * NS))
+    deadline = time.monotonic() + 600
+    while stored() < want and time.monotonic() < deadline:
+        time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    last_bar_seen.set()
+    reader.join(timeout=10)
+    latencies = np.array(bar_latencies, dtype=np.int64)
+    print(f"mode: {args.mode}; {args.ticks:,} ticks over {len(symbols)} symbols published at "
+          f"{args.ticks / publish_s:,.0f}/s (target {args.rate:,.0f}/s)")
+    print(f"end to end (publish -> bars -> indicators -> PostgreSQL): {args.ticks / elapsed:,.0f} ticks/s "
+          f"({elapsed:.1f} s; {stored()}/{want} one-minute snapshots stored)")
+    if len(latencies):
+        print(f"bar-close latency after the bar's end: p50 {np.percentile(latencies, 50) / 1e6:.1f} ms, "
+              f"p99 {np.percentile(latencies, 99) / 1e6:.1f} ms over {len(latencies)} bars (target p99 < 250 ms)")
+
+
+if __name__ == "__main__":
+    main()
