@@ -49,7 +49,7 @@ integration: stack-up
 	$(PY) -m pytest -q -m integration
 
 ## bench: every benchmark, printing its figures
-bench: install
+bench: stack-up
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 ## clean-data: stop everything and delete the local data folder (.tradestream)

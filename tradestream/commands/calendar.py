@@ -7,20 +7,16 @@ import csv
 import datetime as dt
 import sys
 
+from tradestream.commands import date_argument
+
 FIELDS = ("date", "pre_open", "open", "close", "post_close", "early_close")
 
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("calendar", help="NYSE trading days and session times")
-    parser.add_argument("--from", dest="start", type=_date, required=True)
-    parser.add_argument("--to", dest="end", type=_date, required=True)
+    parser.add_argument("--from", dest="start", type=date_argument, required=True)
+    parser.add_argument("--to", dest="end", type=date_argument, required=True)
     parser.add_argument("--out", help="output CSV (default stdout)")
     parser.set_defaults(func=run)
 

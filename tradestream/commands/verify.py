@@ -6,19 +6,15 @@ import argparse
 import datetime as dt
 import sys
 
+from tradestream.commands import date_argument
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("verify", help="compare streamed data with a recomputation from stored ticks")
     parser.add_argument("what", choices=("bars",))
-    parser.add_argument("--from", dest="start", type=_date, required=True)
-    parser.add_argument("--to", dest="end", type=_date, required=True, help="inclusive")
+    parser.add_argument("--from", dest="start", type=date_argument, required=True)
+    parser.add_argument("--to", dest="end", type=date_argument, required=True, help="inclusive")
     parser.add_argument("--timeframes", default="5m,15m,30m,60m")
     parser.set_defaults(func=run)
 
