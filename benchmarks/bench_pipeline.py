@@ -48,6 +48,8 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings.from_env()
+    # Ctrl-C or SIGTERM still stops the worker and sink this script started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench{run_id}."
     ensure_topics(settings, prefix=prefix)
@@ -122,8 +124,10 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
                                                    feed="bench", trade_id=str(i)))
     publisher.flush()
     publish_s = time.monotonic() - started
-    last_event = origin + (time.time_ns() - started_wall) * ACCELERATION
-    expected_end = (last_event - session_open) // (60 * NS) * 60 * NS + session_open  # last closed 1m bar end
+    last_event = ts_event  # of the last tick published
+    # Bars close when a later tick passes their end: the last one-minute bar that closed ends at or
+    # before the last tick's minute (per symbol the last tick is within 20 ticks of the end).
+    expected_end = (last_event - session_open) // (60 * NS) * 60 * NS + session_open - 60 * NS
 
     def stored() -> int:
         with psycopg.connect(settings.database_url) as conn:
@@ -131,7 +135,7 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
                 "select count(*) from indicator_snapshots where symbol = any(%s) and timeframe = '1m' "
                 "and \"end\" <= to_timestamp(%s / 1e9)", (symbols, expected_end)).fetchone()[0]
 
-    want = len(symbols) * ((expected_end - (session_open + 30 * 60 * NS)) // (60 * NS))
+    want = len(symbols) * ((expected_end - origin) // (60 * NS))
     deadline = time.monotonic() + 600
     while stored() < want and time.monotonic() < deadline:
         time.sleep(0.5)
