@@ -24,6 +24,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay.add_argument("--file", required=True, help="ticks file: ts,symbol,price,size[,trade_id,conditions]")
     replay.add_argument("--speed", default="1", help="1 = real time, N = N times faster, max = as fast as possible")
     replay.set_defaults(func=run_replay)
+    polygon = feeds.add_parser("polygon", help="Polygon.io websocket trades (POLYGON_API_KEY from the environment)")
+    polygon.add_argument("--symbols", help="comma-separated symbols (default SIM_SYMBOLS)")
+    polygon.add_argument("--quotes", action="store_true", help="also publish top-of-book quotes")
+    polygon.set_defaults(func=run_polygon)
+
+
+def run_polygon(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    from connectors.base import KafkaFeedSink
+    from connectors.kafka_publish import EventPublisher
+    from connectors.polygon.feed import PolygonFeed
+    from schemas.codec import AvroCodec
+
+    settings = Settings.from_env()
+    symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
+    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-polygon")
+    host = os.environ.get("POLYGON_WS_HOST") or None
+    feed = PolygonFeed(os.environ.get("POLYGON_API_KEY", ""), symbols, KafkaFeedSink(publisher), host=host,
+                       secure=host is None, quotes=args.quotes)
+    received = asyncio.run(feed.run())
+    publisher.flush()
+    print(f"received {received} messages")
+    return 0
 
 
 def run_replay(args: argparse.Namespace) -> int:
