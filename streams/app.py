@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import faust
@@ -79,6 +80,32 @@ async def publish_latency(context: StageContext, windows: LatencyWindows) -> Non
     topic = context.latency_topic
     for measured in windows.snapshot(time.time_ns()):
         await topic.send(key=f"{measured.feed}/{measured.symbol}".encode(), value=measured)
+
+
+class StageRuntime:
+    """What every stateful stage sets up the same way: its state table, its latency windows reported
+    every 5 s, and a rebalance flag. A rebalance only marks the flag: a batch may be half applied, so
+    the agent drops its cache after writing that batch's state and reloads symbols from the table."""
+
+    def __init__(self, context: StageContext, table_name: str) -> None:
+        app = context.app
+        self.table = app.Table(table_name, default=None, partitions=context.settings.kafka_partitions,
+                               schema=faust.Schema(key_serializer="json", value_serializer="json"))
+        self.latency = LatencyWindows()
+        self.rebalance_pending = False
+
+        @app.timer(interval=5.0, name=f"{table_name}-latency")
+        async def report_latency() -> None:
+            await publish_latency(context, self.latency)
+
+        @app.on_partitions_revoked.connect
+        async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
+            self.rebalance_pending = True
+
+    def after_batch(self, forget: Callable[[], None]) -> None:
+        if self.rebalance_pending:
+            forget()
+            self.rebalance_pending = False
 
 
 def write_state(table: faust.Table, key: str, value: object, partition: int) -> None:

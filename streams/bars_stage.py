@@ -14,14 +14,12 @@ import logging
 import os
 import time
 
-import faust
 from collections import Counter
 
 from processors.bars import BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.latency import LatencyWindows
 from processors.model import TradeTick
-from streams.app import StageContext, publish_latency, record_latency, write_state
+from streams.app import StageContext, StageRuntime, record_latency, write_state
 from tradestream.errors import ConfigError, DecodeError
 
 log = logging.getLogger(__name__)
@@ -111,23 +109,10 @@ def register(context: StageContext) -> None:
     app = context.app
     ticks = context.topic("ticks.trades")
     bars_topic = context.output_topic("bars")
-    table = app.Table("bars-state", default=None, partitions=context.settings.kafka_partitions,
-                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
+    runtime = StageRuntime(context, "bars-state")
+    table, latency = runtime.table, runtime.latency
     processor = BarsProcessor(stage_calendar(dt.date.today()), configured_timeframes(), configured_sessions(),
                               configured_lateness_ns())
-
-    rebalanced = {"pending": False}
-    latency = LatencyWindows()
-
-    @app.timer(interval=5.0)
-    async def report_latency() -> None:
-        await publish_latency(context, latency)
-
-    @app.on_partitions_revoked.connect
-    async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
-        # Not now: a batch may be half applied. The agent drops its cache after writing that batch's
-        # state, and reloads each symbol from the table (the truth after a rebalance).
-        rebalanced["pending"] = True
 
     if os.environ.get("BARS_STAGE_MODE", "batched") == "single":
         register_single(context, ticks, bars_topic, table, processor)
@@ -171,9 +156,7 @@ def register(context: StageContext) -> None:
             for symbol, event in touched.items():
                 # The table writes its changelog to the partition of the current event.
                 write_state(table, symbol, processor.state(symbol), event.message.partition)
-            if rebalanced["pending"]:
-                processor.forget()
-                rebalanced["pending"] = False
+            runtime.after_batch(processor.forget)
 
 
 def register_single(context: StageContext, ticks, bars_topic, table, processor: BarsProcessor) -> None:  # noqa: ANN001

@@ -6,12 +6,10 @@ from __future__ import annotations
 import logging
 import time
 
-import faust
 
 from processors.indicators import IndicatorParams, IndicatorSet
 from processors.model import Bar
-from processors.latency import LatencyWindows
-from streams.app import StageContext, publish_latency, record_latency, write_state
+from streams.app import StageContext, StageRuntime, record_latency, write_state
 from tradestream.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -53,22 +51,10 @@ def register(context: StageContext) -> None:
     app = context.app
     bars = context.topic("bars")
     out = context.output_topic("indicators")
-    table = app.Table("indicators-state", default=None, partitions=context.settings.kafka_partitions,
-                      schema=faust.Schema(key_serializer="json", value_serializer="json"))
+    runtime = StageRuntime(context, "indicators-state")
+    table, latency = runtime.table, runtime.latency
     processor = IndicatorsProcessor()
 
-    rebalanced = {"pending": False}
-    latency = LatencyWindows()
-
-    @app.timer(interval=5.0)
-    async def report_latency() -> None:
-        await publish_latency(context, latency)
-
-    @app.on_partitions_revoked.connect
-    async def on_revoked(app_, revoked, **kwargs) -> None:  # noqa: ANN001 - Faust signal signature
-        # Not now: a batch may be half applied. The agent drops its cache after writing that batch's
-        # state, and reloads each symbol from the table (the truth after a rebalance).
-        rebalanced["pending"] = True
 
     @app.agent(bars, name="indicators")
     async def indicators_agent(stream) -> None:  # noqa: ANN001
@@ -95,6 +81,4 @@ def register(context: StageContext) -> None:
                                    now_ns - int(event.message.timestamp * 1_000_000_000), now_ns)
             for symbol, event in touched.items():
                 write_state(table, symbol, processor.state(symbol), event.message.partition)
-            if rebalanced["pending"]:
-                processor.forget()
-                rebalanced["pending"] = False
+            runtime.after_batch(processor.forget)
