@@ -135,6 +135,8 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         web_enabled=False,
+        stream_buffer_maxsize=16384,
+        broker_max_poll_records=5000,
         table_standby_replicas=0,
         datadir=str(datadir),
     )

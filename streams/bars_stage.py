@@ -133,7 +133,8 @@ def register(context: StageContext) -> None:
                     await context.dead_letter(event, STAGE, "UnexpectedRecord",
                                               f"{type(tick).__name__} on ticks topic")
                     continue
-                processor.load(tick.symbol, table.get(tick.symbol))
+                if tick.symbol not in processor.loaded:
+                    processor.load(tick.symbol, table.get(tick.symbol))
                 result = processor.apply(tick, event.message.offset)
                 if result is None:
                     continue

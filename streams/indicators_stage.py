@@ -69,7 +69,8 @@ def register(context: StageContext) -> None:
                 if not isinstance(bar, Bar):
                     await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(bar).__name__} on bars topic")
                     continue
-                processor.load(bar.symbol, table.get(bar.symbol))
+                if bar.symbol not in processor.loaded:
+                    processor.load(bar.symbol, table.get(bar.symbol))
                 snapshot = processor.apply(bar)
                 if snapshot is None:
                     continue
