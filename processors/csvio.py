@@ -9,7 +9,6 @@ an offset, or integer epoch nanoseconds.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -97,7 +96,3 @@ def read_bars(rows: Iterable[dict[str, str]], header: list[str], timeframe: str 
         bars.append(Bar(symbol=(row["symbol"] or "").strip(), timeframe=timeframe, session="", start=start,
                         end=end, volume=volume, vwap=vwap, trades=trades, **values))
     return bars
-
-
-def is_finite_price(value: Decimal) -> bool:
-    return value.is_finite() and not math.isnan(float(value))

@@ -6,7 +6,6 @@ the mean of the first n TRs, on bar index n (0-based); then ATR_t = (ATR_{t-1} *
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -80,7 +79,3 @@ def atr(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int = 14) 
         values[i] = current
     out[period + 1:] = values
     return out
-
-
-def _isnan(value: float | None) -> bool:
-    return value is None or math.isnan(value)

@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 from processors.model import DeadLetter
 from schemas.codec import AvroCodec
 from streams.sinks.rows import TABLES, Table, upsert_sql
-from streams.topics import CATALOGUE, spec
+from streams.topics import spec
 from tradestream.config import Settings
 from tradestream.errors import DataError, DecodeError
 
@@ -180,7 +180,3 @@ class PostgresSink:
         finally:
             if paused:
                 consumer.resume(consumer.assignment())
-
-
-def all_topics() -> list[str]:
-    return [s.full_name() for s in CATALOGUE]
