@@ -9,10 +9,15 @@ clock or a calendar.
 - Ticks are published from the active feed only. The standby feed's recent ticks are kept in a bounded
   buffer; at a switch, the new active feed's buffered ticks that were not published yet are released
   (`Switch.backlog`), so a trade delivered late by either feed around the switch is neither lost nor
-  published twice. De-duplication keys: (symbol, exchange trade id) when the tick has one, else
-  (symbol, ts_event, price, size), remembered over a bounded recent window.
-- Every switch is returned as a `Switch` (the connector turns it into a FeedStatusChanged event and a
-  log line).
+  published twice.
+- Matching across feeds cannot use trade ids (IBKR sends none, Polygon sends SIP ids) nor exact times
+  (IBKR tick-by-tick times are whole seconds, Polygon's milliseconds). A trade's key is
+  (symbol, ts_event floored to `match_resolution_ns`, price, size), and identical keys are counted:
+  the n-th tick of a key from one feed is the same trade as the n-th of that key from the other.
+  A tick is published when no feed has published its occurrence yet, so two real prints with the
+  same price and size in the same second are both kept. The ledger covers the last
+  `dedup_capacity` keys. Limitation: two feeds whose clocks put one trade in different seconds
+  publish it twice; the resolution is a setting.
 """
 
 from __future__ import annotations
@@ -44,24 +49,31 @@ class _FeedHealth:
 
 class FailoverController:
     def __init__(self, silence_ns: int = 5_000_000_000, recovery_ns: int = 10_000_000_000,
-                 dedup_capacity: int = 100_000) -> None:
+                 dedup_capacity: int = 100_000, match_resolution_ns: int = 1_000_000_000) -> None:
         if silence_ns <= 0:
             raise ValueError("silence_ns must be positive")
         if recovery_ns < 0:
             raise ValueError("recovery_ns must not be negative")
         if dedup_capacity <= 0:
             raise ValueError("dedup_capacity must be positive")
+        if match_resolution_ns <= 0:
+            raise ValueError("match_resolution_ns must be positive")
+        self.match_resolution_ns = match_resolution_ns
+        self._started_ns: int | None = None
         self.silence_ns = silence_ns
         self.recovery_ns = recovery_ns
         self.active = PRIMARY
         self.feeds = {PRIMARY: _FeedHealth(), SECONDARY: _FeedHealth()}
-        self._published: OrderedDict[tuple, None] = OrderedDict()
+        # key -> [occurrences seen from the primary, from the secondary, occurrences published]
+        self._ledger: OrderedDict[tuple, list[int]] = OrderedDict()
         self._capacity = dedup_capacity
-        self._standby: dict[str, deque[tuple[tuple, TradeTick]]] = {
+        self._standby: dict[str, deque[tuple[int, tuple, TradeTick]]] = {
             PRIMARY: deque(maxlen=dedup_capacity), SECONDARY: deque(maxlen=dedup_capacity)}
 
     # -- feed events -------------------------------------------------------------------------------
     def on_connection(self, feed: str, connected: bool, now_ns: int) -> None:
+        if self._started_ns is None:
+            self._started_ns = now_ns
         health = self.feeds[feed]
         health.connected = connected
         health.healthy_since_ns = now_ns if connected else None
@@ -69,35 +81,45 @@ class FailoverController:
             health.last_tick_ns = now_ns  # silence is counted from the (re)connection
 
     def on_tick(self, feed: str, tick: TradeTick, now_ns: int) -> bool:
-        """Record a tick from `feed`; True when it should be published (active feed, not seen)."""
+        """Record a tick from `feed`; True when it should be published now (active feed, not seen)."""
         health = self.feeds[feed]
         health.last_tick_ns = now_ns
         if health.healthy_since_ns is None and health.connected:
             health.healthy_since_ns = now_ns
         key = self.key(tick)
+        counts = self._counts(key)
+        column = 0 if feed == PRIMARY else 1
+        counts[column] += 1
+        occurrence = counts[column]
         if feed != self.active:
-            self._standby[feed].append((key, tick))
+            self._standby[feed].append((occurrence, key, tick))
             return False
-        if key in self._published:
-            return False
-        self._remember(key)
-        return True
+        return self._claim(counts, occurrence)
+
+    def key(self, tick: TradeTick) -> tuple:
+        return (tick.symbol, tick.ts_event // self.match_resolution_ns, tick.price, tick.size)
+
+    def _counts(self, key: tuple) -> list[int]:
+        counts = self._ledger.get(key)
+        if counts is None:
+            counts = self._ledger[key] = [0, 0, 0]
+            if len(self._ledger) > self._capacity:
+                self._ledger.popitem(last=False)
+        return counts
 
     @staticmethod
-    def key(tick: TradeTick) -> tuple:
-        return (tick.symbol, tick.trade_id) if tick.trade_id else (tick.symbol, tick.ts_event, tick.price, tick.size)
-
-    def _remember(self, key: tuple) -> None:
-        self._published[key] = None
-        if len(self._published) > self._capacity:
-            self._published.popitem(last=False)
+    def _claim(counts: list[int], occurrence: int) -> bool:
+        """Publish the `occurrence`-th trade of a key unless some feed already published it."""
+        if occurrence <= counts[2]:
+            return False
+        counts[2] = occurrence
+        return True
 
     def _release(self, feed: str) -> tuple[TradeTick, ...]:
         """The buffered ticks of the feed becoming active that were not published yet."""
         released = []
-        for key, tick in self._standby[feed]:
-            if key not in self._published:
-                self._remember(key)
+        for occurrence, key, tick in self._standby[feed]:
+            if self._claim(self._counts(key), occurrence):
                 released.append(tick)
         self._standby[feed].clear()
         self._standby[PRIMARY if feed == SECONDARY else SECONDARY].clear()
@@ -106,6 +128,10 @@ class FailoverController:
     # -- decisions -----------------------------------------------------------------------------------
     def _primary_failing(self, now_ns: int) -> str | None:
         primary = self.feeds[PRIMARY]
+        if self._started_ns is None:
+            self._started_ns = now_ns
+        if not primary.connected and primary.last_tick_ns is None and now_ns - self._started_ns <= self.silence_ns:
+            return None  # still starting: a primary gets `silence_ns` to connect before it is failing
         if not primary.connected:
             return "primary disconnected"
         if primary.last_tick_ns is not None and now_ns - primary.last_tick_ns > self.silence_ns:

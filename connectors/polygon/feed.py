@@ -10,6 +10,7 @@ POLYGON_WS_HOST overrides the host (tests use a local server speaking Polygon's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -82,15 +83,23 @@ class PolygonFeed:
                                               active=True, subscribed_symbols=self.symbols,
                                               messages_per_second=0.0, event=event, detail=detail))
 
-    async def run(self) -> int:
-        """Stream until the server closes the connection; returns messages received."""
+    async def run(self, stop: asyncio.Event | None = None) -> int:
+        """Stream until the server closes the connection or `stop` is set; returns messages received."""
         from polygon.exceptions import AuthError
 
         self._status("connected", True, f"subscribing to {len(self.symbols)} symbols")
+        watcher = asyncio.ensure_future(self._close_on(stop)) if stop is not None else None
         try:
             await self.client.connect(self._handle)
         except AuthError as exc:
             self._status("error", False, f"authentication refused: {exc}")
             raise ConfigError("Polygon refused the API key in POLYGON_API_KEY (auth_failed)") from None
+        finally:
+            if watcher is not None:
+                watcher.cancel()
         self._status("disconnected", False, f"stream closed after {self.received} messages")
         return self.received
+
+    async def _close_on(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        await self.client.close()

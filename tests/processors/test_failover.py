@@ -79,3 +79,41 @@ def test_no_tick_lost_or_duplicated_across_failover_and_handback(with_ids: bool)
 def test_parameters_are_validated() -> None:
     with pytest.raises(ValueError, match="silence_ns"):
         FailoverController(silence_ns=0)
+
+
+def test_feeds_with_different_ids_and_time_precision_are_matched_by_occurrence() -> None:
+    """IBKR: whole seconds, no ids; Polygon: milliseconds and SIP ids. Two identical prints in one second
+    are two trades and both survive; the one the primary published before it was cut is not repeated."""
+    ms = 1_000_000
+
+    def ib(ts_s: int, price: str) -> TradeTick:
+        return TradeTick("SPY", ts_s * S, 0, Decimal(price), 100, "ibkr")
+
+    def poly(ts_ms: int, price: str, trade_id: str) -> TradeTick:
+        return TradeTick("SPY", ts_ms * ms, 0, Decimal(price), 100, "polygon", trade_id=trade_id)
+
+    control = FailoverController(silence_ns=2 * S, recovery_ns=5 * S)
+    control.on_connection(PRIMARY, True, 0)
+    control.on_connection(SECONDARY, True, 0)
+    published = []
+    # Second 10: three prints; two are identical (600.00 x 100). The primary delivers the first two only.
+    for t in (ib(10, "600.00"), ib(10, "600.00")):
+        if control.on_tick(PRIMARY, t, 10 * S):
+            published.append(t)
+    for t in (poly(10_100, "600.00", "a"), poly(10_400, "600.00", "b"), poly(10_900, "600.01", "c")):
+        assert not control.on_tick(SECONDARY, t, 11 * S)
+    switch = control.evaluate(13 * S, market_open=True)
+    assert switch is not None and switch.event == "failover"
+    published += switch.backlog
+    assert [(t.feed, t.price) for t in published] == [("ibkr", Decimal("600.00")), ("ibkr", Decimal("600.00")),
+                                                     ("polygon", Decimal("600.01"))]
+    # A third identical print in the same second is a new trade.
+    assert control.on_tick(SECONDARY, poly(10_950, "600.00", "d"), 13 * S)
+
+
+def test_a_primary_still_connecting_at_start_gets_the_silence_threshold_before_failover() -> None:
+    control = FailoverController(silence_ns=5 * S, recovery_ns=10 * S)
+    control.on_connection(SECONDARY, True, 0)
+    assert control.evaluate(5 * S, market_open=True) is None
+    switch = control.evaluate(5 * S + 1, market_open=True)
+    assert switch is not None and switch.reason == "primary disconnected"

@@ -28,6 +28,69 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     polygon.add_argument("--symbols", help="comma-separated symbols (default SIM_SYMBOLS)")
     polygon.add_argument("--quotes", action="store_true", help="also publish top-of-book quotes")
     polygon.set_defaults(func=run_polygon)
+    ibkr = feeds.add_parser("ibkr", help="Interactive Brokers TWS / IB Gateway (IBKR_HOST, IBKR_PORT, IBKR_CLIENT_ID)")
+    ibkr.add_argument("--symbols", help="comma-separated symbols (default SIM_SYMBOLS)")
+    ibkr.add_argument("--failover", choices=("polygon",),
+                      help="pair with a secondary feed that takes over when IBKR is down or silent")
+    ibkr.add_argument("--silence", type=float, default=5.0,
+                      help="seconds without ticks in market hours before failing over (default 5)")
+    ibkr.add_argument("--recovery", type=float, default=10.0,
+                      help="seconds the primary must be healthy before handing back (default 10)")
+    ibkr.set_defaults(func=run_ibkr)
+
+
+def run_ibkr(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    from connectors.base import KafkaFeedSink
+    from connectors.kafka_publish import EventPublisher
+    from connectors.ibkr.feed import IbkrFeed, IbkrFeedConfig
+    from schemas.codec import AvroCodec
+
+    settings = Settings.from_env()
+    symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
+    config = IbkrFeedConfig.from_env(os.environ, symbols)
+    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-ibkr")
+    sink = KafkaFeedSink(publisher)
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        if args.failover is None:
+            return await IbkrFeed(config, sink).run(stop)
+        return await _failover(args, symbols, config, sink).run(stop)
+
+    published = asyncio.run(main())
+    publisher.flush()
+    print(f"published {published} ticks")
+    return 0
+
+
+def _failover(args: argparse.Namespace, symbols: tuple[str, ...], config, sink):  # noqa: ANN001, ANN202
+    """IBKR primary, Polygon secondary; the market-hours test uses the NYSE calendar's extended sessions."""
+    import os
+
+    from connectors.failover import FailoverFeed
+    from connectors.ibkr.feed import IbkrFeed
+    from connectors.polygon.feed import PolygonFeed
+    from processors.calendar import Session, build_nyse_calendar
+    from processors.failover import FailoverController
+    from tradestream.errors import ConfigError
+
+    if args.silence <= 0 or args.recovery < 0:
+        raise ConfigError("--silence must be positive and --recovery not negative")
+    today = dt.datetime.now(dt.timezone.utc).date()
+    calendar = build_nyse_calendar(today - dt.timedelta(days=7), today + dt.timedelta(days=60))
+    host = os.environ.get("POLYGON_WS_HOST") or None
+    api_key = os.environ.get("POLYGON_API_KEY", "")
+    return FailoverFeed(
+        lambda leg: IbkrFeed(config, leg),
+        lambda leg: PolygonFeed(api_key, symbols, leg, host=host, secure=host is None),
+        sink, FailoverController(silence_ns=int(args.silence * 1e9), recovery_ns=int(args.recovery * 1e9)),
+        market_open=lambda now: calendar.session_at(now) is not Session.CLOSED)
 
 
 def run_polygon(args: argparse.Namespace) -> int:
