@@ -67,6 +67,46 @@ class SignalGenerated:
     price: Decimal
     reason: str
     rule_values: dict[str, float] = field(default_factory=dict)
+    action: str = "ENTRY"
+
+
+@dataclass(frozen=True, slots=True)
+class SignalSuppressed:
+    signal_id: str
+    strategy: str
+    symbol: str
+    side: str
+    ts_event: int
+    ts_init: int
+    price: Decimal | None
+    rule: str
+    suppression: str
+    rule_values: dict[str, float] = field(default_factory=dict)
+    action: str = "ENTRY"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntentCreated:
+    client_order_id: str
+    signal_id: str
+    strategy: str
+    mode: str
+    symbol: str
+    instrument: str
+    contract: str
+    side: str
+    ts_event: int
+    ts_init: int
+    exchange: str
+    order_type: str
+    limit_price: Decimal | None
+    stop_price: Decimal | None
+    tick_size: Decimal
+    reference_price: Decimal
+    product: str
+    quantity: int
+    multiplier: int
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from tradestream.errors import DataError, DecodeError
 log = logging.getLogger(__name__)
 
 SINK_GROUP = "tradestream-sink"
-SINK_TOPICS = ("ticks.trades", "ticks.quotes", "bars", "indicators", "signals", "feed.status",
-               "metrics.latency", "deadletter")
+SINK_TOPICS = ("ticks.trades", "ticks.quotes", "bars", "indicators", "signals", "signals.suppressed",
+               "orders.intents", "feed.status", "metrics.latency", "deadletter")
 
 
 @dataclass(slots=True)

@@ -1,0 +1,210 @@
+"""Runs one scanner/strategy over a time-ordered stream of market events and emits its signals.
+
+The same object serves the live stage, the backtest and the audit replay: it is fed events in
+event-time order (`event_order_key` defines the order: a bar or indicator snapshot counts at its
+bar's end, before trades at that same instant) and never reads a clock.
+
+Evaluation instants are the multiples of the scanner's interval (epoch-aligned, so 5-minute
+instants fall on :00, :05 … ET). An instant E is evaluated when the first event at or after E
+arrives, on the state built from the events before E; instants with no event in between would see
+the same state and are not evaluated again. An instant outside the scanner's days and hours is
+skipped.
+
+Positions: the strategy is flat, long or short in its signal symbol (the primary, or the first
+symbol of a rules scanner). Flat: the buy condition fires an ENTRY BUY (direction long or both),
+the sell condition an ENTRY SELL (short or both). Long: an exit rule or the sell condition fires an
+EXIT SELL; short: an exit rule or the buy condition fires an EXIT BUY.
+- Correlation strategy: buy = price(P) > swing_high(P, TF) and price(C) < swing_low(C, TF);
+  sell = price(P) < swing_low(P, TF) and price(C) > swing_high(C, TF); custom entry rules are
+  ANDed to both.
+- Rules strategy: the entry rules ANDed are the entry condition, for the configured direction
+  ("both" enters long: one rule set cannot say which side to take).
+Entries are withheld (SignalSuppressed, with the figures) when a price the rule reads is staler
+than `max_staleness_seconds`, when the signal symbol's price deviates from its reference (previous
+close or settlement) by more than `max_deviation_pct`, or when the per-day/per-symbol signal limits
+are used up. Exits are only withheld for stale data: a limit never traps a position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from processors.indicators.indicator_set import IndicatorSnapshot
+from processors.model import Bar, SignalGenerated, SignalSuppressed, TradeTick
+from processors.rules import Rule, RuleEvaluator, RuleResult, compile_rule
+from processors.strategies.market import MarketState
+
+NS = 1_000_000_000
+FLAT, LONG, SHORT = "flat", "long", "short"
+MarketEvent = TradeTick | Bar | IndicatorSnapshot
+
+
+def event_time(event: MarketEvent) -> int:
+    return event.ts_event if isinstance(event, TradeTick) else event.end
+
+
+def event_order_key(event: MarketEvent) -> tuple[int, int, str]:
+    """Total order of events: time, then bars, snapshots, trades at the same instant, then symbol."""
+    if isinstance(event, TradeTick):
+        return (event.ts_event, 2, event.symbol)
+    return (event.end, 0 if isinstance(event, Bar) else 1, event.symbol)
+
+
+def signal_id(strategy: str, symbol: str, side: str, action: str, ts_event: int) -> str:
+    digest = hashlib.sha256(f"{strategy}|{symbol}|{side}|{action}|{ts_event}".encode()).hexdigest()
+    return f"sig-{digest[:24]}"
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A named, compiled condition the engine evaluates at every instant."""
+
+    rule: Rule
+    evaluator: RuleEvaluator
+
+
+def correlation_rules(primary: str, correlated: str, timeframe: str) -> tuple[str, str]:
+    buy = (f"price({primary}) > swing_high({primary}, {timeframe}) and "
+           f"price({correlated}) < swing_low({correlated}, {timeframe})")
+    sell = (f"price({primary}) < swing_low({primary}, {timeframe}) and "
+            f"price({correlated}) > swing_high({correlated}, {timeframe})")
+    return buy, sell
+
+
+def _and(texts: Iterable[str]) -> str:
+    texts = list(texts)
+    return texts[0] if len(texts) == 1 else " and ".join(f"({t})" for t in texts)
+
+
+class StrategyEngine:
+    def __init__(self, config: Any, limiter: Any, in_schedule: Callable[[int], bool],
+                 market: MarketState | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.limiter = limiter
+        self.in_schedule = in_schedule
+        self.market = market or MarketState()
+        self.interval_ns = int(config.interval_seconds) * NS
+        self.symbol = config.primary or config.symbols[0]
+        symbols = set(config.symbols)
+        custom = list(config.entry_rules)
+        buy_text = sell_text = None
+        if config.strategy == "correlation":
+            buy, sell = correlation_rules(config.primary, config.correlated, config.timeframe)
+            buy_text, sell_text = _and([buy, *custom]), _and([sell, *custom])
+        elif config.direction == "short":
+            sell_text = _and(custom)
+        else:
+            buy_text = _and(custom)
+        self.buy = self._condition(buy_text, symbols) if buy_text else None
+        self.sell = self._condition(sell_text, symbols) if sell_text else None
+        self.exits = [self._condition(text, symbols) for text in config.exit_rules]
+        self.position = FLAT
+        self._next_ns: int | None = None
+        self._last_ts_init = 0
+
+    @staticmethod
+    def _condition(text: str, symbols: set[str]) -> Condition:
+        rule = compile_rule(text, symbols=symbols)
+        return Condition(rule, RuleEvaluator(rule))
+
+    # -- feeding -----------------------------------------------------------------------------------
+    def on_event(self, event: MarketEvent) -> list[SignalGenerated | SignalSuppressed]:
+        """Evaluate the instant(s) this event's time passes, then apply the event."""
+        t = event_time(event)
+        out: list[SignalGenerated | SignalSuppressed] = []
+        if self._next_ns is None:
+            self._next_ns = (t // self.interval_ns + 1) * self.interval_ns
+        elif t >= self._next_ns:
+            last_due = t // self.interval_ns * self.interval_ns
+            instant = self._next_ns if self.in_schedule(self._next_ns) else last_due
+            if self.in_schedule(instant):
+                out = self.evaluate(instant)
+            self._next_ns = last_due + self.interval_ns
+        if isinstance(event, TradeTick):
+            self.market.on_trade(event)
+        elif isinstance(event, Bar):
+            self.market.on_bar(event)
+        else:
+            self.market.on_snapshot(event)
+        self._last_ts_init = max(self._last_ts_init, event.ts_init)
+        return out
+
+    def run(self, events: Iterable[MarketEvent]) -> list[SignalGenerated | SignalSuppressed]:
+        out: list[SignalGenerated | SignalSuppressed] = []
+        for event in events:
+            out.extend(self.on_event(event))
+        return out
+
+    # -- evaluating --------------------------------------------------------------------------------
+    def _evaluate(self, condition: Condition | None) -> RuleResult | None:
+        if condition is None:
+            return None
+        rule = condition.rule
+        values = {req: self.market.value(req[0], req[1], req[2], rule.period(req)) for req in rule.requirements}
+        return condition.evaluator.evaluate(values)
+
+    def evaluate(self, instant: int) -> list[SignalGenerated | SignalSuppressed]:
+        # Every condition is evaluated at every instant, so crossings see each instant.
+        buy, sell = self._evaluate(self.buy), self._evaluate(self.sell)
+        exits = [(c, self._evaluate(c)) for c in self.exits]
+        direction = self.config.direction
+        if self.position == FLAT:
+            if buy is not None and buy.fired and direction in ("long", "both"):
+                return [self._emit("BUY", "ENTRY", self.buy, buy, instant)]
+            if sell is not None and sell.fired and direction in ("short", "both"):
+                return [self._emit("SELL", "ENTRY", self.sell, sell, instant)]
+            return []
+        closing = "SELL" if self.position == LONG else "BUY"
+        opposite = (self.sell, sell) if self.position == LONG else (self.buy, buy)
+        for condition, result in [*exits, opposite]:
+            if condition is not None and result is not None and result.fired:
+                return [self._emit(closing, "EXIT", condition, result, instant)]
+        return []
+
+    def _emit(self, side: str, action: str, condition: Condition, result: RuleResult,
+              instant: int) -> SignalGenerated | SignalSuppressed:
+        price = self.market.price(self.symbol)
+        identifier = signal_id(self.name, self.symbol, side, action, instant)
+        values = {k: v for k, v in result.values.items() if v is not None}
+        suppression = self._suppression(condition.rule, price, instant, action)
+        if suppression is None and action == "ENTRY":
+            allowed, why = self.limiter.allow(self.symbol, instant)
+            suppression = None if allowed else why
+        if suppression is not None or price is None:
+            return SignalSuppressed(signal_id=identifier, strategy=self.name, symbol=self.symbol, side=side,
+                                    ts_event=instant, ts_init=self._last_ts_init, price=price,
+                                    rule=condition.rule.text, suppression=suppression or "no price yet",
+                                    rule_values=values, action=action)
+        if action == "ENTRY":
+            self.position = LONG if side == "BUY" else SHORT
+        else:
+            self.position = FLAT
+        return SignalGenerated(signal_id=identifier, strategy=self.name, symbol=self.symbol, side=side,
+                               ts_event=instant, ts_init=self._last_ts_init, price=price,
+                               reason=condition.rule.text, rule_values=values, action=action)
+
+    def _suppression(self, rule: Rule, price: Decimal | None, instant: int, action: str) -> str | None:
+        sanity = self.config.sanity
+        max_age = int(sanity.max_staleness_seconds) * NS
+        for kind, symbol, _ in sorted(rule.requirements):
+            if kind != "price":
+                continue
+            updated = self.market.last_update_ns(symbol)
+            if updated is not None and instant - updated > max_age:
+                return (f"data stale: last {symbol} price is {(instant - updated) / NS:.0f} s old "
+                        f"(limit {sanity.max_staleness_seconds} s)")
+        if action != "ENTRY" or price is None:
+            return None
+        reference = self.market.reference(self.symbol)
+        if reference is None or reference == 0:
+            return None
+        deviation = abs(price - reference) / reference * 100
+        if deviation > Decimal(sanity.max_deviation_pct):
+            return (f"last trade {price} deviates {deviation:.2f}% from the reference {reference} "
+                    f"(limit {sanity.max_deviation_pct}%)")
+        return None
