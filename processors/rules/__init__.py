@@ -26,6 +26,7 @@ from processors.rules.errors import RuleError, RuleSyntaxError, RuleTypeError
 from processors.rules.evaluator import RuleEvaluator, RuleResult
 from processors.rules.functions import FUNCTIONS, FunctionSpec
 from processors.rules.parser import Requirement, Rule, parse, render
+from processors.rules.vectorized import SeriesResult as SeriesResult, evaluate_series as evaluate_series
 
 __all__ = [
     "FUNCTIONS",
