@@ -20,6 +20,8 @@ COMMAND_MODULES = (
     "tradestream.commands.topics",
     "tradestream.commands.bars",
     "tradestream.commands.indicators",
+    "tradestream.commands.backtest",
+    "tradestream.commands.strategy",
     "tradestream.commands.calendar",
     "tradestream.commands.feed",
     "tradestream.commands.worker",

@@ -88,7 +88,7 @@ class StrategyEngine:
         self.limiter = limiter
         self.in_schedule = in_schedule
         self.market = market or MarketState()
-        self.interval_ns = int(config.interval_seconds) * NS
+        self.interval_ns = int(config.interval.total_seconds() * NS)
         self.symbol = config.primary or config.symbols[0]
         symbols = set(config.symbols)
         custom = list(config.entry_rules)

@@ -22,7 +22,7 @@ def at(day: int, hh: int, mm: int, ss: int = 0) -> int:
 
 def config(**overrides: object) -> SimpleNamespace:
     values = dict(name="corr", symbols=("SPY", "QQQ"), primary="SPY", correlated="QQQ", timeframe="5m",
-                  strategy="correlation", entry_rules=(), exit_rules=(), direction="both", interval_seconds=60,
+                  strategy="correlation", entry_rules=(), exit_rules=(), direction="both", interval=dt.timedelta(seconds=60),
                   sanity=SimpleNamespace(max_deviation_pct=Decimal("10"), max_staleness_seconds=120))
     values.update(overrides)
     return SimpleNamespace(**values)

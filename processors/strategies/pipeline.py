@@ -1,0 +1,163 @@
+"""One strategy's whole decision path, in-process: trades -> bars -> indicators -> rules -> signals
+-> order intents. The live runner, the backtest and the audit replay all drive this object, so
+they take the same decisions on the same trades (tests prove it).
+
+The strategy computes its own bars and indicators for its symbols and timeframe with the same
+processors as the bars and indicators stages (`BarAggregator`, `IndicatorSet`), instead of merging
+the bars and indicators topics with the trades topic: the order in which a bar becomes known
+relative to the trades around it is then fixed by the data, not by stage latencies. A trade is
+given to the engine first (an evaluation instant it passes sees only what was known before it),
+then the bars it closed and their indicator snapshots.
+
+Without trades (a backtest over bars), `on_bar` takes finer bars: they set the price at their end,
+are resampled into the strategy's timeframe when it closes, and feed the indicators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from processors.bars import BarAggregator, Timeframe
+from processors.calendar import MarketCalendar, Session, parse_sessions
+from processors.indicators import IndicatorParams, IndicatorSet
+from processors.instruments.options import OptionChain
+from processors.model import Bar, OrderIntentCreated, SignalGenerated, SignalSuppressed, TradeTick
+from processors.orders.intents import IntentError, build_intent
+from processors.strategies.engine import StrategyEngine
+from processors.strategies.market import MarketState, et_date
+
+Decision = SignalGenerated | SignalSuppressed | OrderIntentCreated
+
+
+@dataclass(slots=True)
+class Decisions:
+    signals: list[SignalGenerated] = field(default_factory=list)
+    suppressed: list[SignalSuppressed] = field(default_factory=list)
+    intents: list[OrderIntentCreated] = field(default_factory=list)
+
+    def extend(self, other: Decisions) -> None:
+        self.signals += other.signals
+        self.suppressed += other.suppressed
+        self.intents += other.intents
+
+    def __len__(self) -> int:
+        return len(self.signals) + len(self.suppressed) + len(self.intents)
+
+
+class StrategyPipeline:
+    def __init__(self, config: Any, calendar: MarketCalendar, limiter: Any, in_schedule: Callable[[int], bool],
+                 lateness_ns: int = 0, params: IndicatorParams = IndicatorParams(),
+                 option_chain: Callable[[str], OptionChain | None] = lambda symbol: None) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.timeframe = config.timeframe
+        length = Timeframe.parse(config.timeframe).length_ns
+        if length is None:
+            raise ValueError(f"timeframe {config.timeframe}: strategies run on intraday bars (e.g. 5m, 15m, 1h)")
+        self.tf_ns = length
+        sessions = parse_sessions("extended" if config.extended_hours else "regular")
+        self.aggregator = BarAggregator(config.timeframe, sessions, calendar, lateness_ns)
+        self.params = params
+        self.indicators = {symbol: IndicatorSet(symbol, config.timeframe, params) for symbol in config.symbols}
+        market = MarketState(is_regular=lambda ts: calendar.session_at(ts) is Session.REGULAR)
+        self.engine = StrategyEngine(config, limiter, in_schedule, market)
+        self.option_chain = option_chain
+        self.symbols = frozenset(config.symbols)
+        self._resampler: dict[str, list[Bar]] = {}
+        self.rejected = 0
+
+    # -- trades (live, replay, backtest with ticks) -------------------------------------------------
+    def on_trade(self, tick: TradeTick) -> Decisions:
+        if tick.symbol not in self.symbols:
+            return Decisions()
+        decisions = self._decide(self.engine.on_event(tick))
+        self.aggregator.handle_tick(tick)
+        bars, rejected = self.aggregator.drain()
+        self.rejected += len(rejected)
+        for bar in bars:
+            decisions.extend(self._closed_bar(bar))
+        return decisions
+
+    def run_trades(self, ticks: Iterable[TradeTick]) -> Decisions:
+        decisions = Decisions()
+        for tick in ticks:
+            decisions.extend(self.on_trade(tick))
+        return decisions
+
+    # -- bars (backtest over bars) ------------------------------------------------------------------
+    def on_bar(self, bar: Bar) -> Decisions:
+        """A bar of the strategy's timeframe, or a finer one (which also sets the price at its end)."""
+        if bar.symbol not in self.symbols:
+            return Decisions()
+        if bar.timeframe == self.timeframe:
+            return self._closed_bar(bar)
+        decisions = self._decide(self.engine.on_event(bar))
+        pending = self._resampler.setdefault(bar.symbol, [])
+        if pending and self._bucket(pending[0]) != self._bucket(bar):
+            decisions.extend(self._closed_bar(self._merge(pending)))
+            pending.clear()
+        pending.append(bar)
+        if bar.end == self._bucket(bar)[1]:
+            decisions.extend(self._closed_bar(self._merge(pending)))
+            pending.clear()
+        return decisions
+
+    def _bucket(self, bar: Bar) -> tuple[int, int]:
+        """[start, end) of the strategy bar containing `bar`: aligned to its session's open, cut at its close."""
+        _, window_start, window_end, _ = self.calendar.locate(bar.start)
+        if window_end == 0:
+            window_start, window_end = bar.start // self.tf_ns * self.tf_ns, 2 ** 62
+        start = window_start + (bar.start - window_start) // self.tf_ns * self.tf_ns
+        return start, min(start + self.tf_ns, window_end)
+
+    def _merge(self, bars: list[Bar]) -> Bar:
+        start, end = self._bucket(bars[0])
+        volume = sum(b.volume for b in bars)
+        notional = sum(b.vwap * b.volume for b in bars)
+        first, last = bars[0], bars[-1]
+        return Bar(first.symbol, self.timeframe, first.session, start, end, first.open, max(b.high for b in bars),
+                   min(b.low for b in bars), last.close, volume, (notional / volume) if volume else last.close,
+                   sum(b.trades for b in bars), last.ts_init)
+
+    # -- shared ------------------------------------------------------------------------------------
+    def _closed_bar(self, bar: Bar) -> Decisions:
+        decisions = self._decide(self.engine.on_event(bar))
+        snapshot = self.indicators[bar.symbol].handle_bar(bar)
+        if snapshot is not None:
+            decisions.extend(self._decide(self.engine.on_event(snapshot)))
+        return decisions
+
+    def _decide(self, outputs: list[SignalGenerated | SignalSuppressed]) -> Decisions:
+        decisions = Decisions()
+        for output in outputs:
+            if isinstance(output, SignalSuppressed):
+                decisions.suppressed.append(output)
+                continue
+            decisions.signals.append(output)
+            try:
+                decisions.intents.append(build_intent(output, self.config, et_date(output.ts_event),
+                                                      self.option_chain, self.calendar_holidays()))
+            except (IntentError, ValueError) as exc:
+                decisions.suppressed.append(SignalSuppressed(
+                    signal_id=output.signal_id, strategy=output.strategy, symbol=output.symbol, side=output.side,
+                    ts_event=output.ts_event, ts_init=output.ts_init, price=output.price, rule=output.reason,
+                    suppression=f"no order intent: {exc}", rule_values=output.rule_values, action=output.action))
+        return decisions
+
+    def calendar_holidays(self) -> frozenset[dt.date]:
+        return frozenset()
+
+    def finish(self) -> Decisions:
+        """End of data (backtest): close open bars so their indicators are known; no evaluation follows."""
+        decisions = Decisions()
+        self.aggregator.flush()
+        bars, _ = self.aggregator.drain()
+        for bar in bars:
+            decisions.extend(self._closed_bar(bar))
+        for symbol, pending in self._resampler.items():
+            if pending:
+                decisions.extend(self._closed_bar(self._merge(pending)))
+        return decisions

@@ -1,0 +1,200 @@
+"""Runs one strategy on the trades topic: live (`tradestream strategy run`) and for audits
+(`tradestream strategy replay`), with the same `StrategyPipeline` as the backtest.
+
+Why not a Faust agent: a multi-symbol strategy needs every partition of the trades topic merged in
+one event-time order, deterministically (`streams.merge.PartitionMerge`); a Faust agent sees one
+partition at a time. The runner is a plain confluent-kafka consumer that assigns itself every
+partition from the offsets of its start time (`offsets_for_times`) and never commits: its state
+is rebuilt from the trades on every start, which is what makes a restart and an audit replay
+reproduce the same decisions.
+
+Delivery: signals, suppressed signals and order intents are published keyed by strategy, with ids
+derived from the strategy, symbol, side and evaluation instant (`processors.strategies.engine`), so
+the sink's upserts store each once. On a restart the runner first reads back the newest decision it
+already published (`resume_after_ns`) and publishes only later ones, so Kafka does not carry a
+second copy either. A replay publishes nothing: it returns the decisions for comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from connectors.kafka_publish import EventPublisher
+from processors.calendar import build_nyse_calendar
+from processors.model import DeadLetter, TradeTick
+from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.strategies.pipeline import Decisions, StrategyPipeline
+from schemas.codec import AvroCodec
+from streams.merge import PartitionMerge
+from streams.topics import spec
+from tradestream.config import Settings
+from tradestream.errors import DecodeError
+
+log = logging.getLogger(__name__)
+
+MS = 1_000_000
+OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
+
+
+@dataclass(slots=True)
+class RunReport:
+    trades: int = 0
+    decisions: int = 0
+    published: int = 0
+    skipped_already_published: int = 0
+    dead_letters: int = 0
+    late: int = 0
+
+
+def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> int | None:
+    """The newest ts_event among the strategy's records at the tail of the output topics."""
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"tradestream-resume-{strategy}",
+                         "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0})
+    latest: int | None = None
+    try:
+        for name in OUTPUT_TOPICS:
+            topic = spec(name).full_name()
+            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if metadata is None or metadata.error is not None:
+                continue
+            for partition in metadata.partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                if high <= low:
+                    continue
+                consumer.assign([TopicPartition(topic, partition, max(low, high - tail))])
+                while True:
+                    message = consumer.poll(10)
+                    if message is None:
+                        break
+                    if message.error():
+                        if message.error().code() == KafkaError._PARTITION_EOF:
+                            break
+                        continue
+                    if message.key() == strategy.encode():
+                        _, value, _ = codec.decode_record(message.value())
+                        latest = max(latest or 0, int(value["ts_event"]))
+                    if message.offset() >= high - 1:
+                        break
+    finally:
+        consumer.close()
+    return latest
+
+
+class StrategyRunner:
+    def __init__(self, settings: Settings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
+                 end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
+                 resume_after: int | None = None, wall_ns: Callable[[], int] = time.time_ns) -> None:
+        self.settings = settings
+        self.codec = codec
+        self.config = config
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.publisher = publisher
+        self.resume_after = resume_after
+        self.wall_ns = wall_ns
+        # The calendar covers the replayed range, or (live, from the oldest retained trade) the last year.
+        today = dt.datetime.fromtimestamp(wall_ns() / 1e9, dt.timezone.utc).date()
+        first = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).date() if start_ns else today - dt.timedelta(
+            days=366)
+        last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date() if end_ns else today
+        calendar = build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30))
+        self.pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
+                                         lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * MS)
+        self.trades_topic = spec("ticks.trades").full_name()
+        self.topics = {name: spec(name).full_name() for name in OUTPUT_TOPICS}
+        self.deadletter_topic = spec("deadletter").full_name()
+        self.report = RunReport()
+        self.decisions = Decisions()
+
+    def _consumer(self) -> tuple[Consumer, list[int]]:
+        consumer = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap,
+                             "group.id": f"tradestream-strategy-{self.config.name}", "enable.auto.commit": False,
+                             "enable.partition.eof": True, "auto.offset.reset": "earliest", "log_level": 0})
+        metadata = consumer.list_topics(self.trades_topic, timeout=10).topics[self.trades_topic]
+        partitions = sorted(metadata.partitions)
+        wanted = [TopicPartition(self.trades_topic, p, self.start_ns // MS) for p in partitions]
+        offsets = consumer.offsets_for_times(wanted, timeout=10)
+        # A partition with nothing at or after the start time answers -1: start at its end.
+        assignment = []
+        for tp in offsets:
+            if tp.offset < 0:
+                _, high = consumer.get_watermark_offsets(TopicPartition(self.trades_topic, tp.partition), timeout=10)
+                tp = TopicPartition(self.trades_topic, tp.partition, high)
+            assignment.append(tp)
+        consumer.assign(assignment)
+        return consumer, partitions
+
+    def _dead_letter(self, message, reason: str, error_class: str) -> None:  # noqa: ANN001
+        self.report.dead_letters += 1
+        log.warning("strategy=%s offset=%s dead-lettered: %s", self.config.name, message.offset(), reason)
+        if self.publisher is not None:
+            self.publisher.publish(self.deadletter_topic, (message.key() or b"").decode(errors="replace"), DeadLetter(
+                ts_init=self.wall_ns(), stage=f"strategy:{self.config.name}", source_topic=message.topic(),
+                source_partition=message.partition(), source_offset=message.offset(), error_class=error_class,
+                reason=reason, key=message.key(), value=message.value()))
+
+    def _emit(self, decisions: Decisions) -> None:
+        self.decisions.extend(decisions)
+        self.report.decisions += len(decisions)
+        if self.publisher is None:
+            return
+        for name, events in (("signals", decisions.signals), ("signals.suppressed", decisions.suppressed),
+                             ("orders.intents", decisions.intents)):
+            for event in events:
+                if self.resume_after is not None and event.ts_event <= self.resume_after:
+                    self.report.skipped_already_published += 1
+                    continue
+                self.publisher.publish(self.topics[name], self.config.name, event)
+                self.report.published += 1
+                if name == "signals":
+                    log.info("strategy=%s signal %s %s %s at %s: %s", self.config.name, event.action, event.side,
+                             event.symbol, event.price, event.reason)
+
+    def run(self, stop: threading.Event, until_caught_up: bool = False) -> RunReport:
+        """Consume until `stop` (live), or until every partition reached its end or `end_ns` (replay)."""
+        consumer, partitions = self._consumer()
+        merge = PartitionMerge(partitions)
+        done = False
+        try:
+            while not stop.is_set() and not done:
+                messages = consumer.consume(2_000, 0.2)
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        if error.code() == KafkaError._PARTITION_EOF:
+                            merge.end_of_partition(message.partition())
+                        else:
+                            log.error("strategy=%s consumer error: %s", self.config.name, error.str())
+                        continue
+                    try:
+                        tick = self.codec.decode(message.value())
+                    except DecodeError as exc:
+                        self._dead_letter(message, str(exc), type(exc).__name__)
+                        continue
+                    if not isinstance(tick, TradeTick):
+                        self._dead_letter(message, f"{type(tick).__name__} on the trades topic", "UnexpectedRecord")
+                        continue
+                    merge.push(message.partition(), message.offset(), tick.ts_event, tick)
+                for tick in merge.pop_ready():
+                    if self.end_ns is not None and tick.ts_event >= self.end_ns:
+                        done = True
+                        break
+                    self.report.trades += 1
+                    self._emit(self.pipeline.on_trade(tick))
+                if until_caught_up and all(merge.at_end.values()) and merge.pending() == 0:
+                    done = True
+                if self.publisher is not None:
+                    self.publisher.producer.poll(0)
+        finally:
+            consumer.close()
+            if self.publisher is not None:
+                self.publisher.flush()
+        self.report.late = merge.late
+        return self.report
