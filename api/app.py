@@ -13,6 +13,7 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
 from api import health, metrics
+from api.scanners import ScannerController, SignalsController
 from api.feedwatch import FeedStatusWatcher
 from schemas.codec import AvroCodec
 from tradestream.config import Settings
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return watcher
 
     return Litestar(
-        route_handlers=[HealthController, MetricsController,
+        route_handlers=[HealthController, MetricsController, ScannerController, SignalsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
         dependencies={"settings": provide_settings, "watcher": provide_watcher},
         lifespan=[lifespan],

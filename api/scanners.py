@@ -1,0 +1,195 @@
+"""Scanners (strategy configurations), their signals, and the correlation matrix for the heatmap.
+
+Every scanner is validated by `processors.scanner.ScannerConfig` before it is stored: an invalid one
+gets a 400 whose body lists every field error (`field`, `message`), rule errors with their position.
+Stored as the normalised mapping (`to_mapping`), so what is read back is exactly what runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from typing import Any
+
+import numpy as np
+import psycopg
+from litestar import Controller, Response, delete, get, post, put
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+
+from processors.rules import RuleError, rolling_correlation
+from processors.scanner import ScannerConfig, ScannerConfigError
+from tradestream.config import Settings
+
+ET = "America/New_York"
+
+
+def _invalid(errors: list[dict[str, str]]) -> Response[dict[str, object]]:
+    return Response({"status_code": 400, "detail": "invalid scanner configuration", "errors": errors},
+                    status_code=HTTP_400_BAD_REQUEST)
+
+
+def validate(data: Any) -> ScannerConfig | Response[dict[str, object]]:
+    if not isinstance(data, dict):
+        return _invalid([{"field": "", "message": "the body must be a JSON object of settings"}])
+    try:
+        return ScannerConfig.from_mapping(data)
+    except ScannerConfigError as exc:
+        return _invalid([{"field": e.field, "message": e.message} for e in exc.errors])
+    except RuleError as exc:
+        return _invalid([{"field": "rules", "message": str(exc)}])
+
+
+def _store(settings: Settings, config: ScannerConfig, create: bool) -> int | None:
+    """Insert (create) or update; the new version, or None when the name exists (create) / is missing (update)."""
+    body = json.dumps(config.to_mapping())
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        if create:
+            row = conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) do nothing "
+                               "returning version", (config.name, body)).fetchone()
+        else:
+            row = conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
+                               "where name = %s returning version", (body, config.name)).fetchone()
+    return None if row is None else row[0]
+
+
+def _row(row: tuple) -> dict[str, object]:
+    return {"name": row[0], "version": row[1], "config": row[2], "updated_at": row[3].isoformat()}
+
+
+def _list(settings: Settings) -> list[dict[str, object]]:
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        rows = conn.execute("select name, version, config, updated_at from scanners order by name").fetchall()
+    return [_row(r) for r in rows]
+
+
+def _one(settings: Settings, name: str) -> dict[str, object] | None:
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        row = conn.execute("select name, version, config, updated_at from scanners where name = %s",
+                           (name,)).fetchone()
+    return None if row is None else _row(row)
+
+
+def _delete(settings: Settings, name: str) -> bool:
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        return conn.execute("delete from scanners where name = %s", (name,)).rowcount == 1
+
+
+class ScannerController(Controller):
+    path = "/api/scanners"
+
+    @post("/validate", status_code=200)
+    async def check(self, data: dict[str, Any]) -> Response[dict[str, object]]:
+        """Validate without storing; 200 with the normalised settings, or 400 with every field error."""
+        result = validate(data)
+        if isinstance(result, Response):
+            return result
+        return Response({"valid": True, "config": result.to_mapping()})
+
+    @post("/")
+    async def create(self, settings: Settings, data: dict[str, Any]) -> Response[dict[str, object]]:
+        """Create a scanner; 201, 400 with field errors, or 409 when the name is taken (use PUT)."""
+        result = validate(data)
+        if isinstance(result, Response):
+            return result
+        version = await asyncio.to_thread(_store, settings, result, True)
+        if version is None:
+            return Response({"status_code": 409, "detail": f"scanner {result.name!r} exists; PUT "
+                                                             f"/api/scanners/{result.name} replaces it"},
+                            status_code=HTTP_409_CONFLICT)
+        return Response({"name": result.name, "version": version, "config": result.to_mapping()},
+                        status_code=HTTP_201_CREATED)
+
+    @put("/{name:str}")
+    async def replace(self, settings: Settings, name: str, data: dict[str, Any]) -> Response[dict[str, object]]:
+        """Replace a scanner's settings (the version increases); 404 when it does not exist."""
+        result = validate(data)
+        if isinstance(result, Response):
+            return result
+        if result.name != name:
+            return _invalid([{"field": "name", "message": f"must be {name!r}, the scanner in the URL"}])
+        version = await asyncio.to_thread(_store, settings, result, False)
+        if version is None:
+            raise NotFoundException(f"no scanner named {name!r}; POST /api/scanners creates it")
+        return Response({"name": name, "version": version, "config": result.to_mapping()})
+
+    @get("/")
+    async def list_scanners(self, settings: Settings) -> list[dict[str, object]]:
+        return await asyncio.to_thread(_list, settings)
+
+    @get("/{name:str}")
+    async def get_scanner(self, settings: Settings, name: str) -> dict[str, object]:
+        found = await asyncio.to_thread(_one, settings, name)
+        if found is None:
+            raise NotFoundException(f"no scanner named {name!r}")
+        return found
+
+    @delete("/{name:str}")
+    async def delete_scanner(self, settings: Settings, name: str) -> None:
+        if not await asyncio.to_thread(_delete, settings, name):
+            raise NotFoundException(f"no scanner named {name!r}")
+
+
+def _signals(settings: Settings, strategy: str | None, limit: int) -> list[dict[str, object]]:
+    query = ("select signal_id, strategy, symbol, side, action, ts, price, reason, rule_values from signals "
+             + ("where strategy = %s " if strategy else "") + "order by ts desc limit %s")
+    params: tuple = (strategy, limit) if strategy else (limit,)
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        conn.execute(f"set time zone '{ET}'")
+        rows = conn.execute(query, params).fetchall()
+    return [{"signal_id": r[0], "strategy": r[1], "symbol": r[2], "side": r[3], "action": r[4],
+             "ts": r[5].isoformat(), "price": str(r[6]), "reason": r[7], "rule_values": r[8]} for r in rows]
+
+
+def correlation_matrix(closes: dict[str, dict[int, float]], bars: int) -> list[list[float | None]]:
+    """Pearson correlation of close-to-close returns over the last `bars` bars every pair shares."""
+    symbols = list(closes)
+    matrix: list[list[float | None]] = []
+    for a in symbols:
+        row: list[float | None] = []
+        for b in symbols:
+            common = sorted(closes[a].keys() & closes[b].keys())[-(bars + 1):]
+            if len(common) < bars + 1:
+                row.append(None)
+                continue
+            value = rolling_correlation(np.array([closes[a][t] for t in common]),
+                                        np.array([closes[b][t] for t in common]), bars)[-1]
+            row.append(None if np.isnan(value) else round(float(value), 6))
+        matrix.append(row)
+    return matrix
+
+
+def _correlation(settings: Settings, symbols: list[str], timeframe: str, bars: int) -> dict[str, object]:
+    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
+        rows = conn.execute(
+            "select symbol, start_ns, close from (select symbol, start_ns, close, row_number() over "
+            "(partition by symbol order by start_ns desc) as n from bars where symbol = any(%s) and timeframe = %s) "
+            "recent where n <= %s", (symbols, timeframe, bars * 4 + 1)).fetchall()
+    closes: dict[str, dict[int, float]] = {s: {} for s in symbols}
+    for symbol, start, close in rows:
+        closes[symbol][start] = float(close)
+    last = max((start for _, start, _ in rows), default=None)
+    return {"symbols": symbols, "timeframe": timeframe, "bars": bars, "matrix": correlation_matrix(closes, bars),
+            "as_of": None if last is None else dt.datetime.fromtimestamp(last / 1e9, dt.timezone.utc).isoformat()}
+
+
+class SignalsController(Controller):
+    path = "/api"
+
+    @get("/signals")
+    async def signals(self, settings: Settings, strategy: str | None = None,
+                      limit: int = Parameter(default=100, ge=1, le=1000)) -> list[dict[str, object]]:
+        """The newest signals (times in ET), optionally of one strategy."""
+        return await asyncio.to_thread(_signals, settings, strategy, limit)
+
+    @get("/correlation")
+    async def correlation(self, settings: Settings, symbols: str, timeframe: str = "5m",
+                          bars: int = Parameter(default=20, ge=2, le=500)) -> Response[dict[str, object]]:
+        """Rolling correlation matrix of the symbols' bar returns, for the dashboard heatmap."""
+        names = [s.strip().upper() for s in symbols.split(",") if s.strip()]
+        if not 2 <= len(names) <= 50 or len(set(names)) != len(names):
+            return Response({"status_code": 400, "detail": "symbols must list 2 to 50 distinct symbols, "
+                                                           "comma-separated"}, status_code=HTTP_400_BAD_REQUEST)
+        return Response(await asyncio.to_thread(_correlation, settings, names, timeframe, bars))

@@ -1,0 +1,94 @@
+"""Scanners through the API against the real PostgreSQL: validation with precise 400s, create, read,
+replace, delete; signals listed in ET; the correlation matrix computed from stored bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+import yaml
+from litestar.testing import TestClient
+
+from api.app import create_app
+from api.scanners import correlation_matrix
+from tradestream.config import Settings
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def example(name: str) -> dict:
+    data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
+    data["name"] = name
+    return data
+
+
+def test_scanner_lifecycle_and_validation_errors(settings: Settings, unique: str) -> None:
+    name = f"scan-{unique}"
+    with TestClient(app=create_app(settings)) as client:
+        bad = example(name) | {"interval": "7x", "exit_rules": ["price(SPY) > > 1"], "colour": "red"}
+        response = client.post("/api/scanners", json=bad)
+        assert response.status_code == 400
+        fields = {e["field"]: e["message"] for e in response.json()["errors"]}
+        assert {"interval", "exit_rules[0]", "colour"} <= set(fields)
+        assert "position 13" in fields["exit_rules[0]"]
+        assert client.post("/api/scanners/validate", json=example(name)).json()["valid"] is True
+
+        created = client.post("/api/scanners", json=example(name))
+        assert created.status_code == 201 and created.json()["version"] == 1
+        assert client.post("/api/scanners", json=example(name)).status_code == 409
+        replaced = client.put(f"/api/scanners/{name}", json=example(name) | {"max_signals_per_day": 3,
+                                                                             "max_signals_per_symbol": 3})
+        assert replaced.status_code == 200 and replaced.json()["version"] == 2
+        stored = client.get(f"/api/scanners/{name}").json()
+        assert stored["config"]["max_signals_per_day"] == 3 and stored["config"]["days"] == [
+            "mon", "tue", "wed", "thu", "fri"]
+        assert name in [s["name"] for s in client.get("/api/scanners").json()]
+        assert client.put(f"/api/scanners/other-{unique}", json=example(name)).status_code == 400
+        assert client.delete(f"/api/scanners/{name}").status_code == 204
+        assert client.get(f"/api/scanners/{name}").status_code == 404
+        assert client.delete(f"/api/scanners/{name}").status_code == 404
+
+
+def test_signals_are_listed_in_eastern_time(settings: Settings, unique: str) -> None:
+    ts = dt.datetime(2026, 11, 24, 15, 1, tzinfo=dt.timezone.utc)
+    with psycopg.connect(settings.database_url) as conn:
+        conn.execute("insert into signals (signal_id, strategy, symbol, side, action, ts, ts_event_ns, ts_init_ns, "
+                     "price, reason) values (%s, %s, 'SPY', 'BUY', 'ENTRY', %s, 1, 2, 600.5, 'r')",
+                     (f"sig-{unique}", f"st-{unique}", ts))
+    with TestClient(app=create_app(settings)) as client:
+        (signal,) = client.get("/api/signals", params={"strategy": f"st-{unique}"}).json()
+        assert client.get("/api/signals", params={"limit": 0}).status_code == 400
+    assert signal["ts"] == "2026-11-24T10:01:00-05:00" and signal["price"] == "600.50000000"
+
+
+def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str) -> None:
+    a, b = f"A{unique[:6]}".upper(), f"B{unique[:6]}".upper()
+    rng = np.random.default_rng(3)
+    returns = rng.normal(0, 0.01, 30)
+    prices = {a: 100 * np.cumprod(1 + returns), b: 50 * np.cumprod(1 - returns)}  # perfectly anti-correlated
+    start = int(dt.datetime(2026, 11, 24, 14, 30, tzinfo=dt.timezone.utc).timestamp()) * 10**9
+    with psycopg.connect(settings.database_url) as conn:
+        for symbol, closes in prices.items():
+            for i, close in enumerate(closes):
+                s = start + i * 300 * 10**9
+                c = Decimal(f"{close:.4f}")
+                conn.execute("insert into bars (symbol, timeframe, start, \"end\", start_ns, end_ns, session, open, "
+                             "high, low, close, volume, vwap, trades, ts_init_ns) values (%s, '5m', to_timestamp(%s / 1e9), "
+                             "to_timestamp(%s / 1e9), %s, %s, 'regular', %s, %s, %s, %s, 1, %s, 1, 0)",
+                             (symbol, s, s + 300 * 10**9, s, s + 300 * 10**9, c, c, c, c, c))
+    with TestClient(app=create_app(settings)) as client:
+        body = client.get("/api/correlation", params={"symbols": f"{a},{b}", "bars": 20}).json()
+        assert client.get("/api/correlation", params={"symbols": a}).status_code == 400
+    assert body["symbols"] == [a, b]
+    assert body["matrix"][0][0] == pytest.approx(1.0) and body["matrix"][0][1] == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_correlation_matrix_needs_enough_shared_bars() -> None:
+    closes = {"A": {1: 1.0, 2: 2.0, 3: 1.5}, "B": {1: 1.0, 2: 1.1, 3: 1.0}}
+    assert correlation_matrix(closes, 5) == [[None, None], [None, None]]
+    assert correlation_matrix(closes, 2)[0][1] == pytest.approx(1.0)
