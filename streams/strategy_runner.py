@@ -162,6 +162,7 @@ class StrategyRunner:
         consumer, partitions = self._consumer()
         merge = PartitionMerge(partitions)
         done = False
+        next_report = time.monotonic() + 30
         try:
             while not stop.is_set() and not done:
                 messages = consumer.consume(2_000, 0.2)
@@ -192,6 +193,12 @@ class StrategyRunner:
                     done = True
                 if self.publisher is not None:
                     self.publisher.producer.poll(0)
+                if time.monotonic() >= next_report:
+                    next_report = time.monotonic() + 30
+                    as_of = merge.released_ns and dt.datetime.fromtimestamp(merge.released_ns / 1e9, dt.timezone.utc)
+                    log.info("strategy=%s trades=%d decisions=%d published=%d event time=%s pending=%d",
+                             self.config.name, self.report.trades, self.report.decisions, self.report.published,
+                             as_of.isoformat() if as_of else "-", merge.pending())
         finally:
             consumer.close()
             if self.publisher is not None:

@@ -1,4 +1,5 @@
-"""`tradestream run`: the application processes of `make run` (worker, sink, simulated feed, API).
+"""`tradestream run`: the application processes of `make run` (worker, sink, simulated feed, the
+strategy in STRATEGY_CONFIG (default examples/strategies/correlation.yaml), API).
 
 The stack must be up (`tradestream stack up`). Each process runs in the background with its log in
 `$TRADESTREAM_HOME/logs`; this command waits until the API reports every component up, prints where
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,13 +19,14 @@ import time
 
 import httpx
 
-from tradestream.config import Settings
+from tradestream.config import PROJECT_ROOT, Settings
 from tradestream.errors import StackError
 from tradestream.stack.process import ServiceProcess, port_bindable, tail
 
 log = logging.getLogger(__name__)
 
-APP_PROCESSES = ("worker", "sink", "feed", "api")
+APP_PROCESSES = ("worker", "sink", "feed", "strategy", "api")
+DEFAULT_STRATEGY = PROJECT_ROOT / "examples" / "strategies" / "correlation.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,6 +43,7 @@ def _commands(settings: Settings) -> dict[str, list[str]]:
         "worker": [*cli, "worker"],
         "sink": [*cli, "sink"],
         "feed": [*cli, "feed", "simulated"],
+        "strategy": [*cli, "strategy", "run", "--config", os.environ.get("STRATEGY_CONFIG") or str(DEFAULT_STRATEGY)],
         "api": [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)],
     }
 
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         stop_all(settings)
-        print("stopped worker, feed and API (the stack keeps running; `make stop` stops it)", flush=True)
+        print("stopped worker, sink, feed, strategy and API (the stack keeps running; `make stop` stops it)", flush=True)
     return 0
 
 
