@@ -43,3 +43,4 @@ def test_dashboard_is_served(settings: Settings) -> None:
     with TestClient(app=create_app(settings)) as client:
         page = client.get("/")
     assert page.status_code == 200 and "color-scheme" in page.text and "/api/health" in page.text
+    assert "/api/signals" in page.text and "/api/correlation" in page.text
