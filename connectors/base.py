@@ -8,11 +8,14 @@ leak past it) and hands them to a `FeedSink`: in production an adapter that publ
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from connectors.kafka_publish import EventPublisher
-from processors.model import FeedStatusChanged, QuoteTick, TradeTick
+from processors.model import FeedStatusChanged, QuoteTick, TradeTick, TradeTickBatch
 from streams.topics import spec
+from tradestream.errors import ConfigError
 
 
 class FeedSink(Protocol):
@@ -40,6 +43,65 @@ class KafkaFeedSink:
 
     def on_status(self, status: FeedStatusChanged) -> None:
         self.publisher.publish(self.status_topic, status.feed, status)
+
+    def poll(self, now: int | None = None) -> None:
+        """Send what has waited long enough (nothing to do for single records)."""
+
+    def flush(self) -> None:
+        """Send everything pending (nothing to do for single records)."""
+
+
+class BatchingKafkaFeedSink(KafkaFeedSink):
+    """Publishes trades as per-symbol TradeTickBatch records on `ticks.batches` (multi-record Avro):
+    a symbol's batch is sent when it holds `max_ticks` prints or its oldest print waited `max_wait_ns`
+    (checked on every trade and by `poll`, which a feed calls on its heartbeat); `flush` sends all.
+    Ordering per symbol is kept: one symbol's batches go to one partition, in order."""
+
+    def __init__(self, publisher: EventPublisher, max_ticks: int = 200, max_wait_ns: int = 20_000_000,
+                 wall_ns: Callable[[], int] = time.time_ns) -> None:
+        super().__init__(publisher)
+        if max_ticks < 1 or max_wait_ns < 0:
+            raise ValueError("max_ticks must be >= 1 and max_wait_ns >= 0")
+        self.batches_topic = spec("ticks.batches").full_name()
+        self.max_ticks = max_ticks
+        self.max_wait_ns = max_wait_ns
+        self.wall_ns = wall_ns
+        self._pending: dict[str, tuple[int, list[TradeTick]]] = {}
+
+    def on_trade(self, tick: TradeTick) -> None:
+        now = self.wall_ns()
+        started, ticks = self._pending.setdefault(tick.symbol, (now, []))
+        ticks.append(tick)
+        if len(ticks) >= self.max_ticks:
+            self._send(tick.symbol, now)
+        self.poll(now)
+
+    def _send(self, symbol: str, now: int) -> None:
+        _, ticks = self._pending.pop(symbol)
+        self.publisher.publish(self.batches_topic, symbol, TradeTickBatch.of(ticks, now))
+
+    def poll(self, now: int | None = None) -> None:
+        now = self.wall_ns() if now is None else now
+        for symbol in [s for s, (started, _) in self._pending.items() if now - started >= self.max_wait_ns]:
+            self._send(symbol, now)
+
+    def flush(self) -> None:
+        now = self.wall_ns()
+        for symbol in list(self._pending):
+            self._send(symbol, now)
+
+
+def feed_sink(publisher: EventPublisher, environ: Mapping[str, str]) -> KafkaFeedSink:
+    """The feed sink the settings ask for: FEED_BATCH_TICKS > 0 selects batches of up to that many prints,
+    sent at the latest after FEED_BATCH_MS (default 20) milliseconds."""
+    raw_ticks, raw_ms = environ.get("FEED_BATCH_TICKS", "0").strip() or "0", environ.get("FEED_BATCH_MS", "20").strip()
+    if not raw_ticks.isdigit():
+        raise ConfigError(f"FEED_BATCH_TICKS={raw_ticks!r} must be a non-negative integer (0: one record per print)")
+    if not raw_ms.isdigit():
+        raise ConfigError(f"FEED_BATCH_MS={raw_ms!r} must be a non-negative integer (milliseconds)")
+    if int(raw_ticks) == 0:
+        return KafkaFeedSink(publisher)
+    return BatchingKafkaFeedSink(publisher, int(raw_ticks), int(raw_ms) * 1_000_000)
 
 
 class ListFeedSink:

@@ -26,6 +26,29 @@ class TradeTick:
 
 
 @dataclass(frozen=True, slots=True)
+class TradeTickBatch:
+    """Consecutive prints of one symbol in one event; `ticks` holds TradeTickEntry field dicts."""
+
+    symbol: str
+    feed: str
+    ts_init: int
+    ticks: tuple[dict, ...]
+
+    @classmethod
+    def of(cls, ticks: list[TradeTick], ts_init: int) -> TradeTickBatch:
+        first = ticks[0]
+        if any(t.symbol != first.symbol or t.feed != first.feed for t in ticks):
+            raise ValueError("a batch holds prints of one symbol from one feed")
+        return cls(first.symbol, first.feed, ts_init, tuple(
+            {"ts_event": t.ts_event, "ts_init": t.ts_init, "price": t.price, "size": t.size, "trade_id": t.trade_id,
+             "exchange": t.exchange, "conditions": list(t.conditions)} for t in ticks))
+
+    def trades(self) -> list[TradeTick]:
+        return [TradeTick(self.symbol, e["ts_event"], e["ts_init"], e["price"], e["size"], self.feed, e.get("trade_id"),
+                          e.get("exchange"), tuple(e.get("conditions") or ())) for e in self.ticks]
+
+
+@dataclass(frozen=True, slots=True)
 class QuoteTick:
     symbol: str
     ts_event: int
@@ -120,6 +143,7 @@ class DeadLetter:
     reason: str
     key: bytes | None = None
     value: bytes | None = None
+    source_index: int = -1
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,18 +48,20 @@ class StageContext:
         full = spec(name).full_name()
         return self.app.topic(full, key_serializer="raw", value_serializer=ConfluentAvroCodec(self.codec, full))
 
-    async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str) -> None:
+    async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str,
+                          source_index: int = -1) -> None:
         message = event.message
         letter = DeadLetter(
             ts_init=time.time_ns(), stage=stage, source_topic=message.topic, source_partition=message.partition,
             source_offset=message.offset, error_class=error_class, reason=reason,
-            key=message.key, value=message.value,
+            key=message.key, value=message.value, source_index=source_index,
         )
         log.warning("stage=%s topic=%s partition=%d offset=%d dead-lettered: %s: %s", stage, message.topic,
                     message.partition, message.offset, error_class, reason)
         await self.deadletter_topic.send(
             key=message.key, value=letter,
             headers={"stage": stage.encode(), "error_class": error_class.encode(),
+                     "source_index": str(source_index).encode(),
                      "source_topic": message.topic.encode(), "source_partition": str(message.partition).encode(),
                      "source_offset": str(message.offset).encode()},
         )

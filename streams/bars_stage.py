@@ -9,6 +9,7 @@ same key (symbol, timeframe, start) and the sink upserts it, the indicator stage
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import os
@@ -16,9 +17,9 @@ import time
 
 from collections import Counter
 
-from processors.bars import BarAggregator, Timeframe
+from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.model import TradeTick
+from processors.model import TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, record_latency, write_state
 from tradestream.errors import ConfigError, DecodeError
 
@@ -88,6 +89,31 @@ class BarsProcessor:
         for aggregator in self.aggregators.values():
             aggregator.reset()
 
+    def apply_batch(self, batch: TradeTickBatch, offset: int) -> tuple[list, list] | None:
+        """Bars closed and error rejections `(timeframe, rejection, print index)` for a batch of one
+        symbol's prints; None if this offset was applied before. The aggregators take raw values."""
+        symbol = batch.symbol
+        if offset <= self.loaded[symbol]:
+            return None
+        self.loaded[symbol] = offset
+        bars, errors = [], []
+        for tf, aggregator in self.aggregators.items():
+            update = aggregator.update_raw
+            refused = []
+            for index, entry in enumerate(batch.ticks):
+                if update(symbol, entry["ts_event"], entry["ts_init"], float(entry["price"]), entry["size"],
+                          entry.get("trade_id"), entry.get("conditions")) != ACCEPTED:
+                    refused.append(index)
+            closed, rejected = aggregator.drain()
+            bars += closed
+            indices = iter(refused)
+            for rejection in rejected:
+                index = -1 if rejection.code == VOLUME_ONLY_BAR else next(indices)
+                self.counts[rejection.error_class] += 1
+                if rejection.is_error:
+                    errors.append((tf, rejection, index))
+        return bars, errors
+
     def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
         """Bars closed and error rejections for one tick; None if this offset was applied before."""
         if offset <= self.loaded[tick.symbol]:
@@ -118,11 +144,56 @@ def register(context: StageContext) -> None:
         register_single(context, ticks, bars_topic, table, processor)
         return
 
+    @app.agent(context.topic("ticks.batches"), name="bars-batches")
+    async def bars_batches_agent(stream) -> None:  # noqa: ANN001
+        # Multi-record Avro: one Kafka record carries up to FEED_BATCH_TICKS prints of one symbol.
+        async for events in stream.take_events(BATCH_SIZE // 20, within=BATCH_WITHIN_S):
+            touched: dict[str, object] = {}
+            sent: list = []
+            for event in events:
+                try:
+                    batch = context.codec.decode(event.value)
+                except DecodeError as exc:
+                    await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                    continue
+                if not isinstance(batch, TradeTickBatch) or not batch.ticks:
+                    await context.dead_letter(event, STAGE, "UnexpectedRecord",
+                                              f"{type(batch).__name__} without prints on the batches topic")
+                    continue
+                if batch.symbol not in processor.loaded:
+                    processor.load(batch.symbol, table.get(batch.symbol))
+                result = processor.apply_batch(batch, event.message.offset)
+                if result is None:
+                    continue
+                touched[batch.symbol] = event
+                kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
+                now_ns = time.time_ns()
+                last = batch.ticks[-1]
+                record_latency(latency, batch.feed, batch.symbol, "EXCHANGE_TO_ARRIVAL",
+                               last["ts_init"] - last["ts_event"], now_ns)
+                if kafka_ns:
+                    record_latency(latency, batch.feed, batch.symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last["ts_init"],
+                                   now_ns)
+                bars, errors = result
+                for timeframe, rejection, index in errors:
+                    await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class,
+                                              f"print {index} at {rejection.ts_event}: {rejection.reason}", index)
+                for bar in bars:
+                    sent.append(await bars_topic.send(key=bar.symbol.encode(), value=bar))
+                    if kafka_ns:
+                        record_latency(latency, batch.feed, bar.symbol, "TICK_TO_BAR_CLOSE", time.time_ns() - kafka_ns,
+                                       now_ns)
+            await asyncio.gather(*sent)
+            for symbol, event in touched.items():
+                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            runtime.after_batch(processor.forget)
+
     @app.agent(ticks, name="bars")
     async def bars_agent(stream) -> None:  # noqa: ANN001
         # Batches: state is written to the table once per symbol per batch, not once per tick.
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
             touched: dict[str, object] = {}
+            sent: list = []
             for event in events:
                 try:
                     tick = context.codec.decode(event.value)
@@ -150,10 +221,13 @@ def register(context: StageContext) -> None:
                     await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class,
                                               rejection.reason)
                 for bar in bars:
-                    await bars_topic.send(key=bar.symbol.encode(), value=bar)
+                    sent.append(await bars_topic.send(key=bar.symbol.encode(), value=bar))
                     if kafka_ns:  # the tick that closed the bar reached Kafka at kafka_ns
                         record_latency(latency, tick.feed, bar.symbol, "TICK_TO_BAR_CLOSE",
                                        time.time_ns() - kafka_ns, now_ns)
+            # State (with the offsets applied) is written only once the bars it covers are acknowledged:
+            # a crash in between re-sends them (same keys; the sink upserts, the indicators ignore them).
+            await asyncio.gather(*sent)
             for symbol, event in touched.items():
                 # The table writes its changelog to the partition of the current event.
                 write_state(table, symbol, processor.state(symbol), event.message.partition)

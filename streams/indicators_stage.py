@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -60,6 +61,7 @@ def register(context: StageContext) -> None:
     async def indicators_agent(stream) -> None:  # noqa: ANN001
         async for events in stream.take_events(500, within=0.1):
             touched: dict[str, object] = {}
+            sent: list = []
             for event in events:
                 try:
                     bar = context.codec.decode(event.value)
@@ -75,11 +77,12 @@ def register(context: StageContext) -> None:
                 if snapshot is None:
                     continue
                 touched[bar.symbol] = event
-                await out.send(key=bar.symbol.encode(), value=snapshot)
+                sent.append(await out.send(key=bar.symbol.encode(), value=snapshot))
                 if event.message.timestamp:
                     now_ns = time.time_ns()
                     record_latency(latency, "*", bar.symbol, "BAR_TO_INDICATOR",
                                    now_ns - int(event.message.timestamp * 1_000_000_000), now_ns)
+            await asyncio.gather(*sent)  # snapshots acknowledged before the state that says they were made
             for symbol, event in touched.items():
                 write_state(table, symbol, processor.state(symbol), event.message.partition)
             runtime.after_batch(processor.forget)

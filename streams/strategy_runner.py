@@ -28,7 +28,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connectors.kafka_publish import EventPublisher
 from processors.calendar import build_nyse_calendar
-from processors.model import DeadLetter, TradeTick
+from processors.model import DeadLetter, TradeTick, TradeTickBatch
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from schemas.codec import AvroCodec
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 MS = 1_000_000
 OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
+BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
+BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 
 
 @dataclass(slots=True)
@@ -90,7 +92,8 @@ def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: i
 class StrategyRunner:
     def __init__(self, settings: Settings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
                  end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
-                 resume_after: int | None = None, wall_ns: Callable[[], int] = time.time_ns) -> None:
+                 resume_after: int | None = None, wall_ns: Callable[[], int] = time.time_ns,
+                 reorder_ms: int = 100) -> None:
         self.settings = settings
         self.codec = codec
         self.config = config
@@ -98,6 +101,7 @@ class StrategyRunner:
         self.end_ns = end_ns
         self.publisher = publisher
         self.resume_after = resume_after
+        self.reorder_ns = reorder_ms * MS  # covers the interleaving of batched symbols within a partition
         self.wall_ns = wall_ns
         # The calendar covers the replayed range, or (live, from the oldest retained trade) the last year.
         today = dt.datetime.fromtimestamp(wall_ns() / 1e9, dt.timezone.utc).date()
@@ -108,28 +112,33 @@ class StrategyRunner:
         self.pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
                                          lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * MS)
         self.trades_topic = spec("ticks.trades").full_name()
+        self.batches_topic = spec("ticks.batches").full_name()
         self.topics = {name: spec(name).full_name() for name in OUTPUT_TOPICS}
         self.deadletter_topic = spec("deadletter").full_name()
         self.report = RunReport()
         self.decisions = Decisions()
 
     def _consumer(self) -> tuple[Consumer, list[int]]:
+        """Every partition of the trades topic and of the batches topic, from the start time.
+        Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches."""
         consumer = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap,
                              "group.id": f"tradestream-strategy-{self.config.name}", "enable.auto.commit": False,
                              "enable.partition.eof": True, "auto.offset.reset": "earliest", "log_level": 0})
-        metadata = consumer.list_topics(self.trades_topic, timeout=10).topics[self.trades_topic]
-        partitions = sorted(metadata.partitions)
-        wanted = [TopicPartition(self.trades_topic, p, self.start_ns // MS) for p in partitions]
-        offsets = consumer.offsets_for_times(wanted, timeout=10)
-        # A partition with nothing at or after the start time answers -1: start at its end.
-        assignment = []
-        for tp in offsets:
-            if tp.offset < 0:
-                _, high = consumer.get_watermark_offsets(TopicPartition(self.trades_topic, tp.partition), timeout=10)
-                tp = TopicPartition(self.trades_topic, tp.partition, high)
-            assignment.append(tp)
+        assignment, ids = [], []
+        for topic, base in ((self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)):
+            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
+            if metadata is None or metadata.error is not None:
+                continue
+            wanted = [TopicPartition(topic, p, self.start_ns // MS) for p in sorted(metadata.partitions)]
+            # A partition with nothing at or after the start time answers -1: start at its end.
+            for tp in consumer.offsets_for_times(wanted, timeout=10):
+                if tp.offset < 0:
+                    _, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
+                    tp = TopicPartition(topic, tp.partition, high)
+                assignment.append(tp)
+                ids.append(base + tp.partition)
         consumer.assign(assignment)
-        return consumer, partitions
+        return consumer, ids
 
     def _dead_letter(self, message, reason: str, error_class: str) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
@@ -160,7 +169,7 @@ class StrategyRunner:
     def run(self, stop: threading.Event, until_caught_up: bool = False) -> RunReport:
         """Consume until `stop` (live), or until every partition reached its end or `end_ns` (replay)."""
         consumer, partitions = self._consumer()
-        merge = PartitionMerge(partitions)
+        merge = PartitionMerge(partitions, self.reorder_ns)
         done = False
         next_report = time.monotonic() + 30
         try:
@@ -168,21 +177,25 @@ class StrategyRunner:
                 messages = consumer.consume(2_000, 0.2)
                 for message in messages:
                     error = message.error()
+                    merge_id = message.partition() + (BATCH_PARTITIONS if message.topic() == self.batches_topic else 0)
                     if error is not None:
                         if error.code() == KafkaError._PARTITION_EOF:
-                            merge.end_of_partition(message.partition())
+                            merge.end_of_partition(merge_id)
                         else:
                             log.error("strategy=%s consumer error: %s", self.config.name, error.str())
                         continue
                     try:
-                        tick = self.codec.decode(message.value())
+                        event = self.codec.decode(message.value())
                     except DecodeError as exc:
                         self._dead_letter(message, str(exc), type(exc).__name__)
                         continue
-                    if not isinstance(tick, TradeTick):
-                        self._dead_letter(message, f"{type(tick).__name__} on the trades topic", "UnexpectedRecord")
-                        continue
-                    merge.push(message.partition(), message.offset(), tick.ts_event, tick)
+                    if isinstance(event, TradeTick):
+                        merge.push(merge_id, message.offset(), event.ts_event, event)
+                    elif isinstance(event, TradeTickBatch):
+                        for index, tick in enumerate(event.trades()):
+                            merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
+                    else:
+                        self._dead_letter(message, f"{type(event).__name__} on a trades topic", "UnexpectedRecord")
                 for tick in merge.pop_ready():
                     if self.end_ns is not None and tick.ts_event >= self.end_ns:
                         done = True

@@ -35,6 +35,8 @@ class TopicSpec:
 CATALOGUE: tuple[TopicSpec, ...] = (
     TopicSpec("ticks.trades", "TradeTick", "symbol", None, 7 * DAY_MS,
               doc="Trade prints from the active feed."),
+    TopicSpec("ticks.batches", "TradeTickBatch", "symbol", None, 7 * DAY_MS,
+              doc="Trade prints in per-symbol batches (multi-record Avro, FEED_BATCH_TICKS > 0)."),
     TopicSpec("ticks.quotes", "QuoteTick", "symbol", None, 2 * DAY_MS,
               doc="Top-of-book quotes from the active feed."),
     TopicSpec("bars", "Bar", "symbol", None, 90 * DAY_MS,

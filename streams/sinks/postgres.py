@@ -30,7 +30,7 @@ from tradestream.errors import DataError, DecodeError
 log = logging.getLogger(__name__)
 
 SINK_GROUP = "tradestream-sink"
-SINK_TOPICS = ("ticks.trades", "ticks.quotes", "bars", "indicators", "signals", "signals.suppressed",
+SINK_TOPICS = ("ticks.trades", "ticks.batches", "ticks.quotes", "bars", "indicators", "signals", "signals.suppressed",
                "orders.intents", "feed.status", "metrics.latency", "deadletter")
 
 
@@ -91,10 +91,11 @@ class PostgresSink:
                 copy.write_row((*row, seq))
 
     # -- kafka ----------------------------------------------------------------------------------------
-    def _dead_letter(self, message: Message, reason: str, error_class: str) -> None:
+    def _dead_letter(self, message: Message, reason: str, error_class: str, source_index: int = -1) -> None:
         letter = DeadLetter(ts_init=time.time_ns(), stage="sink", source_topic=message.topic(),
                             source_partition=message.partition(), source_offset=message.offset(),
-                            error_class=error_class, reason=reason, key=message.key(), value=message.value())
+                            error_class=error_class, reason=reason, key=message.key(), value=message.value(),
+                            source_index=source_index)
         self._producer.produce(self.deadletter_topic, key=message.key(),
                                value=self.codec.encode(self.deadletter_topic, letter))
         self.stats.dead_letters += 1
@@ -108,6 +109,9 @@ class PostgresSink:
                 raise KafkaException(message.error())
             try:
                 record, value, _ = self.codec.decode_record(message.value())
+                if record == "TradeTickBatch":
+                    self._batch_rows(message, value, rows["TradeTick"])
+                    continue
                 table = TABLES.get(record)
                 if table is None:
                     raise DecodeError(f"no table for record {record}")
@@ -115,6 +119,15 @@ class PostgresSink:
             except (DecodeError, DataError) as exc:
                 self._dead_letter(message, str(exc), type(exc).__name__)
         return rows
+
+    def _batch_rows(self, message: Message, batch: dict, rows: list[tuple]) -> None:
+        """A multi-record batch becomes one trade_ticks row per print; an implausible print is dead-lettered
+        (the letter names its index and carries the whole record) and the others are kept."""
+        for index, entry in enumerate(batch["ticks"]):
+            try:
+                rows.append(TABLES["TradeTick"].row({**entry, "symbol": batch["symbol"], "feed": batch["feed"]}))
+            except DataError as exc:
+                self._dead_letter(message, f"print {index} of the batch: {exc}", type(exc).__name__, index)
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer({

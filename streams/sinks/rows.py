@@ -124,11 +124,11 @@ TABLES: dict[str, Table] = {
                    v["event"], v.get("detail"))),
     "DeadLetter": Table(
         "dead_letters",
-        ("source_topic", "source_partition", "source_offset", "stage", "ts", "error_class", "reason", "key",
-         "value"),
-        ("source_topic", "source_partition", "source_offset", "stage"), False,
-        lambda v: (v["source_topic"], v["source_partition"], v["source_offset"], v["stage"], ts(v["ts_init"]),
-                   v["error_class"], v["reason"], v.get("key"), v.get("value"))),
+        ("source_topic", "source_partition", "source_offset", "source_index", "stage", "ts", "error_class", "reason",
+         "key", "value"),
+        ("source_topic", "source_partition", "source_offset", "source_index", "stage"), False,
+        lambda v: (v["source_topic"], v["source_partition"], v["source_offset"], v.get("source_index", -1), v["stage"],
+                   ts(v["ts_init"]), v["error_class"], v["reason"], v.get("key"), v.get("value"))),
     "LatencyMeasured": Table(
         "latency_metrics",
         ("feed", "symbol", "hop", "window_start", "window_end", "sample_count", "p50_ns", "p95_ns", "p99_ns",

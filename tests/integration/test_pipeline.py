@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka_publish import EventPublisher
 from processors.bars import TickArrays, aggregate_batch
 from processors.calendar import build_nyse_calendar, parse_sessions
@@ -40,9 +41,13 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+@pytest.mark.parametrize("records", ["single", "batches"])
 def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: Settings, unique: str,
-                                                                        tmp_path: Path) -> None:
+                                                                        tmp_path: Path, records: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`records`: one Kafka record per print, or per-symbol multi-record batches (ts.ticks.batches)."""
     prefix = f"p{unique}."
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": ",".join(TIMEFRAMES),
            "BAR_LATENESS_MS": str(LATENESS_MS), "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
@@ -59,7 +64,8 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
 
     codec = AvroCodec(settings.schema_registry_url)
     publisher = EventPublisher(settings, codec, client_id=f"it-{unique}")
-    topic = f"{prefix}ticks.trades"
+    topic = f"{prefix}ticks.batches" if records == "batches" else f"{prefix}ticks.trades"
+    feed = BatchingKafkaFeedSink(publisher, max_ticks=100) if records == "batches" else KafkaFeedSink(publisher)
     app_id = f"tradestream-worker-{unique}"
     worker_log = tmp_path / "worker.log"
     sink = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
@@ -67,8 +73,9 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
     try:
         half = len(ticks) // 2
         for tick in ticks[:half]:
-            publisher.publish(topic, tick.symbol, tick)
-        assert publisher.flush() == 0
+            feed.on_trade(tick)
+        feed.flush()
+        assert publisher.flush() == 0 and publisher.failed == 0
 
         def bars_in_db() -> int:
             with psycopg.connect(settings.database_url) as conn:
@@ -79,8 +86,9 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
         worker.wait(timeout=30)
         worker = spawn(["worker", "--app-id", app_id], env, worker_log)
         for tick in ticks[half:]:
-            publisher.publish(topic, tick.symbol, tick)
-        assert publisher.flush() == 0
+            feed.on_trade(tick)
+        feed.flush()
+        assert publisher.flush() == 0 and publisher.failed == 0
 
         batch = {tf: aggregate_batch(TickArrays.from_ticks(ticks), tf, parse_sessions("regular"), calendar,
                                      LATENESS_MS * 1_000_000).bars for tf in TIMEFRAMES}

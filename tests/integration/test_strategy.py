@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, TopicPartition
 import pytest
 import yaml
 
+from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka_publish import EventPublisher
 from processors.calendar import build_nyse_calendar, parse_sessions
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
@@ -36,9 +37,13 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
+@pytest.mark.parametrize("records", ["single", "batches"])
 def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(settings: Settings, unique: str,
-                                                                         tmp_path: Path) -> None:
+                                                                         tmp_path: Path, records: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`records`: one Kafka record per print (ts.ticks.trades) or per-symbol batches (ts.ticks.batches)."""
     prefix = f"s{unique}."
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
@@ -66,10 +71,13 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id=f"it-{unique}")
     half = len(ticks) // 2
 
+    sink = BatchingKafkaFeedSink(publisher, max_ticks=50) if records == "batches" else KafkaFeedSink(publisher)
+
     def publish(part: list) -> None:
         for tick in part:
-            publisher.publish(f"{prefix}ticks.trades", tick.symbol, tick)
-        assert publisher.flush() == 0
+            sink.on_trade(tick)
+        sink.flush()
+        assert publisher.flush() == 0 and publisher.failed == 0
 
     publish(ticks[:half])
     first_half = sum(s.ts_event < ticks[half].ts_event for s in expected.signals)
@@ -84,7 +92,7 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
                                    (config.name,)).fetchall()
         return signals, intents
 
-    sink = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
+    writer = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
     runner_log = tmp_path / "strategy.log"
     runner = spawn(["strategy", "run", "--config", str(config_file)], env, runner_log)
     try:
@@ -96,7 +104,7 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
         eventually(lambda: len(stored()[0]) >= len(expected.signals) and len(stored()[1]) >= len(expected.intents),
                    timeout_s=180, what="every signal and intent in the database")
     finally:
-        for process in (runner, sink):
+        for process in (runner, writer):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
 

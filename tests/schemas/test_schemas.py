@@ -40,6 +40,10 @@ SAMPLES = {
         instrument="OPTION", contract="SPY   261218C00600000", side="BUY", ts_event=5, ts_init=6, exchange="CBOE",
         order_type="STOP_LIMIT", limit_price=Decimal("2.15"), stop_price=Decimal("2.10"), tick_size=Decimal("0.01"),
         reference_price=Decimal("600.12"), product="MARGIN", quantity=2, multiplier=100, detail="ATM call"),
+    "TradeTickBatch": model.TradeTickBatch.of([
+        model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
+                        trade_id="7", conditions=("I",)),
+        model.TradeTick(symbol="SPY", ts_event=3, ts_init=4, price=Decimal("600.02"), size=5, feed="sim")], 9),
     "DeadLetter": model.DeadLetter(ts_init=1, stage="bars", source_topic="ts.ticks.trades", source_partition=3,
                                    source_offset=42, error_class="ImplausiblePrice", reason="price 0 is not positive",
                                    key=b"SPY", value=b"\x00\x00\x00\x00\x01garbage"),

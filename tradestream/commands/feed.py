@@ -43,7 +43,7 @@ def run_ibkr(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from connectors.base import KafkaFeedSink
+    from connectors.base import feed_sink
     from connectors.kafka_publish import EventPublisher
     from connectors.ibkr.feed import IbkrFeed, IbkrFeedConfig
     from schemas.codec import AvroCodec
@@ -52,7 +52,7 @@ def run_ibkr(args: argparse.Namespace) -> int:
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
     config = IbkrFeedConfig.from_env(os.environ, symbols)
     publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-ibkr")
-    sink = KafkaFeedSink(publisher)
+    sink = feed_sink(publisher, os.environ)
 
     async def main() -> int:
         stop = asyncio.Event()
@@ -64,6 +64,7 @@ def run_ibkr(args: argparse.Namespace) -> int:
         return await _failover(args, symbols, config, sink).run(stop)
 
     published = asyncio.run(main())
+    sink.flush()
     publisher.flush()
     print(f"published {published} ticks")
     return 0
@@ -97,7 +98,7 @@ def run_polygon(args: argparse.Namespace) -> int:
     import asyncio
     import os
 
-    from connectors.base import KafkaFeedSink
+    from connectors.base import feed_sink
     from connectors.kafka_publish import EventPublisher
     from connectors.polygon.feed import PolygonFeed
     from schemas.codec import AvroCodec
@@ -106,9 +107,11 @@ def run_polygon(args: argparse.Namespace) -> int:
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
     publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-polygon")
     host = os.environ.get("POLYGON_WS_HOST") or None
-    feed = PolygonFeed(os.environ.get("POLYGON_API_KEY", ""), symbols, KafkaFeedSink(publisher), host=host,
+    sink = feed_sink(publisher, os.environ)
+    feed = PolygonFeed(os.environ.get("POLYGON_API_KEY", ""), symbols, sink, host=host,
                        secure=host is None, quotes=args.quotes)
     received = asyncio.run(feed.run())
+    sink.flush()
     publisher.flush()
     print(f"received {received} messages")
     return 0
@@ -117,7 +120,9 @@ def run_polygon(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from connectors.base import KafkaFeedSink
+    import os
+
+    from connectors.base import feed_sink
     from connectors.kafka_publish import EventPublisher
     from connectors.replay.feed import ReplayFeed, load_ticks
     from schemas.codec import AvroCodec
@@ -136,7 +141,9 @@ def run_replay(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    published = ReplayFeed(ticks, KafkaFeedSink(publisher), speed).run(stop)
+    sink = feed_sink(publisher, os.environ)
+    published = ReplayFeed(ticks, sink, speed).run(stop)
+    sink.flush()
     publisher.flush()
     print(f"published {published} ticks")
     return 0
