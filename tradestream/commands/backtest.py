@@ -3,7 +3,8 @@
 Runs the strategy's processors in-process over history, no Kafka needed, with the same
 `StrategyPipeline` the live runner uses. With `--ticks`, bars and indicators are built from the
 trades (exactly as live); the bars of `--bars` that end before the first trade warm the indicators
-up. Without ticks, the bars drive everything and `price(SYM)` is the latest bar's close.
+up. Without ticks, the bars drive everything and `price(SYM)` is the latest bar's close; that run
+uses the pipeline's vectorised twin (`processors.strategies.vectorized`, tested identical).
 
 Writes DIR/signals.csv (`ts,strategy,symbol,side,price,reason`), DIR/suppressed.csv,
 DIR/intents.csv and DIR/summary.json; a progress bar on standard error for long runs.
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from processors.scanner import ScannerConfigError, SignalLimiter, in_schedule
     from processors.strategies.engine import event_order_key
     from processors.strategies.pipeline import Decisions, StrategyPipeline
+    from processors.strategies.vectorized import backtest_bars
 
     try:
         config = load_config(args.config)
@@ -125,15 +127,17 @@ def run(args: argparse.Namespace) -> int:
         ticks.sort(key=lambda t: t.ts_event)
         warmup = sorted((b for b in bars if b.end <= ticks[0].ts_event), key=event_order_key)
         events: list = warmup + ticks
+        progress = Progress(len(events), not args.quiet)
+        for i, event in enumerate(events, 1):
+            decisions.extend(pipeline.on_trade(event) if hasattr(event, "price") else pipeline.on_bar(event))
+            if i % 10_000 == 0:
+                progress.update(i)
+        decisions.extend(pipeline.finish())
+        progress.update(len(events))
     else:
-        events = sorted(bars, key=event_order_key)
-    progress = Progress(len(events), not args.quiet)
-    for i, event in enumerate(events, 1):
-        decisions.extend(pipeline.on_trade(event) if hasattr(event, "price") else pipeline.on_bar(event))
-        if i % 10_000 == 0:
-            progress.update(i)
-    decisions.extend(pipeline.finish())
-    progress.update(len(events))
+        # Over bars only, the vectorised twin (tests prove it takes the pipeline's decisions exactly).
+        events = bars
+        decisions = backtest_bars(config, bars, calendar)
     elapsed = time.perf_counter() - started
 
     out = Path(args.out)
