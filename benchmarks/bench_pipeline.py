@@ -1,7 +1,7 @@
 """End to end on the real stack: ticks -> Kafka -> Faust worker (bars, indicators) -> sink -> PostgreSQL.
 
 Needs the stack (`make stack-up`). Run: .venv/bin/python benchmarks/bench_pipeline.py [--ticks 1000000]
-[--rate 60000] [--mode batched|single]
+[--rate 60000] [--mode batched|single] [--records batches|single] [--batch-ticks 200] [--batch-ms 20]
 
 Ticks are published at a fixed rate with event times following the wall clock, accelerated 30x and
 shifted onto a regular NYSE session (a one-minute bar every 2 s), so a bar's end maps to a wall-clock
@@ -28,6 +28,7 @@ import numpy as np
 import psycopg
 from confluent_kafka import Consumer
 
+from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka_publish import EventPublisher
 from processors.calendar import build_nyse_calendar
 from processors.model import TradeTick
@@ -44,7 +45,14 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=60_000.0, help="ticks per second published")
     parser.add_argument("--symbols", type=int, default=20)
-    parser.add_argument("--mode", choices=("batched", "single"), default="batched")
+    parser.add_argument("--mode", choices=("batched", "single"), default="batched",
+                        help="bars stage: batched take_events agent, or a plain one-event-at-a-time agent")
+    parser.add_argument("--records", choices=("batches", "single"), default="batches",
+                        help="Kafka records: per-symbol TradeTickBatch (multi-record Avro) or one per print")
+    parser.add_argument("--batch-ticks", type=int, default=200, help="prints per batch at most (FEED_BATCH_TICKS)")
+    parser.add_argument("--batch-ms", type=int, default=20, help="a batch waits at most this long (FEED_BATCH_MS)")
+    parser.add_argument("--no-trade-ids", action="store_true",
+                        help="publish prints without trade ids (as IBKR does): no duplicate-id set in the bars' state")
     args = parser.parse_args()
 
     settings = Settings.from_env()
@@ -52,6 +60,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench{run_id}."
+    os.environ["TOPIC_PREFIX"] = prefix  # the feed sink names its topics from it
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": "1m,5m", "BAR_LATENESS_MS": "0",
@@ -82,7 +91,10 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
     sizes = rng.integers(1, 10, args.ticks) * 100
     codec = AvroCodec(settings.schema_registry_url)
     publisher = EventPublisher(settings, codec, client_id=f"bench-{prefix}")
-    topic = f"{prefix}ticks.trades"
+    if args.records == "batches":
+        feed: KafkaFeedSink = BatchingKafkaFeedSink(publisher, args.batch_ticks, args.batch_ms * 1_000_000)
+    else:
+        feed = KafkaFeedSink(publisher)
     # Let the worker join its group before the clock starts.
     time.sleep(8)
 
@@ -119,9 +131,9 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
         now_ns = time.time_ns()
         symbol = symbols[i % len(symbols)]
         ts_event = origin + (now_ns - started_wall) * ACCELERATION
-        publisher.publish(topic, symbol, TradeTick(symbol=symbol, ts_event=ts_event, ts_init=now_ns,
-                                                   price=Decimal(f"{prices[i]:.2f}"), size=int(sizes[i]),
-                                                   feed="bench", trade_id=str(i)))
+        feed.on_trade(TradeTick(symbol=symbol, ts_event=ts_event, ts_init=now_ns, price=Decimal(f"{prices[i]:.2f}"),
+                                size=int(sizes[i]), feed="bench", trade_id=None if args.no_trade_ids else str(i)))
+    feed.flush()
     publisher.flush()
     publish_s = time.monotonic() - started
     last_event = ts_event  # of the last tick published
@@ -143,7 +155,9 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
     last_bar_seen.set()
     reader.join(timeout=10)
     latencies = np.array(bar_latencies, dtype=np.int64)
-    print(f"mode: {args.mode}; {args.ticks:,} ticks over {len(symbols)} symbols published at "
+    records = f"batches of <= {args.batch_ticks} prints / {args.batch_ms} ms" if args.records == "batches" else \
+        "one record per print"
+    print(f"bars stage: {args.mode}; Kafka records: {records}; {args.ticks:,} ticks over {len(symbols)} symbols published at "
           f"{args.ticks / publish_s:,.0f}/s (target {args.rate:,.0f}/s)")
     print(f"end to end (publish -> bars -> indicators -> PostgreSQL): {args.ticks / elapsed:,.0f} ticks/s "
           f"({elapsed:.1f} s; {stored()}/{want} one-minute snapshots stored)")
