@@ -4,9 +4,12 @@ A missing service fails the test run with what to do; it is never skipped."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +28,12 @@ def eventually(condition: Callable[[], object], timeout_s: float = 30.0, interva
         if time.monotonic() > deadline:
             pytest.fail(f"{what} not met within {timeout_s} s")
         time.sleep(interval_s)
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start `tradestream ARGS` in its own process group (so a test can SIGKILL it and its children)."""
+    return subprocess.Popen([sys.executable, "-m", "tradestream.cli", *args], env=env, stdout=log.open("ab"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.fixture(scope="session")

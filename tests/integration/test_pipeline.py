@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import psycopg
@@ -28,17 +26,12 @@ from schemas.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .conftest import eventually
+from .conftest import eventually, spawn
 
 pytestmark = pytest.mark.integration
 
 LATENESS_MS = 2000
 TIMEFRAMES = ("5m", "15m")
-
-
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tradestream.cli", *args], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.mark.parametrize("records", ["single", "batches"])

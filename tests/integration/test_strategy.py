@@ -26,15 +26,10 @@ from schemas.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .conftest import eventually
+from .conftest import eventually, spawn
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tradestream.cli", *args], env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @pytest.mark.parametrize("records", ["single", "batches"])
