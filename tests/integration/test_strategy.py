@@ -5,6 +5,7 @@ same trades, each stored once; then an audit replay of the range reproduces them
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -51,6 +52,13 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     config = ScannerConfig.from_mapping(data)
     config_file = tmp_path / "strategy.yaml"
     config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    # The file, or (second case) the scanner stored as the API stores it, by name.
+    source = ["--config", str(config_file)]
+    if records == "batches":
+        with psycopg.connect(settings.database_url) as conn:
+            conn.execute("insert into scanners (name, config) values (%s, %s)",
+                         (config.name, json.dumps(config.to_mapping())))
+        source = ["--scanner", config.name]
 
     calendar = build_nyse_calendar(dt.date(2026, 11, 16), dt.date(2026, 11, 25))
     windows = [w for w in calendar.windows(parse_sessions("regular"))
@@ -89,13 +97,13 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
 
     writer = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
     runner_log = tmp_path / "strategy.log"
-    runner = spawn(["strategy", "run", "--config", str(config_file)], env, runner_log)
+    runner = spawn(["strategy", "run", *source], env, runner_log)
     try:
         eventually(lambda: len(stored()[0]) >= 1, timeout_s=120, what="first signals in the database")
         os.killpg(runner.pid, signal.SIGKILL)   # a crash mid-stream, after some decisions were published
         runner.wait(timeout=30)
         publish(ticks[half:])
-        runner = spawn(["strategy", "run", "--config", str(config_file)], env, runner_log)
+        runner = spawn(["strategy", "run", *source], env, runner_log)
         eventually(lambda: len(stored()[0]) >= len(expected.signals) and len(stored()[1]) >= len(expected.intents),
                    timeout_s=180, what="every signal and intent in the database")
     finally:

@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate.add_argument("--config", required=True)
     validate.set_defaults(func=run_validate)
     live = commands.add_parser("run", help="run on the trades topic, publishing signals and order intents")
-    live.add_argument("--config", required=True)
+    source = live.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", help="strategy file (YAML or JSON)")
+    source.add_argument("--scanner", help="name of a scanner stored through the API (table scanners)")
     live.add_argument("--from", dest="start", help="rebuild state from this time (ISO-8601; default: the "
                                                    "oldest retained trade)")
     live.add_argument("--lateness-ms", type=int, default=0, help="allowed lateness of ticks for its bars")
@@ -40,6 +42,19 @@ def _config(path: str):  # noqa: ANN202
     from tradestream.commands.backtest import load_config
 
     return load_config(path)
+
+
+def stored_scanner(settings: Settings, name: str):  # noqa: ANN201 - ScannerConfig
+    """A scanner saved through the API, validated again (the model may have become stricter)."""
+    import psycopg
+
+    from processors.scanner import ScannerConfig
+
+    with psycopg.connect(settings.database_url, connect_timeout=5) as connection:
+        row = connection.execute("select config from scanners where name = %s", (name,)).fetchone()
+    if row is None:
+        raise SystemExit(f"tradestream strategy run: no scanner named {name!r} (POST /api/scanners creates one)")
+    return ScannerConfig.from_mapping(row[0])
 
 
 def _time(text: str | None, name: str) -> int:
@@ -74,8 +89,8 @@ def run_live(args: argparse.Namespace) -> int:
     from schemas.codec import AvroCodec
     from streams.strategy_runner import StrategyRunner, resume_after_ns
 
-    config = _config(args.config)
     settings = Settings.from_env()
+    config = stored_scanner(settings, args.scanner) if args.scanner else _config(args.config)
     codec = AvroCodec(settings.schema_registry_url)
     publisher = EventPublisher(settings, codec, client_id=f"tradestream-strategy-{config.name}")
     resume = resume_after_ns(settings, codec, config.name)
