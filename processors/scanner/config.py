@@ -80,6 +80,7 @@ from processors.instruments.futures import ROLL_MODES, RollRule
 from processors.instruments.options import EXPIRY_KINDS, RIGHTS, CategorySplit, StrikeCategory
 from processors.instruments.ticks import FUTURES_SPECS, FuturesSpec
 from processors.rules import Rule, RuleError, compile_rule
+from processors.strategies.entry import entry_conditions
 from processors.scanner.errors import FieldError, ScannerConfigError
 
 __all__ = [
@@ -666,6 +667,7 @@ def _check_config(values: dict[str, Any]) -> tuple[list[FieldError], dict[str, A
                                    "brings its own entry rules)")
     if entry is not INVALID:
         normalised["entry_rules"] = tuple(rule.text for rule in entry)
+        _check_combined(checker, strategy, direction, values, entry, rule_symbols)
     if exit_ is not INVALID:
         normalised["exit_rules"] = tuple(rule.text for rule in exit_)
 
@@ -796,6 +798,24 @@ def _check_pair(checker: _Checker, values: dict[str, Any], symbols: tuple[str, .
             pair[name] = value
     if len(pair) == 2 and pair["primary"] == pair["correlated"]:
         checker.add("correlated", f"must differ from primary, got {pair['correlated']!r} for both")
+
+
+def _check_combined(checker: _Checker, strategy: Any, direction: Any, values: dict[str, Any], entry: tuple,
+                    symbols: set[str] | None) -> None:
+    """The engine ANDs the entry rules (with the built-in conditions of the correlation strategy): a set
+    that compiles rule by rule must also compile together, or the strategy would be refused at start."""
+    if strategy is INVALID or direction is INVALID or not isinstance(values["timeframe"], str):
+        return
+    if strategy == "correlation" and not (isinstance(values["primary"], str) and isinstance(values["correlated"], str)):
+        return
+    texts = entry_conditions(strategy, direction, values["primary"], values["correlated"], values["timeframe"],
+                             [rule.text for rule in entry])
+    for text in filter(None, texts):
+        try:
+            compile_rule(text, symbols=symbols)
+        except RuleError as error:
+            checker.add("entry_rules", f"the rules cannot be evaluated together: {error.message}")
+            return
 
 
 def _compile_rules(checker: _Checker, name: str, value: Any, symbols: set[str] | None) -> Any:

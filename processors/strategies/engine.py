@@ -36,6 +36,7 @@ from typing import Any
 from processors.indicators.indicator_set import IndicatorSnapshot
 from processors.model import Bar, SignalGenerated, SignalSuppressed, TradeTick
 from processors.rules import Rule, RuleEvaluator, RuleResult, compile_rule
+from processors.strategies.entry import entry_conditions
 from processors.strategies.market import MarketState
 
 NS = 1_000_000_000
@@ -67,19 +68,6 @@ class Condition:
     evaluator: RuleEvaluator
 
 
-def correlation_rules(primary: str, correlated: str, timeframe: str) -> tuple[str, str]:
-    buy = (f"price({primary}) > swing_high({primary}, {timeframe}) and "
-           f"price({correlated}) < swing_low({correlated}, {timeframe})")
-    sell = (f"price({primary}) < swing_low({primary}, {timeframe}) and "
-            f"price({correlated}) > swing_high({correlated}, {timeframe})")
-    return buy, sell
-
-
-def _and(texts: Iterable[str]) -> str:
-    texts = list(texts)
-    return texts[0] if len(texts) == 1 else " and ".join(f"({t})" for t in texts)
-
-
 class StrategyEngine:
     def __init__(self, config: Any, limiter: Any, in_schedule: Callable[[int], bool],
                  market: MarketState | None = None) -> None:
@@ -91,15 +79,8 @@ class StrategyEngine:
         self.interval_ns = int(config.interval.total_seconds() * NS)
         self.symbol = config.primary or config.symbols[0]
         symbols = set(config.symbols)
-        custom = list(config.entry_rules)
-        buy_text = sell_text = None
-        if config.strategy == "correlation":
-            buy, sell = correlation_rules(config.primary, config.correlated, config.timeframe)
-            buy_text, sell_text = _and([buy, *custom]), _and([sell, *custom])
-        elif config.direction == "short":
-            sell_text = _and(custom)
-        else:
-            buy_text = _and(custom)
+        buy_text, sell_text = entry_conditions(config.strategy, config.direction, config.primary, config.correlated,
+                                               config.timeframe, list(config.entry_rules))
         self.buy = self._condition(buy_text, symbols) if buy_text else None
         self.sell = self._condition(sell_text, symbols) if sell_text else None
         self.exits = [self._condition(text, symbols) for text in config.exit_rules]

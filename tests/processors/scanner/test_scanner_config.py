@@ -717,3 +717,18 @@ def test_window_utc_of_an_extended_window():
 def test_window_utc_needs_a_date(date):
     with pytest.raises(ValueError, match="date must be a datetime.date"):
         ScannerConfig.from_mapping(equity()).window_utc(date)
+
+
+def test_entry_rules_that_compile_alone_but_not_together_are_refused_at_save_time() -> None:
+    """The engine ANDs entry rules; one Donchian requirement with two periods cannot be evaluated."""
+    import yaml
+    from pathlib import Path
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[3] / "examples/strategies/correlation.yaml").read_text())
+    data["entry_rules"] = ["price(SPY) > donchian_upper(SPY, 5m, 10)", "price(SPY) > donchian_upper(SPY, 5m, 600)"]
+    with pytest.raises(ScannerConfigError) as raised:
+        ScannerConfig.from_mapping(data)
+    (error,) = raised.value.errors
+    assert error.field == "entry_rules" and error.message.startswith("the rules cannot be evaluated together")
+    data["entry_rules"] = ["price(SPY) > donchian_upper(SPY, 5m, 10)"]
+    assert ScannerConfig.from_mapping(data).entry_rules == ("price(SPY) > donchian_upper(SPY, 5m, 10)",)
