@@ -6,6 +6,10 @@ live stages publish); answers a rule requirement `(kind, symbol, timeframe)` wit
 
 - `price(SYM)` is the last trade's price. When a symbol has no trades (a backtest over bars only)
   it is the close of its latest bar of any timeframe, known at the bar's end.
+  "Last" and "latest" are in event time: a trade or bar older than the symbol's latest price update
+  (a late print; a strategy bar closed late, after a finer bar of the next bucket set the price)
+  changes nothing of the price state: not the price, its update time, the day's last regular-session
+  price nor the reference price. A bar still joins the bar history.
 - Bar functions (`open`, `high`, `low`, `close`, `volume`) read the last closed bar of the timeframe;
   indicator functions read the latest IndicatorSnapshot; `donchian_*` with a period other than the
   snapshot's is computed from the kept bar history.
@@ -84,8 +88,10 @@ class MarketState:
         self.references[symbol] = price
 
     def _price(self, symbol: str, price: Decimal, ts_ns: int, regular: bool | None = None) -> None:
-        day = et_date(ts_ns)
         last = self.last.get(symbol)
+        if last is not None and ts_ns < last.ts_ns:
+            return  # older than the latest update (a late print, a strategy bar closed late)
+        day = et_date(ts_ns)
         in_regular = self.is_regular(ts_ns) if regular is None else regular
         if last is not None and day != last.day and last.regular_price is not None:
             self.references[symbol] = last.regular_price

@@ -10,7 +10,12 @@ given to the engine first (an evaluation instant it passes sees only what was kn
 then the bars it closed and their indicator snapshots.
 
 Without trades (a backtest over bars), `on_bar` takes finer bars: they set the price at their end,
-are resampled into the strategy's timeframe when it closes, and feed the indicators.
+are resampled into the strategy's timeframe when it closes, and feed the indicators. A strategy bar
+whose last finer bar is missing is closed late, when the symbol's next bar (of another bucket) has
+already set the price: it joins the bar history and the indicators, but leaves the newer price as
+it is (`MarketState`).
+
+`finish()` ends the data: the open bars are closed into the state, and no instant is evaluated.
 """
 
 from __future__ import annotations
@@ -62,8 +67,8 @@ class StrategyPipeline:
         self.aggregator = BarAggregator(config.timeframe, sessions, calendar, lateness_ns)
         self.params = params
         self.indicators = {symbol: IndicatorSet(symbol, config.timeframe, params) for symbol in config.symbols}
-        market = MarketState(is_regular=lambda ts: calendar.session_at(ts) is Session.REGULAR)
-        self.engine = StrategyEngine(config, limiter, in_schedule, market)
+        self.market = MarketState(is_regular=lambda ts: calendar.session_at(ts) is Session.REGULAR)
+        self.engine = StrategyEngine(config, limiter, in_schedule, self.market)
         self.option_chain = option_chain
         self.symbols = frozenset(config.symbols)
         self._resampler: dict[str, list[Bar]] = {}
@@ -151,13 +156,24 @@ class StrategyPipeline:
         return frozenset()
 
     def finish(self) -> Decisions:
-        """End of data (backtest): close open bars so their indicators are known; no evaluation follows."""
-        decisions = Decisions()
+        """End of data (backtest): close the open bars (the aggregator's, the resampler's pending ones)
+        into the market state and the indicators, so the final state is complete. No instant is
+        evaluated, so the decisions returned are always empty: the end of data is not an event, and an
+        instant is evaluated only when data at or after it arrives. (Fed to the engine as events, the
+        bars closed here, which end after the data, would evaluate one more instant when the last
+        strategy bar lacks its last finer bar, and none when it is complete.) Call it once, at the end."""
         self.aggregator.flush()
         bars, _ = self.aggregator.drain()
         for bar in bars:
-            decisions.extend(self._closed_bar(bar))
-        for symbol, pending in self._resampler.items():
+            self._closed_bar_unevaluated(bar)
+        for pending in self._resampler.values():
             if pending:
-                decisions.extend(self._closed_bar(self._merge(pending)))
-        return decisions
+                self._closed_bar_unevaluated(self._merge(pending))
+                pending.clear()
+        return Decisions()
+
+    def _closed_bar_unevaluated(self, bar: Bar) -> None:
+        self.market.on_bar(bar)
+        snapshot = self.indicators[bar.symbol].handle_bar(bar)
+        if snapshot is not None:
+            self.market.on_snapshot(snapshot)

@@ -22,8 +22,9 @@ next bar of the symbol starts another bucket, or at `finish`) and each indicator
    processing order (the input bar that causes it, then its position within that bar's step);
 2. the instants evaluated follow from the events' times alone: an event evaluates an instant when
    its interval slot is later than that of every event before it (the engine's `_next_ns` is one
-   interval after the running maximum of event times); the instant is the earliest one due if it is
-   in the schedule, else the latest one due, and it is evaluated only inside the schedule;
+   interval after the running maximum of event times) and it is not one of `finish`'s; the instant
+   is the earliest one due if it is in the schedule, else the latest one due, and it is evaluated
+   only inside the schedule;
 3. each rule requirement becomes a column with one value per evaluated instant: the value the
    `MarketState` would answer after the events before the instant's triggering event (an as-of join
    on the processing order, never on time, since a late strategy bar is processed after a later
@@ -35,20 +36,21 @@ next bar of the symbol starts another bucket, or at `finish`) and each indicator
    Python loop: positions, staleness, deviation from the reference price, `SignalLimiter`, and
    order intents through `build_intent`.
 
-Semantics of the incremental pipeline reproduced here on purpose, including two that look like
-defects of the pipeline rather than intent:
+Semantics of the incremental pipeline reproduced here on purpose:
 - A strategy bar closed late (its bucket's last finer bar missing) is merged when the symbol's next
-  bar arrives, *after* that bar set the price: `price(SYM)` then goes back to the merged bar's close
-  (an older price) with the merged bar's end as its time, until the next bar. A merged bar of the
-  previous day processed after the first bar of a new day also resets the reference price.
-- `finish()` feeds the last, incomplete strategy bars to the engine, which evaluates one more
-  instant if a bar's end lies in a later interval than every event before it.
+  bar arrives, *after* that bar set the price. It joins the bar history and makes its snapshot, but
+  leaves the price, its time and the reference price as the newer bar set them: `MarketState`
+  ignores a price update older than the symbol's latest (here: a price event is dropped when its
+  time is below the running maximum of the times before it).
+- `finish()` closes the last, incomplete strategy bars into the state without evaluating an instant:
+  its events are never an evaluation's trigger here.
 - `donchian_*(SYM, TF, N)` reads the indicator snapshot only when TF is the strategy timeframe and N
   the configured Donchian period (or is omitted); otherwise the last N bars of the kept history (512
   bars: a larger N is never defined). Bar functions and Donchian channels on the input bars'
   timeframe (e.g. `close(SPY, 1m)`) read the input bars.
-- A strategy bar starting at or before the previous one of its symbol moves the price and the bar
-  history but makes no indicator snapshot (`IndicatorSet.handle_bar` refuses it).
+- A strategy bar starting at or before the previous one of its symbol joins the bar history (and
+  sets the price unless it is older than the latest update) but makes no indicator snapshot
+  (`IndicatorSet.handle_bar` refuses it).
 
 Cost: linear in the bars apart from the sorts. Python-level work per bar only reads `Bar` objects
 (a DataFrame of floats avoids it) and runs the ATR recursion of `compute_indicators`; the rest
@@ -302,6 +304,7 @@ class _EventStream:
         position[order] = np.arange(len(keys))
         self.time = times[order]
         self.ts_init = inits[order]
+        self.finish_position = int(np.count_nonzero(keys < table.size * self.stride))  # finish()'s events follow
         self.finer = finer
         self.finer_position = position[:len(finer)]
         self.bar_position = position[len(finer):len(finer) + len(bars.key)]
@@ -394,6 +397,7 @@ class _Evaluations:
         latest = np.maximum.accumulate(times)
         slot_before = latest[:-1] // interval_ns
         candidates = np.flatnonzero(times[1:] // interval_ns > slot_before) + 1
+        candidates = candidates[candidates < stream.finish_position]  # finish() evaluates nothing
         next_due = (latest[candidates - 1] // interval_ns + 1) * interval_ns
         last_due = times[candidates] // interval_ns * interval_ns
 
@@ -662,8 +666,9 @@ class _BarSeries:
 
 @dataclass(slots=True)
 class _PriceSeries:
-    """Every bar event of one symbol (each sets its price at the bar's end), in processing order,
-    with the reference price (previous ET day's last regular-session price) known after each."""
+    """The bar events of one symbol that set its price (at the bar's end: every one but those older
+    than the latest update), in processing order, with the reference price (previous ET day's last
+    regular-session price) known after each."""
 
     series: _Series
     close: np.ndarray          # float64
@@ -682,9 +687,15 @@ class _PriceSeries:
         close_row = np.concatenate([finer, bars.close_row[mine]])
         updated = np.concatenate([table.end[finer], bars.end[mine]])
         regular = np.concatenate([table.session[finer], bars.session[mine]]) == "regular"
+        order = np.argsort(position, kind="stable")
+        position, close, close_row = position[order], close[order], close_row[order]
+        updated, regular = updated[order], regular[order]
+        # `MarketState._price` ignores an update older than the latest one (a strategy bar closed late)
+        kept = np.ones(len(updated), dtype=bool)
+        kept[1:] = updated[1:] >= np.maximum.accumulate(updated)[:-1]
+        position, close, close_row, updated, regular = (
+            position[kept], close[kept], close_row[kept], updated[kept], regular[kept])
         series = _Series.of(position, np.arange(len(position)), evaluations)
-        order = series.rows
-        close, close_row, updated, regular = close[order], close_row[order], updated[order], regular[order]
         return cls(series, close, close_row, updated, _references(updated, regular, close_row))
 
 

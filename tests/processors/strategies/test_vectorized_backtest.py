@@ -21,6 +21,7 @@ from processors.model import Bar
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.engine import event_order_key
+from processors.strategies.market import MarketState
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.strategies.vectorized import backtest_bars, bars_frame
 
@@ -48,11 +49,25 @@ def minute_bars(ticks: list, calendar: MarketCalendar) -> list[Bar]:
     return aggregate_batch(TickArrays.from_ticks(ticks), "1m", frozenset({Session.REGULAR}), calendar).bars
 
 
+class PriceGoesBack(MarketState):
+    """The state before the fix: a price update older than the latest one (a strategy bar closed
+    late) still moved the price, its time and possibly the reference back."""
+
+    def _price(self, symbol: str, price: Decimal, ts_ns: int, regular: bool | None = None) -> None:
+        last = self.last.get(symbol)
+        if last is not None and ts_ns < last.ts_ns:
+            last.ts_ns = ts_ns  # so the update is not recognised as older
+        super()._price(symbol, price, ts_ns, regular)
+
+
 def incremental(config: ScannerConfig, bars: list[Bar], calendar: MarketCalendar,
-                schedule: Any = None, limiter: Any = None) -> Decisions:
-    """The definition: the pipeline fed the bars in event order, then finished."""
+                schedule: Any = None, limiter: Any = None, price_goes_back: bool = False) -> Decisions:
+    """The definition: the pipeline fed the bars in event order, then finished (`price_goes_back`:
+    with the market state as it was before the fix, to show that a test's data exercises it)."""
     pipeline = StrategyPipeline(config, calendar, limiter or SignalLimiter.from_config(config),
                                 schedule or (lambda ts: in_schedule(config, ts)))
+    if price_goes_back:
+        pipeline.market = pipeline.engine.market = PriceGoesBack(is_regular=pipeline.market.is_regular)
     decisions = Decisions()
     for bar in sorted(bars, key=event_order_key):
         decisions.extend(pipeline.on_bar(bar))
@@ -132,7 +147,7 @@ def test_limits_and_the_deviation_check_suppress_the_same_signals(minute_bars: l
 def test_missing_minutes_stale_prices_and_late_strategy_bars(minute_bars: list[Bar],
                                                             calendar: MarketCalendar) -> None:
     """With minutes missing, a strategy bar whose last minute is missing is merged when the next bar
-    comes (and moves the price back to its close); prices older than the limit withhold signals
+    comes (and leaves that newer bar's price as it is); prices older than the limit withhold signals
     (entries refused by the limiter fire again at the next instants, some with a stale price)."""
     rng = random.Random(5)
     bars = [bar for bar in minute_bars if rng.random() > 0.25]
@@ -142,6 +157,8 @@ def test_missing_minutes_stale_prices_and_late_strategy_bars(minute_bars: list[B
                           exit_rules=["price(SPY) < donchian_mid(SPY, 5m, 4)"])
     expected = incremental(config, bars, calendar)
     assert any(s.suppression.startswith("data stale") for s in expected.suppressed) and expected.signals
+    # the late strategy bars matter here: had they moved the price back, the decisions would differ
+    assert incremental(config, bars, calendar, price_goes_back=True) != expected
     assert_same(expected, backtest_bars(config, bars, calendar))
 
 
@@ -195,6 +212,106 @@ def test_repeated_bars_fall_back_to_the_exact_correlation(minute_bars: list[Bar]
     expected = incremental(config, bars, calendar)
     assert expected.signals
     assert_same(expected, backtest_bars(config, bars, calendar))
+
+
+# -- hand-built gaps: a strategy bar closed late, and the end of data --------------------------------
+
+def at(day: int, hh: int, mm: int) -> int:
+    return int(dt.datetime(2026, 11, day, hh, mm, tzinfo=ET).timestamp()) * NS
+
+
+def minute(day: int, hh: int, mm: int, close: str, symbol: str = "SPY") -> Bar:
+    """The SPY minute bar starting at hh:mm ET on 2026-11-`day` (a regular session minute)."""
+    price = Decimal(close)
+    return Bar(symbol, "1m", "regular", at(day, hh, mm), at(day, hh, mm + 1), price, price, price, price, 100,
+               price, 1, at(day, hh, mm + 1))
+
+
+def feed(pipeline: StrategyPipeline, bars: list[Bar]) -> Decisions:
+    decisions = Decisions()
+    for bar in bars:
+        decisions.extend(pipeline.on_bar(bar))
+    return decisions
+
+
+def gap_config(**settings_: Any) -> ScannerConfig:
+    return rules_config(**{"symbols": ["SPY"], "exit_rules": ["price(SPY) < 50"], **settings_})
+
+
+# 9:30-9:35 lacks its last minute, so it closes late, when the 9:35 minute (close 110) has set the price
+LATE_CLOSE = [minute(16, 9, 30, "100"), minute(16, 9, 31, "101"), minute(16, 9, 32, "102"),
+              minute(16, 9, 33, "103"), minute(16, 9, 35, "110"), minute(16, 9, 36, "111"),
+              minute(16, 9, 37, "112")]
+
+
+def test_a_strategy_bar_closed_late_leaves_the_newer_minute_price(calendar: MarketCalendar) -> None:
+    config = gap_config()
+    pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config), lambda ts: True)
+    feed(pipeline, LATE_CLOSE[:5])
+    market = pipeline.market
+    # the 9:30-9:35 bar is known (closed at 103, the 9:33 minute's close) ...
+    assert market.value("close", "SPY", "5m") == 103.0 and market.bars[("SPY", "5m")][-1].end == at(16, 9, 35)
+    # ... but the price is still the 9:35 minute's close, known at its end, 9:36
+    assert market.price("SPY") == Decimal("110") and market.last_update_ns("SPY") == at(16, 9, 36)
+
+
+def test_the_instant_after_a_late_strategy_bar_sees_the_newer_price(calendar: MarketCalendar) -> None:
+    """At 9:37 the price is 110 (known at 9:36): the entry fires there, with a fresh price. Moved back
+    to 103 (known at 9:35), it would fire only at 9:38."""
+    config = gap_config(entry_rules=["price(SPY) > 105"], sanity=dict(max_deviation_pct=50, max_staleness_seconds=60))
+    expected = incremental(config, LATE_CLOSE, calendar)
+    assert [(s.ts_event, s.price, s.side) for s in expected.signals] == [(at(16, 9, 37), Decimal("110"), "BUY")]
+    assert not expected.suppressed
+    before = incremental(config, LATE_CLOSE, calendar, price_goes_back=True)
+    assert [(s.ts_event, s.price) for s in before.signals] == [(at(16, 9, 38), Decimal("111"))]
+    assert_same(expected, backtest_bars(config, LATE_CLOSE, calendar))
+
+
+# the 15:55-16:00 bar of the 16th lacks its last minute, so it closes when the 17th's first minute comes
+OVERNIGHT = [minute(16, 15, 55, "100"), minute(16, 15, 56, "101"), minute(16, 15, 57, "102"),
+             minute(16, 15, 58, "103"), minute(17, 9, 30, "120"), minute(17, 9, 31, "121"),
+             minute(17, 9, 32, "122")]
+
+
+def test_a_strategy_bar_closed_late_overnight_keeps_the_previous_close_as_reference(
+        calendar: MarketCalendar) -> None:
+    config = gap_config()
+    pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config), lambda ts: True)
+    feed(pipeline, OVERNIGHT[:5])
+    market = pipeline.market
+    assert market.bars[("SPY", "5m")][-1].end == at(16, 16, 0)
+    assert market.price("SPY") == Decimal("120") and market.last_update_ns("SPY") == at(17, 9, 31)
+    assert market.reference("SPY") == Decimal("103")  # the 16th's last price, not the 17th's first
+
+
+def test_the_deviation_check_after_an_overnight_late_bar(calendar: MarketCalendar) -> None:
+    """At 9:32 on the 17th the price is 120 against the 16th's close 103: 16.50% away, withheld."""
+    config = gap_config(entry_rules=["price(SPY) > 110"],
+                        sanity=dict(max_deviation_pct=10, max_staleness_seconds=100_000))
+    expected = incremental(config, OVERNIGHT, calendar)
+    assert not expected.signals
+    first = expected.suppressed[0]
+    assert (first.ts_event, first.price) == (at(17, 9, 32), Decimal("120"))
+    assert first.suppression == "last trade 120 deviates 16.50% from the reference 103 (limit 10%)"
+    assert incremental(config, OVERNIGHT, calendar, price_goes_back=True).suppressed[0].ts_event == at(17, 9, 33)
+    assert_same(expected, backtest_bars(config, OVERNIGHT, calendar))
+
+
+@pytest.mark.parametrize("last_minute", [False, True])
+def test_finish_closes_the_last_strategy_bar_without_evaluating(last_minute: bool, calendar: MarketCalendar) -> None:
+    """The data ends with the 9:30-9:35 bar, with or without its last minute. The 9:35 instant is
+    evaluated only when the data reaches it (the 9:34 minute ends then); `finish` closes the bar into
+    the state but evaluates nothing, though the merged bar ends at 9:35."""
+    config = gap_config(interval="5m", entry_rules=["price(SPY) > 0"])
+    bars = LATE_CLOSE[:4] + ([minute(16, 9, 34, "104")] if last_minute else [])
+    pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config), lambda ts: in_schedule(config, ts))
+    fed = feed(pipeline, bars)
+    assert [(s.ts_event, s.price) for s in fed.signals] == ([(at(16, 9, 35), Decimal("103"))] if last_minute else [])
+    assert len(pipeline.finish()) == 0
+    assert pipeline.market.value("close", "SPY", "5m") == float(bars[-1].close)
+    assert pipeline.market.bars[("SPY", "5m")][-1].start == at(16, 9, 30)
+    assert len(pipeline.finish()) == 0 and len(pipeline.market.bars[("SPY", "5m")]) == 1  # once only
+    assert_same(incremental(config, bars, calendar), backtest_bars(config, bars, calendar))
 
 
 RULES = ["crosses_above(price(SPY), donchian_upper(SPY, {tf}, 6))", "price(SPY) > swing_high(SPY, {tf})",
