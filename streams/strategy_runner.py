@@ -10,9 +10,9 @@ reproduce the same decisions.
 
 Delivery: signals, suppressed signals and order intents are published keyed by strategy, with ids
 derived from the strategy, symbol, side and evaluation instant (`processors.strategies.engine`), so
-the sink's upserts store each once. On a restart the runner first reads back the newest decision it
-already published (`resume_after_ns`) and publishes only later ones, so Kafka does not carry a
-second copy either. A replay publishes nothing: it returns the decisions for comparison.
+the sink's upserts store each once. On a restart the runner first reads back, per output topic, the
+newest decision it already published there (`resume_after_ns`) and publishes only later ones, so Kafka
+does not carry a second copy either. A replay publishes nothing: it returns the decisions for comparison.
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ class RunReport:
     late: int = 0
 
 
-def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> int | None:
-    """The newest ts_event among the strategy's records at the tail of the output topics."""
+def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> dict[str, int]:
+    """Per output topic (catalogue name), the newest ts_event among the strategy's records at its tail.
+    Per topic, because a crash can lose the producer's queue of one topic and not of another."""
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"tradestream-resume-{strategy}",
                          "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0})
-    latest: int | None = None
+    latest: dict[str, int] = {}
     try:
         for name in OUTPUT_TOPICS:
             topic = spec(name).full_name()
@@ -81,7 +82,7 @@ def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: i
                         continue
                     if message.key() == strategy.encode():
                         _, value, _ = codec.decode_record(message.value())
-                        latest = max(latest or 0, int(value["ts_event"]))
+                        latest[name] = max(latest.get(name, 0), int(value["ts_event"]))
                     if message.offset() >= high - 1:
                         break
     finally:
@@ -92,7 +93,7 @@ def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: i
 class StrategyRunner:
     def __init__(self, settings: Settings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
                  end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
-                 resume_after: int | None = None, wall_ns: Callable[[], int] = time.time_ns,
+                 resume_after: dict[str, int] | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100) -> None:
         self.settings = settings
         self.codec = codec
@@ -100,7 +101,7 @@ class StrategyRunner:
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.publisher = publisher
-        self.resume_after = resume_after
+        self.resume_after = resume_after or {}
         self.reorder_ns = reorder_ms * MS  # covers the interleaving of batched symbols within a partition
         self.wall_ns = wall_ns
         # The calendar covers the replayed range, or (live, from the oldest retained trade) the last year.
@@ -157,7 +158,7 @@ class StrategyRunner:
         for name, events in (("signals", decisions.signals), ("signals.suppressed", decisions.suppressed),
                              ("orders.intents", decisions.intents)):
             for event in events:
-                if self.resume_after is not None and event.ts_event <= self.resume_after:
+                if name in self.resume_after and event.ts_event <= self.resume_after[name]:
                     self.report.skipped_already_published += 1
                     continue
                 self.publisher.publish(self.topics[name], self.config.name, event)
