@@ -170,6 +170,14 @@ class MarketCalendar:
         return (np.asarray(self._starts, dtype=np.int64), np.asarray(self._ends, dtype=np.int64),
                 list(self._sessions))
 
+    def holidays(self) -> frozenset[dt.date]:
+        """Weekdays inside the calendar's range that are not trading days (the exchange's holidays)."""
+        if not self.days:
+            return frozenset()
+        first, last = self.days[0].date, self.days[-1].date
+        weekdays = (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        return frozenset(d for d in weekdays if d.weekday() < 5 and d not in self._by_date)
+
     def day(self, date: dt.date) -> TradingDay | None:
         return self._by_date.get(date)
 

@@ -73,6 +73,7 @@ class StrategyPipeline:
         self.symbols = frozenset(config.symbols)
         self._resampler: dict[str, list[Bar]] = {}
         self.rejected = 0
+        self.holidays = calendar.holidays()  # option expiries and futures rolls skip them
 
     # -- trades (live, replay, backtest with ticks) -------------------------------------------------
     def on_trade(self, tick: TradeTick) -> Decisions:
@@ -144,16 +145,13 @@ class StrategyPipeline:
             decisions.signals.append(output)
             try:
                 decisions.intents.append(build_intent(output, self.config, et_date(output.ts_event),
-                                                      self.option_chain, self.calendar_holidays()))
+                                                      self.option_chain, self.holidays))
             except (IntentError, ValueError) as exc:
                 decisions.suppressed.append(SignalSuppressed(
                     signal_id=output.signal_id, strategy=output.strategy, symbol=output.symbol, side=output.side,
                     ts_event=output.ts_event, ts_init=output.ts_init, price=output.price, rule=output.reason,
                     suppression=f"no order intent: {exc}", rule_values=output.rule_values, action=output.action))
         return decisions
-
-    def calendar_holidays(self) -> frozenset[dt.date]:
-        return frozenset()
 
     def finish(self) -> Decisions:
         """End of data (backtest): close the open bars (the aggregator's, the resampler's pending ones)

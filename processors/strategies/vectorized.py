@@ -153,7 +153,7 @@ def backtest_bars(config: Any, bars: Sequence[Bar] | pd.DataFrame, calendar: Mar
     columns = _Columns(stream, evaluations, config.timeframe, params)
     results = {id(condition): _evaluate(condition, columns, evaluations.size)
                for condition in (engine.buy, engine.sell, *engine.exits) if condition is not None}
-    _Decider(config, engine, limiter, columns, results, option_chain, decisions).run()
+    _Decider(config, engine, limiter, columns, results, option_chain, decisions, calendar.holidays()).run()
     return decisions
 
 
@@ -736,7 +736,7 @@ class _Decider:
 
     def __init__(self, config: Any, engine: StrategyEngine, limiter: Any, columns: _Columns,
                  results: dict[int, SeriesResult], option_chain: Callable[[str], OptionChain | None],
-                 decisions: Decisions) -> None:
+                 decisions: Decisions, holidays: frozenset = frozenset()) -> None:
         self.config = config
         self.engine = engine
         self.limiter = limiter
@@ -744,6 +744,7 @@ class _Decider:
         self.evaluations = columns.evaluations
         self.results = results
         self.option_chain = option_chain
+        self.holidays = holidays
         self.decisions = decisions
         self.columns = columns
         self.price = self.columns.prices(engine.symbol)
@@ -835,7 +836,7 @@ class _Decider:
         self.decisions.signals.append(signal)
         try:
             self.decisions.intents.append(build_intent(signal, config, et_date(instant), self.option_chain,
-                                                       frozenset()))
+                                                       self.holidays))
         except (IntentError, ValueError) as exc:
             self.decisions.suppressed.append(SignalSuppressed(
                 signal_id=signal.signal_id, strategy=signal.strategy, symbol=signal.symbol, side=signal.side,

@@ -119,3 +119,10 @@ def test_windows_and_rows() -> None:
 def test_to_ns_and_empty_calendar() -> None:
     assert to_ns(dt.date(2026, 7, 1), dt.time(9, 30)) == et(2026, 7, 1, 9, 30)
     assert MarketCalendar([]).session_at(0) is Session.CLOSED
+
+
+def test_holidays_are_the_weekdays_without_a_session() -> None:
+    calendar = build_nyse_calendar(dt.date(2025, 4, 1), dt.date(2025, 12, 31))
+    assert sorted(calendar.holidays()) == [dt.date(2025, 4, 18), dt.date(2025, 5, 26), dt.date(2025, 6, 19),
+                                           dt.date(2025, 7, 4), dt.date(2025, 9, 1), dt.date(2025, 11, 27),
+                                           dt.date(2025, 12, 25)]
