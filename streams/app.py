@@ -8,6 +8,8 @@ module globals, so a restarted worker resumes where the last one stopped.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import os
 import time
@@ -110,15 +112,17 @@ class StageRuntime:
             self.rebalance_pending = False
 
 
-def write_state(table: faust.Table, key: str, value: object, partition: int) -> None:
+def write_state(table: faust.Table, key: str, value: object, partition: int) -> asyncio.Future:
     """Set a table entry and send its changelog record to `partition` (the source event's partition).
 
     Assigning `table[key]` picks the partition from Faust's "current event", which a batch
     (`take_events`) does not track per event; naming the partition keeps the changelog co-partitioned
     with the input topic, so a restarted worker recovers each symbol's state with its partition.
+    Returns the changelog record's future: a stage awaits it before its batch is acknowledged, so Faust
+    never commits an input offset whose state a crash could still lose.
     """
     table.data[key] = value
-    table.send_changelog(partition, key, value, key_serializer="json", value_serializer="json")
+    return table.send_changelog(partition, key, value, key_serializer="json", value_serializer="json")
 
 
 def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:

@@ -184,8 +184,8 @@ def register(context: StageContext) -> None:
                         record_latency(latency, batch.feed, bar.symbol, "TICK_TO_BAR_CLOSE", time.time_ns() - kafka_ns,
                                        now_ns)
             await asyncio.gather(*sent)
-            for symbol, event in touched.items():
-                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
+                                   for symbol, event in touched.items()))
             runtime.after_batch(processor.forget)
 
     @app.agent(ticks, name="bars")
@@ -228,9 +228,10 @@ def register(context: StageContext) -> None:
             # State (with the offsets applied) is written only once the bars it covers are acknowledged:
             # a crash in between re-sends them (same keys; the sink upserts, the indicators ignore them).
             await asyncio.gather(*sent)
-            for symbol, event in touched.items():
-                # The table writes its changelog to the partition of the current event.
-                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            # The changelog goes to the partition of the symbol's event; the batch is acknowledged (and its
+            # offsets become committable) only once the state records are stored.
+            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
+                                   for symbol, event in touched.items()))
             runtime.after_batch(processor.forget)
 
 

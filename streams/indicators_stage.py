@@ -83,6 +83,6 @@ def register(context: StageContext) -> None:
                     record_latency(latency, "*", bar.symbol, "BAR_TO_INDICATOR",
                                    now_ns - int(event.message.timestamp * 1_000_000_000), now_ns)
             await asyncio.gather(*sent)  # snapshots acknowledged before the state that says they were made
-            for symbol, event in touched.items():
-                write_state(table, symbol, processor.state(symbol), event.message.partition)
+            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
+                                   for symbol, event in touched.items()))
             runtime.after_batch(processor.forget)
