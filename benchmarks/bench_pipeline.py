@@ -65,7 +65,8 @@ def main() -> None:
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": "1m,5m", "BAR_LATENESS_MS": "0",
-           "BARS_STAGE_MODE": args.mode}
+           "BARS_STAGE_MODE": args.mode,
+           "BAR_INPUT": "batches" if args.records == "batches" else "trades"}
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_WORKER_PROFILE"]] if os.environ.get("BENCH_WORKER_PROFILE") else []

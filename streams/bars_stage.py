@@ -46,6 +46,15 @@ def configured_lateness_ns() -> int:
     return int(raw) * 1_000_000
 
 
+def configured_input() -> str:
+    """BAR_INPUT: trades (one record per print, the default), batches (TradeTickBatch records, when the
+    feeds run with FEED_BATCH_TICKS > 0) or both."""
+    raw = os.environ.get("BAR_INPUT", "trades").strip() or "trades"
+    if raw not in ("trades", "batches", "both"):
+        raise ConfigError(f"BAR_INPUT={raw!r} must be trades, batches or both")
+    return raw
+
+
 def configured_sessions() -> str:
     raw = os.environ.get("BAR_SESSIONS", "regular")
     try:
@@ -143,8 +152,8 @@ def register(context: StageContext) -> None:
     if os.environ.get("BARS_STAGE_MODE", "batched") == "single":
         register_single(context, ticks, bars_topic, table, processor)
         return
+    source = configured_input()
 
-    @app.agent(context.topic("ticks.batches"), name="bars-batches")
     async def bars_batches_agent(stream) -> None:  # noqa: ANN001
         # Multi-record Avro: one Kafka record carries up to FEED_BATCH_TICKS prints of one symbol.
         async for events in stream.take_events(BATCH_SIZE // 20, within=BATCH_WITHIN_S):
@@ -188,7 +197,6 @@ def register(context: StageContext) -> None:
                                    for symbol, event in touched.items()))
             runtime.after_batch(processor.forget)
 
-    @app.agent(ticks, name="bars")
     async def bars_agent(stream) -> None:  # noqa: ANN001
         # Batches: state is written to the table once per symbol per batch, not once per tick.
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
@@ -233,6 +241,12 @@ def register(context: StageContext) -> None:
             await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
                                    for symbol, event in touched.items()))
             runtime.after_batch(processor.forget)
+
+    # One input per deployment: the feeds publish either one record per print or per-symbol batches.
+    if source in ("trades", "both"):
+        app.agent(ticks, name="bars")(bars_agent)
+    if source in ("batches", "both"):
+        app.agent(context.topic("ticks.batches"), name="bars-batches")(bars_batches_agent)
 
 
 def register_single(context: StageContext, ticks, bars_topic, table, processor: BarsProcessor) -> None:  # noqa: ANN001

@@ -42,6 +42,7 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
     prefix = f"p{unique}."
     monkeypatch.setenv("TOPIC_PREFIX", prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": ",".join(TIMEFRAMES),
+           "BAR_INPUT": "batches" if records == "batches" else "trades",
            "BAR_LATENESS_MS": str(LATENESS_MS), "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
