@@ -75,11 +75,18 @@ class BarsProcessor:
         selection = parse_sessions(sessions)
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
+        self.written: dict[str, dict] = {}  # symbol -> the last state this process wrote (kept by forget)
         self.counts: Counter[str] = Counter()
 
     def load(self, symbol: str, state: dict | None) -> None:
+        """Restore a symbol from the table, or from this process's own last write when that is newer: a
+        rebalance's table recovery can put back an older changelog value than the one just written, and
+        offsets only grow within a partition, so the state with the higher offset is the current one."""
         if symbol in self.loaded:
             return
+        own = self.written.get(symbol)
+        if own is not None and (not state or int(own["offset"]) > int(state["offset"])):
+            state = own
         offset = -1
         if state:
             offset = int(state["offset"])
@@ -89,8 +96,10 @@ class BarsProcessor:
         self.loaded[symbol] = offset
 
     def state(self, symbol: str) -> dict:
-        return {"offset": self.loaded[symbol],
-                "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
+        state = {"offset": self.loaded[symbol],
+                 "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
+        self.written[symbol] = state
+        return state
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""
