@@ -21,6 +21,7 @@ import faust
 from processors.latency import LatencyWindows
 from processors.model import DeadLetter
 from schemas.codec import AvroCodec
+from streams import faust_recovery
 from streams.topics import spec
 from tradestream.config import Settings
 
@@ -146,6 +147,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         table_standby_replicas=0,
         datadir=str(datadir),
     )
+    faust_recovery.install(app)  # stream partitions stay paused until recovery has sought them
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
