@@ -16,6 +16,7 @@ import os
 import time
 
 from collections import Counter
+from collections.abc import Sequence
 
 from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
@@ -75,18 +76,12 @@ class BarsProcessor:
         selection = parse_sessions(sessions)
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
-        self.written: dict[str, dict] = {}  # symbol -> the last state this process wrote (kept by forget)
         self.counts: Counter[str] = Counter()
 
     def load(self, symbol: str, state: dict | None) -> None:
-        """Restore a symbol from the table, or from this process's own last write when that is newer: a
-        rebalance's table recovery can put back an older changelog value than the one just written, and
-        offsets only grow within a partition, so the state with the higher offset is the current one."""
+        """Restore a symbol from its table value (None: never seen)."""
         if symbol in self.loaded:
             return
-        own = self.written.get(symbol)
-        if own is not None and (not state or int(own["offset"]) > int(state["offset"])):
-            state = own
         offset = -1
         if state:
             offset = int(state["offset"])
@@ -96,10 +91,8 @@ class BarsProcessor:
         self.loaded[symbol] = offset
 
     def state(self, symbol: str) -> dict:
-        state = {"offset": self.loaded[symbol],
-                 "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
-        self.written[symbol] = state
-        return state
+        return {"offset": self.loaded[symbol],
+                "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""
@@ -109,16 +102,22 @@ class BarsProcessor:
 
     def apply_batch(self, batch: TradeTickBatch, offset: int) -> tuple[list, list] | None:
         """Bars closed and error rejections `(timeframe, rejection, print index)` for a batch of one
-        symbol's prints; None if this offset was applied before. The aggregators take raw values."""
-        symbol = batch.symbol
+        symbol's prints; None if this offset was applied before."""
+        return self.apply_prints(batch.symbol, batch.ticks, offset)
+
+    def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
+        """`apply_batch` for a record holding one print (index 0)."""
+        return self.apply_prints(tick.symbol, (print_entry(tick),), offset)
+
+    def apply_prints(self, symbol: str, prints: Sequence[dict], offset: int) -> tuple[list, list] | None:
         if offset <= self.loaded[symbol]:
             return None
         self.loaded[symbol] = offset
         bars, errors = [], []
         for tf, aggregator in self.aggregators.items():
-            update = aggregator.update_raw
+            update = aggregator.update_raw  # the aggregators take raw values
             refused = []
-            for index, entry in enumerate(batch.ticks):
+            for index, entry in enumerate(prints):
                 if update(symbol, entry["ts_event"], entry["ts_init"], float(entry["price"]), entry["size"],
                           entry.get("trade_id"), entry.get("conditions")) != ACCEPTED:
                     refused.append(index)
@@ -132,21 +131,11 @@ class BarsProcessor:
                     errors.append((tf, rejection, index))
         return bars, errors
 
-    def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
-        """Bars closed and error rejections for one tick; None if this offset was applied before."""
-        if offset <= self.loaded[tick.symbol]:
-            return None
-        self.loaded[tick.symbol] = offset
-        bars, errors = [], []
-        for tf, aggregator in self.aggregators.items():
-            aggregator.handle_tick(tick)
-            closed, rejected = aggregator.drain()
-            bars += closed
-            for rejection in rejected:
-                self.counts[rejection.error_class] += 1
-                if rejection.is_error:
-                    errors.append((tf, rejection))
-        return bars, errors
+
+def print_entry(tick: TradeTick) -> dict:
+    """A TradeTick as a TradeTickEntry field dict (the form a TradeTickBatch carries)."""
+    return {"ts_event": tick.ts_event, "ts_init": tick.ts_init, "price": tick.price, "size": tick.size,
+            "trade_id": tick.trade_id, "conditions": tick.conditions}
 
 
 def register(context: StageContext) -> None:
@@ -161,101 +150,70 @@ def register(context: StageContext) -> None:
     if os.environ.get("BARS_STAGE_MODE", "batched") == "single":
         register_single(context, ticks, bars_topic, table, processor)
         return
-    source = configured_input()
 
-    async def bars_batches_agent(stream) -> None:  # noqa: ANN001
-        # Multi-record Avro: one Kafka record carries up to FEED_BATCH_TICKS prints of one symbol.
-        async for events in stream.take_events(BATCH_SIZE // 20, within=BATCH_WITHIN_S):
-            touched: dict[str, object] = {}
-            sent: list = []
-            for event in events:
-                try:
-                    batch = context.codec.decode(event.value)
-                except DecodeError as exc:
-                    await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
-                    continue
-                if not isinstance(batch, TradeTickBatch) or not batch.ticks:
-                    await context.dead_letter(event, STAGE, "UnexpectedRecord",
-                                              f"{type(batch).__name__} without prints on the batches topic")
-                    continue
-                if batch.symbol not in processor.loaded:
-                    processor.load(batch.symbol, table.get(batch.symbol))
-                result = processor.apply_batch(batch, event.message.offset)
-                if result is None:
-                    continue
-                touched[batch.symbol] = event
-                kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
-                now_ns = time.time_ns()
-                last = batch.ticks[-1]
-                record_latency(latency, batch.feed, batch.symbol, "EXCHANGE_TO_ARRIVAL",
-                               last["ts_init"] - last["ts_event"], now_ns)
-                if kafka_ns:
-                    record_latency(latency, batch.feed, batch.symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last["ts_init"],
-                                   now_ns)
-                bars, errors = result
-                for timeframe, rejection, index in errors:
-                    await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class,
-                                              f"print {index} at {rejection.ts_event}: {rejection.reason}", index)
-                for bar in bars:
-                    sent.append(await bars_topic.send(key=bar.symbol.encode(), value=bar))
+    def bars_agent(record: type, take: int):  # noqa: ANN202 - a Faust agent function
+        """The agent for one input: TradeTick records (one print each) or TradeTickBatch records (up to
+        FEED_BATCH_TICKS prints of one symbol). State is written once per symbol per Faust batch."""
+        batches = record is TradeTickBatch
+
+        async def agent(stream) -> None:  # noqa: ANN001
+            async for events in stream.take_events(take, within=BATCH_WITHIN_S):
+                touched: dict[str, object] = {}
+                sent: list = []
+                for event in events:
+                    try:
+                        value = context.codec.decode(event.value)
+                    except DecodeError as exc:
+                        await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                        continue
+                    if not isinstance(value, record) or (batches and not value.ticks):
+                        await context.dead_letter(event, STAGE, "UnexpectedRecord",
+                                                  f"{type(value).__name__} on {event.message.topic} "
+                                                  f"(expected {record.__name__} with prints)")
+                        continue
+                    symbol = value.symbol
+                    if symbol not in processor.loaded:
+                        processor.load(symbol, table.get(symbol))
+                    result = processor.apply_batch(value, event.message.offset) if batches else \
+                        processor.apply(value, event.message.offset)
+                    if result is None:
+                        continue  # applied before the restart
+                    touched[symbol] = event
+                    kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
+                    now_ns = time.time_ns()
+                    last = value.ticks[-1] if batches else print_entry(value)
+                    record_latency(latency, value.feed, symbol, "EXCHANGE_TO_ARRIVAL",
+                                   last["ts_init"] - last["ts_event"], now_ns)
                     if kafka_ns:
-                        record_latency(latency, batch.feed, bar.symbol, "TICK_TO_BAR_CLOSE", time.time_ns() - kafka_ns,
+                        record_latency(latency, value.feed, symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last["ts_init"],
                                        now_ns)
-            await asyncio.gather(*sent)
-            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
-                                   for symbol, event in touched.items()))
-            runtime.after_batch(processor.forget)
-
-    async def bars_agent(stream) -> None:  # noqa: ANN001
-        # Batches: state is written to the table once per symbol per batch, not once per tick.
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
-            touched: dict[str, object] = {}
-            sent: list = []
-            for event in events:
-                try:
-                    tick = context.codec.decode(event.value)
-                except DecodeError as exc:
-                    await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
-                    continue
-                if not isinstance(tick, TradeTick):
-                    await context.dead_letter(event, STAGE, "UnexpectedRecord",
-                                              f"{type(tick).__name__} on ticks topic")
-                    continue
-                if tick.symbol not in processor.loaded:
-                    processor.load(tick.symbol, table.get(tick.symbol))
-                result = processor.apply(tick, event.message.offset)
-                if result is None:
-                    continue
-                touched[tick.symbol] = event
-                kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
-                now_ns = time.time_ns()
-                record_latency(latency, tick.feed, tick.symbol, "EXCHANGE_TO_ARRIVAL", tick.ts_init - tick.ts_event,
-                               now_ns)
-                if kafka_ns:
-                    record_latency(latency, tick.feed, tick.symbol, "ARRIVAL_TO_KAFKA", kafka_ns - tick.ts_init, now_ns)
-                bars, errors = result
-                for timeframe, rejection in errors:
-                    await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class,
-                                              rejection.reason)
-                for bar in bars:
-                    sent.append(await bars_topic.send(key=bar.symbol.encode(), value=bar))
-                    if kafka_ns:  # the tick that closed the bar reached Kafka at kafka_ns
-                        record_latency(latency, tick.feed, bar.symbol, "TICK_TO_BAR_CLOSE",
-                                       time.time_ns() - kafka_ns, now_ns)
-            # State (with the offsets applied) is written only once the bars it covers are acknowledged:
-            # a crash in between re-sends them (same keys; the sink upserts, the indicators ignore them).
-            await asyncio.gather(*sent)
-            # The changelog goes to the partition of the symbol's event; the batch is acknowledged (and its
-            # offsets become committable) only once the state records are stored.
-            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
-                                   for symbol, event in touched.items()))
-            runtime.after_batch(processor.forget)
+                    bars, errors = result
+                    for timeframe, rejection, index in errors:
+                        reason = f"print {index} at {rejection.ts_event}: {rejection.reason}" if batches \
+                            else rejection.reason
+                        await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, reason,
+                                                  index if batches else -1)
+                    for bar in bars:
+                        sent.append(await bars_topic.send(key=bar.symbol.encode(), value=bar))
+                        if kafka_ns:  # the print that closed the bar reached Kafka at kafka_ns
+                            record_latency(latency, value.feed, bar.symbol, "TICK_TO_BAR_CLOSE",
+                                           time.time_ns() - kafka_ns, now_ns)
+                # State (with the offsets applied) is written only once the bars it covers are acknowledged:
+                # a crash in between re-sends them (same keys; the sink upserts, the indicators ignore them).
+                await asyncio.gather(*sent)
+                # The changelog goes to the partition of the symbol's event; the batch is acknowledged (and its
+                # offsets become committable) only once the state records are stored.
+                await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
+                                       for symbol, event in touched.items()))
+                runtime.after_batch(processor.forget)
+        return agent
 
     # One input per deployment: the feeds publish either one record per print or per-symbol batches.
+    source = configured_input()
     if source in ("trades", "both"):
-        app.agent(ticks, name="bars")(bars_agent)
+        app.agent(ticks, name="bars")(bars_agent(TradeTick, BATCH_SIZE))
     if source in ("batches", "both"):
-        app.agent(context.topic("ticks.batches"), name="bars-batches")(bars_batches_agent)
+        app.agent(context.topic("ticks.batches"), name="bars-batches")(bars_agent(TradeTickBatch, BATCH_SIZE // 20))
 
 
 def register_single(context: StageContext, ticks, bars_topic, table, processor: BarsProcessor) -> None:  # noqa: ANN001
@@ -274,7 +232,7 @@ def register_single(context: StageContext, ticks, bars_topic, table, processor: 
             if result is None:
                 continue
             bars, errors = result
-            for timeframe, rejection in errors:
+            for timeframe, rejection, _ in errors:
                 await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, rejection.reason)
             for bar in bars:
                 await bars_topic.send(key=bar.symbol.encode(), value=bar)
