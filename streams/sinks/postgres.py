@@ -1,9 +1,12 @@
 """The PostgreSQL/TimescaleDB sink: Kafka topics to tables, in batches, idempotent, at least once.
 
 For each batch polled from Kafka: decode every record (undecodable ones go to the dead-letter topic
-with the reason and original bytes), COPY the rows into temporary staging tables, upsert them into
-the real tables on their natural keys, commit the database transaction, and only then commit the
-Kafka offsets. When the database is down the sink pauses its partitions, keeps its group membership
+with the reason and original bytes), write the rows, commit the database transaction, and only then
+commit the Kafka offsets. Rows of insert-only tables (ticks, snapshots, signals...) are COPied straight
+into their table under a savepoint; when a natural key is already stored (a redelivery after a crash,
+a replay) the savepoint is rolled back and the batch goes the upsert way: COPY into a temporary
+staging table, then INSERT ... ON CONFLICT on the natural key. Tables whose rows can be corrected
+(bars, latency windows) always upsert. When the database is down the sink pauses its partitions, keeps its group membership
 alive and retries with exponential backoff; nothing is acknowledged before it is stored, and a
 replay of already stored records changes nothing.
 """
@@ -40,6 +43,8 @@ class SinkStats:
     rows: int = 0
     dead_letters: int = 0
     retries: int = 0
+    copied: int = 0  # table batches COPied straight into their table (no key stored before)
+    upserted: int = 0  # table batches upserted through staging
     last_commit_monotonic: float = 0.0
 
 
@@ -57,6 +62,7 @@ class PostgresSink:
         self.stats = SinkStats()
         self.deadletter_topic = spec("deadletter").full_name()
         self._conn: psycopg.Connection | None = None
+        self._staging: set[str] = set()  # staging tables created on the current connection
         self._producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
                                    "enable.idempotence": True})
 
@@ -64,10 +70,11 @@ class PostgresSink:
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.settings.database_url, connect_timeout=5)
+            self._staging = set()  # temporary tables live as long as their connection
         return self._conn
 
     def write(self, rows: dict[str, list[tuple]]) -> int:
-        """Upsert rows (by record name) in one transaction; returns the number of rows written."""
+        """Store rows (by record name) in one transaction, idempotently; returns the number of rows written."""
         conn = self._connection()
         written = 0
         with conn.transaction():
@@ -75,16 +82,35 @@ class PostgresSink:
                 if not batch:
                     continue
                 table = TABLES[record]
-                self._stage(conn, table, batch)
-                conn.execute(upsert_sql(table))
+                if not table.update_on_conflict and self._copy_new(conn, table, batch):
+                    self.stats.copied += 1
+                else:
+                    self._stage(conn, table, batch)
+                    conn.execute(upsert_sql(table))
+                    self.stats.upserted += 1
                 written += len(batch)
         return written
 
     @staticmethod
-    def _stage(conn: psycopg.Connection, table: Table, batch: list[tuple]) -> None:
-        conn.execute(f"create temp table if not exists staging_{table.name} "
-                     f"(like {table.name} including defaults) on commit delete rows")
-        conn.execute(f"alter table staging_{table.name} add column if not exists _seq integer")
+    def _copy_new(conn: psycopg.Connection, table: Table, batch: list[tuple]) -> bool:
+        """COPY the rows straight into the table; False (nothing written) if a natural key is already
+        stored or repeats within the batch. About half the database CPU of the staged upsert."""
+        cols = ", ".join(f'"{c}"' for c in table.columns)
+        try:
+            with conn.transaction():  # a savepoint: a key violation undoes only this COPY
+                with conn.cursor().copy(f"copy {table.name} ({cols}) from stdin") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            return False
+        return True
+
+    def _stage(self, conn: psycopg.Connection, table: Table, batch: list[tuple]) -> None:
+        if table.name not in self._staging:
+            conn.execute(f"create temp table if not exists staging_{table.name} "
+                         f"(like {table.name} including defaults) on commit delete rows")
+            conn.execute(f"alter table staging_{table.name} add column if not exists _seq integer")
+            self._staging.add(table.name)
         cols = ", ".join(f'"{c}"' for c in table.columns)
         with conn.cursor().copy(f"copy staging_{table.name} ({cols}, _seq) from stdin") as copy:
             for seq, row in enumerate(batch):

@@ -35,13 +35,18 @@ def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, uni
                      + [TABLES["TradeTick"].row(tick(symbol, t0 + 99, None))],
     }
     assert sink.write(rows) == 8
+    assert (sink.stats.copied, sink.stats.upserted) == (1, 1)  # new ticks: COPY; bars: always upserted
     assert sink.write(rows) == 8  # the replay writes nothing new
+    assert (sink.stats.copied, sink.stats.upserted) == (1, 3)  # stored ticks: the upsert way
+    # New prints mixed with stored ones and a print repeated within the batch: each stored once.
+    mixed = [TABLES["TradeTick"].row(tick(symbol, t0 + i, f"id{i}")) for i in (3, 4, 5, 6, 6)]
+    assert sink.write({"TradeTick": mixed}) == 5
     # A re-emitted bar with a corrected close replaces the stored one; the same key twice in one
     # batch keeps the last.
     assert sink.write({"Bar": [TABLES["Bar"].row(bar(symbol, t0, "11.25")),
                                TABLES["Bar"].row(bar(symbol, t0, "11.75"))]}) == 2
     with psycopg.connect(settings.database_url) as conn:
-        assert conn.execute("select count(*) from trade_ticks where symbol = %s", (symbol,)).fetchone()[0] == 6
+        assert conn.execute("select count(*) from trade_ticks where symbol = %s", (symbol,)).fetchone()[0] == 8
         closes = conn.execute("select close from bars where symbol = %s order by start", (symbol,)).fetchall()
     assert [c[0] for c in closes] == [Decimal("11.75"), Decimal("11.5")]
 
