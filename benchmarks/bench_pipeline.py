@@ -39,6 +39,38 @@ from tradestream.topics import ensure_topics
 
 NS = 1_000_000_000
 ACCELERATION = 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(groups: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) used so far by each component, from /proc: the worker and the sink by
+    their process groups, this process (the publisher and the bar reader), the Kafka broker JVM, and
+    PostgreSQL (every postgres process, plus the reaped short-lived backends in the postmaster's
+    children's time)."""
+    totals = dict.fromkeys([*groups, "publisher (this process)", "kafka broker", "postgresql"], 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:  # the process ended meanwhile
+            continue
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        pgid, utime, stime, cutime, cstime = int(fields[2]), *map(int, fields[11:15])
+        own = (utime + stime) / CLOCK_TICKS
+        name = next((n for n, group in groups.items() if pgid == group), None)
+        if name is not None:
+            totals[name] += own
+        elif int(entry.name) == os.getpid():
+            totals["publisher (this process)"] += own
+        elif b"kafka.Kafka" in cmdline:
+            totals["kafka broker"] += own
+        elif comm == "postgres" or comm.startswith("postgres"):
+            totals["postgresql"] += own + ((cutime + cstime) / CLOCK_TICKS if b" -D " in cmdline.replace(b"\0", b" ")
+                                           else 0.0)
+    return totals
 
 
 def main() -> None:
@@ -77,14 +109,14 @@ def main() -> None:
                              f"bench-sink-{run_id}"], env=env, start_new_session=True,
                             stdout=(logs / f"bench-sink-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
     try:
-        run(settings, prefix, args)
+        run(settings, prefix, args, {"worker": worker.pid, "sink": sink.pid})
     finally:
         for process in (worker, sink):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
 
 
-def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
+def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[str, int]) -> None:
     calendar = build_nyse_calendar(dt.date(2026, 11, 23), dt.date(2026, 11, 25))
     session_open = calendar.day(dt.date(2026, 11, 24)).open
     tag = prefix[5:9].upper()
@@ -122,6 +154,7 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
 
     reader = threading.Thread(target=consume_bars, daemon=True)
     reader.start()
+    cpu_before = cpu_seconds(groups)
     started_wall = time.time_ns()
     origin = session_open + 30 * 60 * NS  # 10:00 ET on a trading day
     offset_holder.update(origin=origin, wall=started_wall)
@@ -155,6 +188,7 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
     while stored() < want and time.monotonic() < deadline:
         time.sleep(0.5)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(groups)
     last_bar_seen.set()
     reader.join(timeout=10)
     latencies = np.array(bar_latencies, dtype=np.int64)
@@ -167,6 +201,11 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace) -> None:
     if len(latencies):
         print(f"bar-close latency after the bar's end: p50 {np.percentile(latencies, 50) / 1e6:.1f} ms, "
               f"p99 {np.percentile(latencies, 99) / 1e6:.1f} ms over {len(latencies)} bars (target p99 < 250 ms)")
+    used = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+    print(f"CPU over the run ({elapsed:.1f} s wall, {os.cpu_count()} cores = {elapsed * os.cpu_count():.1f} core-s):")
+    for name, seconds in sorted(used.items(), key=lambda item: -item[1]):
+        print(f"  {name:<26} {seconds:7.1f} s  {seconds / args.ticks * 1e6:6.1f} us/tick")
+    print(f"  {'total':<26} {sum(used.values()):7.1f} s  {sum(used.values()) / args.ticks * 1e6:6.1f} us/tick")
 
 
 if __name__ == "__main__":
