@@ -31,8 +31,10 @@ order, vectorised with numpy; tests prove the identity.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -131,7 +133,7 @@ class _OpenBar:
         self.volume = 0
         self.pv = 0
         self.trades = 0
-        self.ids: set[str] = set()
+        self.ids: dict[str, None] = {}  # trade ids counted, in arrival order (a dict as an ordered set)
         self.has_ohlc = False
 
 
@@ -216,7 +218,7 @@ class BarAggregator:
         if trade_id is not None:
             if trade_id in bar.ids:
                 return self._reject(symbol, ts_event, trade_id, DUPLICATE, f"trade {trade_id} already counted")
-            bar.ids.add(trade_id)
+            bar.ids[trade_id] = None
         self._seq += 1
         key = (ts_event, self._seq)
         bar.trades += 1
@@ -291,19 +293,31 @@ class BarAggregator:
         self._seq = 0
 
     # -- state for Faust tables ---------------------------------------------------------------------
-    def to_state(self, symbol: str) -> dict[str, Any]:
-        """One symbol's state as JSON-serialisable data."""
+    def to_state(self, symbol: str, ids: bool = True) -> dict[str, Any]:
+        """One symbol's state as JSON-serialisable data. With `ids=False` each open bar carries the number
+        of its trade ids instead of the ids, for a caller that stores them apart and incrementally
+        (`trade_ids`), so that a state write does not grow with the bar."""
         state = self._symbols.get(symbol) or _SymbolState()
         return {
             "watermark": state.watermark,
             "seq": self._seq,
             "bars": [[b.start, b.end, b.session, list(b.open_key), b.open, b.high, b.low, list(b.close_key),
-                      b.close, b.volume, str(b.pv), b.trades, sorted(b.ids), b.has_ohlc]
+                      b.close, b.volume, str(b.pv), b.trades, list(b.ids) if ids else len(b.ids), b.has_ohlc]
                      for b in state.bars.values()],
         }
 
-    def load_state(self, symbol: str, data: dict[str, Any]) -> None:
-        """Restore one symbol's state exported by `to_state`."""
+    def open_bars(self, symbol: str) -> list[int]:
+        """Start times of the symbol's open bars."""
+        state = self._symbols.get(symbol)
+        return list(state.bars) if state else []
+
+    def trade_ids(self, symbol: str, start: int, since: int = 0) -> list[str]:
+        """Trade ids of the symbol's open bar at `start` counted after its first `since`, in arrival order."""
+        return list(itertools.islice(self._symbols[symbol].bars[start].ids, since, None))
+
+    def load_state(self, symbol: str, data: dict[str, Any], ids: Mapping[int, Sequence[str]] | None = None) -> None:
+        """Restore one symbol's state exported by `to_state`; `ids` (open bar start -> trade ids) completes
+        a state exported with `ids=False` and must hold exactly the number of ids it records."""
         state = _SymbolState()
         state.watermark = data["watermark"]
         self._seq = max(self._seq, int(data["seq"]))
@@ -311,7 +325,14 @@ class BarAggregator:
             bar = _OpenBar(row[0], row[1], row[2])
             bar.open_key, bar.open, bar.high, bar.low = tuple(row[3]), row[4], row[5], row[6]
             bar.close_key, bar.close, bar.volume, bar.pv = tuple(row[7]), row[8], row[9], int(row[10])
-            bar.trades, bar.ids, bar.has_ohlc = row[11], set(row[12]), row[13]
+            bar.trades, bar.has_ohlc = row[11], row[13]
+            counted = row[12]
+            if isinstance(counted, int):
+                counted = (ids or {}).get(bar.start, ())
+                if len(counted) != row[12]:
+                    raise ValueError(f"{symbol} {self.timeframe.text} bar {bar.start}: the state counts {row[12]} "
+                                     f"trade ids, {len(counted)} were supplied")
+            bar.ids = dict.fromkeys(counted)
             state.bars[bar.start] = bar
         self._symbols[symbol] = state
 

@@ -126,6 +126,12 @@ def write_state(table: faust.Table, key: str, value: object, partition: int) -> 
     return table.send_changelog(partition, key, value, key_serializer="json", value_serializer="json")
 
 
+def delete_state(table: faust.Table, key: str, partition: int) -> asyncio.Future:
+    """Remove a table entry: a tombstone (null value) in its changelog partition, as Faust's own delete."""
+    table.data.pop(key, None)
+    return table.send_changelog(partition, key, None, key_serializer="json", value_serializer="raw")
+
+
 def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
     datadir = settings.home / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)

@@ -16,13 +16,13 @@ import os
 import time
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import TradeTick, TradeTickBatch
-from streams.app import StageContext, StageRuntime, record_latency, write_state
-from tradestream.errors import ConfigError, DecodeError
+from streams.app import StageContext, StageRuntime, delete_state, record_latency, write_state
+from tradestream.errors import ConfigError, DecodeError, StateError
 
 log = logging.getLogger(__name__)
 
@@ -69,34 +69,77 @@ def stage_calendar(today: dt.date) -> MarketCalendar:
     return build_nyse_calendar(dt.date(2000, 1, 1), today + dt.timedelta(days=730))
 
 
+def id_key(symbol: str, timeframe: str, start: int, chunk: int) -> str:
+    """Table key of one chunk of an open bar's trade ids."""
+    return f"{symbol}|ids|{timeframe}|{start}|{chunk}"
+
+
 class BarsProcessor:
-    """The stage's logic without Faust: symbol state in/out as JSON, events in, bars out."""
+    """The stage's logic without Faust: symbol state in/out as JSON, events in, bars out.
+
+    A symbol's table value holds its open bars and the offset of the last record applied. The trade ids
+    of an open bar (for de-duplication) are stored apart, in chunks under `id_key`s: each state write
+    adds one chunk with the ids counted since the previous write, and a closed bar's chunks are deleted.
+    A write therefore costs what the batch added, not the size of the bar (an hour bar of a busy symbol
+    holds tens of thousands of ids). The value lists the chunk sizes of each open bar.
+    """
 
     def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int) -> None:
         selection = parse_sessions(sessions)
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
+        self.chunks: dict[str, dict[tuple[str, int], list[int]]] = {}  # symbol -> (timeframe, start) -> sizes
         self.counts: Counter[str] = Counter()
 
-    def load(self, symbol: str, state: dict | None) -> None:
-        """Restore a symbol from its table value (None: never seen)."""
+    def load(self, symbol: str, state: dict | None, lookup: Callable[[str], list | None]) -> None:
+        """Restore a symbol from its table value (None: never seen); `lookup` reads its id chunks."""
         if symbol in self.loaded:
             return
         offset = -1
+        chunks: dict[tuple[str, int], list[int]] = {}
         if state:
             offset = int(state["offset"])
             for tf, aggregator in self.aggregators.items():
-                if tf in state["timeframes"]:
-                    aggregator.load_state(symbol, state["timeframes"][tf])
+                if tf not in state["timeframes"]:
+                    continue
+                ids: dict[int, list[str]] = {}
+                for start_text, sizes in state.get("id_chunks", {}).get(tf, {}).items():
+                    start = int(start_text)
+                    ids[start] = []
+                    for chunk in range(len(sizes)):
+                        stored = lookup(id_key(symbol, tf, start, chunk))
+                        if stored is None or len(stored) != sizes[chunk]:
+                            raise StateError(f"bars state of {symbol}: id chunk {id_key(symbol, tf, start, chunk)} "
+                                             f"is missing or holds {len(stored or ())} ids, not {sizes[chunk]}")
+                        ids[start] += stored
+                    chunks[(tf, start)] = list(sizes)
+                aggregator.load_state(symbol, state["timeframes"][tf], ids)
         self.loaded[symbol] = offset
+        self.chunks[symbol] = chunks
 
-    def state(self, symbol: str) -> dict:
-        return {"offset": self.loaded[symbol],
-                "timeframes": {tf: a.to_state(symbol) for tf, a in self.aggregators.items()}}
+    def state(self, symbol: str) -> tuple[dict, dict[str, list | None]]:
+        """The symbol's table value, and the id-chunk entries to write first (None: delete the entry)."""
+        chunks = self.chunks.setdefault(symbol, {})
+        entries: dict[str, list | None] = {}
+        timeframes, id_chunks = {}, {}
+        for tf, aggregator in self.aggregators.items():
+            timeframes[tf] = aggregator.to_state(symbol, ids=False)
+            open_starts = aggregator.open_bars(symbol)
+            for start in open_starts:
+                sizes = chunks.get((tf, start), [])
+                new = aggregator.trade_ids(symbol, start, sum(sizes))
+                if new:
+                    entries[id_key(symbol, tf, start, len(sizes))] = new
+                    chunks[(tf, start)] = [*sizes, len(new)]
+            for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
+                entries.update((id_key(symbol, tf, key[1], chunk), None) for chunk in range(len(chunks.pop(key))))
+            id_chunks[tf] = {str(start): sizes for (t, start), sizes in chunks.items() if t == tf}
+        return {"offset": self.loaded[symbol], "timeframes": timeframes, "id_chunks": id_chunks}, entries
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""
         self.loaded.clear()
+        self.chunks.clear()
         for aggregator in self.aggregators.values():
             aggregator.reset()
 
@@ -130,6 +173,15 @@ class BarsProcessor:
                 if rejection.is_error:
                     errors.append((tf, rejection, index))
         return bars, errors
+
+
+def write_symbol(table, symbol: str, value: dict, entries: dict[str, list | None],  # noqa: ANN001
+                 partition: int) -> list[asyncio.Future]:
+    """Write a symbol's id chunks (or delete them), then its value, to the changelog partition."""
+    futures = [write_state(table, key, ids, partition) if ids is not None else delete_state(table, key, partition)
+               for key, ids in entries.items()]
+    futures.append(write_state(table, symbol, value, partition))
+    return futures
 
 
 def print_entry(tick: TradeTick) -> dict:
@@ -173,7 +225,7 @@ def register(context: StageContext) -> None:
                         continue
                     symbol = value.symbol
                     if symbol not in processor.loaded:
-                        processor.load(symbol, table.get(symbol))
+                        processor.load(symbol, table.get(symbol), table.get)
                     result = processor.apply_batch(value, event.message.offset) if batches else \
                         processor.apply(value, event.message.offset)
                     if result is None:
@@ -201,10 +253,11 @@ def register(context: StageContext) -> None:
                 # State (with the offsets applied) is written only once the bars it covers are acknowledged:
                 # a crash in between re-sends them (same keys; the sink upserts, the indicators ignore them).
                 await asyncio.gather(*sent)
-                # The changelog goes to the partition of the symbol's event; the batch is acknowledged (and its
-                # offsets become committable) only once the state records are stored.
-                await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
-                                       for symbol, event in touched.items()))
+                # The changelog goes to the partition of the symbol's event (id chunks before the value that
+                # lists them); the batch is acknowledged (its offsets committable) once they are stored.
+                await asyncio.gather(*(future for symbol, event in touched.items()
+                                       for future in write_symbol(table, symbol, *processor.state(symbol),
+                                                                  event.message.partition)))
                 runtime.after_batch(processor.forget)
         return agent
 
@@ -227,7 +280,7 @@ def register_single(context: StageContext, ticks, bars_topic, table, processor: 
             except DecodeError as exc:
                 await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
                 continue
-            processor.load(tick.symbol, table.get(tick.symbol))
+            processor.load(tick.symbol, table.get(tick.symbol), table.get)
             result = processor.apply(tick, event.message.offset)
             if result is None:
                 continue
@@ -236,4 +289,10 @@ def register_single(context: StageContext, ticks, bars_topic, table, processor: 
                 await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, rejection.reason)
             for bar in bars:
                 await bars_topic.send(key=bar.symbol.encode(), value=bar)
-            table[tick.symbol] = processor.state(tick.symbol)
+            value, entries = processor.state(tick.symbol)
+            for key, ids in entries.items():
+                if ids is None:
+                    del table[key]
+                else:
+                    table[key] = ids
+            table[tick.symbol] = value

@@ -36,6 +36,11 @@ class DataError(TradestreamError):
     """An event decodes but is implausible (NaN, non-positive price, late). Dead-letter it and continue."""
 
 
+class StateError(TradestreamError):
+    """A stage's stored state is inconsistent (a part it refers to is missing). The stage stops: going on
+    would silently count or drop prints."""
+
+
 class RegistryError(TradestreamError):
     """The schema registry answered with an error code; `error_code` follows Confluent's numbering."""
 

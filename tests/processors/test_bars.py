@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processors.bars import (
+    ACCEPTED,
     DUPLICATE,
     EXCLUDED_CONDITION,
     INVALID,
@@ -158,6 +159,27 @@ def test_state_export_resumes_identically() -> None:
     second.flush(ts_init=7)
     key = lambda b: (b.symbol, b.start)  # noqa: E731
     assert sorted(emitted + second.drain()[0], key=key) == sorted(whole, key=key)
+
+
+def test_state_without_ids_resumes_identically_with_the_ids_supplied_apart() -> None:
+    """`to_state(ids=False)` records each open bar's id count; `trade_ids` hands the ids out in arrival
+    order from any position; `load_state` with them behaves as the full state (duplicates refused)."""
+    opening = CAL.day(dt.date(2026, 11, 24)).open
+    ticks = [tick(opening + i * S, "10.00", 100, trade_id=f"T{i}") for i in range(30)]
+    first = BarAggregator("15m", REGULAR, CAL, S)
+    for t in ticks[:20]:
+        first.handle_tick(t)
+    state = first.to_state("SPY", ids=False)
+    assert state["bars"][0][12] == 20
+    assert first.trade_ids("SPY", opening, 15) == [f"T{i}" for i in range(15, 20)]
+    assert first.open_bars("SPY") == [opening]
+    second = BarAggregator("15m", REGULAR, CAL, S)
+    second.load_state("SPY", state, {opening: first.trade_ids("SPY", opening)})
+    assert second.to_state("SPY") == first.to_state("SPY")
+    codes = [second.handle_tick(t) for t in ticks[10:30]]
+    assert codes.count(DUPLICATE) == 10 and codes.count(ACCEPTED) == 10
+    with pytest.raises(ValueError, match="counts 20 trade ids, 19 were supplied"):
+        BarAggregator("15m", REGULAR, CAL, S).load_state("SPY", state, {opening: [f"T{i}" for i in range(19)]})
 
 
 def test_resample_one_minute_bars_matches_direct_aggregation() -> None:
