@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 
@@ -24,6 +25,7 @@ from schemas.codec import AvroCodec
 from streams import faust_recovery
 from streams.topics import spec
 from tradestream.config import Settings
+from tradestream.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,20 @@ class StageContext:
 
         full = spec(name).full_name()
         return self.app.topic(full, key_serializer="raw", value_serializer=ConfluentAvroCodec(self.codec, full))
+
+    async def decode(self, event: faust.types.EventT, stage: str, expected: type) -> Any | None:
+        """The event's value, an `expected` record; None once it is dead-lettered (undecodable bytes, or
+        another record type on the topic)."""
+        try:
+            value = self.codec.decode(event.value)
+        except DecodeError as exc:
+            await self.dead_letter(event, stage, type(exc).__name__, str(exc))
+            return None
+        if not isinstance(value, expected):
+            await self.dead_letter(event, stage, "UnexpectedRecord",
+                                   f"{type(value).__name__} on {event.message.topic} (expected {expected.__name__})")
+            return None
+        return value
 
     async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str,
                           source_index: int = -1) -> None:

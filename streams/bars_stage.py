@@ -22,7 +22,7 @@ from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, record_latency, write_state
-from tradestream.errors import ConfigError, DecodeError, StateError
+from tradestream.errors import ConfigError, StateError
 
 log = logging.getLogger(__name__)
 
@@ -213,15 +213,11 @@ def register(context: StageContext) -> None:
                 touched: dict[str, object] = {}
                 sent: list = []
                 for event in events:
-                    try:
-                        value = context.codec.decode(event.value)
-                    except DecodeError as exc:
-                        await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+                    value = await context.decode(event, STAGE, record)
+                    if value is None:
                         continue
-                    if not isinstance(value, record) or (batches and not value.ticks):
-                        await context.dead_letter(event, STAGE, "UnexpectedRecord",
-                                                  f"{type(value).__name__} on {event.message.topic} "
-                                                  f"(expected {record.__name__} with prints)")
+                    if batches and not value.ticks:
+                        await context.dead_letter(event, STAGE, "UnexpectedRecord", "TradeTickBatch without prints")
                         continue
                     symbol = value.symbol
                     if symbol not in processor.loaded:
@@ -275,10 +271,8 @@ def register_single(context: StageContext, ticks, bars_topic, table, processor: 
     @context.app.agent(ticks, name="bars")
     async def bars_single_agent(stream) -> None:  # noqa: ANN001
         async for event in stream.events():
-            try:
-                tick = context.codec.decode(event.value)
-            except DecodeError as exc:
-                await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
+            tick = await context.decode(event, STAGE, TradeTick)
+            if tick is None:
                 continue
             processor.load(tick.symbol, table.get(tick.symbol), table.get)
             result = processor.apply(tick, event.message.offset)

@@ -11,7 +11,6 @@ import time
 from processors.indicators import IndicatorParams, IndicatorSet
 from processors.model import Bar
 from streams.app import StageContext, StageRuntime, record_latency, write_state
-from tradestream.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +62,8 @@ def register(context: StageContext) -> None:
             touched: dict[str, object] = {}
             sent: list = []
             for event in events:
-                try:
-                    bar = context.codec.decode(event.value)
-                except DecodeError as exc:
-                    await context.dead_letter(event, STAGE, type(exc).__name__, str(exc))
-                    continue
-                if not isinstance(bar, Bar):
-                    await context.dead_letter(event, STAGE, "UnexpectedRecord", f"{type(bar).__name__} on bars topic")
+                bar = await context.decode(event, STAGE, Bar)
+                if bar is None:
                     continue
                 if bar.symbol not in processor.loaded:
                     processor.load(bar.symbol, table.get(bar.symbol))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from confluent_kafka import Producer
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka_publish import EventPublisher
@@ -65,6 +66,11 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
     sink = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
     worker = spawn(["worker", "--app-id", app_id], env, worker_log)
     try:
+        # Two records the stage cannot decode, among the first ticks: dead-lettered, the stage goes on.
+        raw = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+        raw.produce(topic, key=symbols[0].encode(), value=b"not an Avro record")
+        raw.produce(topic, key=symbols[1].encode(), value=b"")
+        assert raw.flush(30) == 0
         half = len(ticks) // 2
         for tick in ticks[:half]:
             feed.on_trade(tick)
@@ -112,6 +118,9 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
             rejected = conn.execute(
                 "select count(*) from dead_letters where source_topic = %s and stage like 'bars:%%'",
                 (topic,)).fetchone()[0]
+            undecodable = conn.execute(
+                "select error_class, reason from dead_letters where source_topic = %s and stage = 'bars' "
+                "order by source_partition, source_offset", (topic,)).fetchall()
         want = sorted((b.symbol, b.timeframe, b.start, b.end, b.open, b.high, b.low, b.close, b.volume, b.vwap,
                        b.trades) for b in expected)
         assert rows == want  # nothing lost, nothing duplicated, exactly the batch core's values
@@ -128,6 +137,8 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
         assert snapshots == sorted(want_snapshots)
         bad_prints = sum(1 for t in ticks if not (t.price > 0 and t.size > 0))
         assert rejected == bad_prints * len(TIMEFRAMES)  # each bad print dead-lettered once per timeframe
+        assert sorted(error for error, _ in undecodable) == ["DecodeError", "DecodeError"]
+        assert any("shorter than the 5-byte Confluent header" in reason for _, reason in undecodable)
     finally:
         for process in (worker, sink):
             if process.poll() is None:
