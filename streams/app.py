@@ -22,7 +22,7 @@ import faust
 from processors.latency import LatencyWindows
 from processors.model import DeadLetter
 from schemas.codec import AvroCodec
-from streams import faust_recovery
+from streams import faust_fetch, faust_recovery
 from streams.topics import spec
 from tradestream.config import Settings
 from tradestream.errors import DecodeError
@@ -170,6 +170,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         datadir=str(datadir),
     )
     faust_recovery.install(app)  # stream partitions stay paused until recovery has sought them
+    faust_fetch.install(app, faust_fetch.configured_fetch_max_wait_ms())
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
