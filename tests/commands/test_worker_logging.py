@@ -1,0 +1,24 @@
+"""`tradestream worker` keeps the log level it was given (Faust's spinner would set DEBUG)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tradestream.commands.worker import make_worker
+
+
+@pytest.mark.parametrize("level", [logging.WARNING, logging.ERROR])
+def test_the_worker_keeps_the_requested_log_level(level: int) -> None:
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    root.setLevel(level)
+    try:
+        worker = make_worker("log-level-test")
+        worker._setup_logging()  # what execute_from_commandline does first
+        assert root.level == level
+        assert not logging.getLogger("aiokafka.producer.producer").isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
