@@ -77,18 +77,22 @@ class PostgresSink:
         """Store rows (by record name) in one transaction, idempotently; returns the number of rows written."""
         conn = self._connection()
         written = 0
-        with conn.transaction():
-            for record, batch in rows.items():
-                if not batch:
-                    continue
-                table = TABLES[record]
-                if not table.update_on_conflict and self._copy_new(conn, table, batch):
-                    self.stats.copied += 1
-                else:
-                    self._stage(conn, table, batch)
-                    conn.execute(upsert_sql(table))
-                    self.stats.upserted += 1
-                written += len(batch)
+        try:
+            with conn.transaction():
+                for record, batch in rows.items():
+                    if not batch:
+                        continue
+                    table = TABLES[record]
+                    if not table.update_on_conflict and self._copy_new(conn, table, batch):
+                        self.stats.copied += 1
+                    else:
+                        self._stage(conn, table, batch)
+                        conn.execute(upsert_sql(table))
+                        self.stats.upserted += 1
+                    written += len(batch)
+        except BaseException:
+            self._staging.clear()  # a staging table created in the rolled-back transaction is gone
+            raise
         return written
 
     @staticmethod

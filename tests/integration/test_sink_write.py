@@ -45,8 +45,15 @@ def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, uni
     # batch keeps the last.
     assert sink.write({"Bar": [TABLES["Bar"].row(bar(symbol, t0, "11.25")),
                                TABLES["Bar"].row(bar(symbol, t0, "11.75"))]}) == 2
+    # A batch the database refuses rolls back the staging table created with it; the next batch still
+    # finds (re-creates) its staging table.
+    fresh = PostgresSink(settings, codec=None)  # type: ignore[arg-type]
+    broken = TABLES["Bar"].row(bar(symbol, t0 + 600 * 10**9, "11"))
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        fresh.write({"Bar": [(*broken[:7], None, *broken[8:])]})  # open is NULL
+    assert fresh.write({"Bar": [TABLES["Bar"].row(bar(symbol, t0 + 600 * 10**9, "11"))]}) == 1
     with psycopg.connect(settings.database_url) as conn:
         assert conn.execute("select count(*) from trade_ticks where symbol = %s", (symbol,)).fetchone()[0] == 8
         closes = conn.execute("select close from bars where symbol = %s order by start", (symbol,)).fetchall()
-    assert [c[0] for c in closes] == [Decimal("11.75"), Decimal("11.5")]
+    assert [c[0] for c in closes] == [Decimal("11.75"), Decimal("11.5"), Decimal("11")]
 
