@@ -170,22 +170,29 @@ class StrategyEngine:
                                reason=condition.rule.text, rule_values=values, action=action)
 
     def _suppression(self, rule: Rule, price: Decimal | None, instant: int, action: str) -> str | None:
-        sanity = self.config.sanity
-        max_age = int(sanity.max_staleness_seconds) * NS
-        for kind, symbol, _ in sorted(rule.requirements):
-            if kind != "price":
-                continue
-            updated = self.market.last_update_ns(symbol)
-            if updated is not None and instant - updated > max_age:
-                return (f"data stale: last {symbol} price is {(instant - updated) / NS:.0f} s old "
-                        f"(limit {sanity.max_staleness_seconds} s)")
-        if action != "ENTRY" or price is None:
-            return None
-        reference = self.market.reference(self.symbol)
-        if reference is None or reference == 0:
-            return None
-        deviation = abs(price - reference) / reference * 100
-        if deviation > Decimal(sanity.max_deviation_pct):
-            return (f"last trade {price} deviates {deviation:.2f}% from the reference {reference} "
-                    f"(limit {sanity.max_deviation_pct}%)")
+        return sanity_suppression(self.config.sanity, rule, price, self.market.reference(self.symbol), instant,
+                                  action, self.market.last_update_ns)
+
+
+def sanity_suppression(sanity: Any, rule: Rule, price: Decimal | None, reference: Decimal | None,
+                       instant: int, action: str, updated_at: Callable[[str], int | None]) -> str | None:
+    """Why a signal at `instant` is suppressed by the sanity checks (`sanity`: the scanner's settings), or
+    None: a price the rule reads older than the staleness limit (`updated_at`: symbol -> last update ns),
+    or an entry price deviating from the reference (previous close or settlement) beyond the limit."""
+    max_age = int(sanity.max_staleness_seconds) * NS
+    for kind, symbol, _ in sorted(rule.requirements):
+        if kind != "price":
+            continue
+        updated = updated_at(symbol)
+        if updated is not None and instant - updated > max_age:
+            return (f"data stale: last {symbol} price is {(instant - updated) / NS:.0f} s old "
+                    f"(limit {sanity.max_staleness_seconds} s)")
+    if action != "ENTRY" or price is None:
         return None
+    if reference is None or reference == 0:
+        return None
+    deviation = abs(price - reference) / reference * 100
+    if deviation > Decimal(sanity.max_deviation_pct):
+        return (f"last trade {price} deviates {deviation:.2f}% from the reference {reference} "
+                f"(limit {sanity.max_deviation_pct}%)")
+    return None

@@ -86,7 +86,8 @@ from processors.model import Bar, SignalGenerated, SignalSuppressed
 from processors.orders.intents import IntentError, build_intent
 from processors.rules import Rule, SeriesResult, evaluate_series, rolling_correlation
 from processors.scanner import SignalLimiter
-from processors.strategies.engine import FLAT, LONG, SHORT, Condition, StrategyEngine, signal_id
+from processors.strategies.engine import (FLAT, LONG, SHORT, Condition, StrategyEngine, sanity_suppression,
+                                         signal_id)
 from processors.strategies.market import BAR_FIELDS, EASTERN, SNAPSHOT_FIELDS, MarketState, et_date
 from processors.strategies.pipeline import Decisions
 
@@ -845,22 +846,5 @@ class _Decider:
 
     def _suppression(self, rule: Rule, price: Decimal | None, reference: Decimal | None, instant: int, index: int,
                      action: str) -> str | None:
-        """`StrategyEngine._suppression`, word for word."""
-        sanity = self.config.sanity
-        max_age = int(sanity.max_staleness_seconds) * NS
-        for kind, symbol, _ in sorted(rule.requirements):
-            if kind != "price":
-                continue
-            updated = self._updated_at(symbol, index)
-            if updated is not None and instant - updated > max_age:
-                return (f"data stale: last {symbol} price is {(instant - updated) / NS:.0f} s old "
-                        f"(limit {sanity.max_staleness_seconds} s)")
-        if action != "ENTRY" or price is None:
-            return None
-        if reference is None or reference == 0:
-            return None
-        deviation = abs(price - reference) / reference * 100
-        if deviation > Decimal(sanity.max_deviation_pct):
-            return (f"last trade {price} deviates {deviation:.2f}% from the reference {reference} "
-                    f"(limit {sanity.max_deviation_pct}%)")
-        return None
+        return sanity_suppression(self.config.sanity, rule, price, reference, instant, action,
+                                  lambda symbol: self._updated_at(symbol, index))
