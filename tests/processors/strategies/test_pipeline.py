@@ -14,25 +14,15 @@ import pytest
 import yaml
 
 from processors.bars import TickArrays, aggregate_batch
-from processors.calendar import Session, build_nyse_calendar, session_windows
+from processors.calendar import Session, build_nyse_calendar
 from processors.indicators import compute_indicators
 from processors.model import SignalGenerated
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
-from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.pipeline import StrategyPipeline
 from tradestream.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 NS = 1_000_000_000
-
-
-@pytest.fixture(scope="module")
-def ticks() -> list:
-    windows = session_windows(dt.date(2026, 11, 16), dt.date(2026, 11, 18), "regular")
-    simulation = SimulationConfig(symbols=("SPY", "QQQ"), seed=11, start_prices=(600.0, 500.0),
-                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
-                                  trades_per_minute=30, bad_print_probability=0.0)
-    return list(MarketSimulator(simulation, windows).ticks())
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from processors.bars import TickArrays, aggregate_batch
-from processors.calendar import ET, MarketCalendar, Session, build_nyse_calendar, session_windows
+from processors.calendar import ET, MarketCalendar, Session, build_nyse_calendar
 from processors.model import Bar
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
-from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.engine import event_order_key
 from processors.strategies.market import MarketState
 from processors.strategies.pipeline import Decisions, StrategyPipeline
@@ -33,15 +32,6 @@ NS = 1_000_000_000
 @pytest.fixture(scope="module")
 def calendar() -> MarketCalendar:
     return build_nyse_calendar(dt.date(2026, 11, 9), dt.date(2026, 11, 25))
-
-
-@pytest.fixture(scope="module")
-def ticks() -> list:
-    windows = session_windows(dt.date(2026, 11, 16), dt.date(2026, 11, 18), "regular")
-    simulation = SimulationConfig(symbols=("SPY", "QQQ"), seed=11, start_prices=(600.0, 500.0),
-                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
-                                  trades_per_minute=30, bad_print_probability=0.0)
-    return list(MarketSimulator(simulation, windows).ticks())
 
 
 @pytest.fixture(scope="module")
