@@ -8,6 +8,7 @@ source, `ts_init` when our object was created. Prices are exact `Decimal`s.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,27 +26,89 @@ class TradeTick:
     conditions: tuple[str, ...] = field(default_factory=tuple)
 
 
+PRICE_E8 = 100_000_000  # prices in a TradeTickBatch are integer counts of 1e-8
+
+
+def price_e8(price: Decimal) -> int:
+    """An exact price as an integer count of 1e-8; ValueError if it has more than 8 fractional digits
+    (or is not finite)."""
+    if not price.is_finite():
+        raise ValueError(f"price {price} is not a finite number")
+    numerator, denominator = price.as_integer_ratio()
+    factor, remainder = divmod(PRICE_E8, denominator)
+    if remainder:
+        raise ValueError(f"price {price} has more than 8 fractional digits")
+    return numerator * factor
+
+
+def price_of_e8(units: int) -> Decimal:
+    """The exact decimal price of an integer count of 1e-8."""
+    return Decimal(units).scaleb(-8)
+
+
 @dataclass(frozen=True, slots=True)
 class TradeTickBatch:
-    """Consecutive prints of one symbol in one event; `ticks` holds TradeTickEntry field dicts."""
+    """Consecutive prints of one symbol from one feed in one event, column by column: print i is
+    (ts_events[i], ts_inits[i], prices_e8[i], sizes[i], trade_ids[i], exchanges[i], conditions[i]); an
+    empty trade id or exchange means the feed gave none. A record written with schema version 1 decodes
+    with its prints in `ticks` (TradeTickEntry field dicts) and empty columns: `columnar()` gives the
+    column form of either."""
 
     symbol: str
     feed: str
     ts_init: int
-    ticks: tuple[dict, ...]
+    ts_events: tuple[int, ...] = ()
+    ts_inits: tuple[int, ...] = ()
+    prices_e8: tuple[int, ...] = ()
+    sizes: tuple[int, ...] = ()
+    trade_ids: tuple[str, ...] = ()
+    exchanges: tuple[str, ...] = ()
+    conditions: tuple[Sequence[str], ...] = ()
+    ticks: tuple[dict, ...] = ()
 
     @classmethod
-    def of(cls, ticks: list[TradeTick], ts_init: int) -> TradeTickBatch:
+    def of(cls, ticks: Sequence[TradeTick], ts_init: int) -> TradeTickBatch:
+        """The batch of `ticks` (one symbol, one feed); ValueError for a mixed list or a price with more
+        than 8 fractional digits."""
         first = ticks[0]
         if any(t.symbol != first.symbol or t.feed != first.feed for t in ticks):
             raise ValueError("a batch holds prints of one symbol from one feed")
-        return cls(first.symbol, first.feed, ts_init, tuple(
-            {"ts_event": t.ts_event, "ts_init": t.ts_init, "price": t.price, "size": t.size, "trade_id": t.trade_id,
-             "exchange": t.exchange, "conditions": list(t.conditions)} for t in ticks))
+        return cls(first.symbol, first.feed, ts_init,
+                   tuple(t.ts_event for t in ticks), tuple(t.ts_init for t in ticks),
+                   tuple(price_e8(t.price) for t in ticks), tuple(t.size for t in ticks),
+                   tuple(t.trade_id or "" for t in ticks), tuple(t.exchange or "" for t in ticks),
+                   tuple(list(t.conditions) for t in ticks))
+
+    def __len__(self) -> int:
+        return len(self.ticks) or len(self.ts_events)
+
+    def columnar(self) -> TradeTickBatch:
+        """This batch in column form (a version-1 batch converted); ValueError if the columns do not all
+        have one entry per print, or a version-1 price has more than 8 fractional digits."""
+        if self.ticks:
+            entries = self.ticks
+            return TradeTickBatch(
+                self.symbol, self.feed, self.ts_init, tuple(e["ts_event"] for e in entries),
+                tuple(e["ts_init"] for e in entries), tuple(price_e8(e["price"]) for e in entries),
+                tuple(e["size"] for e in entries), tuple(e.get("trade_id") or "" for e in entries),
+                tuple(e.get("exchange") or "" for e in entries), tuple(list(e.get("conditions") or ()) for e in entries))
+        lengths = {len(self.ts_events), len(self.ts_inits), len(self.prices_e8), len(self.sizes), len(self.trade_ids),
+                   len(self.exchanges), len(self.conditions)}
+        if len(lengths) != 1:
+            raise ValueError(f"TradeTickBatch columns differ in length ({self.column_lengths()}): one entry per "
+                             "print in each is required")
+        return self
+
+    def column_lengths(self) -> str:
+        return ", ".join(f"{name} {len(getattr(self, name))}" for name in (
+            "ts_events", "ts_inits", "prices_e8", "sizes", "trade_ids", "exchanges", "conditions"))
 
     def trades(self) -> list[TradeTick]:
-        return [TradeTick(self.symbol, e["ts_event"], e["ts_init"], e["price"], e["size"], self.feed, e.get("trade_id"),
-                          e.get("exchange"), tuple(e.get("conditions") or ())) for e in self.ticks]
+        """The prints as TradeTicks (ValueError as in `columnar`)."""
+        b = self.columnar()
+        return [TradeTick(b.symbol, b.ts_events[i], b.ts_inits[i], price_of_e8(b.prices_e8[i]), b.sizes[i], b.feed,
+                          b.trade_ids[i] or None, b.exchanges[i] or None, tuple(b.conditions[i]))
+                for i in range(len(b.ts_events))]
 
 
 @dataclass(frozen=True, slots=True)

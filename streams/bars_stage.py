@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.model import TradeTick, TradeTickBatch
+from processors.model import PRICE_E8, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, record_latency, write_state
 from tradestream.errors import ConfigError, StateError
 
@@ -145,25 +145,29 @@ class BarsProcessor:
 
     def apply_batch(self, batch: TradeTickBatch, offset: int) -> tuple[list, list] | None:
         """Bars closed and error rejections `(timeframe, rejection, print index)` for a batch of one
-        symbol's prints; None if this offset was applied before."""
-        return self.apply_prints(batch.symbol, batch.ticks, offset)
+        symbol's prints (column form, see `TradeTickBatch.columnar`); None if this offset was applied before."""
+        return self.apply_prints(batch.symbol, batch.ts_events, batch.ts_inits,
+                                 [units / PRICE_E8 for units in batch.prices_e8], batch.sizes,
+                                 [trade_id or None for trade_id in batch.trade_ids], batch.conditions, offset)
 
     def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
         """`apply_batch` for a record holding one print (index 0)."""
-        return self.apply_prints(tick.symbol, (print_entry(tick),), offset)
+        return self.apply_prints(tick.symbol, (tick.ts_event,), (tick.ts_init,), (float(tick.price),), (tick.size,),
+                                 (tick.trade_id,), (tick.conditions,), offset)
 
-    def apply_prints(self, symbol: str, prints: Sequence[dict], offset: int) -> tuple[list, list] | None:
+    def apply_prints(self, symbol: str, ts_events: Sequence[int], ts_inits: Sequence[int], prices: Sequence[float],
+                     sizes: Sequence[int], trade_ids: Sequence[str | None], conditions: Sequence[Sequence[str]],
+                     offset: int) -> tuple[list, list] | None:
+        """The prints of one record, column by column (prices as floats: the aggregators' raw form)."""
         if offset <= self.loaded[symbol]:
             return None
         self.loaded[symbol] = offset
         bars, errors = [], []
         for tf, aggregator in self.aggregators.items():
-            update = aggregator.update_raw  # the aggregators take raw values
-            refused = []
-            for index, entry in enumerate(prints):
-                if update(symbol, entry["ts_event"], entry["ts_init"], float(entry["price"]), entry["size"],
-                          entry.get("trade_id"), entry.get("conditions")) != ACCEPTED:
-                    refused.append(index)
+            update = aggregator.update_raw
+            refused = [index for index, values in enumerate(zip(ts_events, ts_inits, prices, sizes, trade_ids,
+                                                                conditions))
+                       if update(symbol, *values) != ACCEPTED]
             closed, rejected = aggregator.drain()
             bars += closed
             indices = iter(refused)
@@ -182,12 +186,6 @@ def write_symbol(table, symbol: str, value: dict, entries: dict[str, list | None
                for key, ids in entries.items()]
     futures.append(write_state(table, symbol, value, partition))
     return futures
-
-
-def print_entry(tick: TradeTick) -> dict:
-    """A TradeTick as a TradeTickEntry field dict (the form a TradeTickBatch carries)."""
-    return {"ts_event": tick.ts_event, "ts_init": tick.ts_init, "price": tick.price, "size": tick.size,
-            "trade_id": tick.trade_id, "conditions": tick.conditions}
 
 
 def register(context: StageContext) -> None:
@@ -216,9 +214,15 @@ def register(context: StageContext) -> None:
                     value = await context.decode(event, STAGE, record)
                     if value is None:
                         continue
-                    if batches and not value.ticks:
-                        await context.dead_letter(event, STAGE, "UnexpectedRecord", "TradeTickBatch without prints")
-                        continue
+                    if batches:
+                        try:
+                            value = value.columnar()
+                        except ValueError as exc:
+                            await context.dead_letter(event, STAGE, "MalformedBatch", str(exc))
+                            continue
+                        if not value.ts_events:
+                            await context.dead_letter(event, STAGE, "UnexpectedRecord", "TradeTickBatch without prints")
+                            continue
                     symbol = value.symbol
                     if symbol not in processor.loaded:
                         processor.load(symbol, table.get(symbol), table.get)
@@ -229,12 +233,11 @@ def register(context: StageContext) -> None:
                     touched[symbol] = event
                     kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
                     now_ns = time.time_ns()
-                    last = value.ticks[-1] if batches else print_entry(value)
-                    record_latency(latency, value.feed, symbol, "EXCHANGE_TO_ARRIVAL",
-                                   last["ts_init"] - last["ts_event"], now_ns)
+                    last_event, last_arrival = (value.ts_events[-1], value.ts_inits[-1]) if batches else \
+                        (value.ts_event, value.ts_init)
+                    record_latency(latency, value.feed, symbol, "EXCHANGE_TO_ARRIVAL", last_arrival - last_event, now_ns)
                     if kafka_ns:
-                        record_latency(latency, value.feed, symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last["ts_init"],
-                                       now_ns)
+                        record_latency(latency, value.feed, symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last_arrival, now_ns)
                     bars, errors = result
                     for timeframe, rejection, index in errors:
                         reason = f"print {index} at {rejection.ts_event}: {rejection.reason}" if batches \

@@ -193,7 +193,12 @@ class StrategyRunner:
                     if isinstance(event, TradeTick):
                         merge.push(merge_id, message.offset(), event.ts_event, event)
                     elif isinstance(event, TradeTickBatch):
-                        for index, tick in enumerate(event.trades()):
+                        try:
+                            trades = event.trades()
+                        except ValueError as exc:
+                            self._dead_letter(message, str(exc), "MalformedBatch")
+                            continue
+                        for index, tick in enumerate(trades):
                             merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
                     else:
                         self._dead_letter(message, f"{type(event).__name__} on a trades topic", "UnexpectedRecord")

@@ -25,7 +25,7 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 
 from processors.model import DeadLetter
 from schemas.codec import AvroCodec
-from streams.sinks.rows import TABLES, Table, upsert_sql
+from streams.sinks.rows import TABLES, Table, trade_batch_rows, upsert_sql
 from streams.topics import spec
 from tradestream.config import Settings
 from tradestream.errors import DataError, DecodeError
@@ -153,11 +153,10 @@ class PostgresSink:
     def _batch_rows(self, message: Message, batch: dict, rows: list[tuple]) -> None:
         """A multi-record batch becomes one trade_ticks row per print; an implausible print is dead-lettered
         (the letter names its index and carries the whole record) and the others are kept."""
-        for index, entry in enumerate(batch["ticks"]):
-            try:
-                rows.append(TABLES["TradeTick"].row({**entry, "symbol": batch["symbol"], "feed": batch["feed"]}))
-            except DataError as exc:
-                self._dead_letter(message, f"print {index} of the batch: {exc}", type(exc).__name__, index)
+        new, refused = trade_batch_rows(batch)
+        rows += new
+        for index, exc in refused:
+            self._dead_letter(message, f"print {index} of the batch: {exc}", type(exc).__name__, index)
 
     def run(self, stop: threading.Event) -> None:
         consumer = Consumer({

@@ -14,15 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from processors.model import price_of_e8
 from tradestream.errors import DataError
 
 UTC = dt.timezone.utc
 
 
-def ts(ns: int) -> dt.datetime:
-    """Nanoseconds since the epoch to a UTC datetime (PostgreSQL keeps microseconds)."""
-    seconds, rest = divmod(int(ns), 1_000_000_000)
-    return dt.datetime.fromtimestamp(seconds, UTC) + dt.timedelta(microseconds=rest // 1000)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ts(ns: int, _epoch: dt.datetime = EPOCH, _delta: type[dt.timedelta] = dt.timedelta) -> dt.datetime:
+    """Nanoseconds since the epoch to a UTC datetime, truncated to the microsecond (PostgreSQL's precision)."""
+    return _epoch + _delta(microseconds=int(ns) // 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,41 @@ def _trade_row(v: dict[str, Any]) -> tuple[Any, ...]:
     _positive(v["size"], "size")
     return (v["symbol"], ts(v["ts_event"]), v["ts_event"], v["ts_init"], v.get("trade_id") or synthetic_trade_id(v),
             v["price"], v["size"], v.get("exchange"), list(v.get("conditions") or ()), v["feed"])
+
+
+def trade_batch_rows(batch: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[int, DataError]]]:
+    """trade_ticks rows of a decoded TradeTickBatch (either schema version), and the prints refused as
+    implausible with their index in the batch. DataError for the whole batch when its columns do not
+    have one entry per print. A print's row is the row of the same print sent as a TradeTick."""
+    symbol, feed = batch["symbol"], batch["feed"]
+    rows: list[tuple[Any, ...]] = []
+    refused: list[tuple[int, DataError]] = []
+    if batch.get("ticks"):  # schema version 1: one record per print
+        for index, entry in enumerate(batch["ticks"]):
+            try:
+                rows.append(_trade_row({**entry, "symbol": symbol, "feed": feed}))
+            except DataError as exc:
+                refused.append((index, exc))
+        return rows, refused
+    columns = [batch[name] for name in BATCH_COLUMNS]
+    if len({len(column) for column in columns}) != 1:
+        raise DataError("TradeTickBatch columns differ in length (" + ", ".join(
+            f"{name} {len(column)}" for name, column in zip(BATCH_COLUMNS, columns)) + "): one entry per print "
+            "in each is required")
+    append = rows.append
+    for index, (ts_event, ts_init, units, size, trade_id, exchange, conditions) in enumerate(zip(*columns)):
+        if units <= 0 or size <= 0:
+            refused.append((index, DataError(f"price {price_of_e8(units)} and size {size} must be positive")))
+            continue
+        price = price_of_e8(units)
+        if not trade_id:
+            trade_id = synthetic_trade_id({"feed": feed, "ts_event": ts_event, "price": price, "size": size,
+                                           "exchange": exchange or None})
+        append((symbol, ts(ts_event), ts_event, ts_init, trade_id, price, size, exchange or None, conditions, feed))
+    return rows, refused
+
+
+BATCH_COLUMNS = ("ts_events", "ts_inits", "prices_e8", "sizes", "trade_ids", "exchanges", "conditions")
 
 
 def _bar_row(v: dict[str, Any]) -> tuple[Any, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import struct
+from pathlib import Path
 from decimal import Decimal
 
 import fastavro
@@ -135,3 +136,56 @@ def test_decoding_with_an_older_writer_schema_fills_defaults(registry_stub) -> N
         "symbol": "SPY", "ts_event": 1, "ts_init": 2, "price": Decimal("10.5"), "size": 5, "feed": "x"})
     tick = AvroCodec(registry_stub).decode(buffer.getvalue())
     assert tick == model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("10.5"), size=5, feed="x")
+
+
+BATCH_TICKS = [
+    model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim", trade_id="7",
+                    exchange="ARCA", conditions=("I", "@")),
+    model.TradeTick(symbol="SPY", ts_event=3, ts_init=4, price=Decimal("600.12345678"), size=5, feed="sim")]
+
+
+def test_trade_tick_batch_version_2_reads_version_1_records(registry_stub) -> None:
+    """Version 2 (columns) is BACKWARD compatible with version 1 (a record per print): the registry takes it
+    under the same subject, and a version-1 record already on the topic decodes to the same prints."""
+    import io
+    import json
+
+    from confluent_kafka.schema_registry import Schema
+
+    from tradestream.schema_registry.compat import check_level
+
+    version1 = json.loads((Path(__file__).parent / "history" / "trade_tick_batch.v1.avsc").read_text())
+    assert check_level("BACKWARD", SCHEMAS["TradeTickBatch"], [version1]) == []
+    schema_id = registry_stub.register_schema("t.batches-value", Schema(json.dumps(version1), "AVRO"))
+    buffer = io.BytesIO()
+    buffer.write(struct.pack(">bI", 0, schema_id))
+    fastavro.schemaless_writer(buffer, fastavro.parse_schema(version1), {
+        "symbol": "SPY", "feed": "sim", "ts_init": 9, "ticks": [
+            {"ts_event": t.ts_event, "ts_init": t.ts_init, "price": t.price, "size": t.size, "trade_id": t.trade_id,
+             "exchange": t.exchange, "conditions": list(t.conditions)} for t in BATCH_TICKS]})
+    batch = AvroCodec(registry_stub).decode(buffer.getvalue())
+    assert batch.ts_events == () and len(batch) == 2
+    assert batch.trades() == BATCH_TICKS
+    assert batch.columnar() == model.TradeTickBatch.of(BATCH_TICKS, 9)
+
+
+def test_trade_tick_batch_columns() -> None:
+    batch = model.TradeTickBatch.of(BATCH_TICKS, 9)
+    assert batch.prices_e8 == (60_001_000_000, 60_012_345_678)
+    assert batch.trade_ids == ("7", "") and batch.exchanges == ("ARCA", "")  # empty: the feed gave none
+    assert batch.trades() == BATCH_TICKS
+    assert batch.columnar() is batch
+    with pytest.raises(ValueError, match="one symbol from one feed"):
+        model.TradeTickBatch.of([BATCH_TICKS[0], dataclasses.replace(BATCH_TICKS[1], symbol="QQQ")], 9)
+    with pytest.raises(ValueError, match=r"ts_events 2, ts_inits 2, prices_e8 1"):
+        dataclasses.replace(batch, prices_e8=(1,)).columnar()
+
+
+@pytest.mark.parametrize(("price", "message"), [
+    (Decimal("1.123456789"), "more than 8 fractional digits"), (Decimal("NaN"), "not a finite number"),
+    (Decimal("Infinity"), "not a finite number")])
+def test_batch_prices_are_exact_integer_counts_of_1e_8(price: Decimal, message: str) -> None:
+    assert model.price_e8(Decimal("0.00000001")) == 1 and model.price_e8(Decimal("-2.5")) == -250_000_000
+    assert model.price_of_e8(60_001_000_000) == Decimal("600.01")
+    with pytest.raises(ValueError, match=message):
+        model.price_e8(price)
