@@ -189,3 +189,20 @@ def test_batch_prices_are_exact_integer_counts_of_1e_8(price: Decimal, message: 
     assert model.price_of_e8(60_001_000_000) == Decimal("600.01")
     with pytest.raises(ValueError, match=message):
         model.price_e8(price)
+
+
+def test_a_writer_schema_equal_to_ours_decodes_without_schema_resolution(registry_stub) -> None:
+    """A consumer that fetches the writer's schema from the registry uses its own parsed schema when the
+    two are equal (fastavro then skips resolution), and the fetched one when they differ."""
+    data = AvroCodec(registry_stub).encode("t.batches", SAMPLES["TradeTickBatch"])
+    reader = AvroCodec(registry_stub)
+    assert reader.decode(data) == SAMPLES["TradeTickBatch"]
+    name, writer = reader._writer(struct.unpack(">bI", data[:5])[1])
+    assert name == "TradeTickBatch" and writer is reader._parsed["TradeTickBatch"]
+    import json
+
+    from confluent_kafka.schema_registry import Schema
+
+    version1 = (Path(__file__).parent / "history" / "trade_tick_batch.v1.avsc").read_text()
+    old_id = registry_stub.register_schema("t.batches-value", Schema(json.dumps(json.loads(version1)), "AVRO"))
+    assert reader._writer(old_id)[1] is not reader._parsed["TradeTickBatch"]
