@@ -137,12 +137,16 @@ class _OpenBar:
         self.has_ohlc = False
 
 
+_NEVER = 2**63  # first_end of a symbol without open bars
+
+
 class _SymbolState:
-    __slots__ = ("watermark", "bars", "window_start", "window_end", "window_session")
+    __slots__ = ("watermark", "bars", "first_end", "window_start", "window_end", "window_session")
 
     def __init__(self) -> None:
         self.watermark: int | None = None
         self.bars: dict[int, _OpenBar] = {}
+        self.first_end = _NEVER  # the earliest end of an open bar: nothing closes before the watermark passes it
         self.window_start = 0
         self.window_end = 0
         self.window_session: Session = Session.CLOSED
@@ -200,7 +204,8 @@ class BarAggregator:
         late = previous is not None and bar_end != 0 and bar_end + self.lateness_ns <= previous
         if previous is None or ts_event > previous:
             state.watermark = ts_event
-            self._close_ready(symbol, state, ts_init)
+            if ts_event - self.lateness_ns >= state.first_end:
+                self._close_ready(symbol, state, ts_init)
         if bar_end == 0:
             return self._reject(symbol, ts_event, trade_id, OUTSIDE_SESSION,
                                 f"{session.value} session is not selected for {self.timeframe.text} bars")
@@ -208,13 +213,15 @@ class BarAggregator:
             return self._reject(symbol, ts_event, trade_id, LATE,
                                 f"bar {bar_start}-{bar_end} closed at watermark {previous} "
                                 f"(lateness {self.lateness_ns} ns)")
-        ohlc, volume = eligibility(conditions)
+        ohlc, volume = eligibility(conditions) if conditions else (True, True)
         if not (ohlc or volume):
             return self._reject(symbol, ts_event, trade_id, EXCLUDED_CONDITION,
                                 f"conditions {list(conditions or ())} exclude it from OHLC and volume")
         bar = state.bars.get(bar_start)
         if bar is None:
             bar = state.bars[bar_start] = _OpenBar(bar_start, bar_end, session.value)
+            if bar_end < state.first_end:
+                state.first_end = bar_end
         if trade_id is not None:
             if trade_id in bar.ids:
                 return self._reject(symbol, ts_event, trade_id, DUPLICATE, f"trade {trade_id} already counted")
@@ -253,6 +260,7 @@ class BarAggregator:
         ready = [start for start, bar in state.bars.items() if bar.end <= horizon]
         for start in sorted(ready):
             self._emit(symbol, state.bars.pop(start), ts_init)
+        state.first_end = min((bar.end for bar in state.bars.values()), default=_NEVER)
 
     def _emit(self, symbol: str, bar: _OpenBar, ts_init: int) -> None:
         if not bar.has_ohlc:
@@ -281,6 +289,7 @@ class BarAggregator:
             for start in sorted(state.bars):
                 self._emit(symbol, state.bars[start], ts_init)
             state.bars.clear()
+            state.first_end = _NEVER
 
     def drain(self) -> tuple[list[Bar], list[Rejection]]:
         closed, rejected = self.closed, self.rejected
@@ -334,6 +343,7 @@ class BarAggregator:
                                      f"trade ids, {len(counted)} were supplied")
             bar.ids = dict.fromkeys(counted)
             state.bars[bar.start] = bar
+            state.first_end = min(state.first_end, bar.end)
         self._symbols[symbol] = state
 
     def symbols(self) -> list[str]:
