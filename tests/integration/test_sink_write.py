@@ -57,3 +57,17 @@ def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, uni
         closes = conn.execute("select close from bars where symbol = %s order by start", (symbol,)).fetchall()
     assert [c[0] for c in closes] == [Decimal("11.75"), Decimal("11.5"), Decimal("11")]
 
+
+
+def test_sale_conditions_are_stored_as_given_whatever_their_characters(settings: Settings, unique: str) -> None:
+    """Conditions reach COPY as text[] literals: quotes, backslashes, commas, braces and spaces survive."""
+    sink = PostgresSink(settings, codec=None)  # type: ignore[arg-type]
+    symbol = f"C{unique}".upper()
+    odd = [["@", "F"], ['"', "\\", ",", "{}", " a b ", "NULL"], [], ["\t"]]
+    rows = [TABLES["TradeTick"].row({**tick(symbol, 1_764_000_000 * 10**9 + i, f"c{i}"), "conditions": conditions})
+            for i, conditions in enumerate(odd)]
+    assert sink.write({"TradeTick": rows}) == 4
+    with psycopg.connect(settings.database_url) as conn:
+        stored = conn.execute("select conditions from trade_ticks where symbol = %s order by trade_id",
+                              (symbol,)).fetchall()
+    assert [row[0] for row in stored] == odd
