@@ -2,7 +2,8 @@
 
 Needs the stack (`make stack-up`). Run: .venv/bin/python benchmarks/bench_pipeline.py [--ticks 1000000]
 [--rate 60000] [--mode batched|single] [--records batches|single] [--batch-ticks 200] [--batch-ms 20]
-BENCH_WORKER_PROFILE=FILE runs the worker under cProfile (main thread only) and writes its profile there.
+BENCH_WORKER_PROFILE=FILE (BENCH_SINK_PROFILE=FILE) runs the worker (the sink) under cProfile (main thread only)
+and writes its profile there.
 
 Ticks are published at a fixed rate with event times following the wall clock, accelerated 30x and
 shifted onto a regular NYSE session (a one-minute bar every 2 s), so a bar's end maps to a wall-clock
@@ -101,11 +102,14 @@ def main() -> None:
            "BAR_INPUT": "batches" if args.records == "batches" else "trades"}
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    profile = ["-m", "cProfile", "-o", os.environ["BENCH_WORKER_PROFILE"]] if os.environ.get("BENCH_WORKER_PROFILE") else []
-    worker = subprocess.Popen([sys.executable, *profile, "-m", "tradestream.cli", "--log-level", "WARNING", "worker",
+    def profile(component: str) -> list[str]:
+        path = os.environ.get(f"BENCH_{component}_PROFILE")
+        return ["-m", "cProfile", "-o", path] if path else []
+
+    worker = subprocess.Popen([sys.executable, *profile("WORKER"), "-m", "tradestream.cli", "--log-level", "WARNING", "worker",
                                "--app-id", f"bench-worker-{run_id}"], env=env, start_new_session=True,
                               stdout=(logs / f"bench-worker-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
-    sink = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "--log-level", "WARNING", "sink", "--group",
+    sink = subprocess.Popen([sys.executable, *profile("SINK"), "-m", "tradestream.cli", "--log-level", "WARNING", "sink", "--group",
                              f"bench-sink-{run_id}"], env=env, start_new_session=True,
                             stdout=(logs / f"bench-sink-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
     try:
