@@ -51,6 +51,9 @@ class KafkaFeedSink:
         """Send everything pending (nothing to do for single records)."""
 
 
+_NEVER = 2**63
+
+
 class BatchingKafkaFeedSink(KafkaFeedSink):
     """Publishes trades as per-symbol TradeTickBatch records on `ticks.batches` (multi-record Avro):
     a symbol's batch is sent when it holds `max_ticks` prints or its oldest print waited `max_wait_ns`
@@ -67,14 +70,19 @@ class BatchingKafkaFeedSink(KafkaFeedSink):
         self.max_wait_ns = max_wait_ns
         self.wall_ns = wall_ns
         self._pending: dict[str, tuple[int, list[TradeTick]]] = {}
+        self._due = _NEVER  # no pending batch needs sending before this wall time
 
     def on_trade(self, tick: TradeTick) -> None:
         now = self.wall_ns()
-        started, ticks = self._pending.setdefault(tick.symbol, (now, []))
-        ticks.append(tick)
-        if len(ticks) >= self.max_ticks:
+        pending = self._pending.get(tick.symbol)
+        if pending is None:
+            pending = self._pending[tick.symbol] = (now, [])
+            self._due = min(self._due, now + self.max_wait_ns)
+        pending[1].append(tick)
+        if len(pending[1]) >= self.max_ticks:
             self._send(tick.symbol, now)
-        self.poll(now)
+        if now >= self._due:
+            self.poll(now)
 
     def _send(self, symbol: str, now: int) -> None:
         _, ticks = self._pending.pop(symbol)
@@ -82,8 +90,12 @@ class BatchingKafkaFeedSink(KafkaFeedSink):
 
     def poll(self, now: int | None = None) -> None:
         now = self.wall_ns() if now is None else now
+        if now < self._due:
+            return
         for symbol in [s for s, (started, _) in self._pending.items() if now - started >= self.max_wait_ns]:
             self._send(symbol, now)
+        self._due = min((started for started, _ in self._pending.values()), default=_NEVER - self.max_wait_ns) \
+            + self.max_wait_ns
 
     def flush(self) -> None:
         now = self.wall_ns()
