@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class TradeTick:
@@ -46,69 +48,121 @@ def price_of_e8(units: int) -> Decimal:
     return Decimal(units).scaleb(-8)
 
 
+ID_SEPARATOR = "\x1f"  # joins a TradeTickBatch's trade ids (ASCII unit separator)
+
+
+@dataclass(frozen=True, slots=True)
+class PrintColumns:
+    """The prints of a TradeTickBatch as Python columns, print i at index i of each; None for a trade id or
+    exchange the feed did not give."""
+
+    ts_events: list[int]
+    ts_inits: list[int]
+    prices_e8: list[int]
+    sizes: list[int]
+    trade_ids: list[str | None]
+    exchanges: list[str | None]
+    conditions: list[tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return len(self.ts_events)
+
+
 @dataclass(frozen=True, slots=True)
 class TradeTickBatch:
-    """Consecutive prints of one symbol from one feed in one event, column by column: print i is
-    (ts_events[i], ts_inits[i], prices_e8[i], sizes[i], trade_ids[i], exchanges[i], conditions[i]); an
-    empty trade id or exchange means the feed gave none. A record written with schema version 1 decodes
-    with its prints in `ticks` (TradeTickEntry field dicts) and empty columns: `columnar()` gives the
-    column form of either."""
+    """Consecutive prints of one symbol from one feed in one event, in the packed column form of the
+    schema's version 2 (see trade_tick_batch.avsc); `of` packs TradeTicks, `prints` unpacks them. A record
+    written with version 1 decodes with its prints in `ticks` (TradeTickEntry field dicts) and count 0;
+    `prints` and `trades` read either form."""
 
     symbol: str
     feed: str
     ts_init: int
-    ts_events: tuple[int, ...] = ()
-    ts_inits: tuple[int, ...] = ()
-    prices_e8: tuple[int, ...] = ()
-    sizes: tuple[int, ...] = ()
-    trade_ids: tuple[str, ...] = ()
+    count: int = 0
+    ts_events: bytes = b""
+    ts_inits: bytes = b""
+    prices_e8: bytes = b""
+    sizes: bytes = b""
+    trade_ids: str = ""
     exchanges: tuple[str, ...] = ()
-    conditions: tuple[Sequence[str], ...] = ()
+    exchange_index: bytes = b""
+    condition_sets: tuple[Sequence[str], ...] = ()
+    condition_index: bytes = b""
     ticks: tuple[dict, ...] = ()
 
     @classmethod
     def of(cls, ticks: Sequence[TradeTick], ts_init: int) -> TradeTickBatch:
-        """The batch of `ticks` (one symbol, one feed); ValueError for a mixed list or a price with more
-        than 8 fractional digits."""
+        """The batch of `ticks` (one symbol, one feed); ValueError for a mixed list, a price with more than
+        8 fractional digits, a trade id containing U+001F, or more than 65,536 distinct exchanges or
+        condition lists."""
         first = ticks[0]
         if any(t.symbol != first.symbol or t.feed != first.feed for t in ticks):
             raise ValueError("a batch holds prints of one symbol from one feed")
-        return cls(first.symbol, first.feed, ts_init,
-                   tuple(t.ts_event for t in ticks), tuple(t.ts_init for t in ticks),
-                   tuple(price_e8(t.price) for t in ticks), tuple(t.size for t in ticks),
-                   tuple(t.trade_id or "" for t in ticks), tuple(t.exchange or "" for t in ticks),
-                   tuple(list(t.conditions) for t in ticks))
+        trade_ids = ID_SEPARATOR.join([t.trade_id or "" for t in ticks])
+        if trade_ids.count(ID_SEPARATOR) != len(ticks) - 1:
+            raise ValueError("a trade id contains U+001F, the separator of a batch's trade ids")
+        exchanges: dict[str, int] = {}
+        exchange_index = [exchanges.setdefault(t.exchange or "", len(exchanges)) for t in ticks]
+        condition_sets: dict[tuple[str, ...], int] = {}
+        condition_index = [condition_sets.setdefault(tuple(t.conditions), len(condition_sets)) for t in ticks]
+        if len(exchanges) > 65_536 or len(condition_sets) > 65_536:
+            raise ValueError("a batch holds at most 65,536 distinct exchanges and condition lists")
+        return cls(first.symbol, first.feed, ts_init, len(ticks),
+                   _pack([t.ts_event for t in ticks]), _pack([t.ts_init for t in ticks]),
+                   _pack([price_e8(t.price) for t in ticks]), _pack([t.size for t in ticks]), trade_ids,
+                   tuple(exchanges), np.array(exchange_index, "<u2").tobytes(),
+                   tuple(list(c) for c in condition_sets), np.array(condition_index, "<u2").tobytes())
 
     def __len__(self) -> int:
-        return len(self.ticks) or len(self.ts_events)
+        return len(self.ticks) or self.count
 
-    def columnar(self) -> TradeTickBatch:
-        """This batch in column form (a version-1 batch converted); ValueError if the columns do not all
-        have one entry per print, or a version-1 price has more than 8 fractional digits."""
-        if self.ticks:
+    def prints(self) -> PrintColumns:
+        """The prints as Python columns; ValueError if the packed columns do not hold `count` prints each
+        or an index points past its dictionary."""
+        if self.ticks:  # schema version 1
             entries = self.ticks
-            return TradeTickBatch(
-                self.symbol, self.feed, self.ts_init, tuple(e["ts_event"] for e in entries),
-                tuple(e["ts_init"] for e in entries), tuple(price_e8(e["price"]) for e in entries),
-                tuple(e["size"] for e in entries), tuple(e.get("trade_id") or "" for e in entries),
-                tuple(e.get("exchange") or "" for e in entries), tuple(list(e.get("conditions") or ()) for e in entries))
-        lengths = {len(self.ts_events), len(self.ts_inits), len(self.prices_e8), len(self.sizes), len(self.trade_ids),
-                   len(self.exchanges), len(self.conditions)}
-        if len(lengths) != 1:
-            raise ValueError(f"TradeTickBatch columns differ in length ({self.column_lengths()}): one entry per "
-                             "print in each is required")
-        return self
-
-    def column_lengths(self) -> str:
-        return ", ".join(f"{name} {len(getattr(self, name))}" for name in (
-            "ts_events", "ts_inits", "prices_e8", "sizes", "trade_ids", "exchanges", "conditions"))
+            return PrintColumns([e["ts_event"] for e in entries], [e["ts_init"] for e in entries],
+                                [price_e8(e["price"]) for e in entries], [e["size"] for e in entries],
+                                [e.get("trade_id") for e in entries], [e.get("exchange") for e in entries],
+                                [tuple(e.get("conditions") or ()) for e in entries])
+        n = self.count
+        trade_ids: list[str | None] = [i or None for i in self.trade_ids.split(ID_SEPARATOR)] if n else []
+        if len(trade_ids) != n:
+            raise ValueError(f"TradeTickBatch of {n} prints holds {len(trade_ids)} trade ids")
+        exchanges = [e or None for e in self.exchanges]
+        conditions = [tuple(c) for c in self.condition_sets]
+        return PrintColumns(_unpack(self.ts_events, n, "ts_events"), _unpack(self.ts_inits, n, "ts_inits"),
+                            _unpack(self.prices_e8, n, "prices_e8"), _unpack(self.sizes, n, "sizes"), trade_ids,
+                            _lookup(exchanges, self.exchange_index, n, "exchange_index"),
+                            _lookup(conditions, self.condition_index, n, "condition_index"))
 
     def trades(self) -> list[TradeTick]:
-        """The prints as TradeTicks (ValueError as in `columnar`)."""
-        b = self.columnar()
-        return [TradeTick(b.symbol, b.ts_events[i], b.ts_inits[i], price_of_e8(b.prices_e8[i]), b.sizes[i], b.feed,
-                          b.trade_ids[i] or None, b.exchanges[i] or None, tuple(b.conditions[i]))
-                for i in range(len(b.ts_events))]
+        """The prints as TradeTicks (ValueError as in `prints`)."""
+        p = self.prints()
+        return [TradeTick(self.symbol, p.ts_events[i], p.ts_inits[i], price_of_e8(p.prices_e8[i]), p.sizes[i],
+                          self.feed, p.trade_ids[i], p.exchanges[i], p.conditions[i]) for i in range(len(p))]
+
+
+def _pack(values: list[int]) -> bytes:
+    try:
+        return np.array(values, "<i8").tobytes()
+    except OverflowError:
+        raise ValueError("a batch column value does not fit a signed 64-bit integer") from None
+
+
+def _unpack(raw: bytes, count: int, name: str) -> list[int]:
+    if len(raw) != 8 * count:
+        raise ValueError(f"TradeTickBatch {name} holds {len(raw)} bytes, not 8 for each of its {count} prints")
+    return np.frombuffer(raw, "<i8").tolist()
+
+
+def _lookup(values: list, raw: bytes, count: int, name: str) -> list:
+    if len(raw) != 2 * count:
+        raise ValueError(f"TradeTickBatch {name} holds {len(raw)} bytes, not 2 for each of its {count} prints")
+    indices = np.frombuffer(raw, "<u2").tolist()
+    if indices and max(indices) >= len(values):
+        raise ValueError(f"TradeTickBatch {name} points past its {len(values)} distinct values")
+    return [values[i] for i in indices]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.model import PRICE_E8, TradeTick, TradeTickBatch
+from processors.model import PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, record_latency, write_state
 from tradestream.errors import ConfigError, StateError
 
@@ -143,12 +143,12 @@ class BarsProcessor:
         for aggregator in self.aggregators.values():
             aggregator.reset()
 
-    def apply_batch(self, batch: TradeTickBatch, offset: int) -> tuple[list, list] | None:
+    def apply_batch(self, symbol: str, prints: PrintColumns, offset: int) -> tuple[list, list] | None:
         """Bars closed and error rejections `(timeframe, rejection, print index)` for a batch of one
-        symbol's prints (column form, see `TradeTickBatch.columnar`); None if this offset was applied before."""
-        return self.apply_prints(batch.symbol, batch.ts_events, batch.ts_inits,
-                                 [units / PRICE_E8 for units in batch.prices_e8], batch.sizes,
-                                 [trade_id or None for trade_id in batch.trade_ids], batch.conditions, offset)
+        symbol's prints (`TradeTickBatch.prints`); None if this offset was applied before."""
+        return self.apply_prints(symbol, prints.ts_events, prints.ts_inits,
+                                 [units / PRICE_E8 for units in prints.prices_e8], prints.sizes, prints.trade_ids,
+                                 prints.conditions, offset)
 
     def apply(self, tick: TradeTick, offset: int) -> tuple[list, list] | None:
         """`apply_batch` for a record holding one print (index 0)."""
@@ -216,24 +216,24 @@ def register(context: StageContext) -> None:
                         continue
                     if batches:
                         try:
-                            value = value.columnar()
+                            prints = value.prints()
                         except ValueError as exc:
                             await context.dead_letter(event, STAGE, "MalformedBatch", str(exc))
                             continue
-                        if not value.ts_events:
+                        if not prints:
                             await context.dead_letter(event, STAGE, "UnexpectedRecord", "TradeTickBatch without prints")
                             continue
                     symbol = value.symbol
                     if symbol not in processor.loaded:
                         processor.load(symbol, table.get(symbol), table.get)
-                    result = processor.apply_batch(value, event.message.offset) if batches else \
+                    result = processor.apply_batch(symbol, prints, event.message.offset) if batches else \
                         processor.apply(value, event.message.offset)
                     if result is None:
                         continue  # applied before the restart
                     touched[symbol] = event
                     kafka_ns = int(event.message.timestamp * 1_000_000_000) if event.message.timestamp else 0
                     now_ns = time.time_ns()
-                    last_event, last_arrival = (value.ts_events[-1], value.ts_inits[-1]) if batches else \
+                    last_event, last_arrival = (prints.ts_events[-1], prints.ts_inits[-1]) if batches else \
                         (value.ts_event, value.ts_init)
                     record_latency(latency, value.feed, symbol, "EXCHANGE_TO_ARRIVAL", last_arrival - last_event, now_ns)
                     if kafka_ns:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import psycopg
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from processors.model import DeadLetter
+from processors.model import DeadLetter, TradeTickBatch
 from schemas.codec import AvroCodec
 from streams.sinks.rows import TABLES, Table, trade_batch_rows, upsert_sql
 from streams.topics import spec
@@ -153,7 +153,7 @@ class PostgresSink:
     def _batch_rows(self, message: Message, batch: dict, rows: list[tuple]) -> None:
         """A multi-record batch becomes one trade_ticks row per print; an implausible print is dead-lettered
         (the letter names its index and carries the whole record) and the others are kept."""
-        new, refused = trade_batch_rows(batch)
+        new, refused = trade_batch_rows(TradeTickBatch(**batch))
         rows += new
         for index, exc in refused:
             self._dead_letter(message, f"print {index} of the batch: {exc}", type(exc).__name__, index)

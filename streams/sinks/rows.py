@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from processors.model import price_of_e8
+from processors.model import TradeTickBatch, price_of_e8
 from tradestream.errors import DataError
 
 UTC = dt.timezone.utc
@@ -50,40 +50,34 @@ def _trade_row(v: dict[str, Any]) -> tuple[Any, ...]:
             v["price"], v["size"], v.get("exchange"), text_array(v.get("conditions") or ()), v["feed"])
 
 
-def trade_batch_rows(batch: dict[str, Any]) -> tuple[list[tuple[Any, ...]], list[tuple[int, DataError]]]:
-    """trade_ticks rows of a decoded TradeTickBatch (either schema version), and the prints refused as
-    implausible with their index in the batch. DataError for the whole batch when its columns do not
-    have one entry per print. A print's row is the row of the same print sent as a TradeTick."""
-    symbol, feed = batch["symbol"], batch["feed"]
+def trade_batch_rows(batch: TradeTickBatch) -> tuple[list[tuple[Any, ...]], list[tuple[int, DataError]]]:
+    """trade_ticks rows of a TradeTickBatch (either schema version), and the prints refused as implausible
+    with their index in the batch. DataError for the whole batch when its columns do not hold its prints
+    (`TradeTickBatch.prints`). A print's row is the row of the same print sent as a TradeTick."""
+    symbol, feed = batch.symbol, batch.feed
+    try:
+        prints = batch.prints()
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
     rows: list[tuple[Any, ...]] = []
     refused: list[tuple[int, DataError]] = []
-    if batch.get("ticks"):  # schema version 1: one record per print
-        for index, entry in enumerate(batch["ticks"]):
-            try:
-                rows.append(_trade_row({**entry, "symbol": symbol, "feed": feed}))
-            except DataError as exc:
-                refused.append((index, exc))
-        return rows, refused
-    columns = [batch[name] for name in BATCH_COLUMNS]
-    if len({len(column) for column in columns}) != 1:
-        raise DataError("TradeTickBatch columns differ in length (" + ", ".join(
-            f"{name} {len(column)}" for name, column in zip(BATCH_COLUMNS, columns)) + "): one entry per print "
-            "in each is required")
     append, delta = rows.append, dt.timedelta
     second, start = None, EPOCH  # the prints of a batch mostly share their second: its datetime is reused
-    for index, (ts_event, ts_init, units, size, trade_id, exchange, conditions) in enumerate(zip(*columns)):
+    for index, (ts_event, ts_init, units, size, trade_id, exchange, conditions) in enumerate(zip(
+            prints.ts_events, prints.ts_inits, prints.prices_e8, prints.sizes, prints.trade_ids, prints.exchanges,
+            prints.conditions)):
         if units <= 0 or size <= 0:
             refused.append((index, DataError(f"price {price_of_e8(units)} and size {size} must be positive")))
             continue
         price = price_of_e8(units)
-        if not trade_id:
+        if trade_id is None:
             trade_id = synthetic_trade_id({"feed": feed, "ts_event": ts_event, "price": price, "size": size,
-                                           "exchange": exchange or None})
+                                           "exchange": exchange})
         seconds, rest = divmod(ts_event, 1_000_000_000)
         if seconds != second:
             second, start = seconds, EPOCH + delta(seconds=seconds)
-        append((symbol, start + delta(0, 0, rest // 1000), ts_event, ts_init, trade_id, price, size, exchange or None,
-                text_array(conditions) if conditions else "{}", feed))
+        append((symbol, start + delta(0, 0, rest // 1000), ts_event, ts_init, trade_id, price, size, exchange,
+                text_array(conditions), feed))
     return rows, refused
 
 
@@ -92,9 +86,6 @@ def text_array(items: Sequence[str]) -> str:
     if not items:
         return "{}"
     return "{" + ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items) + "}"
-
-
-BATCH_COLUMNS = ("ts_events", "ts_inits", "prices_e8", "sizes", "trade_ids", "exchanges", "conditions")
 
 
 def _bar_row(v: dict[str, Any]) -> tuple[Any, ...]:

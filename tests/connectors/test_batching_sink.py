@@ -30,7 +30,7 @@ def test_batches_go_out_when_full_or_old_enough_and_keep_each_symbols_order() ->
     sink = BatchingKafkaFeedSink(publisher, max_ticks=3, max_wait_ns=20 * MS, wall_ns=lambda: now[0])  # type: ignore[arg-type]
 
     def batches() -> list[tuple[str, list[int], int]]:
-        return [(key, list(event.ts_events), event.ts_init) for _, key, event in publisher.sent
+        return [(key, event.prints().ts_events, event.ts_init) for _, key, event in publisher.sent
                 if isinstance(event, TradeTickBatch)]
 
     for n in range(4):  # SPY's fourth print starts its second batch

@@ -164,21 +164,44 @@ def test_trade_tick_batch_version_2_reads_version_1_records(registry_stub) -> No
             {"ts_event": t.ts_event, "ts_init": t.ts_init, "price": t.price, "size": t.size, "trade_id": t.trade_id,
              "exchange": t.exchange, "conditions": list(t.conditions)} for t in BATCH_TICKS]})
     batch = AvroCodec(registry_stub).decode(buffer.getvalue())
-    assert batch.ts_events == () and len(batch) == 2
+    assert batch.count == 0 and len(batch) == 2
     assert batch.trades() == BATCH_TICKS
-    assert batch.columnar() == model.TradeTickBatch.of(BATCH_TICKS, 9)
+    assert batch.prints() == model.TradeTickBatch.of(BATCH_TICKS, 9).prints()
 
 
-def test_trade_tick_batch_columns() -> None:
+def test_trade_tick_batch_packs_its_columns() -> None:
     batch = model.TradeTickBatch.of(BATCH_TICKS, 9)
-    assert batch.prices_e8 == (60_001_000_000, 60_012_345_678)
-    assert batch.trade_ids == ("7", "") and batch.exchanges == ("ARCA", "")  # empty: the feed gave none
+    assert batch.count == 2 and len(batch) == 2
+    assert batch.prices_e8 == struct.pack("<qq", 60_001_000_000, 60_012_345_678)
+    assert batch.ts_events == struct.pack("<qq", 1, 3) and batch.sizes == struct.pack("<qq", 100, 5)
+    assert batch.trade_ids == "7\x1f"  # the second print has no id
+    assert batch.exchanges == ("ARCA", "") and batch.exchange_index == struct.pack("<HH", 0, 1)
+    assert batch.condition_sets == (["I", "@"], []) and batch.condition_index == struct.pack("<HH", 0, 1)
+    assert batch.prints() == model.PrintColumns([1, 3], [2, 4], [60_001_000_000, 60_012_345_678], [100, 5],
+                                                ["7", None], ["ARCA", None], [("I", "@"), ()])
     assert batch.trades() == BATCH_TICKS
-    assert batch.columnar() is batch
+    same = model.TradeTickBatch.of([BATCH_TICKS[1]] * 3, 9)  # repeated values are stored once
+    assert same.exchanges == ("",) and same.condition_sets == ([],) and same.trade_ids == "\x1f\x1f"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"prices_e8": struct.pack("<q", 1)}, "prices_e8 holds 8 bytes, not 8 for each of its 2 prints"),
+    ({"trade_ids": "7"}, "of 2 prints holds 1 trade ids"),
+    ({"exchange_index": struct.pack("<HH", 0, 2)}, "exchange_index points past its 2 distinct values"),
+    ({"condition_index": b"\x00"}, "condition_index holds 1 bytes, not 2"),
+])
+def test_a_malformed_batch_is_refused_with_the_column_at_fault(change: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dataclasses.replace(model.TradeTickBatch.of(BATCH_TICKS, 9), **change).prints()
+
+
+def test_a_batch_cannot_be_built_from_what_it_cannot_carry() -> None:
     with pytest.raises(ValueError, match="one symbol from one feed"):
         model.TradeTickBatch.of([BATCH_TICKS[0], dataclasses.replace(BATCH_TICKS[1], symbol="QQQ")], 9)
-    with pytest.raises(ValueError, match=r"ts_events 2, ts_inits 2, prices_e8 1"):
-        dataclasses.replace(batch, prices_e8=(1,)).columnar()
+    with pytest.raises(ValueError, match="U\\+001F"):
+        model.TradeTickBatch.of([dataclasses.replace(BATCH_TICKS[0], trade_id="a\x1fb")], 9)
+    with pytest.raises(ValueError, match="more than 8 fractional digits"):
+        model.TradeTickBatch.of([dataclasses.replace(BATCH_TICKS[0], price=Decimal("1.000000001"))], 9)
 
 
 @pytest.mark.parametrize(("price", "message"), [

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from processors.model import TradeTick, TradeTickBatch
+from processors.model import PrintColumns, TradeTick, TradeTickBatch
 from streams.bars_stage import BarsProcessor, id_key, stage_calendar
 from tradestream.errors import StateError
 
@@ -56,26 +56,26 @@ def test_trade_ids_are_written_incrementally_and_survive_a_restart() -> None:
     processor = BarsProcessor(CALENDAR, ["5m", "15m"], "regular", 0)
     processor.load("SPY", None, table.get)
 
-    def prints(first: int, count: int) -> TradeTickBatch:
+    def prints(first: int, count: int) -> PrintColumns:
         return TradeTickBatch.of([TradeTick("SPY", OPENING + i * 10**9, 0, Decimal("600.10"), 100, "sim", f"T{i}")
-                                  for i in range(first, first + count)], 0)
+                                  for i in range(first, first + count)], 0).prints()
 
-    processor.apply_batch(prints(0, 100), 0)
+    processor.apply_batch("SPY", prints(0, 100), 0)
     entries = write(table, processor, "SPY")
     assert entries == {id_key("SPY", "5m", OPENING, 0): [f"T{i}" for i in range(100)],
                        id_key("SPY", "15m", OPENING, 0): [f"T{i}" for i in range(100)]}
-    processor.apply_batch(prints(100, 50), 1)
+    processor.apply_batch("SPY", prints(100, 50), 1)
     entries = write(table, processor, "SPY")
     assert {key: len(ids) for key, ids in entries.items()} == {id_key("SPY", "5m", OPENING, 1): 50,
                                                                 id_key("SPY", "15m", OPENING, 1): 50}
 
     restarted = BarsProcessor(CALENDAR, ["5m", "15m"], "regular", 0)
     restarted.load("SPY", table["SPY"], table.get)
-    bars, errors = restarted.apply_batch(prints(120, 40), 2)  # T120..T149 counted, T150..T159 new
+    bars, errors = restarted.apply_batch("SPY", prints(120, 40), 2)  # T120..T149 counted, T150..T159 new
     assert not bars and not errors  # duplicates are expected, counted, not errors
     assert restarted.counts["DuplicateTick"] == 60  # 30 repeated ids in each of the two timeframes
     # 5m bar closes (a print after 09:35): its two chunks are deleted, the 15m bar gains a third.
-    restarted.apply_batch(prints(5 * 60 + 1, 1), 3)
+    restarted.apply_batch("SPY", prints(5 * 60 + 1, 1), 3)
     entries = write(table, restarted, "SPY")
     assert entries[id_key("SPY", "5m", OPENING, 0)] is None and entries[id_key("SPY", "5m", OPENING, 1)] is None
     assert len(entries[id_key("SPY", "15m", OPENING, 2)]) == 11

@@ -57,28 +57,29 @@ def test_a_batch_gives_the_rows_of_its_prints_sent_one_by_one_in_either_schema_v
                        "sim")]
     codec = AvroCodec(registry_stub)
     singles = [TABLES["TradeTick"].row(codec.decode_record(codec.encode("t.trades", t))[1]) for t in ticks]
-    _, columns, _ = codec.decode_record(codec.encode("t.batches", TradeTickBatch.of(ticks, 9)))
-    rows, refused = trade_batch_rows(columns)
+    rows, refused = trade_batch_rows(codec.decode(codec.encode("t.batches", TradeTickBatch.of(ticks, 9))))
     assert rows == singles and refused == []
     assert rows[1][4].startswith("syn-") and rows[1][7] is None  # no trade id, no exchange: as for a TradeTick
-    version1 = {"symbol": "SPY", "feed": "sim", "ts_init": 9, "ticks": [
+    version1 = TradeTickBatch("SPY", "sim", 9, ticks=tuple(
         {"ts_event": t.ts_event, "ts_init": t.ts_init, "price": t.price.quantize(Decimal("1E-8")), "size": t.size,
-         "trade_id": t.trade_id, "exchange": t.exchange, "conditions": list(t.conditions)} for t in ticks]}
+         "trade_id": t.trade_id, "exchange": t.exchange, "conditions": list(t.conditions)} for t in ticks))
     assert trade_batch_rows(version1) == (singles, [])
 
 
 def test_a_batch_refuses_implausible_prints_by_index_and_malformed_columns_as_a_whole() -> None:
+    import dataclasses
+
     import pytest
 
+    from processors.model import TradeTick, TradeTickBatch
     from streams.sinks.rows import trade_batch_rows
     from tradestream.errors import DataError
 
-    batch = {"symbol": "SPY", "feed": "sim", "ts_init": 9, "ticks": [], "ts_events": [1, 2, 3], "ts_inits": [1, 2, 3],
-             "prices_e8": [100, 0, 300], "sizes": [1, 1, 0], "trade_ids": ["a", "b", "c"], "exchanges": ["", "", ""],
-             "conditions": [[], [], []]}
+    batch = TradeTickBatch.of([TradeTick("SPY", 1, 1, Decimal(price), size, "sim", trade_id)
+                               for price, size, trade_id in (("1", 1, "a"), ("0", 1, "b"), ("3", 0, "c"))], 9)
     rows, refused = trade_batch_rows(batch)
     assert [row[4] for row in rows] == ["a"]
     assert [(index, str(exc)) for index, exc in refused] == [
-        (1, "price 0E-8 and size 1 must be positive"), (2, "price 0.00000300 and size 0 must be positive")]
-    with pytest.raises(DataError, match="prices_e8 2"):
-        trade_batch_rows({**batch, "prices_e8": [100, 200]})
+        (1, "price 0E-8 and size 1 must be positive"), (2, "price 3.00000000 and size 0 must be positive")]
+    with pytest.raises(DataError, match="prices_e8 holds 16 bytes"):
+        trade_batch_rows(dataclasses.replace(batch, prices_e8=batch.prices_e8[:16]))
