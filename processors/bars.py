@@ -31,8 +31,10 @@ order, vectorised with numpy; tests prove the identity.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -118,7 +120,7 @@ def vwap_decimal(pv_units: int, volume: int) -> Decimal:
 
 class _OpenBar:
     __slots__ = ("start", "end", "session", "open_key", "open", "high", "low", "close_key", "close", "volume",
-                 "pv", "trades", "ids", "has_ohlc")
+                 "pv", "trades", "ids", "id_list", "has_ohlc")
 
     def __init__(self, start: int, end: int, session: str) -> None:
         self.start = start
@@ -133,7 +135,8 @@ class _OpenBar:
         self.volume = 0
         self.pv = 0
         self.trades = 0
-        self.ids: dict[str, None] = {}  # trade ids counted, in arrival order (a dict as an ordered set)
+        self.ids: set[str] = set()  # trade ids counted
+        self.id_list: list[str] = []  # the same ids in arrival order
         self.has_ohlc = False
 
 
@@ -225,7 +228,8 @@ class BarAggregator:
         if trade_id is not None:
             if trade_id in bar.ids:
                 return self._reject(symbol, ts_event, trade_id, DUPLICATE, f"trade {trade_id} already counted")
-            bar.ids[trade_id] = None
+            bar.ids.add(trade_id)
+            bar.id_list.append(trade_id)
         self._seq += 1
         key = (ts_event, self._seq)
         bar.trades += 1
@@ -247,6 +251,114 @@ class BarAggregator:
             bar.volume += size
             bar.pv += round(price * PRICE_SCALE) * size
         return ACCEPTED
+
+    def update_many(self, symbol: str, ts_events: Sequence[int], ts_inits: Sequence[int], prices: Sequence[float],
+                    sizes: Sequence[int], trade_ids: Sequence[str | None],
+                    conditions: Sequence[Sequence[str] | None]) -> list[int]:
+        """`update_raw` for consecutive prints of one symbol, column by column (the hot path: one call per
+        batch); returns the indices of the refused prints, whose rejections are appended to `rejected`
+        in print order. The result is exactly that of `update_raw` print by print (tests): the common
+        case, a batch in event-time order with nothing to refuse, takes a path that works per bar
+        instead of per print."""
+        state = self._symbols.get(symbol)
+        if state is None:
+            state = self._symbols[symbol] = _SymbolState()
+        if ts_events and self._update_in_order(symbol, state, ts_events, ts_inits, prices, sizes, trade_ids,
+                                               conditions):
+            return []
+        return self._update_each(symbol, ts_events, ts_inits, prices, sizes, trade_ids, conditions)
+
+    def _update_in_order(self, symbol: str, state: _SymbolState, ts_events: Sequence[int], ts_inits: Sequence[int],
+                         prices: Sequence[float], sizes: Sequence[int], trade_ids: Sequence[str | None],
+                         conditions: Sequence[Sequence[str] | None]) -> bool:
+        """Apply a batch whose every print would be accepted, in order, by whole bars; False (nothing
+        changed) unless: prints in non-decreasing event time, none before the watermark, all in one
+        selected session window, valid prices and sizes, no sale conditions, and trade ids all given
+        and new to their bar or all absent.
+
+        Such prints are the last ones of their bars so far: each new print becomes its bar's close, a new
+        bar opens at its first print, and bars close at the first print whose time passes their end plus
+        the lateness, in the order the print-by-print path closes them."""
+        first, last = ts_events[0], ts_events[-1]
+        watermark = state.watermark
+        if watermark is not None and first < watermark:
+            return False
+        if not state.window_start <= first < state.window_end:
+            session, start, end, _ = self.calendar.locate(first)
+            state.window_start, state.window_end, state.window_session = start, end, session
+        if last >= state.window_end or state.window_session not in self.sessions:
+            return False
+        if any(conditions) or not all(map(math.isfinite, prices)) or min(prices) <= 0 or min(sizes) <= 0:
+            return False
+        if not all(map(operator.le, ts_events, itertools.islice(ts_events, 1, None))):
+            return False  # not in event-time order
+        count = len(ts_events)
+        absent = trade_ids.count(None)
+        if absent not in (0, count):
+            return False
+        with_ids = absent == 0
+        # Cut the batch into its bars: [begin, stop) of the prints per bar start.
+        window_start, window_end, length = state.window_start, state.window_end, self.timeframe.length_ns
+        segments: list[tuple[int, int, int, int]] = []  # (begin, stop, bar start, bar end)
+        begin = 0
+        while begin < count:
+            if length is None:
+                bar_start, bar_end, stop = window_start, window_end, count
+            else:
+                bar_start = window_start + (ts_events[begin] - window_start) // length * length
+                bar_end = min(bar_start + length, window_end)
+                stop = bisect.bisect_left(ts_events, bar_end, begin, count)
+            segments.append((begin, stop, bar_start, bar_end))
+            begin = stop
+        new_ids: list[set[str]] = []
+        if with_ids:
+            for begin, stop, bar_start, _ in segments:
+                ids = set(trade_ids[begin:stop])
+                bar = state.bars.get(bar_start)
+                if len(ids) != stop - begin or (bar is not None and not ids.isdisjoint(bar.ids)):
+                    return False  # a duplicate: the print-by-print path refuses it
+                new_ids.append(ids)
+        # Apply: from here nothing can fail.
+        seq = self._seq
+        for number, (begin, stop, bar_start, bar_end) in enumerate(segments):
+            bar = state.bars.get(bar_start)
+            if bar is None:
+                bar = state.bars[bar_start] = _OpenBar(bar_start, bar_end, state.window_session.value)
+                state.first_end = min(state.first_end, bar_end)
+            if with_ids:
+                bar.ids |= new_ids[number]
+                bar.id_list += trade_ids[begin:stop]
+            segment = prices[begin:stop]
+            high, low = max(segment), min(segment)
+            if not bar.has_ohlc:
+                bar.has_ohlc = True
+                bar.open_key, bar.open, bar.high, bar.low = (ts_events[begin], seq + begin + 1), segment[0], high, low
+            else:
+                bar.high, bar.low = max(bar.high, high), min(bar.low, low)
+            bar.close_key, bar.close = (ts_events[stop - 1], seq + stop), segment[-1]
+            bar.trades += stop - begin
+            bar.volume += sum(sizes[begin:stop])
+            bar.pv += sum(map(operator.mul, map(round, map(operator.mul, segment, itertools.repeat(PRICE_SCALE))),
+                              sizes[begin:stop]))
+        self._seq = seq + count
+        if watermark is None or last > watermark:
+            state.watermark = last
+            lateness = self.lateness_ns
+            if last - lateness >= state.first_end:
+                # Each bar closes at the first print whose time passes its end plus the lateness.
+                closing = sorted((bisect.bisect_left(ts_events, bar.end + lateness), start)
+                                 for start, bar in state.bars.items() if bar.end + lateness <= last)
+                for index, start in closing:
+                    self._emit(symbol, state.bars.pop(start), ts_inits[index])
+                state.first_end = min((bar.end for bar in state.bars.values()), default=_NEVER)
+        return True
+
+    def _update_each(self, symbol: str, ts_events: Sequence[int], ts_inits: Sequence[int], prices: Sequence[float],
+                     sizes: Sequence[int], trade_ids: Sequence[str | None],
+                     conditions: Sequence[Sequence[str] | None]) -> list[int]:
+        update = self.update_raw
+        return [index for index, values in enumerate(zip(ts_events, ts_inits, prices, sizes, trade_ids, conditions))
+                if update(symbol, *values) != ACCEPTED]
 
     # -- closing ---------------------------------------------------------------------------------------
     def _reject(self, symbol: str, ts_event: int, trade_id: str | None, code: int, reason: str) -> int:
@@ -311,7 +423,7 @@ class BarAggregator:
             "watermark": state.watermark,
             "seq": self._seq,
             "bars": [[b.start, b.end, b.session, list(b.open_key), b.open, b.high, b.low, list(b.close_key),
-                      b.close, b.volume, str(b.pv), b.trades, list(b.ids) if ids else len(b.ids), b.has_ohlc]
+                      b.close, b.volume, str(b.pv), b.trades, list(b.id_list) if ids else len(b.id_list), b.has_ohlc]
                      for b in state.bars.values()],
         }
 
@@ -322,7 +434,7 @@ class BarAggregator:
 
     def trade_ids(self, symbol: str, start: int, since: int = 0) -> list[str]:
         """Trade ids of the symbol's open bar at `start` counted after its first `since`, in arrival order."""
-        return list(itertools.islice(self._symbols[symbol].bars[start].ids, since, None))
+        return self._symbols[symbol].bars[start].id_list[since:]
 
     def load_state(self, symbol: str, data: dict[str, Any], ids: Mapping[int, Sequence[str]] | None = None) -> None:
         """Restore one symbol's state exported by `to_state`; `ids` (open bar start -> trade ids) completes
@@ -341,7 +453,8 @@ class BarAggregator:
                 if len(counted) != row[12]:
                     raise ValueError(f"{symbol} {self.timeframe.text} bar {bar.start}: the state counts {row[12]} "
                                      f"trade ids, {len(counted)} were supplied")
-            bar.ids = dict.fromkeys(counted)
+            bar.id_list = list(counted)
+            bar.ids = set(bar.id_list)
             state.bars[bar.start] = bar
             state.first_end = min(state.first_end, bar.end)
         self._symbols[symbol] = state

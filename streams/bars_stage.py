@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from processors.bars import ACCEPTED, VOLUME_ONLY_BAR, BarAggregator, Timeframe
+from processors.bars import VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, record_latency, write_state
@@ -164,10 +164,7 @@ class BarsProcessor:
         self.loaded[symbol] = offset
         bars, errors = [], []
         for tf, aggregator in self.aggregators.items():
-            update = aggregator.update_raw
-            refused = [index for index, values in enumerate(zip(ts_events, ts_inits, prices, sizes, trade_ids,
-                                                                conditions))
-                       if update(symbol, *values) != ACCEPTED]
+            refused = aggregator.update_many(symbol, ts_events, ts_inits, prices, sizes, trade_ids, conditions)
             closed, rejected = aggregator.drain()
             bars += closed
             indices = iter(refused)

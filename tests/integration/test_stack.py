@@ -8,7 +8,7 @@ import subprocess
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
 
 from connectors.s3archive.bucket import ensure_archive_bucket, s3_client
 from streams.topics import CATALOGUE

@@ -270,3 +270,50 @@ def test_cross_check_with_pandas_resample_on_real_prices(timeframe: str) -> None
         assert [float(bar.open), float(bar.high), float(bar.low), float(bar.close)] == pytest.approx(
             [row.open, row.high, row.low, row.close], abs=1e-9)
         assert bar.volume == row.volume
+
+
+@st.composite
+def batch_streams(draw):
+    """One symbol's prints in batches, mostly in event-time order (the fast path's case) with the exceptions
+    that must send a batch the print-by-print way: out of order, late, bad prints, conditions, repeated or
+    missing trade ids, other sessions."""
+    start = draw(st.sampled_from([DAY.pre_open + 5000 * S, DAY.open - 90 * S, DAY.open,
+                                  DAY.close - 400 * S]))
+    batches, ts, number = [], start, 0
+    for _ in range(draw(st.integers(1, 12))):
+        batch = []
+        for _ in range(draw(st.integers(1, 25))):
+            ts += draw(st.sampled_from([0, 0, 1, S, 7 * S, 61 * S, 301 * S]))
+            odd = draw(st.integers(0, 80))  # 0-6: an exception; most batches have none
+            number += 1
+            batch.append(TradeTick(
+                symbol="SPY", ts_event=ts - (120 * S if odd == 0 else 0), ts_init=number,
+                price=Decimal("0") if odd == 1 else Decimal(draw(st.sampled_from(["9.99", "10.01", "10.5", "12"]))),
+                size=0 if odd == 2 else draw(st.sampled_from([1, 100, 250])), feed="t",
+                trade_id=None if odd == 3 else (f"r{number - 1}" if odd == 4 else f"t{number}"),
+                conditions=("I",) if odd == 5 else (("Q",) if odd == 6 else ())))
+        if draw(st.booleans()):  # feeds without trade ids
+            batch = [TradeTick(t.symbol, t.ts_event, t.ts_init, t.price, t.size, t.feed) for t in batch]
+        batches.append(batch)
+    return batches
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=batch_streams(), timeframe=st.sampled_from(["1m", "5m", "60m", "1d"]),
+       sessions=st.sampled_from(["regular", "extended"]), lateness=st.sampled_from([0, 30 * S, 600 * S]))
+def test_update_many_equals_update_raw_print_by_print(batches, timeframe, sessions, lateness) -> None:
+    """Same bars (every field, ts_init included), same rejections in the same order, same state."""
+    selection = parse_sessions(sessions)
+    each = BarAggregator(timeframe, selection, CAL, lateness)
+    many = BarAggregator(timeframe, selection, CAL, lateness)
+    for batch in batches:
+        codes = [each.handle_tick(t) for t in batch]
+        refused = many.update_many("SPY", [t.ts_event for t in batch], [t.ts_init for t in batch],
+                                   [float(t.price) for t in batch], [t.size for t in batch],
+                                   [t.trade_id for t in batch], [t.conditions for t in batch])
+        assert refused == [i for i, code in enumerate(codes) if code != ACCEPTED]
+        assert each.drain() == many.drain()
+        assert each.to_state("SPY") == many.to_state("SPY")
+    each.flush(9)
+    many.flush(9)
+    assert each.drain() == many.drain()
