@@ -138,6 +138,7 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[
     time.sleep(8)
 
     bar_latencies: list[int] = []
+    bar_ends: list[int] = []  # wall time of each bar's end, for the latency over time
     last_bar_seen = threading.Event()
     offset_holder: dict[str, int] = {}
 
@@ -154,6 +155,7 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[
             if "origin" in offset_holder:
                 end_wall = offset_holder["wall"] + (value["end"] - offset_holder["origin"]) // ACCELERATION
                 bar_latencies.append(kafka_ns - end_wall)
+                bar_ends.append(end_wall)
         consumer.close()
 
     reader = threading.Thread(target=consume_bars, daemon=True)
@@ -205,6 +207,11 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[
     if len(latencies):
         print(f"bar-close latency after the bar's end: p50 {np.percentile(latencies, 50) / 1e6:.1f} ms, "
               f"p99 {np.percentile(latencies, 99) / 1e6:.1f} ms over {len(latencies)} bars (target p99 < 250 ms)")
+        ends = np.array(bar_ends, dtype=np.int64)
+        buckets = (ends - started_wall) // (5 * NS)
+        print("  by the bar's end, seconds after the first publish: " + "; ".join(
+            f"{5 * b}-{5 * b + 5} s: p50 {np.percentile(latencies[buckets == b], 50) / 1e6:.0f} / "
+            f"p99 {np.percentile(latencies[buckets == b], 99) / 1e6:.0f} ms" for b in np.unique(buckets)))
     used = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
     print(f"CPU over the run ({elapsed:.1f} s wall, {os.cpu_count()} cores = {elapsed * os.cpu_count():.1f} core-s):")
     for name, seconds in sorted(used.items(), key=lambda item: -item[1]):

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,23 +129,56 @@ class StageRuntime:
             self.rebalance_pending = False
 
 
-def write_state(table: faust.Table, key: str, value: object, partition: int) -> asyncio.Future:
+async def write_state(table: faust.Table, key: str, value: object, partition: int) -> Awaitable:
     """Set a table entry and send its changelog record to `partition` (the source event's partition).
 
     Assigning `table[key]` picks the partition from Faust's "current event", which a batch
     (`take_events`) does not track per event; naming the partition keeps the changelog co-partitioned
     with the input topic, so a restarted worker recovers each symbol's state with its partition.
-    Returns the changelog record's future: a stage awaits it before its batch is acknowledged, so Faust
-    never commits an input offset whose state a crash could still lose.
+    Returns the changelog record's delivery future, for `fail_stop_on_loss`.
     """
     table.data[key] = value
-    return table.send_changelog(partition, key, value, key_serializer="json", value_serializer="json")
+    return await send_changelog(table, partition, key, value, "json")
 
 
-def delete_state(table: faust.Table, key: str, partition: int) -> asyncio.Future:
+async def delete_state(table: faust.Table, key: str, partition: int) -> Awaitable:
     """Remove a table entry: a tombstone (null value) in its changelog partition, as Faust's own delete."""
     table.data.pop(key, None)
-    return table.send_changelog(partition, key, None, key_serializer="json", value_serializer="raw")
+    return await send_changelog(table, partition, key, None, "raw")
+
+
+async def send_changelog(table: faust.Table, partition: int, key: str, value: object,
+                         value_serializer: str) -> Awaitable:
+    """A changelog record handed straight to the producer; its delivery future is returned.
+
+    Faust's own `send_changelog` goes through its producer buffer, a queue drained one message per
+    event-loop turn. Past 100 pending messages Faust holds every stream until the buffer drains ("producer
+    buffer full"). A stage that writes a few state entries for each of many symbols per batch
+    stays past that mark under load. The callback is Faust's own: it records the changelog offsets.
+    """
+    return await table.changelog_topic.send(key=key, value=value, partition=partition, key_serializer="json",
+                                            value_serializer=value_serializer, callback=table._on_changelog_sent)
+
+
+def fail_stop_on_loss(futures: list[Awaitable]) -> None:
+    """Watch changelog deliveries that the stage does not wait for.
+
+    A stage hands its state records to the producer and lets its batch be acknowledged without waiting
+    for them. This is safe because Faust flushes the producer (waits for every record handed to it)
+    before it commits any offset. What a flush cannot do is undo a record that failed. So a failed or
+    cancelled delivery ends the process at once (exit status 70), before a later commit can cover it.
+    The restart then recovers as after a crash: from the changelog and the last committed offsets.
+    """
+    def check(future: asyncio.Future) -> None:
+        if future.cancelled() or future.exception() is not None:
+            reason = "cancelled" if future.cancelled() else repr(future.exception())
+            log.critical("a state changelog record was not delivered (%s): stopping now so that no offset "
+                         "after it is committed; a restart recovers from the changelog", reason)
+            logging.shutdown()
+            os._exit(70)
+
+    for future in futures:
+        future.add_done_callback(check)  # type: ignore[attr-defined]
 
 
 def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:

@@ -10,7 +10,7 @@ import time
 
 from processors.indicators import IndicatorParams, IndicatorSet
 from processors.model import Bar
-from streams.app import StageContext, StageRuntime, record_latency, write_state
+from streams.app import StageContext, StageRuntime, fail_stop_on_loss, record_latency, write_state
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,6 @@ def register(context: StageContext) -> None:
                     record_latency(latency, "*", bar.symbol, "BAR_TO_INDICATOR",
                                    now_ns - int(event.message.timestamp * 1_000_000_000), now_ns)
             await asyncio.gather(*sent)  # snapshots acknowledged before the state that says they were made
-            await asyncio.gather(*(write_state(table, symbol, processor.state(symbol), event.message.partition)
-                                   for symbol, event in touched.items()))
+            fail_stop_on_loss([await write_state(table, symbol, processor.state(symbol), event.message.partition)
+                               for symbol, event in touched.items()])
             runtime.after_batch(processor.forget)
