@@ -70,26 +70,41 @@ def stage_calendar(today: dt.date) -> MarketCalendar:
     return build_nyse_calendar(dt.date(2000, 1, 1), today + dt.timedelta(days=730))
 
 
-def id_key(symbol: str, timeframe: str, start: int, chunk: int) -> str:
-    """Table key of one chunk of an open bar's trade ids."""
-    return f"{symbol}|ids|{timeframe}|{start}|{chunk}"
+def id_key(symbol: str, timeframe: str, start: int, chunk: int, level: int) -> str:
+    """Table key of one chunk of an open bar's trade ids (its position in the bar and its merge level).
+    Level -1 is the key form of values written before chunks had levels."""
+    if level < 0:
+        return f"{symbol}|ids|{timeframe}|{start}|{chunk}"
+    return f"{symbol}|ids|{timeframe}|{start}|{chunk}|{level}"
+
+
+ID_CHUNK_MERGE = 8  # this many id chunks of one level merge into one chunk of the next level
 
 
 class BarsProcessor:
     """The stage's logic without Faust: symbol state in/out as JSON, events in, bars out.
 
     A symbol's table value holds its open bars and the offset of the last record applied. The trade ids
-    of an open bar (for de-duplication) are stored apart, in chunks under `id_key`s: each state write
-    adds one chunk with the ids counted since the previous write, and a closed bar's chunks are deleted.
-    A write therefore costs what the batch added, not the size of the bar (an hour bar of a busy symbol
-    holds tens of thousands of ids). The value lists the chunk sizes of each open bar.
+    of an open bar (for de-duplication) are stored apart, in chunks under `id_key`s, so that a write
+    costs what the batch added, not the size of the bar (an hour bar of a busy symbol holds tens of
+    thousands of ids). Each state write adds a chunk of level 0 with the ids counted since the previous
+    write; whenever the last ID_CHUNK_MERGE chunks have the same level they are merged into one chunk of
+    the next level. A bar written n times so holds fewer than ID_CHUNK_MERGE x log8(n) chunks, and each
+    id is rewritten about log8(n) times: an hour bar written 30 times a second has at most 42 chunks,
+    not 108,000 to read back on recovery and delete when it closes. The value lists each open bar's
+    chunks as [size, level] pairs.
+
+    A write is crash-safe in any prefix: new chunks first (a merged chunk under a key of its new level,
+    which the previous value does not name), then the value, then the deletions of chunks it no longer
+    names (merged ones, and a closed bar's).
     """
 
     def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int) -> None:
         selection = parse_sessions(sessions)
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
-        self.chunks: dict[str, dict[tuple[str, int], list[int]]] = {}  # symbol -> (timeframe, start) -> sizes
+        # symbol -> (timeframe, start) -> [size, level] of each id chunk
+        self.chunks: dict[str, dict[tuple[str, int], list[list[int]]]] = {}
         self.counts: Counter[str] = Counter()
 
     def load(self, symbol: str, state: dict | None, lookup: Callable[[str], list | None]) -> None:
@@ -97,45 +112,62 @@ class BarsProcessor:
         if symbol in self.loaded:
             return
         offset = -1
-        chunks: dict[tuple[str, int], list[int]] = {}
+        chunks: dict[tuple[str, int], list[list[int]]] = {}
         if state:
             offset = int(state["offset"])
             for tf, aggregator in self.aggregators.items():
                 if tf not in state["timeframes"]:
                     continue
                 ids: dict[int, list[str]] = {}
-                for start_text, sizes in state.get("id_chunks", {}).get(tf, {}).items():
+                for start_text, listed in state.get("id_chunks", {}).get(tf, {}).items():
                     start = int(start_text)
                     ids[start] = []
-                    for chunk in range(len(sizes)):
-                        stored = lookup(id_key(symbol, tf, start, chunk))
-                        if stored is None or len(stored) != sizes[chunk]:
-                            raise StateError(f"bars state of {symbol}: id chunk {id_key(symbol, tf, start, chunk)} "
-                                             f"is missing or holds {len(stored or ())} ids, not {sizes[chunk]}")
+                    # A value written before chunks had levels lists sizes only (level -1: the old keys).
+                    sizes = [item if isinstance(item, list) else [item, -1] for item in listed]
+                    for chunk, (size, level) in enumerate(sizes):
+                        key = id_key(symbol, tf, start, chunk, level)
+                        stored = lookup(key)
+                        if stored is None or len(stored) != size:
+                            raise StateError(f"bars state of {symbol}: id chunk {key} is missing or holds "
+                                             f"{len(stored or ())} ids, not {size}")
                         ids[start] += stored
-                    chunks[(tf, start)] = list(sizes)
+                    chunks[(tf, start)] = sizes
                 aggregator.load_state(symbol, state["timeframes"][tf], ids)
         self.loaded[symbol] = offset
         self.chunks[symbol] = chunks
 
-    def state(self, symbol: str) -> tuple[dict, dict[str, list | None]]:
-        """The symbol's table value, and the id-chunk entries to write first (None: delete the entry)."""
+    def state(self, symbol: str) -> tuple[dict, dict[str, list], list[str]]:
+        """The symbol's table value, the id chunks to write before it and the keys to delete after it."""
         chunks = self.chunks.setdefault(symbol, {})
-        entries: dict[str, list | None] = {}
+        writes: dict[str, list] = {}
+        deletes: list[str] = []
         timeframes, id_chunks = {}, {}
         for tf, aggregator in self.aggregators.items():
             timeframes[tf] = aggregator.to_state(symbol, ids=False)
             open_starts = aggregator.open_bars(symbol)
             for start in open_starts:
-                sizes = chunks.get((tf, start), [])
-                new = aggregator.trade_ids(symbol, start, sum(sizes))
-                if new:
-                    entries[id_key(symbol, tf, start, len(sizes))] = new
-                    chunks[(tf, start)] = [*sizes, len(new)]
+                sizes = chunks.setdefault((tf, start), [])
+                new = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes))
+                if not new:
+                    continue
+                writes[id_key(symbol, tf, start, len(sizes), 0)] = new
+                sizes.append([len(new), 0])
+                while len(sizes) >= ID_CHUNK_MERGE and len({level for _, level in sizes[-ID_CHUNK_MERGE:]}) == 1:
+                    first = len(sizes) - ID_CHUNK_MERGE
+                    level = sizes[-1][1]
+                    for chunk in range(first, len(sizes)):
+                        key = id_key(symbol, tf, start, chunk, level)
+                        if writes.pop(key, None) is None:  # a chunk written now is simply not written
+                            deletes.append(key)
+                    merged = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes[:first]))
+                    writes[id_key(symbol, tf, start, first, level + 1)] = merged
+                    sizes[first:] = [[len(merged), level + 1]]
             for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
-                entries.update((id_key(symbol, tf, key[1], chunk), None) for chunk in range(len(chunks.pop(key))))
-            id_chunks[tf] = {str(start): sizes for (t, start), sizes in chunks.items() if t == tf}
-        return {"offset": self.loaded[symbol], "timeframes": timeframes, "id_chunks": id_chunks}, entries
+                deletes += [id_key(symbol, tf, key[1], chunk, level)
+                            for chunk, (_, level) in enumerate(chunks.pop(key))]
+            # Copies: the value must not change when the next write appends to these lists.
+            id_chunks[tf] = {str(start): list(sizes) for (t, start), sizes in chunks.items() if t == tf and sizes}
+        return {"offset": self.loaded[symbol], "timeframes": timeframes, "id_chunks": id_chunks}, writes, deletes
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""
@@ -177,13 +209,13 @@ class BarsProcessor:
         return bars, errors
 
 
-async def write_symbol(table, symbol: str, value: dict, entries: dict[str, list | None],  # noqa: ANN001
-                       partition: int) -> list[Awaitable]:
-    """Write a symbol's id chunks (or delete them), then its value, to the changelog partition; returns
-    the records' delivery futures."""
-    futures = [await (write_state(table, key, ids, partition) if ids is not None else
-                      delete_state(table, key, partition)) for key, ids in entries.items()]
+async def write_symbol(table, symbol: str, value: dict, writes: dict[str, list],  # noqa: ANN001
+                       deletes: list[str], partition: int) -> list[Awaitable]:
+    """Write a symbol's new id chunks, then its value, then delete the chunks the value no longer names,
+    in the changelog partition; returns the records' delivery futures."""
+    futures = [await write_state(table, key, ids, partition) for key, ids in writes.items()]
     futures.append(await write_state(table, symbol, value, partition))
+    futures += [await delete_state(table, key, partition) for key in deletes]
     return futures
 
 
@@ -287,10 +319,9 @@ def register_single(context: StageContext, ticks, bars_topic, table, processor: 
                 await context.dead_letter(event, f"{STAGE}:{timeframe}", rejection.error_class, rejection.reason)
             for bar in bars:
                 await bars_topic.send(key=bar.symbol.encode(), value=bar)
-            value, entries = processor.state(tick.symbol)
-            for key, ids in entries.items():
-                if ids is None:
-                    del table[key]
-                else:
-                    table[key] = ids
+            value, writes, deletes = processor.state(tick.symbol)
+            for key, ids in writes.items():
+                table[key] = ids
             table[tick.symbol] = value
+            for key in deletes:
+                del table[key]

@@ -15,16 +15,14 @@ CALENDAR = stage_calendar(dt.date(2026, 11, 25))
 OPENING = CALENDAR.day(dt.date(2026, 11, 24)).open
 
 
-def write(table: dict, processor: BarsProcessor, symbol: str) -> dict:
-    """What the stage's write does: the id-chunk entries (None deletes), then the value."""
-    value, entries = processor.state(symbol)
-    for key, ids in entries.items():
-        if ids is None:
-            del table[key]
-        else:
-            table[key] = ids
+def write(table: dict, processor: BarsProcessor, symbol: str) -> tuple[dict, list]:
+    """What the stage's write does: the new id chunks, the value, then the deletions."""
+    value, writes, deletes = processor.state(symbol)
+    table.update(writes)
     table[symbol] = value
-    return entries
+    for key in deletes:
+        del table[key]
+    return writes, deletes
 
 
 def test_a_restarted_processor_skips_applied_offsets_and_closes_the_same_bars() -> None:
@@ -61,13 +59,13 @@ def test_trade_ids_are_written_incrementally_and_survive_a_restart() -> None:
                                   for i in range(first, first + count)], 0).prints()
 
     processor.apply_batch("SPY", prints(0, 100), 0)
-    entries = write(table, processor, "SPY")
-    assert entries == {id_key("SPY", "5m", OPENING, 0): [f"T{i}" for i in range(100)],
-                       id_key("SPY", "15m", OPENING, 0): [f"T{i}" for i in range(100)]}
+    writes, _ = write(table, processor, "SPY")
+    assert writes == {id_key("SPY", "5m", OPENING, 0, 0): [f"T{i}" for i in range(100)],
+                      id_key("SPY", "15m", OPENING, 0, 0): [f"T{i}" for i in range(100)]}
     processor.apply_batch("SPY", prints(100, 50), 1)
-    entries = write(table, processor, "SPY")
-    assert {key: len(ids) for key, ids in entries.items()} == {id_key("SPY", "5m", OPENING, 1): 50,
-                                                                id_key("SPY", "15m", OPENING, 1): 50}
+    writes, _ = write(table, processor, "SPY")
+    assert {key: len(ids) for key, ids in writes.items()} == {id_key("SPY", "5m", OPENING, 1, 0): 50,
+                                                               id_key("SPY", "15m", OPENING, 1, 0): 50}
 
     restarted = BarsProcessor(CALENDAR, ["5m", "15m"], "regular", 0)
     restarted.load("SPY", table["SPY"], table.get)
@@ -76,13 +74,11 @@ def test_trade_ids_are_written_incrementally_and_survive_a_restart() -> None:
     assert restarted.counts["DuplicateTick"] == 60  # 30 repeated ids in each of the two timeframes
     # 5m bar closes (a print after 09:35): its two chunks are deleted, the 15m bar gains a third.
     restarted.apply_batch("SPY", prints(5 * 60 + 1, 1), 3)
-    entries = write(table, restarted, "SPY")
-    assert entries[id_key("SPY", "5m", OPENING, 0)] is None and entries[id_key("SPY", "5m", OPENING, 1)] is None
-    assert len(entries[id_key("SPY", "15m", OPENING, 2)]) == 11
-    closed = id_key("SPY", "5m", OPENING, 0).rsplit("|", 1)[0]
-    assert not any(key.startswith(closed) for key in table)
-    assert sorted(table) == sorted(["SPY", *(id_key("SPY", "15m", OPENING, c) for c in range(3)),
-                                    id_key("SPY", "5m", OPENING + 300 * 10**9, 0)])  # the new 5m bar's print
+    writes, deletes = write(table, restarted, "SPY")
+    assert deletes == [id_key("SPY", "5m", OPENING, 0, 0), id_key("SPY", "5m", OPENING, 1, 0)]
+    assert len(writes[id_key("SPY", "15m", OPENING, 2, 0)]) == 11
+    assert sorted(table) == sorted(["SPY", *(id_key("SPY", "15m", OPENING, c, 0) for c in range(3)),
+                                    id_key("SPY", "5m", OPENING + 300 * 10**9, 0, 0)])  # the new 5m bar's print
 
 
 def test_a_missing_id_chunk_stops_the_stage_with_its_key() -> None:
@@ -91,6 +87,74 @@ def test_a_missing_id_chunk_stops_the_stage_with_its_key() -> None:
     processor.load("SPY", None, table.get)
     processor.apply(TradeTick("SPY", OPENING, 0, Decimal("600"), 100, "t", "A1"), 0)
     write(table, processor, "SPY")
-    del table[id_key("SPY", "5m", OPENING, 0)]
-    with pytest.raises(StateError, match=r"SPY\|ids\|5m\|\d+\|0 is missing"):
+    del table[id_key("SPY", "5m", OPENING, 0, 0)]
+    with pytest.raises(StateError, match=r"SPY\|ids\|5m\|\d+\|0\|0 is missing"):
         BarsProcessor(CALENDAR, ["5m"], "regular", 0).load("SPY", table["SPY"], table.get)
+
+
+def test_id_chunks_merge_by_level_so_a_long_bar_keeps_few_of_them() -> None:
+    """Every write adds a chunk; eight chunks of one level become one of the next (8 x 8 + 8 + 3 writes
+    leave chunks of levels 2, 1 and 0, three of level 0). A restart reads back every id in order."""
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+    processor.load("SPY", None, table.get)
+    writes = 8 * 8 + 8 + 3
+    for n in range(writes):  # one print per write, a second apart: all in the first 60m bar
+        processor.apply(TradeTick("SPY", OPENING + n * 10**9, 0, Decimal("600"), 100, "t", f"T{n}"), n)
+        write(table, processor, "SPY")
+    listed = table["SPY"]["id_chunks"]["60m"][str(OPENING)]
+    assert listed == [[64, 2], [8, 1], [1, 0], [1, 0], [1, 0]]
+    keys = [id_key("SPY", "60m", OPENING, chunk, level) for chunk, (_, level) in enumerate(listed)]
+    assert [ids for key in keys for ids in table[key]] == [f"T{n}" for n in range(writes)]
+    assert sorted(k for k in table if k != "SPY") == sorted(keys)  # merged chunks are deleted
+    restarted = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+    restarted.load("SPY", table["SPY"], table.get)
+    restarted.apply(TradeTick("SPY", OPENING + 10**9, 0, Decimal("600"), 100, "t", "T1"), writes)
+    assert restarted.counts["DuplicateTick"] == 1
+    # The bar closes: its five chunks are deleted after the value that no longer names them.
+    restarted.apply(TradeTick("SPY", OPENING + 3601 * 10**9, 0, Decimal("600"), 100, "t", "X"), writes + 1)
+    _, deletes = write(table, restarted, "SPY")
+    assert deletes == keys
+
+
+def test_every_prefix_of_a_write_recovers() -> None:
+    """A crash may cut a state write anywhere (its records are in one partition, in order): whatever
+    prefix was stored, the table loads, with the ids the stored value names."""
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+    processor.load("SPY", None, table.get)
+    for n in range(8 * 8 + 3):  # merges, then the last print closes the bar
+        seconds = n if n < 8 * 8 + 2 else 3601
+        processor.apply(TradeTick("SPY", OPENING + seconds * 10**9, 0, Decimal("600"), 100, "t", f"T{n}"), n)
+        value, writes, deletes = processor.state("SPY")
+        records = [*writes.items(), ("SPY", value), *((key, None) for key in deletes)]
+        for cut in range(len(records) + 1):
+            crashed = dict(table)
+            for key, stored in records[:cut]:
+                if stored is None:
+                    del crashed[key]
+                else:
+                    crashed[key] = stored
+            restarted = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+            restarted.load("SPY", crashed.get("SPY"), crashed.get)  # raises StateError if a chunk is missing
+        table.update(writes)
+        table["SPY"] = value
+        for key in deletes:
+            del table[key]
+    assert deletes and not any(f"|ids|60m|{OPENING}|" in key for key in table)  # the close deleted its chunks
+
+
+def test_a_value_written_before_chunk_levels_still_loads() -> None:
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["5m"], "regular", 0)
+    processor.load("SPY", None, table.get)
+    for n in range(3):
+        processor.apply(TradeTick("SPY", OPENING + n * 10**9, 0, Decimal("600"), 100, "t", f"T{n}"), n)
+    # The earlier form: sizes only, keys without a level.
+    table.update({f"SPY|ids|5m|{OPENING}|{n}": [f"T{n}"] for n in range(3)})
+    table["SPY"] = {**processor.state("SPY")[0], "id_chunks": {"5m": {str(OPENING): [1, 1, 1]}}}
+    restarted = BarsProcessor(CALENDAR, ["5m"], "regular", 0)
+    restarted.load("SPY", table["SPY"], table.get)
+    assert restarted.chunks["SPY"][("5m", OPENING)] == [[1, -1], [1, -1], [1, -1]]
+    restarted.apply(TradeTick("SPY", OPENING + 10**9, 0, Decimal("600"), 100, "t", "T1"), 3)
+    assert restarted.counts["DuplicateTick"] == 1
