@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from processors.bars import VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.model import PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
+from processors.model import ID_SEPARATOR, PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, fail_stop_on_loss, record_latency, write_state
 from tradestream.errors import ConfigError, StateError
 
@@ -78,6 +78,13 @@ def id_key(symbol: str, timeframe: str, start: int, chunk: int, level: int) -> s
     return f"{symbol}|ids|{timeframe}|{start}|{chunk}|{level}"
 
 
+def packed_ids(ids: list[str]) -> str | list[str]:
+    """A chunk's ids as one string joined by ID_SEPARATOR: a third smaller than a JSON list of strings and
+    several times cheaper to encode. A chunk whose ids contain the separator stays a list."""
+    joined = ID_SEPARATOR.join(ids)
+    return joined if joined.count(ID_SEPARATOR) == len(ids) - 1 else ids
+
+
 ID_CHUNK_MERGE = 8  # this many id chunks of one level merge into one chunk of the next level
 
 
@@ -127,6 +134,8 @@ class BarsProcessor:
                     for chunk, (size, level) in enumerate(sizes):
                         key = id_key(symbol, tf, start, chunk, level)
                         stored = lookup(key)
+                        if isinstance(stored, str):  # ids joined by ID_SEPARATOR
+                            stored = stored.split(ID_SEPARATOR)
                         if stored is None or len(stored) != size:
                             raise StateError(f"bars state of {symbol}: id chunk {key} is missing or holds "
                                              f"{len(stored or ())} ids, not {size}")
@@ -136,10 +145,10 @@ class BarsProcessor:
         self.loaded[symbol] = offset
         self.chunks[symbol] = chunks
 
-    def state(self, symbol: str) -> tuple[dict, dict[str, list], list[str]]:
+    def state(self, symbol: str) -> tuple[dict, dict[str, str | list[str]], list[str]]:
         """The symbol's table value, the id chunks to write before it and the keys to delete after it."""
         chunks = self.chunks.setdefault(symbol, {})
-        writes: dict[str, list] = {}
+        writes: dict[str, str | list[str]] = {}
         deletes: list[str] = []
         timeframes, id_chunks = {}, {}
         for tf, aggregator in self.aggregators.items():
@@ -150,7 +159,7 @@ class BarsProcessor:
                 new = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes))
                 if not new:
                     continue
-                writes[id_key(symbol, tf, start, len(sizes), 0)] = new
+                writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(new)
                 sizes.append([len(new), 0])
                 while len(sizes) >= ID_CHUNK_MERGE and len({level for _, level in sizes[-ID_CHUNK_MERGE:]}) == 1:
                     first = len(sizes) - ID_CHUNK_MERGE
@@ -160,7 +169,7 @@ class BarsProcessor:
                         if writes.pop(key, None) is None:  # a chunk written now is simply not written
                             deletes.append(key)
                     merged = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes[:first]))
-                    writes[id_key(symbol, tf, start, first, level + 1)] = merged
+                    writes[id_key(symbol, tf, start, first, level + 1)] = packed_ids(merged)
                     sizes[first:] = [[len(merged), level + 1]]
             for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
                 deletes += [id_key(symbol, tf, key[1], chunk, level)
@@ -209,7 +218,7 @@ class BarsProcessor:
         return bars, errors
 
 
-async def write_symbol(table, symbol: str, value: dict, writes: dict[str, list],  # noqa: ANN001
+async def write_symbol(table, symbol: str, value: dict, writes: dict[str, str | list[str]],  # noqa: ANN001
                        deletes: list[str], partition: int) -> list[Awaitable]:
     """Write a symbol's new id chunks, then its value, then delete the chunks the value no longer names,
     in the changelog partition; returns the records' delivery futures."""

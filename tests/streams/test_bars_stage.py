@@ -60,12 +60,12 @@ def test_trade_ids_are_written_incrementally_and_survive_a_restart() -> None:
 
     processor.apply_batch("SPY", prints(0, 100), 0)
     writes, _ = write(table, processor, "SPY")
-    assert writes == {id_key("SPY", "5m", OPENING, 0, 0): [f"T{i}" for i in range(100)],
-                      id_key("SPY", "15m", OPENING, 0, 0): [f"T{i}" for i in range(100)]}
+    assert writes == {id_key("SPY", "5m", OPENING, 0, 0): "\x1f".join(f"T{i}" for i in range(100)),
+                      id_key("SPY", "15m", OPENING, 0, 0): "\x1f".join(f"T{i}" for i in range(100))}
     processor.apply_batch("SPY", prints(100, 50), 1)
     writes, _ = write(table, processor, "SPY")
-    assert {key: len(ids) for key, ids in writes.items()} == {id_key("SPY", "5m", OPENING, 1, 0): 50,
-                                                               id_key("SPY", "15m", OPENING, 1, 0): 50}
+    assert {key: len(ids.split("\x1f")) for key, ids in writes.items()} == {id_key("SPY", "5m", OPENING, 1, 0): 50,
+                                                                          id_key("SPY", "15m", OPENING, 1, 0): 50}
 
     restarted = BarsProcessor(CALENDAR, ["5m", "15m"], "regular", 0)
     restarted.load("SPY", table["SPY"], table.get)
@@ -76,7 +76,7 @@ def test_trade_ids_are_written_incrementally_and_survive_a_restart() -> None:
     restarted.apply_batch("SPY", prints(5 * 60 + 1, 1), 3)
     writes, deletes = write(table, restarted, "SPY")
     assert deletes == [id_key("SPY", "5m", OPENING, 0, 0), id_key("SPY", "5m", OPENING, 1, 0)]
-    assert len(writes[id_key("SPY", "15m", OPENING, 2, 0)]) == 11
+    assert len(writes[id_key("SPY", "15m", OPENING, 2, 0)].split("\x1f")) == 11
     assert sorted(table) == sorted(["SPY", *(id_key("SPY", "15m", OPENING, c, 0) for c in range(3)),
                                     id_key("SPY", "5m", OPENING + 300 * 10**9, 0, 0)])  # the new 5m bar's print
 
@@ -105,7 +105,7 @@ def test_id_chunks_merge_by_level_so_a_long_bar_keeps_few_of_them() -> None:
     listed = table["SPY"]["id_chunks"]["60m"][str(OPENING)]
     assert listed == [[64, 2], [8, 1], [1, 0], [1, 0], [1, 0]]
     keys = [id_key("SPY", "60m", OPENING, chunk, level) for chunk, (_, level) in enumerate(listed)]
-    assert [ids for key in keys for ids in table[key]] == [f"T{n}" for n in range(writes)]
+    assert [ids for key in keys for ids in table[key].split("\x1f")] == [f"T{n}" for n in range(writes)]
     assert sorted(k for k in table if k != "SPY") == sorted(keys)  # merged chunks are deleted
     restarted = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
     restarted.load("SPY", table["SPY"], table.get)
@@ -157,4 +157,18 @@ def test_a_value_written_before_chunk_levels_still_loads() -> None:
     restarted.load("SPY", table["SPY"], table.get)
     assert restarted.chunks["SPY"][("5m", OPENING)] == [[1, -1], [1, -1], [1, -1]]
     restarted.apply(TradeTick("SPY", OPENING + 10**9, 0, Decimal("600"), 100, "t", "T1"), 3)
+    assert restarted.counts["DuplicateTick"] == 1
+
+
+def test_an_id_containing_the_separator_keeps_its_chunk_a_list() -> None:
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["5m"], "regular", 0)
+    processor.load("SPY", None, table.get)
+    processor.apply(TradeTick("SPY", OPENING, 0, Decimal("600"), 100, "t", "a\x1fb"), 0)
+    processor.apply(TradeTick("SPY", OPENING + 1, 0, Decimal("600"), 100, "t", "c"), 1)
+    writes, _ = write(table, processor, "SPY")
+    assert list(writes.values()) == [["a\x1fb", "c"]]
+    restarted = BarsProcessor(CALENDAR, ["5m"], "regular", 0)
+    restarted.load("SPY", table["SPY"], table.get)
+    restarted.apply(TradeTick("SPY", OPENING + 2, 0, Decimal("600"), 100, "t", "a\x1fb"), 2)
     assert restarted.counts["DuplicateTick"] == 1
