@@ -14,6 +14,7 @@ replay of already stored records changes nothing.
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from collections import defaultdict
@@ -21,11 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from processors.model import DeadLetter, TradeTickBatch
 from schemas.codec import AvroCodec
-from streams.sinks.rows import TABLES, Table, trade_batch_rows, upsert_sql
+from streams.sinks.rows import TABLES, Table, TextArray, trade_batch_rows, upsert_sql
 from streams.topics import spec
 from tradestream.config import Settings
 from tradestream.errors import DataError, DecodeError
@@ -46,6 +49,57 @@ class SinkStats:
     copied: int = 0  # table batches COPied straight into their table (no key stored before)
     upserted: int = 0  # table batches upserted through staging
     last_commit_monotonic: float = 0.0
+
+
+def _format(table: Table) -> str:
+    return " (format binary)" if table.binary else ""
+
+
+class TextArrayBinaryDumper(Dumper):
+    """text[] in PostgreSQL's binary array format, for a TextArray (sale conditions). psycopg's list
+    dumper works in Python for every row; a feed uses few distinct condition lists, so each is encoded
+    once and kept (up to 4,096)."""
+
+    format = Format.BINARY
+    oid = 1009  # text[]
+    _encoded: dict[tuple[str, ...], bytes] = {}
+
+    def dump(self, obj: tuple[str, ...]) -> bytes:
+        encoded = self._encoded.get(obj)
+        if encoded is None:
+            # ndim, has-nulls flag, element type (text); then the dimension's length and lower bound.
+            parts = [struct.pack(">iiiii", 1, 0, 25, len(obj), 1) if obj else struct.pack(">iii", 0, 0, 25)]
+            for item in obj:
+                data = item.encode()
+                parts += [struct.pack(">i", len(data)), data]
+            encoded = b"".join(parts)
+            if len(self._encoded) < 4096:
+                self._encoded[tuple(obj)] = encoded
+        return encoded
+
+
+class EpochNanos:
+    """Marks the binary timestamptz dumper below; rows carry plain ints (it is never instantiated)."""
+
+
+class EpochNanosTimestamptzDumper(Dumper):
+    """timestamptz in PostgreSQL's binary format (microseconds since 2000-01-01 UTC) from integer
+    nanoseconds since the Unix epoch, truncated to the microsecond as `rows.ts` does.
+
+    Registered on the sink's own connection for the EpochNanos marker type. A binary COPY whose types
+    are set picks its dumpers by type oid, so it uses this dumper for a timestamptz column whatever the
+    Python type of the values: the rows hold the events' nanoseconds, no datetime objects.
+    """
+
+    format = Format.BINARY
+    oid = 1184  # timestamptz
+
+    def dump(self, obj: int) -> bytes:
+        return _INT8.pack(obj // 1000 - _PG_EPOCH_US)
+
+
+_INT8 = struct.Struct(">q")
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since the Unix epoch
 
 
 class PostgresSink:
@@ -70,6 +124,8 @@ class PostgresSink:
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.settings.database_url, connect_timeout=5)
+            self._conn.adapters.register_dumper(TextArray, TextArrayBinaryDumper)
+            self._conn.adapters.register_dumper(EpochNanos, EpochNanosTimestamptzDumper)
             self._staging = set()  # temporary tables live as long as their connection
         return self._conn
 
@@ -102,7 +158,9 @@ class PostgresSink:
         cols = ", ".join(f'"{c}"' for c in table.columns)
         try:
             with conn.transaction():  # a savepoint: a key violation undoes only this COPY
-                with conn.cursor().copy(f"copy {table.name} ({cols}) from stdin") as copy:
+                with conn.cursor().copy(f"copy {table.name} ({cols}) from stdin{_format(table)}") as copy:
+                    if table.binary:
+                        copy.set_types(table.binary)
                     for row in batch:
                         copy.write_row(row)
         except psycopg.errors.UniqueViolation:
@@ -116,7 +174,9 @@ class PostgresSink:
             conn.execute(f"alter table staging_{table.name} add column if not exists _seq integer")
             self._staging.add(table.name)
         cols = ", ".join(f'"{c}"' for c in table.columns)
-        with conn.cursor().copy(f"copy staging_{table.name} ({cols}, _seq) from stdin") as copy:
+        with conn.cursor().copy(f"copy staging_{table.name} ({cols}, _seq) from stdin{_format(table)}") as copy:
+            if table.binary:
+                copy.set_types([*table.binary, "int4"])
             for seq, row in enumerate(batch):
                 copy.write_row((*row, seq))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import psycopg
 import pytest
 
 from streams.sinks.postgres import PostgresSink
-from streams.sinks.rows import TABLES
+from streams.sinks.rows import TABLES, ts
 from tradestream.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,13 @@ def test_sale_conditions_are_stored_as_given_whatever_their_characters(settings:
             for i, conditions in enumerate(odd)]
     assert sink.write({"TradeTick": rows}) == 4
     with psycopg.connect(settings.database_url) as conn:
-        stored = conn.execute("select conditions from trade_ticks where symbol = %s order by trade_id",
-                              (symbol,)).fetchall()
+        stored = conn.execute("select conditions, ts, ts_event_ns from trade_ticks where symbol = %s "
+                              "order by trade_id", (symbol,)).fetchall()
     assert [row[0] for row in stored] == odd
+    # The binary COPY's timestamps: the event's nanoseconds truncated to the microsecond, UTC.
+    assert [(row[1], row[2]) for row in stored] == [(ts(t), t) for t in (1_764_000_000 * 10**9 + i for i in range(4))]
+    late = 1_764_000_000_123_456_789
+    assert sink.write({"TradeTick": [TABLES["TradeTick"].row(tick(symbol, late, "late"))]}) == 1
+    with psycopg.connect(settings.database_url) as conn:
+        when = conn.execute("select ts from trade_ticks where symbol = %s and trade_id = 'late'", (symbol,)).fetchone()[0]
+    assert when == dt.datetime(2025, 11, 24, 16, 0, 0, 123456, tzinfo=dt.timezone.utc) == ts(late)
