@@ -203,7 +203,7 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         datadir=str(datadir),
     )
     faust_recovery.install(app)  # stream partitions stay paused until recovery has sought them
-    faust_fetch.install(app, faust_fetch.configured_fetch_max_wait_ms())
+    faust_fetch.install(app, faust_fetch.configured_fetch_max_wait_ms(), faust_fetch.configured_fetch_min_bytes())
     context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
