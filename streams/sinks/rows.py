@@ -23,9 +23,9 @@ UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def ts(ns: int, _epoch: dt.datetime = EPOCH, _delta: type[dt.timedelta] = dt.timedelta) -> dt.datetime:
+def ts(ns: int) -> dt.datetime:
     """Nanoseconds since the epoch to a UTC datetime, truncated to the microsecond (PostgreSQL's precision)."""
-    return _epoch + _delta(microseconds=int(ns) // 1000)
+    return EPOCH + dt.timedelta(microseconds=int(ns) // 1000)
 
 
 @dataclass(frozen=True, slots=True)
