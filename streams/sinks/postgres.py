@@ -102,6 +102,22 @@ _INT8 = struct.Struct(">q")
 _PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in microseconds since the Unix epoch
 
 
+def records(messages: Sequence[Message]) -> list[Message]:
+    """The records among what `consume` returned. A fatal client error stops the sink; any other error
+    is an event that librdkafka recovers from by itself (a subscribed topic not created yet, a broker
+    connection lost), logged and left out: it carries no record and no offset to commit."""
+    kept = []
+    for message in messages:
+        error = message.error()
+        if error is None:
+            kept.append(message)
+        elif error.fatal():
+            raise KafkaException(error)
+        else:
+            log.warning("sink consumer: %s (the client retries)", error.str())
+    return kept
+
+
 class PostgresSink:
     def __init__(self, settings: Settings, codec: AvroCodec, topics: Sequence[str] | None = None,
                  group_id: str = SINK_GROUP, batch_size: int = 5000, batch_timeout_s: float = 0.25,
@@ -195,8 +211,6 @@ class PostgresSink:
     def rows_of(self, messages: Sequence[Message]) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = defaultdict(list)
         for message in messages:
-            if message.error():
-                raise KafkaException(message.error())
             try:
                 record, value, _ = self.codec.decode_record(message.value())
                 if record == "TradeTickBatch":
@@ -231,7 +245,7 @@ class PostgresSink:
         log.info("sink group=%s topics=%s", self.group_id, ",".join(self.topics))
         try:
             while not stop.is_set():
-                messages = consumer.consume(self.batch_size, self.batch_timeout_s)
+                messages = records(consumer.consume(self.batch_size, self.batch_timeout_s))
                 if not messages:
                     continue
                 rows = self.rows_of(messages)
