@@ -9,7 +9,7 @@ module globals, so a restarted worker resumes where the last one stopped.
 from __future__ import annotations
 
 import asyncio
-
+import json
 import logging
 import os
 import time
@@ -30,6 +30,34 @@ from tradestream.errors import DecodeError
 log = logging.getLogger(__name__)
 
 WORKER_GROUP = "tradestream-worker"
+PRODUCER_BATCH_BYTES = 1_000_000
+
+
+async def produce(app: faust.App, topic: str, key: bytes | None, value: bytes | None, partition: int | None = None,
+                  headers: list[tuple[str, bytes]] | None = None) -> Awaitable:
+    """Hand one record to the app's Kafka producer; returns its delivery future.
+
+    Faust's `Topic.send` gets the producer through `maybe_start_producer`, whose stampede guard yields
+    to the event loop three times per record. The producer's sender task runs in those turns and sends
+    what has been appended so far, so a stage writing a few hundred records in a batch made as many
+    produce requests, one or two records each. Appended here without a turn of the loop, a batch's
+    records leave in one request per partition. Offsets are still committed only after a producer
+    flush (Faust flushes before every commit), which covers these records as well.
+    """
+    return await app.producer.send(topic, key, value, partition=partition, timestamp=None, headers=headers)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTopic:
+    """A topic a stage writes typed events to (Avro under the topic's subject)."""
+
+    app: faust.App
+    name: str
+    codec: AvroCodec
+
+    async def send(self, key: bytes | None, value: object, headers: dict[str, bytes] | None = None) -> Awaitable:
+        return await produce(self.app, self.name, key, self.codec.encode(self.name, value),
+                             headers=list(headers.items()) if headers else None)
 
 
 @dataclass(slots=True)
@@ -39,19 +67,16 @@ class StageContext:
     app: faust.App
     settings: Settings
     codec: AvroCodec
-    deadletter_topic: faust.types.TopicT
-    latency_topic: faust.types.TopicT | None = None
+    deadletter_topic: OutputTopic
+    latency_topic: OutputTopic | None = None
 
     def topic(self, name: str) -> faust.types.TopicT:
         """A catalogue topic read as raw bytes (decode inside the agent, dead-letter what fails)."""
         return self.app.topic(spec(name).full_name(), key_serializer="raw", value_serializer="raw")
 
-    def output_topic(self, name: str) -> faust.types.TopicT:
-        """A catalogue topic written with typed events through the Confluent Avro Faust codec."""
-        from streams.codec import ConfluentAvroCodec
-
-        full = spec(name).full_name()
-        return self.app.topic(full, key_serializer="raw", value_serializer=ConfluentAvroCodec(self.codec, full))
+    def output_topic(self, name: str) -> OutputTopic:
+        """A catalogue topic written with typed events, Avro-encoded in the Confluent wire format."""
+        return OutputTopic(self.app, spec(name).full_name(), self.codec)
 
     async def decode(self, event: faust.types.EventT, stage: str, expected: type) -> Any | None:
         """The event's value, an `expected` record; None once it is dead-lettered (undecodable bytes, or
@@ -138,26 +163,27 @@ async def write_state(table: faust.Table, key: str, value: object, partition: in
     Returns the changelog record's delivery future, for `fail_stop_on_loss`.
     """
     table.data[key] = value
-    return await send_changelog(table, partition, key, value, "json")
+    return await send_changelog(table, partition, key, value)
 
 
 async def delete_state(table: faust.Table, key: str, partition: int) -> Awaitable:
     """Remove a table entry: a tombstone (null value) in its changelog partition, as Faust's own delete."""
     table.data.pop(key, None)
-    return await send_changelog(table, partition, key, None, "raw")
+    return await send_changelog(table, partition, key, None)
 
 
-async def send_changelog(table: faust.Table, partition: int, key: str, value: object,
-                         value_serializer: str) -> Awaitable:
-    """A changelog record handed straight to the producer; its delivery future is returned.
+async def send_changelog(table: faust.Table, partition: int, key: str, value: object) -> Awaitable:
+    """A changelog record handed straight to the producer (`produce`), in the table's JSON key and value
+    encoding (None: a tombstone); its delivery future is returned.
 
     Faust's own `send_changelog` goes through its producer buffer, a queue drained one message per
     event-loop turn. Past 100 pending messages Faust holds every stream until the buffer drains ("producer
     buffer full"). A stage that writes a few state entries for each of many symbols per batch
-    stays past that mark under load. The callback is Faust's own: it records the changelog offsets.
+    stays past that mark under load. (Faust's callback on a changelog delivery records the offset in a
+    persistent store; the worker's tables are in memory and rebuilt from the changelog, so there is none.)
     """
-    return await table.changelog_topic.send(key=key, value=value, partition=partition, key_serializer="json",
-                                            value_serializer=value_serializer, callback=table._on_changelog_sent)
+    return await produce(table.app, table.changelog_topic.get_topic_name(), json.dumps(key).encode(),
+                         None if value is None else json.dumps(value).encode(), partition)
 
 
 def fail_stop_on_loss(futures: list[Awaitable]) -> None:
@@ -193,12 +219,18 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
-        processing_guarantee=os.environ.get("WORKER_PROCESSING_GUARANTEE", "at_least_once"),
+        # The exactly-once effect comes from idempotent keys and sink upserts (see the README); stages send
+        # through `produce`, outside Faust's transactions.
+        processing_guarantee="at_least_once",
         broker_commit_every=1000,
         broker_commit_interval=1.0,
         web_enabled=False,
         stream_buffer_maxsize=16384,
         broker_max_poll_records=5000,
+        # A stage appends a whole batch's state records at once: with aiokafka's 16 KB default a
+        # partition's batch fills, and every further record waits for a broker round trip (one request
+        # in flight per broker). Below the broker's 1 MiB message.max.bytes.
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         table_standby_replicas=0,
         datadir=str(datadir),
     )
