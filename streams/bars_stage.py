@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import time
@@ -85,7 +86,18 @@ def packed_ids(ids: list[str]) -> str | list[str]:
     return joined if joined.count(ID_SEPARATOR) == len(ids) - 1 else ids
 
 
+def chunk_fits(chunk: str | list[str], limit: int) -> bool:
+    """Whether a chunk's changelog value (JSON) is at most `limit` bytes. JSON writes a character in at
+    most 6 bytes (\\u001f for the separator), so most chunks are settled without encoding them."""
+    length = len(chunk) if isinstance(chunk, str) else sum(map(len, chunk)) + len(chunk)
+    return 6 * length + 2 <= limit or len(json.dumps(chunk)) <= limit
+
+
 ID_CHUNK_MERGE = 8  # this many id chunks of one level merge into one chunk of the next level
+# A chunk's value at most: a changelog record must stay below the producer's batch and request size
+# (streams.app.PRODUCER_BATCH_BYTES) and the broker's message.max.bytes, or its send fails and stops
+# the worker, at every restart again.
+ID_CHUNK_MAX_BYTES = 512 * 1024
 
 
 class BarsProcessor:
@@ -101,13 +113,20 @@ class BarsProcessor:
     not 108,000 to read back on recovery and delete when it closes. The value lists each open bar's
     chunks as [size, level] pairs.
 
+    No chunk's value exceeds `chunk_max_bytes`: ids counted since the last write that do not fit in one
+    chunk go in several (a worker catching up after a restart takes up to BATCH_RECORDS records of one
+    symbol in a batch), and chunks whose merge would not fit stay as they are. The count above holds
+    until chunks reach that size; past it a bar keeps about 8 chunks per `chunk_max_bytes` of ids.
+
     A write is crash-safe in any prefix: new chunks first (a merged chunk under a key of its new level,
     which the previous value does not name), then the value, then the deletions of chunks it no longer
     names (merged ones, and a closed bar's).
     """
 
-    def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int) -> None:
+    def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int,
+                 chunk_max_bytes: int = ID_CHUNK_MAX_BYTES) -> None:
         selection = parse_sessions(sessions)
+        self.chunk_max_bytes = chunk_max_bytes
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
         # symbol -> (timeframe, start) -> [size, level] of each id chunk
@@ -157,26 +176,40 @@ class BarsProcessor:
             for start in open_starts:
                 sizes = chunks.setdefault((tf, start), [])
                 new = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes))
-                if not new:
-                    continue
-                writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(new)
-                sizes.append([len(new), 0])
-                while len(sizes) >= ID_CHUNK_MERGE and len({level for _, level in sizes[-ID_CHUNK_MERGE:]}) == 1:
-                    first = len(sizes) - ID_CHUNK_MERGE
-                    level = sizes[-1][1]
-                    for chunk in range(first, len(sizes)):
-                        key = id_key(symbol, tf, start, chunk, level)
-                        if writes.pop(key, None) is None:  # a chunk written now is simply not written
-                            deletes.append(key)
-                    merged = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes[:first]))
-                    writes[id_key(symbol, tf, start, first, level + 1)] = packed_ids(merged)
-                    sizes[first:] = [[len(merged), level + 1]]
+                for part in self._split(new) if new else ():
+                    writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(part)
+                    sizes.append([len(part), 0])
+                    self._merge(symbol, tf, start, sizes, writes, deletes)
             for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
                 deletes += [id_key(symbol, tf, key[1], chunk, level)
                             for chunk, (_, level) in enumerate(chunks.pop(key))]
             # Copies: the value must not change when the next write appends to these lists.
             id_chunks[tf] = {str(start): list(sizes) for (t, start), sizes in chunks.items() if t == tf and sizes}
         return {"offset": self.loaded[symbol], "timeframes": timeframes, "id_chunks": id_chunks}, writes, deletes
+
+    def _split(self, ids: list[str]) -> list[list[str]]:
+        """`ids` in consecutive runs whose chunks fit (halved until they do)."""
+        if len(ids) == 1 or chunk_fits(packed_ids(ids), self.chunk_max_bytes):
+            return [ids]
+        half = len(ids) // 2
+        return self._split(ids[:half]) + self._split(ids[half:])
+
+    def _merge(self, symbol: str, tf: str, start: int, sizes: list[list[int]], writes: dict[str, str | list[str]],
+               deletes: list[str]) -> None:
+        """Merge the last ID_CHUNK_MERGE chunks of a bar while they have one level and their merge fits."""
+        aggregator = self.aggregators[tf]
+        while len(sizes) >= ID_CHUNK_MERGE and len({level for _, level in sizes[-ID_CHUNK_MERGE:]}) == 1:
+            first = len(sizes) - ID_CHUNK_MERGE
+            level = sizes[-1][1]
+            merged = packed_ids(aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes[:first])))
+            if not chunk_fits(merged, self.chunk_max_bytes):
+                return
+            for chunk in range(first, len(sizes)):
+                key = id_key(symbol, tf, start, chunk, level)
+                if writes.pop(key, None) is None:  # a chunk written now is simply not written
+                    deletes.append(key)
+            writes[id_key(symbol, tf, start, first, level + 1)] = merged
+            sizes[first:] = [[sum(size for size, _ in sizes[first:]), level + 1]]
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -172,3 +173,58 @@ def test_an_id_containing_the_separator_keeps_its_chunk_a_list() -> None:
     restarted.load("SPY", table["SPY"], table.get)
     restarted.apply(TradeTick("SPY", OPENING + 2, 0, Decimal("600"), 100, "t", "a\x1fb"), 2)
     assert restarted.counts["DuplicateTick"] == 1
+
+
+def stored_ids(table: dict, symbol: str, timeframe: str, start: int) -> list[str]:
+    listed = table[symbol]["id_chunks"][timeframe][str(start)]
+    chunks = [table[id_key(symbol, timeframe, start, chunk, level)] for chunk, (_, level) in enumerate(listed)]
+    return [i for chunk in chunks for i in (chunk.split("\x1f") if isinstance(chunk, str) else chunk)]
+
+
+def test_a_write_of_more_ids_than_a_chunk_holds_is_cut_into_chunks_that_fit() -> None:
+    """A worker catching up takes many records of one symbol in a batch: their ids go in several chunks,
+    each within the limit (a larger record would fail to send, at every restart again)."""
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["5m"], "regular", 0, chunk_max_bytes=200)
+    processor.load("SPY", None, table.get)
+    ids = [f"T{n:03d}" for n in range(100)]  # 4 characters and a separator (6 bytes in JSON): 10 bytes an id
+    processor.apply_batch("SPY", TradeTickBatch.of([TradeTick("SPY", OPENING + n, 0, Decimal("600"), 100, "t", i)
+                                                    for n, i in enumerate(ids)], 0).prints(), 0)
+    writes, _ = write(table, processor, "SPY")
+    assert len(writes) > 5 and max(len(json.dumps(chunk)) for chunk in writes.values()) <= 200
+    assert stored_ids(table, "SPY", "5m", OPENING) == ids
+    restarted = BarsProcessor(CALENDAR, ["5m"], "regular", 0, chunk_max_bytes=200)
+    restarted.load("SPY", table["SPY"], table.get)
+    restarted.apply(TradeTick("SPY", OPENING + 100, 0, Decimal("600"), 100, "t", "T042"), 1)
+    assert restarted.counts["DuplicateTick"] == 1
+
+
+def test_chunks_whose_merge_would_not_fit_stay_apart() -> None:
+    """Merges stop where the merged chunk would pass the limit; no record ever does, every id stays in
+    order, and a crash anywhere in a write still leaves a loadable state."""
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["60m"], "regular", 0, chunk_max_bytes=300)
+    processor.load("SPY", None, table.get)
+    written: list[str] = []
+    for n in range(200):  # three prints per write (about 30 bytes): eight merge, 64 would not fit
+        batch = [TradeTick("SPY", OPENING + n * 10**9 + k, 0, Decimal("600"), 100, "t", f"T{n:03d}{k}") for k in range(3)]
+        written += [tick.trade_id for tick in batch]
+        processor.apply_batch("SPY", TradeTickBatch.of(batch, 0).prints(), n)
+        value, writes, deletes = processor.state("SPY")
+        assert all(len(json.dumps(chunk)) <= 300 for chunk in writes.values())
+        records = [*writes.items(), ("SPY", value), *((key, None) for key in deletes)]
+        for cut in range(len(records) + 1):
+            crashed = dict(table)
+            for key, stored in records[:cut]:
+                if stored is None:
+                    del crashed[key]
+                else:
+                    crashed[key] = stored
+            BarsProcessor(CALENDAR, ["60m"], "regular", 0).load("SPY", crashed.get("SPY"), crashed.get)
+        table.update(writes)
+        table["SPY"] = value
+        for key in deletes:
+            del table[key]
+    levels = [level for _, level in table["SPY"]["id_chunks"]["60m"][str(OPENING)]]
+    assert max(levels) == 1 and levels.count(1) == 200 // 8  # level-1 chunks (24 ids) never merge
+    assert stored_ids(table, "SPY", "60m", OPENING) == written
