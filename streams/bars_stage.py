@@ -86,6 +86,13 @@ def packed_ids(ids: list[str]) -> str | list[str]:
     return joined if joined.count(ID_SEPARATOR) == len(ids) - 1 else ids
 
 
+def merged_chunk(chunks: list[str | list[str]]) -> str | list[str]:
+    """Consecutive chunks as one, in the same form (joined, or a list if any of them is one)."""
+    if all(isinstance(chunk, str) for chunk in chunks):
+        return ID_SEPARATOR.join(chunks)  # type: ignore[arg-type]
+    return [i for chunk in chunks for i in (chunk.split(ID_SEPARATOR) if isinstance(chunk, str) else chunk)]
+
+
 def chunk_fits(chunk: str | list[str], limit: int) -> bool:
     """Whether a chunk's changelog value (JSON) is at most `limit` bytes. JSON writes a character in at
     most 6 bytes (\\u001f for the separator), so most chunks are settled without encoding them."""
@@ -129,8 +136,10 @@ class BarsProcessor:
         self.chunk_max_bytes = chunk_max_bytes
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
-        # symbol -> (timeframe, start) -> [size, level] of each id chunk
+        # symbol -> (timeframe, start) -> [size, level] of each id chunk, and the chunks as stored (the
+        # same string objects as in the table: merges join them without splitting them into ids)
         self.chunks: dict[str, dict[tuple[str, int], list[list[int]]]] = {}
+        self.contents: dict[str, dict[tuple[str, int], list[str | list[str]]]] = {}
         self.counts: Counter[str] = Counter()
 
     def load(self, symbol: str, state: dict | None, lookup: Callable[[str], list | None]) -> None:
@@ -139,6 +148,7 @@ class BarsProcessor:
             return
         offset = -1
         chunks: dict[tuple[str, int], list[list[int]]] = {}
+        contents: dict[tuple[str, int], list[str | list[str]]] = {}
         if state:
             offset = int(state["offset"])
             for tf, aggregator in self.aggregators.items():
@@ -150,23 +160,27 @@ class BarsProcessor:
                     ids[start] = []
                     # A value written before chunks had levels lists sizes only (level -1: the old keys).
                     sizes = [item if isinstance(item, list) else [item, -1] for item in listed]
+                    stored_chunks = contents[(tf, start)] = []
                     for chunk, (size, level) in enumerate(sizes):
                         key = id_key(symbol, tf, start, chunk, level)
                         stored = lookup(key)
-                        if isinstance(stored, str):  # ids joined by ID_SEPARATOR
-                            stored = stored.split(ID_SEPARATOR)
-                        if stored is None or len(stored) != size:
+                        # ids joined by ID_SEPARATOR, or a list
+                        unpacked = stored.split(ID_SEPARATOR) if isinstance(stored, str) else stored
+                        if unpacked is None or len(unpacked) != size:
                             raise StateError(f"bars state of {symbol}: id chunk {key} is missing or holds "
-                                             f"{len(stored or ())} ids, not {size}")
-                        ids[start] += stored
+                                             f"{len(unpacked or ())} ids, not {size}")
+                        ids[start] += unpacked
+                        stored_chunks.append(stored)
                     chunks[(tf, start)] = sizes
                 aggregator.load_state(symbol, state["timeframes"][tf], ids)
         self.loaded[symbol] = offset
         self.chunks[symbol] = chunks
+        self.contents[symbol] = contents
 
     def state(self, symbol: str) -> tuple[dict, dict[str, str | list[str]], list[str]]:
         """The symbol's table value, the id chunks to write before it and the keys to delete after it."""
         chunks = self.chunks.setdefault(symbol, {})
+        contents = self.contents.setdefault(symbol, {})
         writes: dict[str, str | list[str]] = {}
         deletes: list[str] = []
         timeframes, id_chunks = {}, {}
@@ -175,12 +189,15 @@ class BarsProcessor:
             open_starts = aggregator.open_bars(symbol)
             for start in open_starts:
                 sizes = chunks.setdefault((tf, start), [])
-                new = aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes))
+                stored = contents.setdefault((tf, start), [])
+                new = aggregator.take_new_ids(symbol, start)
                 for part in self._split(new) if new else ():
-                    writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(part)
+                    packed = writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(part)
                     sizes.append([len(part), 0])
-                    self._merge(symbol, tf, start, sizes, writes, deletes)
+                    stored.append(packed)
+                    self._merge(symbol, tf, start, sizes, stored, writes, deletes)
             for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
+                contents.pop(key, None)
                 deletes += [id_key(symbol, tf, key[1], chunk, level)
                             for chunk, (_, level) in enumerate(chunks.pop(key))]
             # Copies: the value must not change when the next write appends to these lists.
@@ -194,14 +211,13 @@ class BarsProcessor:
         half = len(ids) // 2
         return self._split(ids[:half]) + self._split(ids[half:])
 
-    def _merge(self, symbol: str, tf: str, start: int, sizes: list[list[int]], writes: dict[str, str | list[str]],
-               deletes: list[str]) -> None:
+    def _merge(self, symbol: str, tf: str, start: int, sizes: list[list[int]], stored: list[str | list[str]],
+               writes: dict[str, str | list[str]], deletes: list[str]) -> None:
         """Merge the last ID_CHUNK_MERGE chunks of a bar while they have one level and their merge fits."""
-        aggregator = self.aggregators[tf]
         while len(sizes) >= ID_CHUNK_MERGE and len({level for _, level in sizes[-ID_CHUNK_MERGE:]}) == 1:
             first = len(sizes) - ID_CHUNK_MERGE
             level = sizes[-1][1]
-            merged = packed_ids(aggregator.trade_ids(symbol, start, sum(size for size, _ in sizes[:first])))
+            merged = merged_chunk(stored[first:])
             if not chunk_fits(merged, self.chunk_max_bytes):
                 return
             for chunk in range(first, len(sizes)):
@@ -210,11 +226,13 @@ class BarsProcessor:
                     deletes.append(key)
             writes[id_key(symbol, tf, start, first, level + 1)] = merged
             sizes[first:] = [[sum(size for size, _ in sizes[first:]), level + 1]]
+            stored[first:] = [merged]
 
     def forget(self) -> None:
         """Drop the cache (after a rebalance the table is the truth)."""
         self.loaded.clear()
         self.chunks.clear()
+        self.contents.clear()
         for aggregator in self.aggregators.values():
             aggregator.reset()
 

@@ -22,3 +22,18 @@ def test_the_worker_keeps_the_requested_log_level(level: int) -> None:
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+def test_quiet_gc_freezes_what_exists_and_widens_the_young_generation() -> None:
+    import gc
+
+    from tradestream.commands.worker import GC_THRESHOLDS, quiet_gc
+
+    saved = gc.get_threshold()
+    try:
+        quiet_gc()
+        assert gc.get_freeze_count() > 10_000  # the interpreter, pytest and the imported modules at least
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*saved)

@@ -162,8 +162,9 @@ def test_state_export_resumes_identically() -> None:
 
 
 def test_state_without_ids_resumes_identically_with_the_ids_supplied_apart() -> None:
-    """`to_state(ids=False)` records each open bar's id count; `trade_ids` hands the ids out in arrival
-    order from any position; `load_state` with them behaves as the full state (duplicates refused)."""
+    """`to_state(ids=False)` records each open bar's id count; `take_new_ids` hands out the ids counted
+    since it was last called, in arrival order; `load_state` with the ids behaves as the full state
+    (duplicates refused)."""
     opening = CAL.day(dt.date(2026, 11, 24)).open
     ticks = [tick(opening + i * S, "10.00", 100, trade_id=f"T{i}") for i in range(30)]
     first = BarAggregator("15m", REGULAR, CAL, S)
@@ -171,8 +172,16 @@ def test_state_without_ids_resumes_identically_with_the_ids_supplied_apart() -> 
         first.handle_tick(t)
     state = first.to_state("SPY", ids=False)
     assert state["bars"][0][12] == 20
-    assert first.trade_ids("SPY", opening, 15) == [f"T{i}" for i in range(15, 20)]
+    assert first.take_new_ids("SPY", opening) == [f"T{i}" for i in range(20)]
+    assert first.take_new_ids("SPY", opening) == []
+    first.handle_tick(ticks[3])  # a duplicate: not counted
+    first.handle_tick(tick(opening + 40 * S, "10.00", 100, trade_id="X"))
+    assert first.take_new_ids("SPY", opening) == ["X"]
+    assert first.trade_ids("SPY", opening) == [f"T{i}" for i in range(20)] + ["X"]
     assert first.open_bars("SPY") == [opening]
+    first = BarAggregator("15m", REGULAR, CAL, S)
+    for t in ticks[:20]:
+        first.handle_tick(t)
     second = BarAggregator("15m", REGULAR, CAL, S)
     second.load_state("SPY", state, {opening: first.trade_ids("SPY", opening)})
     assert second.to_state("SPY") == first.to_state("SPY")
@@ -300,9 +309,11 @@ def batch_streams(draw):
 
 @settings(max_examples=300, deadline=None)
 @given(batches=batch_streams(), timeframe=st.sampled_from(["1m", "5m", "60m", "1d"]),
-       sessions=st.sampled_from(["regular", "extended"]), lateness=st.sampled_from([0, 30 * S, 600 * S]))
-def test_update_many_equals_update_raw_print_by_print(batches, timeframe, sessions, lateness) -> None:
-    """Same bars (every field, ts_init included), same rejections in the same order, same state."""
+       sessions=st.sampled_from(["regular", "extended"]), lateness=st.sampled_from([0, 30 * S, 600 * S]),
+       draw_take=st.booleans())
+def test_update_many_equals_update_raw_print_by_print(batches, timeframe, sessions, lateness, draw_take) -> None:
+    """Same bars (every field, ts_init included), same rejections in the same order, same state, and the
+    same new trade ids handed out (after every batch, or all at once at the end)."""
     selection = parse_sessions(sessions)
     each = BarAggregator(timeframe, selection, CAL, lateness)
     many = BarAggregator(timeframe, selection, CAL, lateness)
@@ -314,6 +325,10 @@ def test_update_many_equals_update_raw_print_by_print(batches, timeframe, sessio
         assert refused == [i for i, code in enumerate(codes) if code != ACCEPTED]
         assert each.drain() == many.drain()
         assert each.to_state("SPY") == many.to_state("SPY")
+        for start in each.open_bars("SPY") if draw_take else ():
+            assert each.take_new_ids("SPY", start) == many.take_new_ids("SPY", start)
+    for start in each.open_bars("SPY"):
+        assert each.take_new_ids("SPY", start) == many.take_new_ids("SPY", start)
     each.flush(9)
     many.flush(9)
     assert each.drain() == many.drain()

@@ -228,3 +228,25 @@ def test_chunks_whose_merge_would_not_fit_stay_apart() -> None:
     levels = [level for _, level in table["SPY"]["id_chunks"]["60m"][str(OPENING)]]
     assert max(levels) == 1 and levels.count(1) == 200 // 8  # level-1 chunks (24 ids) never merge
     assert stored_ids(table, "SPY", "60m", OPENING) == written
+
+
+def test_a_merge_with_a_chunk_kept_as_a_list_is_a_list_of_every_id_in_order() -> None:
+    table: dict = {}
+    processor = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+    processor.load("SPY", None, table.get)
+    ids = ["T0", "T1", "a\x1fb", "T3", "", "T5", "T6", "T7"]  # an empty id too: still one id
+    for n, trade_id in enumerate(ids):
+        processor.apply(TradeTick("SPY", OPENING + n * 10**9, 0, Decimal("600"), 100, "t", trade_id), n)
+        writes, _ = write(table, processor, "SPY")
+    assert writes == {id_key("SPY", "60m", OPENING, 0, 1): ids}
+    assert stored_ids(table, "SPY", "60m", OPENING) == ids
+    for n, trade_id in enumerate([f"T{n}" for n in range(9, 17)], start=9):
+        processor.apply(TradeTick("SPY", OPENING + n * 10**9, 0, Decimal("600"), 100, "t", trade_id), n)
+        write(table, processor, "SPY")
+    assert table["SPY"]["id_chunks"]["60m"][str(OPENING)] == [[8, 1], [8, 1]]
+    assert table[id_key("SPY", "60m", OPENING, 1, 1)] == "\x1f".join(["T9", *(f"T{n}" for n in range(10, 17))])
+    restarted = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
+    restarted.load("SPY", table["SPY"], table.get)
+    for n, trade_id in enumerate(["a\x1fb", "", "T12"], start=20):
+        restarted.apply(TradeTick("SPY", OPENING + n * 10**9, 0, Decimal("600"), 100, "t", trade_id), n)
+    assert restarted.counts["DuplicateTick"] == 3
