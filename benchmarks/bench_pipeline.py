@@ -2,6 +2,7 @@
 
 Needs the stack (`make stack-up`). Run: .venv/bin/python benchmarks/bench_pipeline.py [--ticks 1000000]
 [--rate 60000] [--mode batched|single] [--records batches|single] [--batch-ticks 200] [--batch-ms 20]
+[--compare-ticks 30000] [--compare-rate 5000]
 BENCH_WORKER_PROFILE=FILE (BENCH_SINK_PROFILE=FILE) runs the worker (the sink) under cProfile (main thread only)
 and writes its profile there.
 
@@ -9,7 +10,8 @@ Ticks are published at a fixed rate with event times following the wall clock, a
 shifted onto a regular NYSE session (a one-minute bar every 2 s), so a bar's end maps to a wall-clock
 instant; the bar-close latency is the Kafka timestamp of the bar record minus that instant. Throughput is ticks divided by the time from the
 first publish until the last expected indicator snapshot is stored. `--mode single` runs the same
-aggregation as a plain one-event-at-a-time agent (table write per tick) for comparison.
+aggregation as a plain one-event-at-a-time agent (table write per tick); by default the same run ends
+with that agent over `--compare-ticks` ticks published one record per print, and a table of both.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, ConsumerGroupState, KafkaException
+from confluent_kafka.admin import AdminClient
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka_publish import EventPublisher
@@ -87,11 +90,31 @@ def main() -> None:
     parser.add_argument("--batch-ms", type=int, default=20, help="a batch waits at most this long (FEED_BATCH_MS)")
     parser.add_argument("--no-trade-ids", action="store_true",
                         help="publish prints without trade ids (as IBKR does): no duplicate-id set in the bars' state")
+    parser.add_argument("--compare-ticks", type=int, default=30_000,
+                        help="then the same aggregation by a plain one-event-at-a-time agent over this many "
+                             "ticks, one record per print (0: not run)")
+    parser.add_argument("--compare-rate", type=float, default=5_000.0, help="ticks per second for the comparison")
     args = parser.parse_args()
 
     settings = Settings.from_env()
     # Ctrl-C or SIGTERM still stops the worker and sink this script started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results = [pipeline(settings, args)]
+    if args.compare_ticks and (args.mode, args.records) != ("single", "single"):
+        print()
+        plain = argparse.Namespace(**{**vars(args), "mode": "single", "records": "single",
+                                      "ticks": args.compare_ticks, "rate": args.compare_rate})
+        results.append(pipeline(settings, plain))
+        print("\n| bars stage, Kafka records | published | end to end | bar close p50 / p99 | CPU per tick |")
+        print("|---|---|---|---|---|")
+        for result in results:
+            print(f"| {result['label']} | {result['ticks']:,} at {result['published']:,.0f}/s | "
+                  f"{result['throughput']:,.0f} ticks/s | {result['p50_ms']:,.0f} / {result['p99_ms']:,.0f} ms | "
+                  f"{result['cpu_us']:.1f} us |")
+
+
+def pipeline(settings: Settings, args: argparse.Namespace) -> dict:
+    """One run on fresh topics with its own worker and sink; returns its figures."""
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench{run_id}."
     os.environ["TOPIC_PREFIX"] = prefix  # the feed sink names its topics from it
@@ -102,25 +125,60 @@ def main() -> None:
            "BAR_INPUT": "batches" if args.records == "batches" else "trades"}
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+
     def profile(component: str) -> list[str]:
         path = os.environ.get(f"BENCH_{component}_PROFILE")
         return ["-m", "cProfile", "-o", path] if path else []
 
-    worker = subprocess.Popen([sys.executable, *profile("WORKER"), "-m", "tradestream.cli", "--log-level", "WARNING", "worker",
-                               "--app-id", f"bench-worker-{run_id}"], env=env, start_new_session=True,
-                              stdout=(logs / f"bench-worker-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
-    sink = subprocess.Popen([sys.executable, *profile("SINK"), "-m", "tradestream.cli", "--log-level", "WARNING", "sink", "--group",
-                             f"bench-sink-{run_id}"], env=env, start_new_session=True,
-                            stdout=(logs / f"bench-sink-{run_id}.log").open("w"), stderr=subprocess.STDOUT)
+    worker_group, sink_group = f"bench-worker-{run_id}", f"bench-sink-{run_id}"
+    worker = subprocess.Popen([sys.executable, *profile("WORKER"), "-m", "tradestream.cli", "--log-level", "WARNING",
+                               "worker", "--app-id", worker_group], env=env, start_new_session=True,
+                              stdout=(logs / f"{worker_group}.log").open("w"), stderr=subprocess.STDOUT)
+    sink = subprocess.Popen([sys.executable, *profile("SINK"), "-m", "tradestream.cli", "--log-level", "WARNING", "sink",
+                             "--group", sink_group], env=env, start_new_session=True,
+                            stdout=(logs / f"{sink_group}.log").open("w"), stderr=subprocess.STDOUT)
     try:
-        run(settings, prefix, args, {"worker": worker.pid, "sink": sink.pid})
+        # The clock starts once the worker and the sink own their input partitions.
+        input_topic = f"{prefix}ticks.batches" if args.records == "batches" else f"{prefix}ticks.trades"
+        wait_for_assignment(settings, {worker_group: input_topic, sink_group: f"{prefix}bars"},
+                            {"worker": worker, "sink": sink})
+        return run(settings, prefix, args, {"worker": worker.pid, "sink": sink.pid})
     finally:
         for process in (worker, sink):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
 
 
-def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[str, int]) -> None:
+def wait_for_assignment(settings: Settings, groups: dict[str, str], processes: dict[str, subprocess.Popen],
+                        timeout_s: float = 120.0) -> None:
+    """Until each consumer group is stable with every partition of its topic assigned."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    partitions = {group: len(admin.list_topics(topic, timeout=10).topics[topic].partitions)
+                  for group, topic in groups.items()}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise SystemExit(f"the {name} stopped (exit {process.returncode}) before its group was ready; "
+                                 f"see its log under {settings.home / 'logs'}")
+        ready = []
+        for group, future in admin.describe_consumer_groups(list(groups)).items():
+            try:
+                description = future.result()
+            except KafkaException:
+                ready.append(False)
+                continue
+            assigned = {(tp.topic, tp.partition) for member in description.members
+                        for tp in member.assignment.topic_partitions if tp.topic == groups[group]}
+            ready.append(description.state == ConsumerGroupState.STABLE and len(assigned) == partitions[group])
+        if all(ready):
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"consumer groups {sorted(groups)} not ready within {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
+def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[str, int]) -> dict:
     calendar = build_nyse_calendar(dt.date(2026, 11, 23), dt.date(2026, 11, 25))
     session_open = calendar.day(dt.date(2026, 11, 24)).open
     tag = prefix[5:9].upper()
@@ -137,9 +195,6 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[
         feed: KafkaFeedSink = BatchingKafkaFeedSink(publisher, args.batch_ticks, args.batch_ms * 1_000_000)
     else:
         feed = KafkaFeedSink(publisher)
-    # Let the worker join its group before the clock starts.
-    time.sleep(8)
-
     bar_latencies: list[int] = []
     bar_ends: list[int] = []  # wall time of each bar's end, for the latency over time
     last_bar_seen = threading.Event()
@@ -219,6 +274,13 @@ def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[
     for name, seconds in sorted(used.items(), key=lambda item: -item[1]):
         print(f"  {name:<26} {seconds:7.1f} s  {seconds / args.ticks * 1e6:6.1f} us/tick")
     print(f"  {'total':<26} {sum(used.values()):7.1f} s  {sum(used.values()) / args.ticks * 1e6:6.1f} us/tick")
+    label = ("batched take_events agent" if args.mode == "batched" else "plain one-event agent") + ", " + \
+        ("TradeTickBatch" if args.records == "batches" else "a record per print")
+    return {"label": label, "ticks": args.ticks, "published": args.ticks / publish_s,
+            "throughput": args.ticks / elapsed,
+            "p50_ms": np.percentile(latencies, 50) / 1e6 if len(latencies) else float("nan"),
+            "p99_ms": np.percentile(latencies, 99) / 1e6 if len(latencies) else float("nan"),
+            "cpu_us": sum(used.values()) / args.ticks * 1e6}
 
 
 if __name__ == "__main__":
