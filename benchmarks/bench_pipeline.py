@@ -38,6 +38,7 @@ from connectors.kafka_publish import EventPublisher
 from processors.calendar import build_nyse_calendar
 from processors.model import TradeTick
 from schemas.codec import AvroCodec, register_all
+from streams.sinks.rows import TABLES
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
@@ -137,16 +138,33 @@ def pipeline(settings: Settings, args: argparse.Namespace) -> dict:
     sink = subprocess.Popen([sys.executable, *profile("SINK"), "-m", "tradestream.cli", "--log-level", "WARNING", "sink",
                              "--group", sink_group], env=env, start_new_session=True,
                             stdout=(logs / f"{sink_group}.log").open("w"), stderr=subprocess.STDOUT)
+    symbols = [f"B{run_id[:4].upper()}{i:02d}" for i in range(args.symbols)]
     try:
         # The clock starts once the worker and the sink own their input partitions.
         input_topic = f"{prefix}ticks.batches" if args.records == "batches" else f"{prefix}ticks.trades"
         wait_for_assignment(settings, {worker_group: input_topic, sink_group: f"{prefix}bars"},
                             {"worker": worker, "sink": sink})
-        return run(settings, prefix, args, {"worker": worker.pid, "sink": sink.pid})
+        return run(settings, prefix, symbols, args, {"worker": worker.pid, "sink": sink.pid})
     finally:
         for process in (worker, sink):
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=60)
+        clean_up(settings, (prefix, f"{worker_group}-"), symbols)
+
+
+def clean_up(settings: Settings, topic_prefixes: tuple[str, ...], symbols: list[str]) -> None:
+    """Delete what a run made: its topics (the worker's changelogs too) and its rows. Each run uses fresh
+    ones; left behind, a few dozen runs fill the disk and pass the broker's open-file limit."""
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    topics = [name for name in admin.list_topics(timeout=10).topics if name.startswith(topic_prefixes)]
+    for name, future in admin.delete_topics(topics, operation_timeout=60).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            print(f"topic {name} not deleted: {exc}", file=sys.stderr)
+    with psycopg.connect(settings.database_url) as conn:
+        for table in {table.name for table in TABLES.values() if "symbol" in table.columns}:
+            conn.execute(f"delete from {table} where symbol = any(%s)", (symbols,))
 
 
 def wait_for_assignment(settings: Settings, groups: dict[str, str], processes: dict[str, subprocess.Popen],
@@ -178,11 +196,9 @@ def wait_for_assignment(settings: Settings, groups: dict[str, str], processes: d
         time.sleep(0.2)
 
 
-def run(settings: Settings, prefix: str, args: argparse.Namespace, groups: dict[str, int]) -> dict:
+def run(settings: Settings, prefix: str, symbols: list[str], args: argparse.Namespace, groups: dict[str, int]) -> dict:
     calendar = build_nyse_calendar(dt.date(2026, 11, 23), dt.date(2026, 11, 25))
     session_open = calendar.day(dt.date(2026, 11, 24)).open
-    tag = prefix[5:9].upper()
-    symbols = [f"B{tag}{i:02d}" for i in range(args.symbols)]
     rng = np.random.default_rng(1)
     # What a feed parses from its source comes ready-made: the publisher's CPU is the feed sink, Avro and Kafka.
     prices = [Decimal(f"{p:.2f}") for p in np.round(100 + rng.normal(0, 0.02, (args.ticks,)).cumsum(), 2)

@@ -191,9 +191,9 @@ class BarsProcessor:
                 sizes = chunks.setdefault((tf, start), [])
                 stored = contents.setdefault((tf, start), [])
                 new = aggregator.take_new_ids(symbol, start)
-                for part in self._split(new) if new else ():
-                    packed = writes[id_key(symbol, tf, start, len(sizes), 0)] = packed_ids(part)
-                    sizes.append([len(part), 0])
+                for count, packed in self._split(new) if new else ():
+                    writes[id_key(symbol, tf, start, len(sizes), 0)] = packed
+                    sizes.append([count, 0])
                     stored.append(packed)
                     self._merge(symbol, tf, start, sizes, stored, writes, deletes)
             for key in [k for k in chunks if k[0] == tf and k[1] not in open_starts]:  # the bar closed
@@ -204,10 +204,11 @@ class BarsProcessor:
             id_chunks[tf] = {str(start): list(sizes) for (t, start), sizes in chunks.items() if t == tf and sizes}
         return {"offset": self.loaded[symbol], "timeframes": timeframes, "id_chunks": id_chunks}, writes, deletes
 
-    def _split(self, ids: list[str]) -> list[list[str]]:
-        """`ids` in consecutive runs whose chunks fit (halved until they do)."""
-        if len(ids) == 1 or chunk_fits(packed_ids(ids), self.chunk_max_bytes):
-            return [ids]
+    def _split(self, ids: list[str]) -> list[tuple[int, str | list[str]]]:
+        """`ids` as consecutive chunks that fit (halved until they do): (number of ids, packed ids)."""
+        packed = packed_ids(ids)
+        if len(ids) == 1 or chunk_fits(packed, self.chunk_max_bytes):
+            return [(len(ids), packed)]
         half = len(ids) // 2
         return self._split(ids[:half]) + self._split(ids[half:])
 

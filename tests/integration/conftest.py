@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from tradestream import stack
 from tradestream.config import Settings
@@ -37,13 +38,21 @@ def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
+def settings() -> Iterator[Settings]:
+    """The stack's settings. Topics the session creates (every test uses fresh ones) are deleted at its
+    end: on a developer's long-lived stack they would pile up past the broker's open-file limit."""
     s = Settings.from_env()
     report = stack.status(s)
     down = [name for name, entry in report.items() if not entry.get("ready")]
     if down:
         pytest.fail(f"stack services not ready: {down}; run `tradestream stack up` (make test does)")
-    return s
+    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})
+    before = set(admin.list_topics(timeout=10).topics)
+    yield s
+    created = [name for name in admin.list_topics(timeout=10).topics
+               if name not in before and not name.startswith("_")]
+    for future in admin.delete_topics(created, operation_timeout=60).values() if created else ():
+        future.result()
 
 
 @pytest.fixture
