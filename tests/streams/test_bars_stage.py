@@ -26,6 +26,27 @@ def write(table: dict, processor: BarsProcessor, symbol: str) -> tuple[dict, lis
     return writes, deletes
 
 
+def write_every_prefix(table: dict, processor: BarsProcessor, symbol: str, timeframes: list[str]) -> tuple[dict, list]:
+    """`write`, after loading every prefix of the write's records in a fresh processor: a crash may cut a
+    write anywhere (its records are in one partition, in order). `load` raises StateError if the value
+    of a prefix names a chunk that is missing."""
+    value, writes, deletes = processor.state(symbol)
+    records = [*writes.items(), (symbol, value), *((key, None) for key in deletes)]
+    for cut in range(len(records) + 1):
+        crashed = dict(table)
+        for key, stored in records[:cut]:
+            if stored is None:
+                del crashed[key]
+            else:
+                crashed[key] = stored
+        BarsProcessor(CALENDAR, timeframes, "regular", 0).load(symbol, crashed.get(symbol), crashed.get)
+    table.update(writes)
+    table[symbol] = value
+    for key in deletes:
+        del table[key]
+    return writes, deletes
+
+
 def test_a_restarted_processor_skips_applied_offsets_and_closes_the_same_bars() -> None:
     """Offsets up to the state's are re-delivered after a crash and skipped; the bars closed are those of
     an uninterrupted run (none twice, none missing)."""
@@ -127,21 +148,7 @@ def test_every_prefix_of_a_write_recovers() -> None:
     for n in range(8 * 8 + 3):  # merges, then the last print closes the bar
         seconds = n if n < 8 * 8 + 2 else 3601
         processor.apply(TradeTick("SPY", OPENING + seconds * 10**9, 0, Decimal("600"), 100, "t", f"T{n}"), n)
-        value, writes, deletes = processor.state("SPY")
-        records = [*writes.items(), ("SPY", value), *((key, None) for key in deletes)]
-        for cut in range(len(records) + 1):
-            crashed = dict(table)
-            for key, stored in records[:cut]:
-                if stored is None:
-                    del crashed[key]
-                else:
-                    crashed[key] = stored
-            restarted = BarsProcessor(CALENDAR, ["60m"], "regular", 0)
-            restarted.load("SPY", crashed.get("SPY"), crashed.get)  # raises StateError if a chunk is missing
-        table.update(writes)
-        table["SPY"] = value
-        for key in deletes:
-            del table[key]
+        _, deletes = write_every_prefix(table, processor, "SPY", ["60m"])
     assert deletes and not any(f"|ids|60m|{OPENING}|" in key for key in table)  # the close deleted its chunks
 
 
@@ -210,21 +217,8 @@ def test_chunks_whose_merge_would_not_fit_stay_apart() -> None:
         batch = [TradeTick("SPY", OPENING + n * 10**9 + k, 0, Decimal("600"), 100, "t", f"T{n:03d}{k}") for k in range(3)]
         written += [tick.trade_id for tick in batch]
         processor.apply_batch("SPY", TradeTickBatch.of(batch, 0).prints(), n)
-        value, writes, deletes = processor.state("SPY")
+        writes, _ = write_every_prefix(table, processor, "SPY", ["60m"])
         assert all(len(json.dumps(chunk)) <= 300 for chunk in writes.values())
-        records = [*writes.items(), ("SPY", value), *((key, None) for key in deletes)]
-        for cut in range(len(records) + 1):
-            crashed = dict(table)
-            for key, stored in records[:cut]:
-                if stored is None:
-                    del crashed[key]
-                else:
-                    crashed[key] = stored
-            BarsProcessor(CALENDAR, ["60m"], "regular", 0).load("SPY", crashed.get("SPY"), crashed.get)
-        table.update(writes)
-        table["SPY"] = value
-        for key in deletes:
-            del table[key]
     levels = [level for _, level in table["SPY"]["id_chunks"]["60m"][str(OPENING)]]
     assert max(levels) == 1 and levels.count(1) == 200 // 8  # level-1 chunks (24 ids) never merge
     assert stored_ids(table, "SPY", "60m", OPENING) == written
