@@ -40,7 +40,7 @@ from processors.model import TradeTick
 from schemas.codec import AvroCodec, register_all
 from streams.sinks.rows import TABLES
 from tradestream.config import Settings
-from tradestream.topics import ensure_topics
+from tradestream.topics import delete_topics, ensure_topics, topic_names
 
 NS = 1_000_000_000
 ACCELERATION = 30
@@ -155,13 +155,7 @@ def pipeline(settings: Settings, args: argparse.Namespace) -> dict:
 def clean_up(settings: Settings, topic_prefixes: tuple[str, ...], symbols: list[str]) -> None:
     """Delete what a run made: its topics (the worker's changelogs too) and its rows. Each run uses fresh
     ones; left behind, a few dozen runs fill the disk and pass the broker's open-file limit."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
-    topics = [name for name in admin.list_topics(timeout=10).topics if name.startswith(topic_prefixes)]
-    for name, future in admin.delete_topics(topics, operation_timeout=60).items():
-        try:
-            future.result()
-        except KafkaException as exc:
-            print(f"topic {name} not deleted: {exc}", file=sys.stderr)
+    delete_topics(settings, [name for name in topic_names(settings) if name.startswith(topic_prefixes)])
     with psycopg.connect(settings.database_url) as conn:
         for table in {table.name for table in TABLES.values() if "symbol" in table.columns}:
             conn.execute(f"delete from {table} where symbol = any(%s)", (symbols,))

@@ -1,4 +1,4 @@
-"""Create the catalogue's topics on the broker, idempotently."""
+"""Create the catalogue's topics on the broker, idempotently; delete topics a run no longer needs."""
 
 from __future__ import annotations
 
@@ -42,3 +42,21 @@ def ensure_topics(settings: Settings, prefix: str | None = None,
             created.append(name)
             log.info("topic=%s created", name)
     return created
+
+
+def topic_names(settings: Settings) -> set[str]:
+    return set(AdminClient({"bootstrap.servers": settings.kafka_bootstrap}).list_topics(timeout=10).topics)
+
+
+def delete_topics(settings: Settings, names: list[str]) -> None:
+    """Delete topics (a benchmark's or a test session's fresh ones: left behind, they pile up past the
+    broker's open-file limit on a long-lived stack)."""
+    if not names:
+        return
+    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    for name, future in admin.delete_topics(names, operation_timeout=60).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            raise StackError(f"deleting topic {name} failed: {exc}") from exc
+        log.info("topic=%s deleted", name)

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import AdminClient
 
 from tradestream import stack
 from tradestream.config import Settings
+from tradestream.topics import delete_topics, topic_names
 
 
 def eventually(condition: Callable[[], object], timeout_s: float = 30.0, interval_s: float = 0.1,
@@ -46,13 +46,10 @@ def settings() -> Iterator[Settings]:
     down = [name for name, entry in report.items() if not entry.get("ready")]
     if down:
         pytest.fail(f"stack services not ready: {down}; run `tradestream stack up` (make test does)")
-    admin = AdminClient({"bootstrap.servers": s.kafka_bootstrap})
-    before = set(admin.list_topics(timeout=10).topics)
+    before = topic_names(s)
     yield s
-    created = [name for name in admin.list_topics(timeout=10).topics
-               if name not in before and not name.startswith("_")]
-    for future in admin.delete_topics(created, operation_timeout=60).values() if created else ():
-        future.result()
+    # Kafka's internal topics and the schema registry's own store stay, even if created meanwhile.
+    delete_topics(s, [name for name in topic_names(s) - before if not name.startswith("__") and name != "_schemas"])
 
 
 @pytest.fixture
