@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from api import health, metrics
 from api.scanners import ScannerController, SignalsController
 from api.feedwatch import FeedStatusWatcher
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from tradestream.config import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -7,10 +7,10 @@ import threading
 
 from confluent_kafka import OFFSET_END, Consumer, KafkaError, TopicPartition
 
-from schemas.codec import AvroCodec
-from streams.topics import spec
+from connectors.kafka.codec import AvroCodec
+from schemas.topics import spec
 from tradestream.config import Settings
-from tradestream.errors import DecodeError
+from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
 

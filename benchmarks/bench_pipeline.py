@@ -34,10 +34,10 @@ from confluent_kafka import Consumer, ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.calendar import build_nyse_calendar
 from processors.model import TradeTick
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from streams.sinks.rows import TABLES
 from tradestream.config import Settings
 from tradestream.topics import delete_topics, ensure_topics, topic_names

@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.model import FeedStatusChanged, QuoteTick, TradeTick, TradeTickBatch
-from streams.topics import spec
-from tradestream.errors import ConfigError
+from schemas.topics import spec
+from schemas.errors import ConfigError
 
 
 class FeedSink(Protocol):

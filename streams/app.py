@@ -21,11 +21,11 @@ import faust
 
 from processors.latency import LatencyWindows
 from processors.model import DeadLetter
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from streams import faust_fetch, faust_recovery
-from streams.topics import spec
+from schemas.topics import spec
 from tradestream.config import Settings
-from tradestream.errors import DecodeError
+from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
@@ -240,12 +240,3 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
     return app, context
-
-
-def build_worker(settings: Settings, app_id: str = WORKER_GROUP) -> faust.App:
-    """The worker app with every stage that exists registered."""
-    app, context = create_app(settings, app_id)
-    from streams import stages
-
-    stages.register_all(context)
-    return app

@@ -23,7 +23,7 @@ from processors.bars import VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import ID_SEPARATOR, PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, fail_stop_on_loss, record_latency, write_state
-from tradestream.errors import ConfigError, StateError
+from schemas.errors import ConfigError, StateError
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ import os
 
 import faust
 
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 DEFAULT_FETCH_MAX_WAIT_MS = 20
 DEFAULT_FETCH_MIN_BYTES = 16_384

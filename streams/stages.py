@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 
-from streams.app import StageContext
+import faust
+
+from streams.app import WORKER_GROUP, StageContext, create_app
+from tradestream.config import Settings
 
 STAGE_MODULES = (
     "streams.bars_stage",
@@ -25,3 +28,10 @@ def register_all(context: StageContext) -> list[str]:
         module.register(context)
         registered.append(name.rsplit(".", 1)[1])
     return registered
+
+
+def build_worker(settings: Settings, app_id: str = WORKER_GROUP) -> faust.App:
+    """The worker app with every stage that exists registered."""
+    app, context = create_app(settings, app_id)
+    register_all(context)
+    return app

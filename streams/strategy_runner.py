@@ -26,16 +26,16 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.calendar import build_nyse_calendar
 from processors.model import DeadLetter, TradeTick, TradeTickBatch
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from streams.merge import PartitionMerge
-from streams.topics import spec
+from schemas.topics import spec
 from tradestream.config import Settings
-from tradestream.errors import DecodeError
+from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
 

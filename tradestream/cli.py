@@ -12,7 +12,7 @@ import importlib
 import logging
 import sys
 
-from tradestream.errors import ConfigError, StackError, TradestreamError
+from schemas.errors import ConfigError, StackError, TradestreamError
 
 COMMAND_MODULES = (
     "tradestream.commands.stack",

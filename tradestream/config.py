@@ -31,6 +31,8 @@ local stack generates under the git-ignored data folder; they are never logged.
 | SIM_SYMBOLS               | SPY,QQQ,AAPL,MSFT                | symbols of the simulated feed             |
 | SIM_SPEED                 | 60                               | simulated seconds per wall-clock second   |
 | SIM_SEED                  | 7                                | seed of the simulated feed                |
+| TOPIC_PREFIX              | ts.                              | namespace of every topic name             |
+| LOG_FORMAT                | text                             | text, or json (one object per line)       |
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from tradestream.errors import ConfigError
+from connectors.kafka.settings import KafkaSettings
+from connectors.s3archive.bucket import ArchiveSettings
+from schemas.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,6 +110,21 @@ def _bootstrap(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _topic_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("TOPIC_PREFIX")
+    value = "ts." if raw is None else raw.strip()
+    if not all(c.isalnum() or c in "._-" for c in value) or len(value) > 100:
+        raise ConfigError(f"TOPIC_PREFIX={value!r} may hold only letters, digits, '.', '_' and '-' (100 at most)")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+    return value
+
+
 def _symbols(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
     raw = env.get(name, "").strip() or default
     symbols = tuple(s.strip().upper() for s in raw.split(",") if s.strip())
@@ -142,6 +161,10 @@ class Settings:
     sim_symbols: tuple[str, ...]
     sim_speed: float
     sim_seed: int
+    topic_prefix: str = "ts."
+    log_format: str = "text"
+    environ: Mapping[str, str] | None = None
+    """The variables these settings were read from, for the component sections built on demand."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -224,7 +247,23 @@ class Settings:
             sim_symbols=_symbols(env, "SIM_SYMBOLS", "SPY,QQQ,AAPL,MSFT"),
             sim_speed=_positive_float(env, "SIM_SPEED", 60.0),
             sim_seed=int(sim_seed_raw),
+            topic_prefix=_topic_prefix(env),
+            log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+            environ=env,
         )
+
+    # -- the sections handed to components ---------------------------------------------------------
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap=self.kafka_bootstrap, registry_url=self.schema_registry_url,
+                             partitions=self.kafka_partitions, topic_prefix=self.topic_prefix)
+
+    def archive(self) -> ArchiveSettings:
+        return ArchiveSettings(endpoint_url=self.s3_endpoint_url, bucket=self.s3_bucket, region=self.s3_region,
+                               retention_days=self.s3_retention_days)
+
+    def env(self, name: str, default: str = "") -> str:
+        """One raw variable of the environment these settings were read from (for section builders)."""
+        return (self.environ or {}).get(name, default)
 
     def redacted_database_url(self) -> str:
         """DATABASE_URL with the password replaced, for logs and health output."""

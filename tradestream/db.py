@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from tradestream.config import PROJECT_ROOT, Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 
 log = logging.getLogger(__name__)
 

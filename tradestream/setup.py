@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 def setup_all(settings: Settings) -> None:
     from connectors.s3archive.bucket import ensure_archive_bucket
-    from schemas.codec import register_all
+    from connectors.kafka.codec import register_all
     from tradestream.db import migrate
     from tradestream.topics import ensure_topics
 

@@ -7,9 +7,9 @@ import logging
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from streams.topics import CATALOGUE, TopicSpec
+from schemas.topics import CATALOGUE, TopicSpec
 from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 
 log = logging.getLogger(__name__)
 

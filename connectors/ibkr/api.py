@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 SUPPORTED_LIBRARIES = ("ib_insync", "ib_async")
 

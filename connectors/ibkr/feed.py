@@ -39,7 +39,7 @@ from typing import Any
 from connectors.base import FeedSink
 from connectors.ibkr.api import load_library
 from processors.model import FeedStatusChanged, TradeTick
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from polygon.websocket.models import EquityQuote, EquityTrade, Feed, Market
 
 from connectors.base import FeedSink
 from processors.model import FeedStatusChanged, QuoteTick, TradeTick
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

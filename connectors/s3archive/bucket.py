@@ -8,37 +8,51 @@ is refused rather than silently used for records that must be immutable.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 
 log = logging.getLogger(__name__)
 
 
-def s3_client(settings: Settings):  # noqa: ANN201 - boto3 clients are dynamically typed
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveSettings:
+    """Where the compliance archive lives (built by the CLI from the S3_* variables)."""
+
+    endpoint_url: str
+    """S3 endpoint; empty means AWS (S3_ENDPOINT_URL)."""
+    bucket: str
+    """Archive bucket, created with Object Lock (S3_BUCKET)."""
+    region: str = "us-east-1"
+    """Bucket region (S3_REGION)."""
+    retention_days: int = 2555
+    """Default COMPLIANCE retention in days (S3_RETENTION_DAYS)."""
+
+
+def s3_client(settings: ArchiveSettings):  # noqa: ANN201 - boto3 clients are dynamically typed
     """A boto3 S3 client for the configured endpoint (credentials from the environment as boto3 reads them)."""
     credentials: dict[str, str] = {}
-    local = settings.s3_endpoint_url.startswith(("http://127.", "http://localhost"))
+    local = settings.endpoint_url.startswith(("http://127.", "http://localhost"))
     if local and boto3.session.Session().get_credentials() is None:
         # The local moto server accepts any key; AWS or MinIO credentials come from the environment.
         credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
     return boto3.client(
         "s3",
-        endpoint_url=settings.s3_endpoint_url or None,
+        endpoint_url=settings.endpoint_url or None,
         **credentials,
-        region_name=settings.s3_region,
+        region_name=settings.region,
         config=Config(retries={"max_attempts": 5, "mode": "standard"}, s3={"addressing_style": "path"}),
     )
 
 
-def ensure_archive_bucket(settings: Settings, client=None) -> dict[str, object]:  # noqa: ANN001
+def ensure_archive_bucket(settings: ArchiveSettings, client=None) -> dict[str, object]:  # noqa: ANN001
     """Create the archive bucket with Object Lock and default COMPLIANCE retention; idempotent."""
     s3 = client or s3_client(settings)
-    bucket = settings.s3_bucket
+    bucket = settings.bucket
     try:
         s3.head_bucket(Bucket=bucket)
         exists = True
@@ -48,8 +62,8 @@ def ensure_archive_bucket(settings: Settings, client=None) -> dict[str, object]:
         exists = False
     if not exists:
         kwargs: dict[str, object] = {"Bucket": bucket, "ObjectLockEnabledForBucket": True}
-        if settings.s3_region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.s3_region}
+        if settings.region != "us-east-1":
+            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": settings.region}
         s3.create_bucket(**kwargs)
         log.info("bucket=%s created with Object Lock", bucket)
     try:
@@ -61,15 +75,15 @@ def ensure_archive_bucket(settings: Settings, client=None) -> dict[str, object]:
         ) from exc
     if lock.get("ObjectLockEnabled") != "Enabled":
         raise StackError(f"S3 bucket {bucket} has Object Lock disabled; choose another S3_BUCKET")
-    wanted = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": settings.s3_retention_days}}
+    wanted = {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": settings.retention_days}}
     current = lock.get("Rule", {}).get("DefaultRetention", {})
     # Some servers report an unused "Years": 0 beside "Days"; compare what matters.
     if (current.get("Mode"), current.get("Days"), current.get("Years") or 0) != (
-            "COMPLIANCE", settings.s3_retention_days, 0):
+            "COMPLIANCE", settings.retention_days, 0):
         s3.put_object_lock_configuration(
             Bucket=bucket,
             ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": wanted},
         )
     versioning = s3.get_bucket_versioning(Bucket=bucket).get("Status")
-    return {"bucket": bucket, "object_lock": "COMPLIANCE", "retention_days": settings.s3_retention_days,
+    return {"bucket": bucket, "object_lock": "COMPLIANCE", "retention_days": settings.retention_days,
             "versioning": versioning}

@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from confluent_kafka import Consumer, TopicPartition
 
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.model import FeedStatusChanged
 from processors.calendar import SessionWindow
 from processors.simulation import MarketSimulator, SimulationConfig
-from streams.topics import spec
+from schemas.topics import spec
 from tradestream.config import Settings
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def recent_session_windows(today: dt.date, days: int, sessions: str) -> list[Ses
 
 def last_published_ts(settings: Settings, topic: str) -> int | None:
     """The largest ts_event among the last record of each partition of `topic` (None if empty)."""
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
 
     codec = AvroCodec(settings.schema_registry_url)
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "tradestream-sim-resume",

@@ -27,11 +27,11 @@ from psycopg.pq import Format
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
 from processors.model import DeadLetter, TradeTickBatch
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from streams.sinks.rows import TABLES, Table, TextArray, trade_batch_rows, upsert_sql
-from streams.topics import spec
+from schemas.topics import spec
 from tradestream.config import Settings
-from tradestream.errors import DataError, DecodeError
+from schemas.errors import DataError, DecodeError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from processors.model import TradeTickBatch, price_of_e8
-from tradestream.errors import DataError
+from schemas.errors import DataError
 
 UTC = dt.timezone.utc
 

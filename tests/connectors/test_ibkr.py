@@ -19,7 +19,7 @@ from connectors.ibkr.feed import (
     plan_modes,
 )
 from tests.connectors.fake_tws import FakeTws
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 NS = 1_000_000_000
 

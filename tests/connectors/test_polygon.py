@@ -11,7 +11,7 @@ import websockets
 
 from connectors.base import ListFeedSink
 from connectors.polygon.feed import PolygonFeed
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 TRADES = [
     [{"ev": "T", "sym": "SPY", "x": 4, "i": "52983525029461", "z": 1, "p": 600.01, "s": 100, "c": [37],

@@ -19,13 +19,13 @@ import pytest
 from confluent_kafka import Producer
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.bars import TickArrays, aggregate_batch
 from processors.calendar import build_nyse_calendar, parse_sessions
 from processors.indicators import IndicatorSet
 from processors.model import TradeTickBatch
 from processors.simulation import MarketSimulator, SimulationConfig
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 

@@ -19,7 +19,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from processors.model import TradeTick
 from schemas import SCHEMAS
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from tradestream.config import Settings
 from tradestream.topics import TopicSpec, ensure_topics
 

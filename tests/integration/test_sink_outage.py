@@ -13,9 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.model import Bar
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.stack.postgres import PostgresService
 from tradestream.topics import ensure_topics

@@ -9,8 +9,8 @@ import threading
 import psycopg
 import pytest
 
-from connectors.kafka_publish import EventPublisher
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.publisher import EventPublisher
+from connectors.kafka.codec import AvroCodec, register_all
 from streams.sinks.postgres import PostgresSink
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from confluent_kafka import Consumer, Producer
 
 from connectors.s3archive.bucket import ensure_archive_bucket, s3_client
-from streams.topics import CATALOGUE
+from schemas.topics import CATALOGUE
 from tradestream import db
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics

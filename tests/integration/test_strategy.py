@@ -18,12 +18,12 @@ import pytest
 import yaml
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.calendar import build_nyse_calendar, parse_sessions
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.pipeline import StrategyPipeline
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 

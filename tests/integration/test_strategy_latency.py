@@ -18,9 +18,9 @@ import yaml
 from confluent_kafka import Consumer
 
 from connectors.base import KafkaFeedSink
-from connectors.kafka_publish import EventPublisher
+from connectors.kafka.publisher import EventPublisher
 from processors.model import TradeTick
-from schemas.codec import AvroCodec, register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 

@@ -13,9 +13,9 @@ import pytest
 
 from processors import model
 from schemas import SCHEMAS
-from schemas.codec import AvroCodec
-from streams.topics import CATALOGUE
-from tradestream.errors import DecodeError, SchemaError
+from connectors.kafka.codec import AvroCodec
+from schemas.topics import CATALOGUE
+from schemas.errors import DecodeError, SchemaError
 
 REQUIRED = {"TradeTick", "QuoteTick", "Bar", "IndicatorSnapshot", "SignalGenerated", "DeadLetter",
             "FeedStatusChanged", "LatencyMeasured"}

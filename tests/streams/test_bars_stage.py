@@ -10,7 +10,7 @@ import pytest
 
 from processors.model import PrintColumns, TradeTick, TradeTickBatch
 from streams.bars_stage import BarsProcessor, id_key, stage_calendar
-from tradestream.errors import StateError
+from schemas.errors import StateError
 
 CALENDAR = stage_calendar(dt.date(2026, 11, 25))
 OPENING = CALENDAR.day(dt.date(2026, 11, 24)).open

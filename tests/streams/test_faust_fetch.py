@@ -8,7 +8,7 @@ import faust
 import pytest
 
 from streams import faust_fetch
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 
 def test_the_worker_consumer_is_created_with_the_configured_fetch_wait() -> None:

@@ -32,7 +32,7 @@ def test_every_table_row_has_its_columns_and_key() -> None:
 def test_implausible_rows_are_refused_with_the_reason() -> None:
     import pytest
 
-    from tradestream.errors import DataError
+    from schemas.errors import DataError
 
     with pytest.raises(DataError, match="price 0"):
         TABLES["TradeTick"].row({**tick("SPY", 1, "x"), "price": Decimal("0")})
@@ -48,7 +48,7 @@ def test_implausible_rows_are_refused_with_the_reason() -> None:
 def test_a_batch_gives_the_rows_of_its_prints_sent_one_by_one_in_either_schema_version(registry_stub) -> None:
     """A print's trade_ticks row must not depend on how it travelled: same natural key, same values."""
     from processors.model import TradeTick, TradeTickBatch
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
     from streams.sinks.rows import trade_batch_rows
 
     ticks = [TradeTick("SPY", 1_764_000_000_123_456_789, 1_764_000_000_124_000_000, Decimal("600.01"), 100, "sim",
@@ -73,7 +73,7 @@ def test_a_batch_refuses_implausible_prints_by_index_and_malformed_columns_as_a_
 
     from processors.model import TradeTick, TradeTickBatch
     from streams.sinks.rows import trade_batch_rows
-    from tradestream.errors import DataError
+    from schemas.errors import DataError
 
     batch = TradeTickBatch.of([TradeTick("SPY", 1, 1, Decimal(price), size, "sim", trade_id)
                                for price, size, trade_id in (("1", 1, "a"), ("0", 1, "b"), ("3", 0, "c"))], 9)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tradestream.config import Settings
-from tradestream.errors import ConfigError
+from schemas.errors import ConfigError
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:

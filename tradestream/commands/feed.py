@@ -44,9 +44,9 @@ def run_ibkr(args: argparse.Namespace) -> int:
     import os
 
     from connectors.base import feed_sink
-    from connectors.kafka_publish import EventPublisher
+    from connectors.kafka.publisher import EventPublisher
     from connectors.ibkr.feed import IbkrFeed, IbkrFeedConfig
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
@@ -79,7 +79,7 @@ def _failover(args: argparse.Namespace, symbols: tuple[str, ...], config, sink):
     from connectors.polygon.feed import PolygonFeed
     from processors.calendar import Session, build_nyse_calendar
     from processors.failover import FailoverController
-    from tradestream.errors import ConfigError
+    from schemas.errors import ConfigError
 
     if args.silence <= 0 or args.recovery < 0:
         raise ConfigError("--silence must be positive and --recovery not negative")
@@ -99,9 +99,9 @@ def run_polygon(args: argparse.Namespace) -> int:
     import os
 
     from connectors.base import feed_sink
-    from connectors.kafka_publish import EventPublisher
+    from connectors.kafka.publisher import EventPublisher
     from connectors.polygon.feed import PolygonFeed
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
@@ -123,9 +123,9 @@ def run_replay(args: argparse.Namespace) -> int:
     import os
 
     from connectors.base import feed_sink
-    from connectors.kafka_publish import EventPublisher
+    from connectors.kafka.publisher import EventPublisher
     from connectors.replay.feed import ReplayFeed, load_ticks
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
 
     if args.speed == "max":
         speed = None
@@ -150,15 +150,15 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_simulated(args: argparse.Namespace) -> int:
-    from connectors.kafka_publish import EventPublisher
+    from connectors.kafka.publisher import EventPublisher
     from connectors.simulated.feed import (
         SimulatedFeed,
         SimulatedFeedConfig,
         last_published_ts,
         recent_session_windows,
     )
-    from schemas.codec import AvroCodec
-    from streams.topics import spec
+    from connectors.kafka.codec import AvroCodec
+    from schemas.topics import spec
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols

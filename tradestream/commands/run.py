@@ -20,7 +20,7 @@ import time
 import httpx
 
 from tradestream.config import PROJECT_ROOT, Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 from tradestream.stack.process import ServiceProcess, port_bindable, tail
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
     from streams.sinks.postgres import PostgresSink
 
     settings = Settings.from_env()

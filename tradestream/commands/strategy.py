@@ -85,8 +85,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from connectors.kafka_publish import EventPublisher
-    from schemas.codec import AvroCodec
+    from connectors.kafka.publisher import EventPublisher
+    from connectors.kafka.codec import AvroCodec
     from streams.strategy_runner import StrategyRunner, resume_after_ns
 
     settings = Settings.from_env()
@@ -106,7 +106,7 @@ def run_live(args: argparse.Namespace) -> int:
 
 def run_replay(args: argparse.Namespace) -> int:
     from processors.csvio import format_time
-    from schemas.codec import AvroCodec
+    from connectors.kafka.codec import AvroCodec
     from streams.strategy_runner import StrategyRunner
 
     config = _config(args.config)

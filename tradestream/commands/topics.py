@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from streams.topics import CATALOGUE
+from schemas.topics import CATALOGUE
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 

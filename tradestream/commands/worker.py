@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def make_worker(app_id: str | None):  # noqa: ANN201 - faust.worker.Worker (imported late)
     from faust.worker import Worker
 
-    from streams.app import WORKER_GROUP, build_worker
+    from streams.app import WORKER_GROUP
+    from streams.stages import build_worker
 
     settings = Settings.from_env()
     app = build_worker(settings, app_id or WORKER_GROUP)

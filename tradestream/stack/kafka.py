@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 from tradestream.stack.process import ServiceProcess, port_bindable, port_open, wait_until
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 from tradestream.stack.process import port_bindable, wait_until
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import sys
 import httpx
 
 from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 from tradestream.stack.process import ServiceProcess, port_bindable, wait_until
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from tradestream.config import Settings
-from tradestream.errors import StackError
+from schemas.errors import StackError
 from tradestream.stack.process import ServiceProcess, port_bindable, wait_until
 
 

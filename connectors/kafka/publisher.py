@@ -7,7 +7,7 @@ import threading
 
 from confluent_kafka import KafkaError, Message, Producer
 
-from schemas.codec import AvroCodec
+from connectors.kafka.codec import AvroCodec
 from tradestream.config import Settings
 
 log = logging.getLogger(__name__)

@@ -23,17 +23,17 @@ import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
+from processors import model
+from processors.indicators import IndicatorSnapshot
 from schemas import SCHEMAS
-from tradestream.errors import DecodeError, RegistryError, SchemaError
+from schemas.errors import DecodeError, RegistryError, SchemaError
+from schemas.topics import CATALOGUE
 
 MAGIC = 0
 _HEADER = struct.Struct(">bI")
 
 
 def _event_types() -> dict[str, type]:
-    from processors import model
-    from processors.indicators import IndicatorSnapshot
-
     types: dict[str, type] = {name: getattr(model, name) for name in SCHEMAS if hasattr(model, name)}
     types["IndicatorSnapshot"] = IndicatorSnapshot
     return types
@@ -158,8 +158,6 @@ class AvroCodec:
 
 def register_all(registry_url: str, prefix: str | None = None) -> dict[str, int]:
     """Register every catalogue topic's value schema with compatibility BACKWARD; returns ids by subject."""
-    from streams.topics import CATALOGUE
-
     codec = AvroCodec(registry_url)
     ids = {}
     for spec in CATALOGUE:
