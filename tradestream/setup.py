@@ -26,4 +26,4 @@ def setup_all(settings: Settings) -> None:
     with connect(settings) as conn:
         today = dt.date.today()
         write_reference_data(conn, dt.date(2000, 1, 1), today + dt.timedelta(days=730))
-    log.info("archive=%s", ensure_archive_bucket(settings))
+    log.info("archive=%s", ensure_archive_bucket(settings.archive()))

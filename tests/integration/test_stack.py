@@ -88,10 +88,10 @@ def test_bars_reject_inconsistent_ohlc(settings: Settings) -> None:
 
 
 def test_archive_bucket_has_object_lock_and_refuses_deletes(settings: Settings, unique: str) -> None:
-    report = ensure_archive_bucket(settings)
+    report = ensure_archive_bucket(settings.archive())
     assert report["object_lock"] == "COMPLIANCE"
     assert report["versioning"] == "Enabled"
-    s3 = s3_client(settings)
+    s3 = s3_client(settings.archive())
     put = s3.put_object(Bucket=settings.s3_bucket, Key=f"tests/{unique}.txt", Body=b"record")
     head = s3.head_object(Bucket=settings.s3_bucket, Key=f"tests/{unique}.txt")
     assert head["ObjectLockMode"] == "COMPLIANCE"

@@ -55,7 +55,7 @@ def test_data_survives_stop_and_crash(tmp_path: Path) -> None:
         with psycopg.connect(settings.database_url) as conn:
             conn.execute("insert into signals (signal_id, strategy, symbol, side, ts, ts_event_ns, ts_init_ns, "
                          "price, reason) values ('kept', 's', 'SPY', 'BUY', now(), 1, 1, 1.5, 'r')")
-        s3_client(settings).put_object(Bucket=settings.s3_bucket, Key="kept.txt", Body=b"kept")
+        s3_client(settings.archive()).put_object(Bucket=settings.s3_bucket, Key="kept.txt", Body=b"kept")
 
         _stack(env, "down")
         _stack(env, "up")
@@ -72,7 +72,7 @@ def test_data_survives_stop_and_crash(tmp_path: Path) -> None:
         assert after["id"] == schema_ids["id"] and after["version"] == schema_ids["version"]
         with psycopg.connect(settings.database_url) as conn:
             assert conn.execute("select count(*) from signals where signal_id = 'kept'").fetchone()[0] == 1
-        body = s3_client(settings).get_object(Bucket=settings.s3_bucket, Key="kept.txt")["Body"].read()
+        body = s3_client(settings.archive()).get_object(Bucket=settings.s3_bucket, Key="kept.txt")["Body"].read()
         assert body == b"kept"
     finally:
         subprocess.run([sys.executable, "-m", "tradestream.cli", "stack", "down"], env=env,
