@@ -9,13 +9,12 @@ leak past it) and hands them to a `FeedSink`: in production an adapter that publ
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from connectors.kafka.publisher import EventPublisher
 from processors.model import FeedStatusChanged, QuoteTick, TradeTick, TradeTickBatch
-from schemas.topics import spec
-from schemas.errors import ConfigError
 
 
 class FeedSink(Protocol):
@@ -31,9 +30,9 @@ class KafkaFeedSink:
 
     def __init__(self, publisher: EventPublisher) -> None:
         self.publisher = publisher
-        self.trades_topic = spec("ticks.trades").full_name()
-        self.quotes_topic = spec("ticks.quotes").full_name()
-        self.status_topic = spec("feed.status").full_name()
+        self.trades_topic = publisher.kafka.topic("ticks.trades")
+        self.quotes_topic = publisher.kafka.topic("ticks.quotes")
+        self.status_topic = publisher.kafka.topic("feed.status")
 
     def on_trade(self, tick: TradeTick) -> None:
         self.publisher.publish(self.trades_topic, tick.symbol, tick)
@@ -65,7 +64,7 @@ class BatchingKafkaFeedSink(KafkaFeedSink):
         super().__init__(publisher)
         if max_ticks < 1 or max_wait_ns < 0:
             raise ValueError("max_ticks must be >= 1 and max_wait_ns >= 0")
-        self.batches_topic = spec("ticks.batches").full_name()
+        self.batches_topic = publisher.kafka.topic("ticks.batches")
         self.max_ticks = max_ticks
         self.max_wait_ns = max_wait_ns
         self.wall_ns = wall_ns
@@ -103,17 +102,21 @@ class BatchingKafkaFeedSink(KafkaFeedSink):
             self._send(symbol, now)
 
 
-def feed_sink(publisher: EventPublisher, environ: Mapping[str, str]) -> KafkaFeedSink:
-    """The feed sink the settings ask for: FEED_BATCH_TICKS > 0 selects batches of up to that many prints,
-    sent at the latest after FEED_BATCH_MS (default 20) milliseconds."""
-    raw_ticks, raw_ms = environ.get("FEED_BATCH_TICKS", "0").strip() or "0", environ.get("FEED_BATCH_MS", "20").strip()
-    if not raw_ticks.isdigit():
-        raise ConfigError(f"FEED_BATCH_TICKS={raw_ticks!r} must be a non-negative integer (0: one record per print)")
-    if not raw_ms.isdigit():
-        raise ConfigError(f"FEED_BATCH_MS={raw_ms!r} must be a non-negative integer (milliseconds)")
-    if int(raw_ticks) == 0:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedBatching:
+    """How feeds publish trades (built by the CLI from FEED_BATCH_TICKS and FEED_BATCH_MS)."""
+
+    max_ticks: int = 0
+    """Prints per TradeTickBatch record at most; 0 publishes one TradeTick record per print."""
+    max_wait_ms: int = 20
+    """A batch is sent at the latest this long after its first print."""
+
+
+def feed_sink(publisher: EventPublisher, batching: FeedBatching) -> KafkaFeedSink:
+    """The feed sink the settings ask for: single records, or per-symbol batches."""
+    if batching.max_ticks == 0:
         return KafkaFeedSink(publisher)
-    return BatchingKafkaFeedSink(publisher, int(raw_ticks), int(raw_ms) * 1_000_000)
+    return BatchingKafkaFeedSink(publisher, batching.max_ticks, batching.max_wait_ms * 1_000_000)
 
 
 class ListFeedSink:

@@ -23,8 +23,7 @@ from processors.latency import LatencyWindows
 from processors.model import DeadLetter
 from connectors.kafka.codec import AvroCodec
 from streams import faust_fetch, faust_recovery
-from schemas.topics import spec
-from tradestream.config import Settings
+from streams.settings import WorkerSettings
 from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -65,18 +64,18 @@ class StageContext:
     """What every stage needs: the app, settings, codec and the dead-letter sender."""
 
     app: faust.App
-    settings: Settings
+    settings: WorkerSettings
     codec: AvroCodec
     deadletter_topic: OutputTopic
     latency_topic: OutputTopic | None = None
 
     def topic(self, name: str) -> faust.types.TopicT:
         """A catalogue topic read as raw bytes (decode inside the agent, dead-letter what fails)."""
-        return self.app.topic(spec(name).full_name(), key_serializer="raw", value_serializer="raw")
+        return self.app.topic(self.settings.kafka.topic(name), key_serializer="raw", value_serializer="raw")
 
     def output_topic(self, name: str) -> OutputTopic:
         """A catalogue topic written with typed events, Avro-encoded in the Confluent wire format."""
-        return OutputTopic(self.app, spec(name).full_name(), self.codec)
+        return OutputTopic(self.app, self.settings.kafka.topic(name), self.codec)
 
     async def decode(self, event: faust.types.EventT, stage: str, expected: type) -> Any | None:
         """The event's value, an `expected` record; None once it is dead-lettered (undecodable bytes, or
@@ -135,7 +134,7 @@ class StageRuntime:
 
     def __init__(self, context: StageContext, table_name: str) -> None:
         app = context.app
-        self.table = app.Table(table_name, default=None, partitions=context.settings.kafka_partitions,
+        self.table = app.Table(table_name, default=None, partitions=context.settings.kafka.partitions,
                                schema=faust.Schema(key_serializer="json", value_serializer="json"))
         self.latency = LatencyWindows()
         self.rebalance_pending = False
@@ -207,16 +206,16 @@ def fail_stop_on_loss(futures: list[Awaitable]) -> None:
         future.add_done_callback(check)  # type: ignore[attr-defined]
 
 
-def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
-    datadir = settings.home / "faust" / app_id
+def create_app(settings: WorkerSettings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
+    datadir = settings.data_dir / app_id
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         app_id,
-        broker=f"kafka://{settings.kafka_bootstrap}",
+        broker=f"kafka://{settings.kafka.bootstrap}",
         store="memory://",  # tables are rebuilt from their changelog topics on start
         key_serializer="raw",
         value_serializer="raw",
-        topic_partitions=settings.kafka_partitions,
+        topic_partitions=settings.kafka.partitions,
         topic_replication_factor=1,
         consumer_auto_offset_reset="earliest",
         # The exactly-once effect comes from idempotent keys and sink upserts (see the README); stages send
@@ -235,8 +234,8 @@ def create_app(settings: Settings, app_id: str = WORKER_GROUP) -> tuple[faust.Ap
         datadir=str(datadir),
     )
     faust_recovery.install(app)  # stream partitions stay paused until recovery has sought them
-    faust_fetch.install(app, faust_fetch.configured_fetch_max_wait_ms(), faust_fetch.configured_fetch_min_bytes())
-    context = StageContext(app, settings, AvroCodec(settings.schema_registry_url), None)  # type: ignore[arg-type]
+    faust_fetch.install(app, settings.fetch_max_wait_ms, settings.fetch_min_bytes)
+    context = StageContext(app, settings, AvroCodec(settings.kafka.registry_url), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
     return app, context

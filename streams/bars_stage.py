@@ -23,7 +23,7 @@ from processors.bars import VOLUME_ONLY_BAR, BarAggregator, Timeframe
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
 from processors.model import ID_SEPARATOR, PRICE_E8, PrintColumns, TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, fail_stop_on_loss, record_latency, write_state
-from schemas.errors import ConfigError, StateError
+from schemas.errors import StateError
 
 log = logging.getLogger(__name__)
 
@@ -31,40 +31,6 @@ STAGE = "bars"
 BATCH_SIZE = 2000  # TradeTick records per agent batch at most
 BATCH_RECORDS = 1000  # TradeTickBatch records per agent batch at most (never reached at 50,000 ticks/s)
 BATCH_WITHIN_S = 0.03  # an agent batch waits at most this long for more records
-
-
-def configured_timeframes() -> list[str]:
-    raw = os.environ.get("BAR_TIMEFRAMES", "5m,15m,30m,60m")
-    frames = [t.strip() for t in raw.split(",") if t.strip()]
-    try:
-        return [Timeframe.parse(t).text for t in frames]
-    except ValueError as exc:
-        raise ConfigError(f"BAR_TIMEFRAMES={raw!r}: {exc}") from None
-
-
-def configured_lateness_ns() -> int:
-    raw = os.environ.get("BAR_LATENESS_MS", "2000")
-    if not raw.strip().isdigit():
-        raise ConfigError(f"BAR_LATENESS_MS={raw!r} must be a non-negative integer (milliseconds)")
-    return int(raw) * 1_000_000
-
-
-def configured_input() -> str:
-    """BAR_INPUT: trades (one record per print, the default), batches (TradeTickBatch records, when the
-    feeds run with FEED_BATCH_TICKS > 0) or both."""
-    raw = os.environ.get("BAR_INPUT", "trades").strip() or "trades"
-    if raw not in ("trades", "batches", "both"):
-        raise ConfigError(f"BAR_INPUT={raw!r} must be trades, batches or both")
-    return raw
-
-
-def configured_sessions() -> str:
-    raw = os.environ.get("BAR_SESSIONS", "regular")
-    try:
-        parse_sessions(raw)
-    except ValueError as exc:
-        raise ConfigError(f"BAR_SESSIONS: {exc}") from None
-    return raw
 
 
 def stage_calendar(today: dt.date) -> MarketCalendar:
@@ -286,8 +252,8 @@ def register(context: StageContext) -> None:
     bars_topic = context.output_topic("bars")
     runtime = StageRuntime(context, "bars-state")
     table, latency = runtime.table, runtime.latency
-    processor = BarsProcessor(stage_calendar(dt.date.today()), configured_timeframes(), configured_sessions(),
-                              configured_lateness_ns())
+    bars = context.settings.bars
+    processor = BarsProcessor(stage_calendar(dt.date.today()), list(bars.timeframes), bars.sessions, bars.lateness_ns)
 
     if os.environ.get("BARS_STAGE_MODE", "batched") == "single":
         register_single(context, ticks, bars_topic, table, processor)
@@ -355,7 +321,7 @@ def register(context: StageContext) -> None:
         return agent
 
     # One input per deployment: the feeds publish either one record per print or per-symbol batches.
-    source = configured_input()
+    source = bars.input
     if source in ("trades", "both"):
         app.agent(ticks, name="bars")(bars_agent(TradeTick, BATCH_SIZE))
     if source in ("batches", "both"):

@@ -29,24 +29,9 @@ import os
 
 import faust
 
-from schemas.errors import ConfigError
 
 DEFAULT_FETCH_MAX_WAIT_MS = 20
 DEFAULT_FETCH_MIN_BYTES = 16_384
-
-
-def configured_fetch_max_wait_ms() -> int:
-    raw = os.environ.get("WORKER_FETCH_MAX_WAIT_MS", str(DEFAULT_FETCH_MAX_WAIT_MS)).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 60_000:
-        raise ConfigError(f"WORKER_FETCH_MAX_WAIT_MS={raw!r} must be an integer number of milliseconds, 1-60000")
-    return int(raw)
-
-
-def configured_fetch_min_bytes() -> int:
-    raw = os.environ.get("WORKER_FETCH_MIN_BYTES", str(DEFAULT_FETCH_MIN_BYTES)).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 52_428_800:
-        raise ConfigError(f"WORKER_FETCH_MIN_BYTES={raw!r} must be an integer number of bytes, 1-52428800")
-    return int(raw)
 
 
 def install(app: faust.App, fetch_max_wait_ms: int, fetch_min_bytes: int = 1) -> None:

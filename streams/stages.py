@@ -7,7 +7,7 @@ import importlib
 import faust
 
 from streams.app import WORKER_GROUP, StageContext, create_app
-from tradestream.config import Settings
+from streams.settings import WorkerSettings
 
 STAGE_MODULES = (
     "streams.bars_stage",
@@ -30,7 +30,7 @@ def register_all(context: StageContext) -> list[str]:
     return registered
 
 
-def build_worker(settings: Settings, app_id: str = WORKER_GROUP) -> faust.App:
+def build_worker(settings: WorkerSettings, app_id: str = WORKER_GROUP) -> faust.App:
     """The worker app with every stage that exists registered."""
     app, context = create_app(settings, app_id)
     register_all(context)

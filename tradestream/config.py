@@ -44,9 +44,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from connectors.base import FeedBatching
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
 from schemas.errors import ConfigError
+from streams.settings import BarsStageSettings, SinkSettings, WorkerSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,6 +110,15 @@ def _bootstrap(env: Mapping[str, str], name: str, default: str) -> str:
         if not sep or not host or not port.isdigit():
             raise ConfigError(f"{name}={value!r}: each server must be host:port")
     return value
+
+
+def _non_negative_int(raw: str, name: str, default: int, unit: str) -> int:
+    raw = raw.strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name}={raw!r} must be a non-negative integer ({unit})")
+    return int(raw)
 
 
 def _topic_prefix(env: Mapping[str, str]) -> str:
@@ -253,13 +264,43 @@ class Settings:
         )
 
     # -- the sections handed to components ---------------------------------------------------------
-    def kafka(self) -> KafkaSettings:
+    def kafka(self, topic_prefix: str | None = None) -> KafkaSettings:
+        """The Kafka section; `topic_prefix` overrides TOPIC_PREFIX (tests and benchmarks on their own topics)."""
         return KafkaSettings(bootstrap=self.kafka_bootstrap, registry_url=self.schema_registry_url,
-                             partitions=self.kafka_partitions, topic_prefix=self.topic_prefix)
+                             partitions=self.kafka_partitions,
+                             topic_prefix=self.topic_prefix if topic_prefix is None else topic_prefix)
 
     def archive(self) -> ArchiveSettings:
         return ArchiveSettings(endpoint_url=self.s3_endpoint_url, bucket=self.s3_bucket, region=self.s3_region,
                                retention_days=self.s3_retention_days)
+
+    def bars_stage(self) -> BarsStageSettings:
+        raw_timeframes = self.env("BAR_TIMEFRAMES").strip() or "5m,15m,30m,60m"
+        return BarsStageSettings(
+            timeframes=tuple(t.strip() for t in raw_timeframes.split(",") if t.strip()),
+            lateness_ms=_non_negative_int(self.env("BAR_LATENESS_MS"), "BAR_LATENESS_MS", 2000, "milliseconds"),
+            sessions=self.env("BAR_SESSIONS").strip() or "regular",
+            input=self.env("BAR_INPUT").strip() or "trades",
+        )
+
+    def worker(self) -> WorkerSettings:
+        return WorkerSettings(
+            kafka=self.kafka(), data_dir=self.home / "faust", bars=self.bars_stage(),
+            fetch_max_wait_ms=_non_negative_int(self.env("WORKER_FETCH_MAX_WAIT_MS"), "WORKER_FETCH_MAX_WAIT_MS",
+                                                20, "milliseconds, 1-60000"),
+            fetch_min_bytes=_non_negative_int(self.env("WORKER_FETCH_MIN_BYTES"), "WORKER_FETCH_MIN_BYTES",
+                                              16_384, "bytes, 1-52428800"),
+        )
+
+    def sink(self) -> SinkSettings:
+        return SinkSettings(kafka=self.kafka(), database_url=self.database_url)
+
+    def feed_batching(self) -> FeedBatching:
+        return FeedBatching(
+            max_ticks=_non_negative_int(self.env("FEED_BATCH_TICKS"), "FEED_BATCH_TICKS", 0,
+                                        "prints (0: one record per print)"),
+            max_wait_ms=_non_negative_int(self.env("FEED_BATCH_MS"), "FEED_BATCH_MS", 20, "milliseconds"),
+        )
 
     def env(self, name: str, default: str = "") -> str:
         """One raw variable of the environment these settings were read from (for section builders)."""

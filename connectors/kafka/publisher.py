@@ -8,7 +8,7 @@ import threading
 from confluent_kafka import KafkaError, Message, Producer
 
 from connectors.kafka.codec import AvroCodec
-from tradestream.config import Settings
+from connectors.kafka.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +16,11 @@ log = logging.getLogger(__name__)
 class EventPublisher:
     """An idempotent, acks=all producer; counts deliveries and failures (never drops them silently)."""
 
-    def __init__(self, settings: Settings, codec: AvroCodec, client_id: str) -> None:
+    def __init__(self, kafka: KafkaSettings, codec: AvroCodec, client_id: str) -> None:
+        self.kafka = kafka
         self.codec = codec
         self.producer = Producer({
-            "bootstrap.servers": settings.kafka_bootstrap,
+            "bootstrap.servers": kafka.bootstrap,
             "client.id": client_id,
             "acks": "all",
             "enable.idempotence": True,

@@ -51,8 +51,8 @@ def run_ibkr(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
     config = IbkrFeedConfig.from_env(os.environ, symbols)
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-ibkr")
-    sink = feed_sink(publisher, os.environ)
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-ibkr")
+    sink = feed_sink(publisher, settings.feed_batching())
 
     async def main() -> int:
         stop = asyncio.Event()
@@ -105,9 +105,9 @@ def run_polygon(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-polygon")
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-polygon")
     host = os.environ.get("POLYGON_WS_HOST") or None
-    sink = feed_sink(publisher, os.environ)
+    sink = feed_sink(publisher, settings.feed_batching())
     feed = PolygonFeed(os.environ.get("POLYGON_API_KEY", ""), symbols, sink, host=host,
                        secure=host is None, quotes=args.quotes)
     received = asyncio.run(feed.run())
@@ -137,11 +137,11 @@ def run_replay(args: argparse.Namespace) -> int:
             return 2
     settings = Settings.from_env()
     ticks = load_ticks(Path(args.file))
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-replay")
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-replay")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sink = feed_sink(publisher, os.environ)
+    sink = feed_sink(publisher, settings.feed_batching())
     published = ReplayFeed(ticks, sink, speed).run(stop)
     sink.flush()
     publisher.flush()
@@ -166,7 +166,7 @@ def run_simulated(args: argparse.Namespace) -> int:
                                  speed=args.speed or settings.sim_speed, days=args.days, sessions=args.sessions)
     windows = recent_session_windows(dt.datetime.now(dt.timezone.utc).date(), config.days, config.sessions)
     codec = AvroCodec(settings.schema_registry_url)
-    publisher = EventPublisher(settings, codec, client_id="tradestream-feed-simulated")
+    publisher = EventPublisher(settings.kafka(), codec, client_id="tradestream-feed-simulated")
     resume = last_published_ts(settings, spec("ticks.trades").full_name())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

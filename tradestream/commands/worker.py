@@ -24,7 +24,7 @@ def make_worker(app_id: str | None):  # noqa: ANN201 - faust.worker.Worker (impo
     from streams.stages import build_worker
 
     settings = Settings.from_env()
-    app = build_worker(settings, app_id or WORKER_GROUP)
+    app = build_worker(settings.worker(), app_id or WORKER_GROUP)
     worker = Worker(app, loglevel=logging.getLevelName(logging.getLogger().level).lower(), quiet=True)
     # Faust's terminal spinner, kept at WARNING and above, sets the root logger to DEBUG for the life of
     # the process, so every debug call of Faust and aiokafka builds a log record (about 28,000 per
