@@ -1,26 +1,42 @@
-"""Follows the feed-status topic in a background thread so the API knows each feed's last report."""
+"""Follows the feed-status topic in a background thread so the API knows each feed's last report.
+
+The watcher never gives up: when Kafka is unreachable at start, the topic does not exist yet, or the
+consumer fails later, it logs the cause and starts again after a back-off (1 s doubling to 30 s), so
+health recovers by itself once the broker or the first feed is there.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 
-from confluent_kafka import OFFSET_END, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, TopicPartition
 
 from connectors.kafka.codec import AvroCodec
-from schemas.topics import spec
-from tradestream.config import Settings
+from connectors.kafka.consumer import consumer_config, partitions_of
+from connectors.kafka.settings import KafkaSettings
 from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
 
+GROUP = "tradestream-api-feedwatch"
+RETRY_INITIAL_S = 1.0
+RETRY_MAX_S = 30.0
+
 
 class FeedStatusWatcher:
-    def __init__(self, settings: Settings, codec: AvroCodec) -> None:
-        self.settings = settings
+    def __init__(self, kafka: KafkaSettings, codec: AvroCodec, retry_initial_s: float = RETRY_INITIAL_S,
+                 retry_max_s: float = RETRY_MAX_S) -> None:
+        self.kafka = kafka
         self.codec = codec
-        self.topic = spec("feed.status").full_name()
+        self.topic = kafka.topic("feed.status")
         self.latest: dict[str, dict[str, object]] = {}
+        self.attempts = 0
+        """How many times the watcher has (re)started following the topic."""
+        self.following = threading.Event()
+        """Set while the watcher is assigned to the topic's partitions."""
+        self.retry_initial_s = retry_initial_s
+        self.retry_max_s = retry_max_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="feed-status-watcher", daemon=True)
         self._lock = threading.Lock()
@@ -42,37 +58,57 @@ class FeedStatusWatcher:
         return max(active, key=lambda r: int(r["ts_init"]))
 
     def _run(self) -> None:
-        consumer = Consumer({
-            "bootstrap.servers": self.settings.kafka_bootstrap,
-            "group.id": "tradestream-api-feedwatch",
-            "enable.auto.commit": False,
-            "log_level": 0,
-        })
+        backoff = self.retry_initial_s
+        while not self._stop.is_set():
+            self.attempts += 1
+            try:
+                if self._follow():
+                    backoff = self.retry_initial_s  # it followed the topic: a later failure starts afresh
+            except KafkaException as exc:
+                log.warning("topic=%s feed watcher: %s; retrying in %.0f s", self.topic, exc.args[0].str(), backoff)
+            finally:
+                self.following.clear()
+            if self._stop.wait(backoff):
+                return
+            backoff = min(backoff * 2, self.retry_max_s)
+
+    def _follow(self) -> bool:
+        """Follow the topic from each partition's last report until stopped; False when it does not exist."""
+        consumer = Consumer(consumer_config(self.kafka, GROUP, **{"socket.timeout.ms": 5000}))
         try:
             partitions = []
-            metadata = consumer.list_topics(self.topic, timeout=5).topics.get(self.topic)
-            for partition in (metadata.partitions if metadata and not metadata.error else {}):
+            for partition in partitions_of(consumer, self.topic, timeout_s=5):
                 low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=5)
                 # Start at the last report so the health is known at once.
                 partitions.append(TopicPartition(self.topic, partition, high - 1 if high > low else OFFSET_END))
             if not partitions:
-                log.warning("topic=%s not found; feed health stays unknown", self.topic)
-                return
+                log.warning("topic=%s not found yet; feed health stays unknown until it exists", self.topic)
+                return False
             consumer.assign(partitions)
+            self.following.set()
             while not self._stop.is_set():
                 message = consumer.poll(0.5)
                 if message is None:
                     continue
                 if message.error():
+                    if message.error().fatal():
+                        raise KafkaException(message.error())
                     if message.error().code() != KafkaError._PARTITION_EOF:
                         log.warning("topic=%s error=%s", self.topic, message.error().str())
                     continue
-                try:
-                    name, value, _ = self.codec.decode_record(message.value())
-                except DecodeError as exc:
-                    log.warning("topic=%s offset=%d undecodable feed status: %s", self.topic, message.offset(), exc)
-                    continue
-                with self._lock:
-                    self.latest[str(value["feed"])] = value
+                self._apply(message)
+            return True
         finally:
             consumer.close()
+
+    def _apply(self, message) -> None:  # noqa: ANN001 - a confluent_kafka Message
+        try:
+            _, value, _ = self.codec.decode_record(message.value())
+        except DecodeError as exc:
+            log.warning("topic=%s offset=%d undecodable feed status: %s", self.topic, message.offset(), exc)
+            return
+        if "feed" not in value or "active" not in value or "ts_init" not in value:
+            log.warning("topic=%s offset=%d is not a feed status record", self.topic, message.offset())
+            return
+        with self._lock:
+            self.latest[str(value["feed"])] = value

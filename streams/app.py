@@ -20,8 +20,8 @@ from typing import Any
 import faust
 
 from processors.latency import LatencyWindows
-from processors.model import DeadLetter
 from connectors.kafka.codec import AvroCodec
+from connectors.kafka.deadletter import dead_letter
 from streams import faust_fetch, faust_recovery
 from streams.settings import WorkerSettings
 from schemas.errors import DecodeError
@@ -94,20 +94,10 @@ class StageContext:
     async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str,
                           source_index: int = -1) -> None:
         message = event.message
-        letter = DeadLetter(
-            ts_init=time.time_ns(), stage=stage, source_topic=message.topic, source_partition=message.partition,
-            source_offset=message.offset, error_class=error_class, reason=reason,
-            key=message.key, value=message.value, source_index=source_index,
-        )
-        log.warning("stage=%s topic=%s partition=%d offset=%d dead-lettered: %s: %s", stage, message.topic,
-                    message.partition, message.offset, error_class, reason)
-        await self.deadletter_topic.send(
-            key=message.key, value=letter,
-            headers={"stage": stage.encode(), "error_class": error_class.encode(),
-                     "source_index": str(source_index).encode(),
-                     "source_topic": message.topic.encode(), "source_partition": str(message.partition).encode(),
-                     "source_offset": str(message.offset).encode()},
-        )
+        letter, headers = dead_letter(stage=stage, topic=message.topic, partition=message.partition,
+                                      offset=message.offset, key=message.key, value=message.value,
+                                      error_class=error_class, reason=reason, source_index=source_index)
+        await self.deadletter_topic.send(key=message.key, value=letter, headers=dict(headers))
 
 
 # Wall-clock hops outside [0, 1 h] come from replayed or simulated history, where the event's own

@@ -26,16 +26,17 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from connectors.kafka.codec import AvroCodec
+from connectors.kafka.consumer import consumer_config, newest_event_time, partitions_of
+from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
+from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
-from processors.model import DeadLetter, TradeTick, TradeTickBatch
+from processors.model import TradeTick, TradeTickBatch
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
-from connectors.kafka.codec import AvroCodec
-from streams.merge import PartitionMerge
-from schemas.topics import spec
-from tradestream.config import Settings
 from schemas.errors import DecodeError
+from streams.merge import PartitionMerge
 
 log = logging.getLogger(__name__)
 
@@ -55,47 +56,24 @@ class RunReport:
     late: int = 0
 
 
-def resume_after_ns(settings: Settings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> dict[str, int]:
+def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> dict[str, int]:
     """Per output topic (catalogue name), the newest ts_event among the strategy's records at its tail.
     Per topic, because a crash can lose the producer's queue of one topic and not of another."""
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"tradestream-resume-{strategy}",
-                         "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0})
-    latest: dict[str, int] = {}
-    try:
-        for name in OUTPUT_TOPICS:
-            topic = spec(name).full_name()
-            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if metadata is None or metadata.error is not None:
-                continue
-            for partition in metadata.partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-                if high <= low:
-                    continue
-                consumer.assign([TopicPartition(topic, partition, max(low, high - tail))])
-                while True:
-                    message = consumer.poll(10)
-                    if message is None:
-                        break
-                    if message.error():
-                        if message.error().code() == KafkaError._PARTITION_EOF:
-                            break
-                        continue
-                    if message.key() == strategy.encode():
-                        _, value, _ = codec.decode_record(message.value())
-                        latest[name] = max(latest.get(name, 0), int(value["ts_event"]))
-                    if message.offset() >= high - 1:
-                        break
-    finally:
-        consumer.close()
+    latest = {}
+    for name in OUTPUT_TOPICS:
+        newest = newest_event_time(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{strategy}",
+                                   key=strategy.encode())
+        if newest is not None:
+            latest[name] = newest
     return latest
 
 
 class StrategyRunner:
-    def __init__(self, settings: Settings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
+    def __init__(self, kafka: KafkaSettings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
                  end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
                  resume_after: dict[str, int] | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100) -> None:
-        self.settings = settings
+        self.kafka = kafka
         self.codec = codec
         self.config = config
         self.start_ns = start_ns
@@ -112,25 +90,24 @@ class StrategyRunner:
         calendar = build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30))
         self.pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
                                          lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * MS)
-        self.trades_topic = spec("ticks.trades").full_name()
-        self.batches_topic = spec("ticks.batches").full_name()
-        self.topics = {name: spec(name).full_name() for name in OUTPUT_TOPICS}
-        self.deadletter_topic = spec("deadletter").full_name()
+        self.trades_topic = kafka.topic("ticks.trades")
+        self.batches_topic = kafka.topic("ticks.batches")
+        self.topics = {name: kafka.topic(name) for name in OUTPUT_TOPICS}
+        self.deadletter_topic = kafka.topic("deadletter")
         self.report = RunReport()
         self.decisions = Decisions()
 
     def _consumer(self) -> tuple[Consumer, list[int]]:
         """Every partition of the trades topic and of the batches topic, from the start time.
         Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches."""
-        consumer = Consumer({"bootstrap.servers": self.settings.kafka_bootstrap,
-                             "group.id": f"tradestream-strategy-{self.config.name}", "enable.auto.commit": False,
-                             "enable.partition.eof": True, "auto.offset.reset": "earliest", "log_level": 0})
+        consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.config.name}", **{
+            "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         assignment, ids = [], []
         for topic, base in ((self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)):
-            metadata = consumer.list_topics(topic, timeout=10).topics.get(topic)
-            if metadata is None or metadata.error is not None:
+            partitions = partitions_of(consumer, topic)
+            if not partitions:
                 continue
-            wanted = [TopicPartition(topic, p, self.start_ns // MS) for p in sorted(metadata.partitions)]
+            wanted = [TopicPartition(topic, p, self.start_ns // MS) for p in partitions]
             # A partition with nothing at or after the start time answers -1: start at its end.
             for tp in consumer.offsets_for_times(wanted, timeout=10):
                 if tp.offset < 0:
@@ -143,12 +120,12 @@ class StrategyRunner:
 
     def _dead_letter(self, message, reason: str, error_class: str) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
-        log.warning("strategy=%s offset=%s dead-lettered: %s", self.config.name, message.offset(), reason)
+        letter, headers = dead_letter(stage=f"strategy:{self.config.name}", topic=message.topic(),
+                                      partition=message.partition(), offset=message.offset(), key=message.key(),
+                                      value=message.value(), error_class=error_class, reason=reason,
+                                      ts_init=self.wall_ns())
         if self.publisher is not None:
-            self.publisher.publish(self.deadletter_topic, (message.key() or b"").decode(errors="replace"), DeadLetter(
-                ts_init=self.wall_ns(), stage=f"strategy:{self.config.name}", source_topic=message.topic(),
-                source_partition=message.partition(), source_offset=message.offset(), error_class=error_class,
-                reason=reason, key=message.key(), value=message.value()))
+            self.publisher.publish(self.deadletter_topic, message.key(), letter, headers)
 
     def _emit(self, decisions: Decisions) -> None:
         self.decisions.extend(decisions)

@@ -33,6 +33,14 @@ local stack generates under the git-ignored data folder; they are never logged.
 | SIM_SEED                  | 7                                | seed of the simulated feed                |
 | TOPIC_PREFIX              | ts.                              | namespace of every topic name             |
 | LOG_FORMAT                | text                             | text, or json (one object per line)       |
+| BAR_TIMEFRAMES            | 5m,15m,30m,60m                   | timeframes the worker's bars stage closes |
+| BAR_LATENESS_MS           | 2000                             | event-time lateness a bar still accepts   |
+| BAR_SESSIONS              | regular                          | regular, extended or all                  |
+| BAR_INPUT                 | trades                           | trades, batches or both                   |
+| WORKER_FETCH_MAX_WAIT_MS  | 20                               | worker fetch wait (1-60000)               |
+| WORKER_FETCH_MIN_BYTES    | 16384                            | bytes a worker fetch waits for            |
+| FEED_BATCH_TICKS          | 0                                | prints per TradeTickBatch (0: per print)  |
+| FEED_BATCH_MS             | 20                               | a feed batch's longest wait               |
 """
 
 from __future__ import annotations

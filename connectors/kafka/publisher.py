@@ -40,11 +40,13 @@ class EventPublisher:
             self.failed += 1
         log.error("topic=%s key=%s delivery failed: %s", message.topic(), message.key(), error.str())
 
-    def publish(self, topic: str, key: str, event: object) -> None:
+    def publish(self, topic: str, key: str | bytes | None, event: object,
+                headers: list[tuple[str, bytes]] | None = None) -> None:
         value = self.codec.encode(topic, event)
+        raw_key = key.encode() if isinstance(key, str) else key
         while True:
             try:
-                self.producer.produce(topic, key=key.encode(), value=value, on_delivery=self._on_delivery)
+                self.producer.produce(topic, key=raw_key, value=value, headers=headers, on_delivery=self._on_delivery)
                 break
             except BufferError:  # local queue full: wait for deliveries, then retry
                 self.producer.poll(0.1)

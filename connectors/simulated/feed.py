@@ -19,14 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from confluent_kafka import Consumer, TopicPartition
-
 from connectors.kafka.publisher import EventPublisher
+from processors.calendar import SessionWindow, session_windows
 from processors.model import FeedStatusChanged
-from processors.calendar import SessionWindow
 from processors.simulation import MarketSimulator, SimulationConfig
-from schemas.topics import spec
-from tradestream.config import Settings
 
 log = logging.getLogger(__name__)
 ET = ZoneInfo("America/New_York")
@@ -55,48 +51,20 @@ class SimulatedFeedConfig:
 
 def recent_session_windows(today: dt.date, days: int, sessions: str) -> list[SessionWindow]:
     """The session windows of the `days` NYSE trading days before `today` (from the calendar)."""
-    from processors.calendar import session_windows
-
     return session_windows(today - dt.timedelta(days=days * 7 // 5 + 10), today - dt.timedelta(days=1),
                            sessions)[-days * (3 if sessions == "extended" else 1):]
-
-
-def last_published_ts(settings: Settings, topic: str) -> int | None:
-    """The largest ts_event among the last record of each partition of `topic` (None if empty)."""
-    from connectors.kafka.codec import AvroCodec
-
-    codec = AvroCodec(settings.schema_registry_url)
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": "tradestream-sim-resume",
-                         "enable.auto.commit": False, "log_level": 0})
-    try:
-        metadata = consumer.list_topics(topic, timeout=10).topics[topic]
-        latest: int | None = None
-        for partition in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
-            if high <= low:
-                continue
-            consumer.assign([TopicPartition(topic, partition, high - 1)])
-            message = consumer.poll(10)
-            if message is None or message.error():
-                continue
-            _, value, _ = codec.decode_record(message.value())
-            latest = max(latest or 0, int(value["ts_event"]))
-        return latest
-    finally:
-        consumer.close()
 
 
 class SimulatedFeed:
     name = "simulated"
 
-    def __init__(self, settings: Settings, publisher: EventPublisher, config: SimulatedFeedConfig,
+    def __init__(self, publisher: EventPublisher, config: SimulatedFeedConfig,
                  windows: Sequence[SessionWindow]) -> None:
-        self.settings = settings
         self.publisher = publisher
         self.config = config
         self.simulator = MarketSimulator(SimulationConfig(symbols=config.symbols, seed=config.seed), windows)
-        self.ticks_topic = spec("ticks.trades").full_name()
-        self.status_topic = spec("feed.status").full_name()
+        self.ticks_topic = publisher.kafka.topic("ticks.trades")
+        self.status_topic = publisher.kafka.topic("feed.status")
         self.published = 0
 
     def _status(self, event: str, rate: float, latency_ns: int | None, detail: str) -> None:

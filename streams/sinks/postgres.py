@@ -26,12 +26,13 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 
-from processors.model import DeadLetter, TradeTickBatch
 from connectors.kafka.codec import AvroCodec
-from streams.sinks.rows import TABLES, Table, TextArray, trade_batch_rows, upsert_sql
-from schemas.topics import spec
-from tradestream.config import Settings
+from connectors.kafka.consumer import consumer_config
+from connectors.kafka.deadletter import dead_letter
+from processors.model import TradeTickBatch
 from schemas.errors import DataError, DecodeError
+from streams.settings import SinkSettings
+from streams.sinks.rows import TABLES, Table, TextArray, trade_batch_rows, upsert_sql
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +120,21 @@ def records(messages: Sequence[Message]) -> list[Message]:
 
 
 class PostgresSink:
-    def __init__(self, settings: Settings, codec: AvroCodec, topics: Sequence[str] | None = None,
+    def __init__(self, settings: SinkSettings, codec: AvroCodec, topics: Sequence[str] | None = None,
                  group_id: str = SINK_GROUP, batch_size: int = 5000, batch_timeout_s: float = 0.25,
                  max_backoff_s: float = 5.0) -> None:
         self.settings = settings
         self.codec = codec
-        self.topics = list(topics or [spec(name).full_name() for name in SINK_TOPICS])
+        self.topics = list(topics or [settings.kafka.topic(name) for name in SINK_TOPICS])
         self.group_id = group_id
         self.batch_size = batch_size
         self.batch_timeout_s = batch_timeout_s
         self.max_backoff_s = max_backoff_s
         self.stats = SinkStats()
-        self.deadletter_topic = spec("deadletter").full_name()
+        self.deadletter_topic = settings.kafka.topic("deadletter")
         self._conn: psycopg.Connection | None = None
         self._staging: set[str] = set()  # staging tables created on the current connection
-        self._producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "acks": "all",
+        self._producer = Producer({"bootstrap.servers": settings.kafka.bootstrap, "acks": "all",
                                    "enable.idempotence": True})
 
     # -- database ------------------------------------------------------------------------------------
@@ -198,15 +199,12 @@ class PostgresSink:
 
     # -- kafka ----------------------------------------------------------------------------------------
     def _dead_letter(self, message: Message, reason: str, error_class: str, source_index: int = -1) -> None:
-        letter = DeadLetter(ts_init=time.time_ns(), stage="sink", source_topic=message.topic(),
-                            source_partition=message.partition(), source_offset=message.offset(),
-                            error_class=error_class, reason=reason, key=message.key(), value=message.value(),
-                            source_index=source_index)
+        letter, headers = dead_letter(stage="sink", topic=message.topic(), partition=message.partition(),
+                                      offset=message.offset(), key=message.key(), value=message.value(),
+                                      error_class=error_class, reason=reason, source_index=source_index)
         self._producer.produce(self.deadletter_topic, key=message.key(),
-                               value=self.codec.encode(self.deadletter_topic, letter))
+                               value=self.codec.encode(self.deadletter_topic, letter), headers=headers)
         self.stats.dead_letters += 1
-        log.warning("stage=sink topic=%s partition=%d offset=%d dead-lettered: %s", message.topic(),
-                    message.partition(), message.offset(), reason)
 
     def rows_of(self, messages: Sequence[Message]) -> dict[str, list[tuple]]:
         rows: dict[str, list[tuple]] = defaultdict(list)
@@ -233,14 +231,9 @@ class PostgresSink:
             self._dead_letter(message, f"print {index} of the batch: {exc}", type(exc).__name__, index)
 
     def run(self, stop: threading.Event) -> None:
-        consumer = Consumer({
-            "bootstrap.servers": self.settings.kafka_bootstrap,
-            "group.id": self.group_id,
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "isolation.level": "read_committed",
-            "max.poll.interval.ms": 600_000,
-        })
+        consumer = Consumer(consumer_config(self.settings.kafka, self.group_id, **{
+            "auto.offset.reset": "earliest", "isolation.level": "read_committed", "max.poll.interval.ms": 600_000,
+            "log_level": 6}))
         consumer.subscribe(self.topics)
         log.info("sink group=%s topics=%s", self.group_id, ",".join(self.topics))
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from connectors.base import BatchingKafkaFeedSink
+from connectors.kafka.settings import KafkaSettings
 from processors.model import TradeTick, TradeTickBatch
 
 MS = 1_000_000
@@ -12,6 +13,8 @@ MS = 1_000_000
 
 class Recorder:
     """Stands in for EventPublisher (our own Kafka wrapper, not an external venue): keeps what is published."""
+
+    kafka = KafkaSettings(bootstrap="127.0.0.1:9", registry_url="http://127.0.0.1:9", topic_prefix="ts.")
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, object]] = []

@@ -43,7 +43,7 @@ def test_database_stopped_and_restarted_loses_and_duplicates_nothing(settings: S
     log = tmp_path / "sink.log"
     sink = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "sink", "--group", f"sink-{unique}"], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), f"outage-{unique}")
+    publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), f"outage-{unique}")
     postgres = PostgresService(settings)
 
     def stored() -> int:

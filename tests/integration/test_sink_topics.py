@@ -26,7 +26,7 @@ def test_a_topic_created_after_the_sink_started_is_stored(settings: Settings, un
     prefix = f"l{unique}."
     symbol = f"L{unique[:6]}".upper()
     codec = AvroCodec(settings.schema_registry_url)
-    sink = PostgresSink(settings, codec, topics=[f"{prefix}bars"], group_id=f"sink-{unique}", batch_timeout_s=0.1)
+    sink = PostgresSink(settings.sink(), codec, topics=[f"{prefix}bars"], group_id=f"sink-{unique}", batch_timeout_s=0.1)
     stop = threading.Event()
     failure: list[BaseException] = []
 
@@ -45,7 +45,7 @@ def test_a_topic_created_after_the_sink_started_is_stored(settings: Settings, un
         assert not failure, f"the sink stopped: {failure[0]!r}"
         ensure_topics(settings, prefix=prefix)
         register_all(settings.schema_registry_url, prefix=prefix)
-        publisher = EventPublisher(settings, codec, f"late-{unique}")
+        publisher = EventPublisher(settings.kafka(prefix), codec, f"late-{unique}")
         for i in range(20):
             publisher.publish(f"{prefix}bars", symbol, bar(symbol, i))
         assert publisher.flush() == 0

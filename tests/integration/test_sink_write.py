@@ -27,7 +27,7 @@ def tick(symbol: str, ts_event: int, trade_id: str | None) -> dict:
 
 
 def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, unique: str) -> None:
-    sink = PostgresSink(settings, codec=None)  # type: ignore[arg-type]  # write() needs no codec
+    sink = PostgresSink(settings.sink(), codec=None)  # type: ignore[arg-type]  # write() needs no codec
     symbol = f"T{unique}".upper()
     t0 = 1_764_000_000 * 10**9
     rows = {
@@ -48,7 +48,7 @@ def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, uni
                                TABLES["Bar"].row(bar(symbol, t0, "11.75"))]}) == 2
     # A batch the database refuses rolls back the staging table created with it; the next batch still
     # finds (re-creates) its staging table.
-    fresh = PostgresSink(settings, codec=None)  # type: ignore[arg-type]
+    fresh = PostgresSink(settings.sink(), codec=None)  # type: ignore[arg-type]
     broken = TABLES["Bar"].row(bar(symbol, t0 + 600 * 10**9, "11"))
     with pytest.raises(psycopg.errors.NotNullViolation):
         fresh.write({"Bar": [(*broken[:7], None, *broken[8:])]})  # open is NULL
@@ -62,7 +62,7 @@ def test_upserts_are_idempotent_and_bars_take_the_latest(settings: Settings, uni
 
 def test_sale_conditions_are_stored_as_given_whatever_their_characters(settings: Settings, unique: str) -> None:
     """Conditions reach COPY as text[] literals: quotes, backslashes, commas, braces and spaces survive."""
-    sink = PostgresSink(settings, codec=None)  # type: ignore[arg-type]
+    sink = PostgresSink(settings.sink(), codec=None)  # type: ignore[arg-type]
     symbol = f"C{unique}".upper()
     odd = [["@", "F"], ['"', "\\", ",", "{}", " a b ", "NULL"], [], ["\t"]]
     rows = [TABLES["TradeTick"].row({**tick(symbol, 1_764_000_000 * 10**9 + i, f"c{i}"), "conditions": conditions})

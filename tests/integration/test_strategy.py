@@ -35,11 +35,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("records", ["single", "batches"])
 def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(settings: Settings, unique: str,
-                                                                         tmp_path: Path, records: str,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                         tmp_path: Path, records: str) -> None:
     """`records`: one Kafka record per print (ts.ticks.trades) or per-symbol batches (ts.ticks.batches)."""
     prefix = f"s{unique}."
-    monkeypatch.setenv("TOPIC_PREFIX", prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
@@ -71,7 +69,7 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
                                 lambda ts: in_schedule(config, ts)).run_trades(ticks)
     assert len(expected.signals) >= 4
 
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id=f"it-{unique}")
+    publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), client_id=f"it-{unique}")
     half = len(ticks) // 2
 
     sink = BatchingKafkaFeedSink(publisher, max_ticks=50) if records == "batches" else KafkaFeedSink(publisher)

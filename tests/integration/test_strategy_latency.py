@@ -32,10 +32,8 @@ NS = 1_000_000_000
 INTERVAL_S = 2
 
 
-def test_signals_arrive_within_one_evaluation_interval(settings: Settings, unique: str, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signals_arrive_within_one_evaluation_interval(settings: Settings, unique: str, tmp_path: Path) -> None:
     prefix = f"l{unique}."
-    monkeypatch.setenv("TOPIC_PREFIX", prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
@@ -50,7 +48,7 @@ def test_signals_arrive_within_one_evaluation_interval(settings: Settings, uniqu
     config_file.write_text(yaml.safe_dump(data))
 
     base_event = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()) * NS
-    publisher = EventPublisher(settings, AvroCodec(settings.schema_registry_url), client_id=f"lat-{unique}")
+    publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), client_id=f"lat-{unique}")
     feed = KafkaFeedSink(publisher)
     runner = spawn(["strategy", "run", "--config", str(config_file)], env, tmp_path / "strategy.log")
     consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"lat-{unique}",

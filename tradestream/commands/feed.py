@@ -151,14 +151,9 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def run_simulated(args: argparse.Namespace) -> int:
     from connectors.kafka.publisher import EventPublisher
-    from connectors.simulated.feed import (
-        SimulatedFeed,
-        SimulatedFeedConfig,
-        last_published_ts,
-        recent_session_windows,
-    )
     from connectors.kafka.codec import AvroCodec
-    from schemas.topics import spec
+    from connectors.kafka.consumer import newest_event_time
+    from connectors.simulated.feed import SimulatedFeed, SimulatedFeedConfig, recent_session_windows
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
@@ -167,11 +162,13 @@ def run_simulated(args: argparse.Namespace) -> int:
     windows = recent_session_windows(dt.datetime.now(dt.timezone.utc).date(), config.days, config.sessions)
     codec = AvroCodec(settings.schema_registry_url)
     publisher = EventPublisher(settings.kafka(), codec, client_id="tradestream-feed-simulated")
-    resume = last_published_ts(settings, spec("ticks.trades").full_name())
+    # Resume after the last tick already on the topic: event time never goes back, no tick is sent twice.
+    resume = newest_event_time(publisher.kafka, codec, publisher.kafka.topic("ticks.trades"), 1,
+                               "tradestream-sim-resume")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    feed = SimulatedFeed(settings, publisher, config, windows)
+    feed = SimulatedFeed(publisher, config, windows)
     published = feed.run(stop, resume)
     print(f"published {published} ticks")
     return 0
