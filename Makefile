@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TS := $(VENV)/bin/tradestream
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test stop stack-up stack-down status install deps unit integration bench clean-data
+.PHONY: run test lint-imports stop stack-up stack-down status install deps unit integration bench clean-data
 
 ## install: the virtualenv with the project and its dev/test tools
 install: $(STAMP)
@@ -38,9 +38,14 @@ stop: install
 	$(TS) run --stop
 	$(TS) stack down
 
-## test: the same set-up, then the whole suite (unit and integration) against the real services
-test: stack-up
+## test: the same set-up, the import contracts (the arrows run one way), then the whole suite (unit and
+## integration) against the real services
+test: stack-up lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider
+
+## lint-imports: the layer contracts of pyproject.toml ([tool.importlinter])
+lint-imports: install
+	$(VENV)/bin/lint-imports
 
 unit: install
 	$(PY) -m pytest -q -m "not integration"
