@@ -1,13 +1,12 @@
 """The topic catalogue: every Kafka topic of tradestream, its event schema, key, partitions and retention.
 
 This module is plain data (no Faust import) so the stack set-up, the feeds, the sink and the API can
-read it. `TOPIC_PREFIX` (default `ts.`) namespaces all names, which also lets tests run on topics of
+read it. A prefix (TOPIC_PREFIX, default `ts.`, given by the Kafka settings section) namespaces all names, which also lets tests run on topics of
 their own. Keys are chosen for ordering: everything about one symbol lands on one partition, in order.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -28,8 +27,9 @@ class TopicSpec:
     cleanup_policy: str = "delete"
     doc: str = ""
 
-    def full_name(self, prefix: str | None = None) -> str:
-        return f"{topic_prefix() if prefix is None else prefix}{self.name}"
+    def full_name(self, prefix: str) -> str:
+        """The name on the broker: `prefix` (TOPIC_PREFIX, default `ts.`) and the catalogue name."""
+        return f"{prefix}{self.name}"
 
 
 CATALOGUE: tuple[TopicSpec, ...] = (
@@ -58,10 +58,6 @@ CATALOGUE: tuple[TopicSpec, ...] = (
 )
 
 BY_NAME = {spec.name: spec for spec in CATALOGUE}
-
-
-def topic_prefix() -> str:
-    return os.environ.get("TOPIC_PREFIX", "ts.")
 
 
 def spec(name: str) -> TopicSpec:

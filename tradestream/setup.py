@@ -21,7 +21,7 @@ def setup_all(settings: Settings) -> None:
     from tradestream.verify import write_reference_data
 
     ensure_topics(settings)
-    register_all(settings.schema_registry_url)
+    register_all(settings.schema_registry_url, prefix=settings.topic_prefix)
     migrate(settings)
     with connect(settings) as conn:
         today = dt.date.today()

@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 def ensure_topics(settings: Settings, prefix: str | None = None,
                   catalogue: tuple[TopicSpec, ...] = CATALOGUE) -> list[str]:
-    """Create missing topics; returns the names created. Existing topics are left as they are."""
+    """Create missing topics (named with `prefix`, default TOPIC_PREFIX); returns the names created.
+    Existing topics are left as they are."""
+    prefix = settings.topic_prefix if prefix is None else prefix
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [

@@ -156,7 +156,7 @@ class AvroCodec:
         return cls(**{k: v for k, v in value.items() if k in known})
 
 
-def register_all(registry_url: str, prefix: str | None = None) -> dict[str, int]:
+def register_all(registry_url: str, prefix: str = "ts.") -> dict[str, int]:
     """Register every catalogue topic's value schema with compatibility BACKWARD; returns ids by subject."""
     codec = AvroCodec(registry_url)
     ids = {}

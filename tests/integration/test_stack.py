@@ -49,7 +49,7 @@ def test_catalogue_topics_exist_with_their_settings(settings: Settings) -> None:
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     topics = admin.list_topics(timeout=10).topics
     for spec in CATALOGUE:
-        name = spec.full_name()
+        name = spec.full_name(settings.topic_prefix)
         assert name in topics, name
         assert len(topics[name].partitions) == (spec.partitions or settings.kafka_partitions)
         resource = ConfigResource(ConfigResource.Type.TOPIC, name)
@@ -64,7 +64,7 @@ def test_kcat_lists_the_broker_and_topics(settings: Settings) -> None:
     listing = subprocess.run([kcat, "-L", "-b", settings.kafka_bootstrap], capture_output=True, text=True,
                              timeout=30, check=True).stdout
     assert "1 brokers:" in listing
-    assert f'topic "{CATALOGUE[0].full_name()}"' in listing
+    assert f'topic "{CATALOGUE[0].full_name(settings.topic_prefix)}"' in listing
 
 
 def test_migrations_applied_on_the_plain_postgresql_path(settings: Settings) -> None:

@@ -25,5 +25,5 @@ def run(args: argparse.Namespace) -> int:
     for spec in CATALOGUE:
         retention = "forever" if spec.retention_ms < 0 else f"{spec.retention_ms // 86_400_000} days"
         partitions = spec.partitions or settings.kafka_partitions
-        print(f"{spec.full_name():28} {spec.schema:20} {spec.key:14} {partitions:>10} {retention:>12}")
+        print(f"{spec.full_name(settings.topic_prefix):28} {spec.schema:20} {spec.key:14} {partitions:>10} {retention:>12}")
     return 0
