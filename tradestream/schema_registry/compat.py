@@ -1,29 +1,67 @@
-"""Avro schema compatibility, following the Avro specification's schema-resolution rules.
+"""Avro schema compatibility: Apache Avro's `ReaderWriterCompatibilityChecker`, with three measured corrections.
 
 `can_read(reader, writer)` answers whether data written with `writer` can be read with `reader`,
 returning the list of reasons it cannot (empty when it can). Compatibility levels build on it:
 BACKWARD = the new schema reads data written with the previous one(s); FORWARD = the previous
 one(s) read data written with the new; FULL = both; *_TRANSITIVE checks every earlier version
 instead of only the latest.
+
+The verdict is Avro's (`avro.compatibility`, the Python port of Java's `SchemaCompatibility`).
+The differential tests (tests/tradestream/schema_registry/test_compat_differential.py) run it, and
+the hand-written checker this module used before, on schema pairs whose answers were worked out by
+hand from the specification's "Schema Resolution" section. With avro 1.12.2 Avro's checker was
+wrong in three places where the specification is explicit, so this module goes around it there:
+
+- **Relative aliases of named types.** The specification (Names > Aliases): "A type alias may be
+  specified either as a fully namespace-qualified, or relative to the namespace of the name it is
+  an alias for." Avro compares the writer's full name with the reader's alias text as written, so
+  a record `t.Other` with alias `Tick` did not read data written as `t.Tick`. `_prepare` rewrites
+  each relative alias into its full name before Avro parses the schema; the meaning is unchanged.
+- **`error` records.** Avro parses `{"type": "error", ...}` into a record schema, then its checker
+  raises `AvroRuntimeException("Unknown schema type: error")`. An error is a record (specification,
+  Protocol Declaration), so `_prepare` checks it as one.
+- **Decimals.** The specification (Logical Types > Decimal): "For the purposes of schema
+  resolution, two schemas that are decimal logical types match if their scales and precisions
+  match." Avro compares only the underlying bytes/fixed, so decimal(24,8) -> decimal(24,2) passed;
+  our old checker missed it too. `_Checker` adds the rule: a price whose scale changes would be
+  decoded off by powers of ten. (Confluent's registry, which docker-compose runs, does not apply
+  this rule; this registry refuses such a change.)
+
+`_Checker` also rewrites Avro's messages: its result keeps them in unordered sets, apart from the
+locations they belong to, and a missing field is reported as its bare name. Each frame of the
+traversal (one reader/writer pair) is described from the two schemas and a path of field names
+(`ticks[].price`), e.g. "price: writer type string cannot be read as double".
+
+Parsing: `normalize` is the structural check (kept lenient: it is what the registry applies to
+schemas already stored in its topic); `parse` adds Avro's own parser, which also checks names,
+enum symbols and unions, and is what new schemas must pass before they are registered.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
+import avro.errors
+import avro.name
+import avro.schema
+from avro.compatibility import (
+    ReaderWriterCompatibilityChecker,
+    SchemaCompatibilityResult,
+    SchemaCompatibilityType,
+    SchemaIncompatibilityType,
+    lookup_writer_field,
+    merge,
+)
+
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-PROMOTIONS = {
-    "int": {"long", "float", "double"},
-    "long": {"float", "double"},
-    "float": {"double"},
-    "string": {"bytes"},
-    "bytes": {"string"},
-}
 LEVELS = ("NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE")
+NAMED = ("record", "error", "enum", "fixed")
 
 
 class SchemaParseError(ValueError):
-    """The text is not a valid Avro schema."""
+    """The text is not a valid Avro schema: fix the schema (the message names what is wrong)."""
 
 
 class _Names:
@@ -39,8 +77,18 @@ def _fullname(name: str, namespace: str | None) -> str:
     return f"{namespace}.{name}"
 
 
+def _aliases(schema: dict[str, Any], owner: str) -> list[str]:
+    aliases = schema.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise SchemaParseError(f"{owner}: aliases must be a list of strings")
+    return aliases
+
+
 def normalize(schema: Any, names: _Names | None = None, namespace: str | None = None) -> Any:
-    """Resolve a parsed JSON schema into nodes: primitives as str, named types registered in `names`."""
+    """Resolve a parsed JSON schema into nodes: primitives as str, named types registered in `names`.
+
+    Raises `SchemaParseError` when the structure is not a schema (missing name, fields, symbols, size,
+    items, values; an unknown type name)."""
     names = names if names is not None else _Names()
     if isinstance(schema, str):
         if schema in PRIMITIVES:
@@ -60,27 +108,27 @@ def normalize(schema: Any, names: _Names | None = None, namespace: str | None = 
     kind = schema["type"]
     if kind in PRIMITIVES:
         return kind
-    if kind in ("record", "error", "enum", "fixed"):
+    if kind in NAMED:
         if not isinstance(schema.get("name"), str) or not schema["name"]:
             raise SchemaParseError(f"a {kind} needs a name")
         ns = schema.get("namespace", namespace)
         full = _fullname(schema["name"], ns)
         ns = full.rsplit(".", 1)[0] if "." in full else None
-        aliases = {_fullname(a, ns) for a in schema.get("aliases", [])}
+        aliases = {_fullname(a, ns) for a in _aliases(schema, full)}
         node: dict[str, Any] = {"type": kind, "name": full, "aliases": aliases}
         names.types[full] = node
         if kind in ("record", "error"):
             if not isinstance(schema.get("fields"), list):
                 raise SchemaParseError(f"record {full} needs a fields list")
             node["fields"] = []
-            for field in schema["fields"]:
-                if not isinstance(field, dict) or not isinstance(field.get("name"), str) or "type" not in field:
+            for field_ in schema["fields"]:
+                if not isinstance(field_, dict) or not isinstance(field_.get("name"), str) or "type" not in field_:
                     raise SchemaParseError(f"record {full} has a field without name or type")
                 node["fields"].append({
-                    "name": field["name"],
-                    "aliases": set(field.get("aliases", [])),
-                    "type": normalize(field["type"], names, ns),
-                    "has_default": "default" in field,
+                    "name": field_["name"],
+                    "aliases": set(_aliases(field_, f"{full}.{field_['name']}")),
+                    "type": normalize(field_["type"], names, ns),
+                    "has_default": "default" in field_,
                 })
         elif kind == "enum":
             symbols = schema.get("symbols")
@@ -103,99 +151,176 @@ def normalize(schema: Any, names: _Names | None = None, namespace: str | None = 
         return {"type": "map", "values": normalize(schema["values"], names, namespace)}
     if isinstance(kind, (dict, list)):
         return normalize(kind, names, namespace)
+    if not isinstance(kind, str):
+        raise SchemaParseError(f"not an Avro type: {kind!r}")
     full = _fullname(kind, namespace)
     if full in names.types or kind in names.types:
         return {"ref": full if full in names.types else kind}
     raise SchemaParseError(f"unknown type {kind!r}")
 
 
-class _Checker:
-    def __init__(self, reader_names: _Names, writer_names: _Names) -> None:
-        self.rn = reader_names
-        self.wn = writer_names
-        self.assumed: set[tuple[str, str]] = set()
+def _prepare(schema: Any, namespace: str | None = None) -> Any:
+    """The same schema in the form Avro's checker resolves per the specification (see module docstring):
+    type aliases fully qualified, `error` as `record`, `{"type": {...}}` wrappers unwrapped."""
+    if isinstance(schema, list):
+        return [_prepare(branch, namespace) for branch in schema]
+    if not isinstance(schema, dict):
+        return schema
+    kind = schema.get("type")
+    if isinstance(kind, (dict, list)):
+        return _prepare(kind, namespace)
+    prepared = dict(schema)
+    if kind in NAMED:
+        full = _fullname(schema["name"], schema.get("namespace", namespace))
+        own_namespace = full.rsplit(".", 1)[0] if "." in full else None
+        if kind == "error":
+            prepared["type"] = "record"
+        if "aliases" in schema:
+            prepared["aliases"] = [_fullname(alias, own_namespace) for alias in schema["aliases"]]
+        if "fields" in schema:
+            prepared["fields"] = [{**f, "type": _prepare(f["type"], own_namespace)} for f in schema["fields"]]
+    elif kind == "array":
+        prepared["items"] = _prepare(schema["items"], namespace)
+    elif kind == "map":
+        prepared["values"] = _prepare(schema["values"], namespace)
+    return prepared
 
-    def resolve(self, node: Any, names: _Names) -> Any:
-        return names.types[node["ref"]] if isinstance(node, dict) and "ref" in node else node
+
+def parse(schema: Any, *, strict: bool = True) -> avro.schema.Schema:
+    """The parsed JSON `schema` as Avro's schema object; `SchemaParseError` if it is not valid.
+
+    `strict` also applies the specification's rules on names and enum symbols (new schemas must pass
+    them); the registry checks the compatibility of versions it already stores without them."""
+    normalize(schema)
+    try:
+        return avro.schema.make_avsc_object(_prepare(schema), avro.name.Names(validate_names=strict),
+                                            validate_enum_symbols=strict, validate_names=strict)
+    except avro.errors.AvroException as exc:
+        raise SchemaParseError(str(exc)) from None
+
+
+def _describe(schema: avro.schema.Schema) -> str:
+    if isinstance(schema, avro.schema.DecimalLogicalSchema):
+        return f"{schema.type} decimal({schema.precision},{schema.scale})"
+    if isinstance(schema, avro.schema.NamedSchema):
+        return f"{schema.type} {schema.fullname}"
+    return str(schema.type)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _at(path: str, message: str) -> str:
+    return f"{path}: {message}" if path else message
+
+
+@dataclass
+class _Frame:
+    """One reader/writer pair being checked: where it is, and the pairs checked inside it."""
+
+    reader: avro.schema.Schema
+    writer: avro.schema.Schema
+    path: str
+    children: list[tuple[avro.schema.Schema, avro.schema.Schema, SchemaCompatibilityResult]] = field(
+        default_factory=list)
+
+
+def _incompatible(kind: SchemaIncompatibilityType, message: str) -> SchemaCompatibilityResult:
+    return SchemaCompatibilityResult(SchemaCompatibilityType.incompatible, [kind], {message})
+
+
+class _Checker(ReaderWriterCompatibilityChecker):
+    """Avro's checker, with the decimal rule and messages that say where and why (module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stack: list[_Frame] = []
+        self._next_path = ""
+
+    def get_compatibility(self, reader: avro.schema.Schema, writer: avro.schema.Schema, reference_token: str = "/",
+                          location: list[str] | None = None) -> SchemaCompatibilityResult:
+        parent = self._stack[-1] if self._stack else None
+        path = parent.path if parent else ""
+        if parent and reference_token == "items":
+            path += "[]"
+        elif parent and reference_token == "values":
+            path += "{}"
+        elif parent and reference_token == "type" and location:
+            path = _join(path, parent.reader.fields[int(location[-1])].name)
+        self._next_path = path
+        result = super().get_compatibility(reader, writer, reference_token, location)
+        if parent:
+            parent.children.append((reader, writer, result))
+        return result
+
+    def calculate_compatibility(self, reader: avro.schema.Schema, writer: avro.schema.Schema,
+                                location: list[str]) -> SchemaCompatibilityResult:
+        frame = _Frame(reader, writer, self._next_path)
+        self._stack.append(frame)
+        try:
+            result = super().calculate_compatibility(reader, writer, location)
+        finally:
+            self._stack.pop()
+        if result.compatibility is SchemaCompatibilityType.incompatible:
+            result = self._explain(frame, result)
+        decimals = isinstance(reader, avro.schema.DecimalLogicalSchema) and isinstance(
+            writer, avro.schema.DecimalLogicalSchema)
+        if decimals and (reader.precision, reader.scale) != (writer.precision, writer.scale):
+            result = merge(result, _incompatible(SchemaIncompatibilityType.type_mismatch, _at(
+                frame.path, f"writer type {_describe(writer)} cannot be read as {_describe(reader)} "
+                            "(decimals match only with the same precision and scale)")))
+        return result
+
+    def _explain(self, frame: _Frame, result: SchemaCompatibilityResult) -> SchemaCompatibilityResult:
+        """`result` with each of this frame's own incompatibilities described; the nested ones were already."""
+        reader, writer = frame.reader, frame.writer
+        missing = []
+        if isinstance(reader, avro.schema.RecordSchema) and isinstance(writer, avro.schema.RecordSchema):
+            missing = [f for f in reader.fields if lookup_writer_field(writer, f) is None and not f.has_default]
+        merged = [(r, w, c) for r, w, c in frame.children
+                  if c.compatibility is SchemaCompatibilityType.incompatible and c.messages <= result.messages]
+        messages: set[str] = set()
+        for child_reader, child_writer, child in merged:
+            # Avro checks a missing enum-typed field against the writer's whole record: reported below instead.
+            if not (child_writer is writer and any(child_reader is f.type for f in missing)):
+                messages |= child.messages
+        own = Counter(result.incompatibilities) - Counter(t for _, _, c in merged for t in c.incompatibilities)
+        for kind in own:
+            messages |= self._messages(kind, frame, missing)
+        if missing:
+            messages |= self._messages(SchemaIncompatibilityType.reader_field_missing_default_value, frame, missing)
+        return SchemaCompatibilityResult(result.compatibility, result.incompatibilities, messages, result.locations)
 
     @staticmethod
-    def kind(node: Any) -> str:
-        return node if isinstance(node, str) else node["type"]
-
-    def check(self, reader: Any, writer: Any, path: str) -> list[str]:
-        if isinstance(reader, dict) and "ref" in reader and isinstance(writer, dict) and "ref" in writer:
-            pair = (reader["ref"], writer["ref"])
-            if pair in self.assumed:  # recursive types: assume compatible while checking
-                return []
-            self.assumed.add(pair)
-        r = self.resolve(reader, self.rn)
-        w = self.resolve(writer, self.wn)
-        rk, wk = self.kind(r), self.kind(w)
-        if wk == "union":
-            errors = []
-            for i, branch in enumerate(w["branches"]):
-                errors += self.check(reader, branch, f"{path}[writer union branch {i}]")
-            return errors
-        if rk == "union":
-            for branch in r["branches"]:
-                if not self.check(branch, writer, path):
-                    return []
-            return [f"{path}: reader union has no branch for writer type {self.describe(w)}"]
-        if rk in PRIMITIVES or wk in PRIMITIVES:
-            if rk == wk or rk in PROMOTIONS.get(wk, ()):
-                return []
-            return [f"{path}: writer type {self.describe(w)} cannot be read as {self.describe(r)}"]
-        if rk != wk:
-            return [f"{path}: writer type {self.describe(w)} cannot be read as {self.describe(r)}"]
-        if rk in ("record", "error", "enum", "fixed") and not self.names_match(r, w):
-            return [f"{path}: reader {rk} {r['name']} does not match writer {w['name']}"]
-        if rk in ("record", "error"):
-            return self.check_record(r, w, path)
-        if rk == "enum":
-            missing = [s for s in w["symbols"] if s not in r["symbols"]]
-            if missing and not r["has_default"]:
-                return [f"{path}: reader enum {r['name']} lacks writer symbols {missing}"]
-            return []
-        if rk == "fixed":
-            return [] if r["size"] == w["size"] else [f"{path}: fixed size {w['size']} != {r['size']}"]
-        if rk == "array":
-            return self.check(r["items"], w["items"], f"{path}[]")
-        if rk == "map":
-            return self.check(r["values"], w["values"], f"{path}{{}}")
-        return [f"{path}: unsupported type {rk}"]
-
-    @staticmethod
-    def names_match(r: dict[str, Any], w: dict[str, Any]) -> bool:
-        unqualified = lambda n: n.rsplit(".", 1)[-1]  # noqa: E731
-        return (r["name"] == w["name"] or w["name"] in r["aliases"]
-                or unqualified(r["name"]) == unqualified(w["name"]))
-
-    def check_record(self, r: dict[str, Any], w: dict[str, Any], path: str) -> list[str]:
-        errors = []
-        writer_fields = {f["name"]: f for f in w["fields"]}
-        for field in r["fields"]:
-            match = writer_fields.get(field["name"])
-            if match is None:
-                match = next((writer_fields[a] for a in field["aliases"] if a in writer_fields), None)
-            field_path = f"{path}.{field['name']}" if path else field["name"]
-            if match is None:
-                if not field["has_default"]:
-                    errors.append(f"{field_path}: reader field missing from writer and has no default")
-                continue
-            errors += self.check(field["type"], match["type"], field_path)
-        return errors
-
-    def describe(self, node: Any) -> str:
-        kind = self.kind(node)
-        return f"{kind} {node['name']}" if isinstance(node, dict) and "name" in node else kind
+    def _messages(kind: SchemaIncompatibilityType, frame: _Frame, missing: list[avro.schema.Field]) -> set[str]:
+        reader, writer, path = frame.reader, frame.writer, frame.path
+        match kind:
+            case SchemaIncompatibilityType.name_mismatch:
+                return {_at(path, f"reader {reader.type} {reader.fullname} does not match writer {writer.fullname}")}
+            case SchemaIncompatibilityType.fixed_size_mismatch:
+                return {_at(path, f"writer fixed {writer.fullname} of size {writer.size} cannot be read as size "
+                                  f"{reader.size}")}
+            case SchemaIncompatibilityType.missing_enum_symbols:
+                lacking = [s for s in writer.symbols if s not in reader.symbols]
+                return {_at(path, f"reader enum {reader.fullname} lacks writer symbols {lacking} and has no default")}
+            case SchemaIncompatibilityType.reader_field_missing_default_value:
+                return {f"{_join(path, f.name)}: reader field missing from writer and has no default" for f in missing}
+            case SchemaIncompatibilityType.missing_union_branch:
+                unread = ([w for r, w, c in frame.children
+                           if r is reader and c.compatibility is SchemaCompatibilityType.incompatible]
+                          if isinstance(writer, avro.schema.UnionSchema) else [writer])
+                return {_at(path, f"reader union has no branch for writer type {_describe(w)}") for w in unread}
+            case _:
+                return {_at(path, f"writer type {_describe(writer)} cannot be read as {_describe(reader)}")}
 
 
 def can_read(reader: Any, writer: Any) -> list[str]:
-    """Reasons data written with `writer` cannot be read with `reader` (parsed JSON schemas)."""
-    reader_names, writer_names = _Names(), _Names()
-    r = normalize(reader, reader_names)
-    w = normalize(writer, writer_names)
-    return _Checker(reader_names, writer_names).check(r, w, "")
+    """Reasons data written with `writer` cannot be read with `reader` (parsed JSON schemas); empty when it can."""
+    result = _Checker().get_compatibility(parse(reader, strict=False), parse(writer, strict=False))
+    if result.compatibility is SchemaCompatibilityType.compatible:
+        return []
+    return sorted(result.messages)
 
 
 def check_level(level: str, new: Any, previous: list[Any]) -> list[str]:

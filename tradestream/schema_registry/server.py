@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from tradestream.schema_registry.compat import LEVELS, SchemaParseError, check_level, normalize
+from tradestream.schema_registry.compat import LEVELS, SchemaParseError, check_level, normalize, parse
 
 log = logging.getLogger("tradestream.schema_registry")
 
@@ -47,8 +47,12 @@ class ApiError(Exception):
         self.message = message
 
 
-def canonical(schema_text: str) -> tuple[str, Any]:
-    """Parse and validate an Avro schema; returns (canonical JSON text, parsed JSON)."""
+def canonical(schema_text: str, *, strict: bool = False) -> tuple[str, Any]:
+    """Parse and validate an Avro schema; returns (canonical JSON text, parsed JSON).
+
+    Every schema gets the structural check; `strict` (a schema being registered or tested) adds Avro's
+    own parser, so a version is stored only if the compatibility checker can read it later. Versions
+    already in the topic are loaded without it, so a registry never fails to start on its own data."""
     try:
         parsed = json.loads(schema_text)
     except json.JSONDecodeError as exc:
@@ -58,6 +62,8 @@ def canonical(schema_text: str) -> tuple[str, Any]:
         raise ApiError(422, 42201, f"Invalid schema: unknown type {parsed!r}")
     try:
         normalize(parsed)
+        if strict:
+            parse(parsed)
     except SchemaParseError as exc:
         raise ApiError(422, 42201, f"Invalid schema: {exc}") from None
     return json.dumps(parsed, sort_keys=True, separators=(",", ":")), parsed
@@ -215,14 +221,23 @@ class Registry:
             raise ApiError(422, 42201, "Invalid schema: the request needs a 'schema' string")
         return body["schema"]
 
+    @staticmethod
+    def _incompatibilities(level: str, new: Any, previous: list[SchemaVersion]) -> list[str]:
+        try:
+            return check_level(level, new, [json.loads(v.schema) for v in previous])
+        except SchemaParseError as exc:
+            raise ApiError(422, 42201, f"Invalid schema: a registered version of subject "
+                                       f"\"{previous[-1].subject}\" cannot be read by the compatibility "
+                                       f"checker ({exc}); delete it or set the subject's level to NONE") from None
+
     def register(self, subject: str, body: dict[str, Any]) -> dict[str, Any]:
-        text, parsed = canonical(self._schema_text(body))
+        text, parsed = canonical(self._schema_text(body), strict=True)
         with self.store.lock:
             live = self.state.live(subject)
             for existing in live:
                 if canonical(existing.schema)[0] == text:
                     return {"id": existing.schema_id}
-            errors = check_level(self.state.level(subject), parsed, [json.loads(v.schema) for v in live])
+            errors = self._incompatibilities(self.state.level(subject), parsed, live)
             if errors:
                 raise ApiError(409, 409, "Schema being registered is incompatible with an earlier schema for "
                                          f"subject \"{subject}\", details: {errors}")
@@ -301,16 +316,16 @@ class Registry:
         return {"compatibilityLevel": self.state.level(subject)}
 
     def test_compatibility(self, subject: str, version: str, body: dict[str, Any], verbose: bool) -> dict[str, Any]:
-        _, parsed = canonical(self._schema_text(body))
+        _, parsed = canonical(self._schema_text(body), strict=True)
         live = self.state.live(subject)
         if not live:
             return {"is_compatible": True}
         if version in ("latest", "-1"):
-            previous = [json.loads(v.schema) for v in live]
+            previous = live
         else:
             chosen = self._version(subject, version)
-            previous = [json.loads(v.schema) for v in live if v.version <= chosen.version]
-        errors = check_level(self.state.level(subject), parsed, previous)
+            previous = [v for v in live if v.version <= chosen.version]
+        errors = self._incompatibilities(self.state.level(subject), parsed, previous)
         result: dict[str, Any] = {"is_compatible": not errors}
         if verbose:
             result["messages"] = errors

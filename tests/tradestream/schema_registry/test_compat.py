@@ -110,3 +110,33 @@ def test_invalid_schemas_are_reported() -> None:
         can_read({"type": "record", "name": "X"}, V1)
     with pytest.raises(SchemaParseError):
         can_read("Undefined", V1)
+
+
+def test_messages_name_the_path_to_the_field() -> None:
+    leg = {"type": "record", "name": "Leg", "fields": [f("size", "int")]}
+    writer = record(f("legs", {"type": "array", "items": leg}))
+    changed = {**leg, "fields": [f("size", "string"), f("venue", "string")]}
+    reader = record(f("legs", {"type": "array", "items": changed}))
+    assert can_read(reader, writer) == ["legs[].size: writer type int cannot be read as string",
+                                        "legs[].venue: reader field missing from writer and has no default"]
+
+
+def test_a_relative_type_alias_takes_the_namespace_of_its_type() -> None:
+    renamed = record(f("symbol", "string"), f("price", "double"), name="Trade", aliases=["Tick"])  # t.Tick
+    assert can_read(renamed, V1) == []
+    elsewhere = record(f("symbol", "string"), f("price", "double"), name="Trade", aliases=["u.Tick"])
+    assert can_read(elsewhere, V1) == ["reader record t.Trade does not match writer t.Tick"]
+
+
+def test_decimals_match_only_with_the_same_precision_and_scale() -> None:
+    def price(precision: int, scale: int) -> dict:
+        return record(f("price", {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": scale}))
+    assert can_read(price(24, 8), price(24, 8)) == []
+    assert can_read(price(24, 2), price(24, 8)) != []
+    assert can_read(price(30, 8), price(24, 8)) != []
+
+
+def test_error_records_are_checked_as_records() -> None:
+    rejected = {"type": "error", "name": "Rejected", "fields": [f("reason", "string")]}
+    assert can_read(rejected, rejected) == []
+    assert can_read({**rejected, "fields": [f("reason", "string"), f("code", "int")]}, rejected) != []
