@@ -1,85 +1,99 @@
-"""The Litestar application: REST and websocket API plus the dashboard's static files."""
+"""The Litestar application: REST API, Prometheus metrics and the dashboard's static files.
+
+`create_app(settings)` wires the pieces; the lifespan opens the PostgreSQL pool (without waiting for the
+database) and starts the feed-status watcher, and closes both on shut-down. Handlers get what they need
+by dependency injection: `settings`, `pool`, `conn` (a pooled connection per request), `watcher`,
+`request_metrics`.
+
+The OpenAPI document is served as JSON and YAML only (`/schema/openapi.json`, `/schema/openapi.yaml`):
+Litestar's documentation UIs load their scripts from public CDNs and stay blank on a machine without
+internet access, and no well-kept Python package ships those assets for us to serve instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import time
+import importlib.metadata
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from litestar import Controller, Litestar, Response, get
+import psycopg
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
-from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
-from api import health, metrics
-from api.scanners import ScannerController, SignalsController
+from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
 from api.feedwatch import FeedStatusWatcher
+from api.health import FeedWatcher, HealthController
+from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
+from api.metrics import MetricsController
+from api.scanners import ScannerController, SignalsController
+from api.settings import ApiSettings
 from connectors.kafka.codec import AvroCodec
-from tradestream.config import Settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-WORKER_GROUP = "tradestream-worker"
+
+log = logging.getLogger(__name__)
 
 
-class HealthController(Controller):
-    path = "/api/health"
-
-    @get("/")
-    async def health(self, settings: Settings, watcher: FeedStatusWatcher) -> Response[dict[str, object]]:
-        """Each component's state; 200 when all are up, 503 otherwise (the body says which is down)."""
-        checks = await asyncio.gather(
-            asyncio.to_thread(health.check_kafka, settings),
-            asyncio.to_thread(health.check_registry, settings),
-            asyncio.to_thread(health.check_postgres, settings),
-            asyncio.to_thread(health.check_s3, settings),
-            asyncio.to_thread(health.check_worker, settings, WORKER_GROUP),
-        )
-        components = [*checks, health.feed_health(watcher.last(), time.time())]
-        overall = "up" if all(c.status == "up" for c in components) else "down"
-        body: dict[str, object] = {
-            "status": overall,
-            "components": {c.name: c.as_dict() for c in components},
-        }
-        return Response(body, status_code=HTTP_200_OK if overall == "up" else HTTP_503_SERVICE_UNAVAILABLE)
+def openapi_config() -> OpenAPIConfig:
+    """Title and version from the package; each operation described by its handler's docstring."""
+    return OpenAPIConfig(
+        title="tradestream",
+        version=importlib.metadata.version("tradestream"),
+        description="Scanners, signals, correlation, latency metrics and health of the tradestream platform.",
+        use_handler_docstrings=True,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+    )
 
 
-class MetricsController(Controller):
-    path = "/"
-
-    @get("/api/metrics/latency")
-    async def latency(self, settings: Settings) -> list[dict[str, object]]:
-        """Latest p50/p95/p99/max per feed, symbol and hop (windows ending in the last 10 minutes)."""
-        return await asyncio.to_thread(metrics.latest_latency, settings)
-
-    @get("/metrics", media_type="text/plain; version=0.0.4")
-    async def prometheus(self, settings: Settings) -> str:
-        """The same figures in Prometheus text exposition format."""
-        return metrics.prometheus_text(await asyncio.to_thread(metrics.latest_latency, settings))
-
-
-def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
-    codec = AvroCodec(settings.schema_registry_url)
-    watcher = FeedStatusWatcher(settings, codec)
+def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None) -> Litestar:
+    """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher (tests)."""
+    watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_url))
+    request_metrics = RequestMetrics()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = new_pool(settings)
+        # Not waiting: the API starts and serves /api/health/live while the database is down.
+        await pool.open(wait=False)
+        app.state.pool = pool
         watcher.start()
+        log.info("api started database=%s pool_min=%d pool_max=%d", settings.database_url_redacted,
+                 settings.pool_min_size, settings.pool_max_size)
         try:
             yield
         finally:
             await asyncio.to_thread(watcher.stop)
+            await pool.close()
 
-    async def provide_settings() -> Settings:
+    def provide_settings() -> ApiSettings:
         return settings
 
-    async def provide_watcher() -> FeedStatusWatcher:
+    def provide_watcher() -> FeedWatcher:
         return watcher
+
+    def provide_request_metrics() -> RequestMetrics:
+        return request_metrics
 
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
-        dependencies={"settings": provide_settings, "watcher": provide_watcher},
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "watcher": Provide(provide_watcher, sync_to_thread=False),
+            "request_metrics": Provide(provide_request_metrics, sync_to_thread=False),
+            "pool": Provide(provide_pool),
+            "conn": Provide(provide_connection),
+        },
+        exception_handlers={psycopg.OperationalError: unavailable_handler(settings)},
+        middleware=[RequestMetricsMiddleware(request_metrics)],
         lifespan=[lifespan],
+        openapi_config=openapi_config(),
+        signature_types=[ApiSettings, RequestMetrics],
     )

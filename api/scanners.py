@@ -11,19 +11,19 @@ import asyncio
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
-import psycopg
 from litestar import Controller, Response, delete, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+from psycopg import AsyncConnection
 
 from processors.rules import RuleError, rolling_correlation
 from processors.scanner import ScannerConfig, ScannerConfigError
-from tradestream.config import Settings
 
-ET = "America/New_York"
+ET = ZoneInfo("America/New_York")
 
 
 def _invalid(errors: list[dict[str, str]]) -> Response[dict[str, object]]:
@@ -42,16 +42,16 @@ def validate(data: Any) -> ScannerConfig | Response[dict[str, object]]:
         return _invalid([{"field": "rules", "message": str(exc)}])
 
 
-def _store(settings: Settings, config: ScannerConfig, create: bool) -> int | None:
+async def _store(conn: AsyncConnection, config: ScannerConfig, create: bool) -> int | None:
     """Insert (create) or update; the new version, or None when the name exists (create) / is missing (update)."""
     body = json.dumps(config.to_mapping())
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        if create:
-            row = conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) do nothing "
-                               "returning version", (config.name, body)).fetchone()
-        else:
-            row = conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
-                               "where name = %s returning version", (body, config.name)).fetchone()
+    if create:
+        cursor = await conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) "
+                                    "do nothing returning version", (config.name, body))
+    else:
+        cursor = await conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
+                                    "where name = %s returning version", (body, config.name))
+    row = await cursor.fetchone()
     return None if row is None else row[0]
 
 
@@ -59,22 +59,19 @@ def _row(row: tuple) -> dict[str, object]:
     return {"name": row[0], "version": row[1], "config": row[2], "updated_at": row[3].isoformat()}
 
 
-def _list(settings: Settings) -> list[dict[str, object]]:
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        rows = conn.execute("select name, version, config, updated_at from scanners order by name").fetchall()
-    return [_row(r) for r in rows]
+async def _list(conn: AsyncConnection) -> list[dict[str, object]]:
+    cursor = await conn.execute("select name, version, config, updated_at from scanners order by name")
+    return [_row(r) for r in await cursor.fetchall()]
 
 
-def _one(settings: Settings, name: str) -> dict[str, object] | None:
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        row = conn.execute("select name, version, config, updated_at from scanners where name = %s",
-                           (name,)).fetchone()
+async def _one(conn: AsyncConnection, name: str) -> dict[str, object] | None:
+    cursor = await conn.execute("select name, version, config, updated_at from scanners where name = %s", (name,))
+    row = await cursor.fetchone()
     return None if row is None else _row(row)
 
 
-def _delete(settings: Settings, name: str) -> bool:
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        return conn.execute("delete from scanners where name = %s", (name,)).rowcount == 1
+async def _delete(conn: AsyncConnection, name: str) -> bool:
+    return (await conn.execute("delete from scanners where name = %s", (name,))).rowcount == 1
 
 
 class ScannerController(Controller):
@@ -89,12 +86,12 @@ class ScannerController(Controller):
         return Response({"valid": True, "config": result.to_mapping()})
 
     @post("/")
-    async def create(self, settings: Settings, data: dict[str, Any]) -> Response[dict[str, object]]:
+    async def create(self, conn: AsyncConnection, data: dict[str, Any]) -> Response[dict[str, object]]:
         """Create a scanner; 201, 400 with field errors, or 409 when the name is taken (use PUT)."""
         result = validate(data)
         if isinstance(result, Response):
             return result
-        version = await asyncio.to_thread(_store, settings, result, True)
+        version = await _store(conn, result, True)
         if version is None:
             return Response({"status_code": 409, "detail": f"scanner {result.name!r} exists; PUT "
                                                              f"/api/scanners/{result.name} replaces it"},
@@ -103,44 +100,47 @@ class ScannerController(Controller):
                         status_code=HTTP_201_CREATED)
 
     @put("/{name:str}")
-    async def replace(self, settings: Settings, name: str, data: dict[str, Any]) -> Response[dict[str, object]]:
+    async def replace(self, conn: AsyncConnection, name: str, data: dict[str, Any]) -> Response[dict[str, object]]:
         """Replace a scanner's settings (the version increases); 404 when it does not exist."""
         result = validate(data)
         if isinstance(result, Response):
             return result
         if result.name != name:
             return _invalid([{"field": "name", "message": f"must be {name!r}, the scanner in the URL"}])
-        version = await asyncio.to_thread(_store, settings, result, False)
+        version = await _store(conn, result, False)
         if version is None:
             raise NotFoundException(f"no scanner named {name!r}; POST /api/scanners creates it")
         return Response({"name": name, "version": version, "config": result.to_mapping()})
 
     @get("/")
-    async def list_scanners(self, settings: Settings) -> list[dict[str, object]]:
-        return await asyncio.to_thread(_list, settings)
+    async def list_scanners(self, conn: AsyncConnection) -> list[dict[str, object]]:
+        """Every stored scanner (name, version, normalised settings, last change), by name."""
+        return await _list(conn)
 
     @get("/{name:str}")
-    async def get_scanner(self, settings: Settings, name: str) -> dict[str, object]:
-        found = await asyncio.to_thread(_one, settings, name)
+    async def get_scanner(self, conn: AsyncConnection, name: str) -> dict[str, object]:
+        """One scanner's stored settings and version; 404 when there is none of that name."""
+        found = await _one(conn, name)
         if found is None:
             raise NotFoundException(f"no scanner named {name!r}")
         return found
 
     @delete("/{name:str}")
-    async def delete_scanner(self, settings: Settings, name: str) -> None:
-        if not await asyncio.to_thread(_delete, settings, name):
+    async def delete_scanner(self, conn: AsyncConnection, name: str) -> None:
+        """Delete a scanner; 204, or 404 when there is none of that name."""
+        if not await _delete(conn, name):
             raise NotFoundException(f"no scanner named {name!r}")
 
 
-def _signals(settings: Settings, strategy: str | None, limit: int) -> list[dict[str, object]]:
+async def _signals(conn: AsyncConnection, strategy: str | None, limit: int) -> list[dict[str, object]]:
     query = ("select signal_id, strategy, symbol, side, action, ts, price, reason, rule_values from signals "
              + ("where strategy = %s " if strategy else "") + "order by ts desc limit %s")
     params: tuple = (strategy, limit) if strategy else (limit,)
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        conn.execute(f"set time zone '{ET}'")
-        rows = conn.execute(query, params).fetchall()
+    rows = await (await conn.execute(query, params)).fetchall()
+    # Converted here, not with `set time zone`: that would outlive the request on the pooled connection.
     return [{"signal_id": r[0], "strategy": r[1], "symbol": r[2], "side": r[3], "action": r[4],
-             "ts": r[5].isoformat(), "price": str(r[6]), "reason": r[7], "rule_values": r[8]} for r in rows]
+             "ts": r[5].astimezone(ET).isoformat(), "price": str(r[6]), "reason": r[7], "rule_values": r[8]}
+            for r in rows]
 
 
 def correlation_matrix(closes: dict[str, dict[int, float]], bars: int) -> list[list[float | None]]:
@@ -161,17 +161,19 @@ def correlation_matrix(closes: dict[str, dict[int, float]], bars: int) -> list[l
     return matrix
 
 
-def _correlation(settings: Settings, symbols: list[str], timeframe: str, bars: int) -> dict[str, object]:
-    with psycopg.connect(settings.database_url, connect_timeout=5) as conn:
-        rows = conn.execute(
-            "select symbol, start_ns, close from (select symbol, start_ns, close, row_number() over "
-            "(partition by symbol order by start_ns desc) as n from bars where symbol = any(%s) and timeframe = %s) "
-            "recent where n <= %s", (symbols, timeframe, bars * 4 + 1)).fetchall()
+async def _correlation(conn: AsyncConnection, symbols: list[str], timeframe: str, bars: int) -> dict[str, object]:
+    cursor = await conn.execute(
+        "select symbol, start_ns, close from (select symbol, start_ns, close, row_number() over "
+        "(partition by symbol order by start_ns desc) as n from bars where symbol = any(%s) and timeframe = %s) "
+        "recent where n <= %s", (symbols, timeframe, bars * 4 + 1))
+    rows = await cursor.fetchall()
     closes: dict[str, dict[int, float]] = {s: {} for s in symbols}
     for symbol, start, close in rows:
         closes[symbol][start] = float(close)
     last = max((start for _, start, _ in rows), default=None)
-    return {"symbols": symbols, "timeframe": timeframe, "bars": bars, "matrix": correlation_matrix(closes, bars),
+    # Up to 50 x 50 pairs of rolling correlations: off the event loop.
+    matrix = await asyncio.to_thread(correlation_matrix, closes, bars)
+    return {"symbols": symbols, "timeframe": timeframe, "bars": bars, "matrix": matrix,
             "as_of": None if last is None else dt.datetime.fromtimestamp(last / 1e9, dt.timezone.utc).isoformat()}
 
 
@@ -179,17 +181,17 @@ class SignalsController(Controller):
     path = "/api"
 
     @get("/signals")
-    async def signals(self, settings: Settings, strategy: str | None = None,
+    async def signals(self, conn: AsyncConnection, strategy: str | None = None,
                       limit: int = Parameter(default=100, ge=1, le=1000)) -> list[dict[str, object]]:
         """The newest signals (times in ET), optionally of one strategy."""
-        return await asyncio.to_thread(_signals, settings, strategy, limit)
+        return await _signals(conn, strategy, limit)
 
     @get("/correlation")
-    async def correlation(self, settings: Settings, symbols: str, timeframe: str = "5m",
+    async def correlation(self, conn: AsyncConnection, symbols: str, timeframe: str = "5m",
                           bars: int = Parameter(default=20, ge=2, le=500)) -> Response[dict[str, object]]:
         """Rolling correlation matrix of the symbols' bar returns, for the dashboard heatmap."""
         names = [s.strip().upper() for s in symbols.split(",") if s.strip()]
         if not 2 <= len(names) <= 50 or len(set(names)) != len(names):
             return Response({"status_code": 400, "detail": "symbols must list 2 to 50 distinct symbols, "
                                                            "comma-separated"}, status_code=HTTP_400_BAD_REQUEST)
-        return Response(await asyncio.to_thread(_correlation, settings, names, timeframe, bars))
+        return Response(await _correlation(conn, names, timeframe, bars))

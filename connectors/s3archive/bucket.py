@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from schemas.errors import StackError
 
@@ -47,6 +47,18 @@ def s3_client(settings: ArchiveSettings):  # noqa: ANN201 - boto3 clients are dy
         region_name=settings.region,
         config=Config(retries={"max_attempts": 5, "mode": "standard"}, s3={"addressing_style": "path"}),
     )
+
+
+def archive_status(settings: ArchiveSettings) -> tuple[str, str]:
+    """("up" | "down", detail) of the archive bucket, for health checks: it answers, and its Object Lock mode."""
+    try:
+        lock = s3_client(settings).get_object_lock_configuration(Bucket=settings.bucket)
+    except ClientError as exc:
+        return "down", f"{settings.endpoint_url or 'AWS'} bucket {settings.bucket}: {exc.response['Error']['Code']}"
+    except BotoCoreError as exc:  # unreachable endpoint, no credentials, timeouts
+        return "down", f"{settings.endpoint_url or 'AWS'} bucket {settings.bucket}: {type(exc).__name__}"
+    mode = lock["ObjectLockConfiguration"].get("Rule", {}).get("DefaultRetention", {}).get("Mode", "none")
+    return "up", f"bucket {settings.bucket}, Object Lock {mode}"
 
 
 def ensure_archive_bucket(settings: ArchiveSettings, client=None) -> dict[str, object]:  # noqa: ANN001

@@ -1,4 +1,5 @@
-"""The API against the real services: health of every component, latency metrics as JSON and Prometheus."""
+"""The API against the real services: health of every component (full, live and ready), latency metrics
+as JSON and in the Prometheus exposition."""
 
 from __future__ import annotations
 
@@ -7,21 +8,35 @@ import datetime as dt
 import psycopg
 import pytest
 from litestar.testing import TestClient
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
 pytestmark = pytest.mark.integration
+COMPONENTS = {"kafka", "schema_registry", "postgres", "s3", "worker", "feed"}
 
 
 def test_health_reports_each_component(settings: Settings) -> None:
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         response = client.get("/api/health")
+        ready = client.get("/api/health/ready")
+        live = client.get("/api/health/live")
     body = response.json()
-    assert set(body["components"]) == {"kafka", "schema_registry", "postgres", "s3", "worker", "feed"}
+    assert set(body["components"]) == COMPONENTS
     for name in ("kafka", "schema_registry", "postgres", "s3"):
         assert body["components"][name]["status"] == "up", body["components"][name]
     assert response.status_code == (200 if body["status"] == "up" else 503)
+    assert "TimescaleDB" in body["components"]["postgres"]["detail"] or "PostgreSQL" in \
+        body["components"]["postgres"]["detail"]
+
+    ready_body = ready.json()
+    assert set(ready_body["components"]) == COMPONENTS and ready_body["not_counted"] == ["feed"]
+    counted_up = all(c["status"] == "up" for name, c in ready_body["components"].items() if name != "feed")
+    assert ready.status_code == (200 if counted_up else 503) and ready_body["status"] == ("up" if counted_up else "down")
+    assert live.status_code == 200 and live.json() == {"status": "up"}
 
 
 def test_latency_metrics_json_and_prometheus(settings: Settings, unique: str) -> None:
@@ -30,17 +45,23 @@ def test_latency_metrics_json_and_prometheus(settings: Settings, unique: str) ->
         conn.execute("insert into latency_metrics (feed, symbol, hop, window_start, window_end, sample_count, p50_ns,"
                      " p95_ns, p99_ns, max_ns) values (%s, 'SPY', 'TICK_TO_BAR_CLOSE', %s, %s, 40, 2000000, "
                      "5000000, 7000000, 9000000)", (f"f{unique}", now - dt.timedelta(seconds=60), now))
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         rows = client.get("/api/metrics/latency").json()
-        text = client.get("/metrics").text
+        scrape = client.get("/metrics")
     ours = [r for r in rows if r["feed"] == f"f{unique}"]
     assert ours and ours[0]["p99_ms"] == 7.0 and ours[0]["hop"] == "tick_to_bar_close" and ours[0]["count"] == 40
-    assert (f'tradestream_latency_seconds{{feed="f{unique}",symbol="SPY",hop="tick_to_bar_close",quantile="0.99"}} '
-            "0.007000000") in text
+
+    assert scrape.status_code == 200 and scrape.headers["content-type"] == CONTENT_TYPE_LATEST
+    samples = {(s.name, frozenset(s.labels.items())): s.value
+               for family in text_string_to_metric_families(scrape.text) for s in family.samples}
+    labels = {"feed": f"f{unique}", "symbol": "SPY", "hop": "tick_to_bar_close"}
+    assert samples[("tradestream_latency_seconds", frozenset((labels | {"quantile": "0.99"}).items()))] == 0.007
+    assert samples[("tradestream_latency_samples", frozenset(labels.items()))] == 40
+    assert samples[("tradestream_database_scrape_success", frozenset())] == 1.0
 
 
 def test_dashboard_is_served(settings: Settings) -> None:
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         page = client.get("/")
     assert page.status_code == 200 and "color-scheme" in page.text and "/api/health" in page.text
     assert "/api/signals" in page.text and "/api/correlation" in page.text

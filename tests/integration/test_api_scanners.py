@@ -15,6 +15,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.scanners import correlation_matrix
+from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def example(name: str) -> dict:
 
 def test_scanner_lifecycle_and_validation_errors(settings: Settings, unique: str) -> None:
     name = f"scan-{unique}"
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         bad = example(name) | {"interval": "7x", "exit_rules": ["price(SPY) > > 1"], "colour": "red"}
         response = client.post("/api/scanners", json=bad)
         assert response.status_code == 400
@@ -60,7 +61,7 @@ def test_signals_are_listed_in_eastern_time(settings: Settings, unique: str) -> 
         conn.execute("insert into signals (signal_id, strategy, symbol, side, action, ts, ts_event_ns, ts_init_ns, "
                      "price, reason) values (%s, %s, 'SPY', 'BUY', 'ENTRY', %s, 1, 2, 600.5, 'r')",
                      (f"sig-{unique}", f"st-{unique}", ts))
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         (signal,) = client.get("/api/signals", params={"strategy": f"st-{unique}"}).json()
         assert client.get("/api/signals", params={"limit": 0}).status_code == 400
     assert signal["ts"] == "2026-11-24T10:01:00-05:00" and signal["price"] == "600.50000000"
@@ -81,7 +82,7 @@ def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str) ->
                              "high, low, close, volume, vwap, trades, ts_init_ns) values (%s, '5m', to_timestamp(%s / 1e9), "
                              "to_timestamp(%s / 1e9), %s, %s, 'regular', %s, %s, %s, %s, 1, %s, 1, 0)",
                              (symbol, s, s + 300 * 10**9, s, s + 300 * 10**9, c, c, c, c, c))
-    with TestClient(app=create_app(settings)) as client:
+    with TestClient(app=create_app(api_settings(settings))) as client:
         body = client.get("/api/correlation", params={"symbols": f"{a},{b}", "bars": 20}).json()
         assert client.get("/api/correlation", params={"symbols": a}).status_code == 400
     assert body["symbols"] == [a, b]

@@ -1,0 +1,55 @@
+"""What the API needs to run, as one typed, frozen section.
+
+The CLI builds it from the environment (`tradestream.commands.api.api_settings`) and hands it to
+`api.app.create_app`; nothing under `api/` reads an environment variable of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from connectors.kafka.settings import KafkaSettings
+from connectors.s3archive.bucket import ArchiveSettings
+from schemas.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiSettings:
+    kafka: KafkaSettings
+    """Kafka and the schema registry: health checks and the feed-status watcher."""
+    archive: ArchiveSettings
+    """The compliance archive bucket, checked by the health endpoints."""
+    database_url: str
+    """libpq connection string of PostgreSQL (DATABASE_URL); holds the password, never shown."""
+    database_url_redacted: str
+    """The same URL with the password replaced, for health output, error bodies and logs."""
+    host: str = "127.0.0.1"
+    """Bind address (API_HOST)."""
+    port: int = 8000
+    """Listener port (API_PORT)."""
+    pool_min_size: int = 1
+    """Connections the pool keeps open (API_DB_POOL_MIN_SIZE); 0 opens them only on demand."""
+    pool_max_size: int = 10
+    """Most connections the pool opens at once (API_DB_POOL_MAX_SIZE)."""
+    database_wait_s: float = 5.0
+    """How long a request waits for a pooled connection before it answers 503 (API_DB_WAIT_S); also the
+    connect timeout of each new connection, rounded up to whole seconds."""
+    worker_group: str = "tradestream-worker"
+    """Consumer group of the stream worker, whose members the health check counts."""
+    feed_stale_after_s: float = 15.0
+    """A feed reports a heartbeat every few seconds; a last report older than this means the feed is down."""
+
+    def __post_init__(self) -> None:
+        if self.pool_min_size < 0:
+            raise ConfigError(f"pool_min_size={self.pool_min_size} must be 0 or more (API_DB_POOL_MIN_SIZE)")
+        if self.pool_max_size < 1:
+            raise ConfigError(f"pool_max_size={self.pool_max_size} must be at least 1 (API_DB_POOL_MAX_SIZE)")
+        if self.pool_min_size > self.pool_max_size:
+            raise ConfigError(f"pool_min_size={self.pool_min_size} exceeds pool_max_size={self.pool_max_size} "
+                              "(API_DB_POOL_MIN_SIZE, API_DB_POOL_MAX_SIZE)")
+        if not self.database_wait_s > 0:
+            raise ConfigError(f"database_wait_s={self.database_wait_s} must be positive (API_DB_WAIT_S)")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"port={self.port} is out of range 1-65535 (API_PORT)")
+        if not self.feed_stale_after_s > 0:
+            raise ConfigError(f"feed_stale_after_s={self.feed_stale_after_s} must be positive")

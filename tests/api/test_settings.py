@@ -1,0 +1,47 @@
+"""The API's settings section: built by the CLI from the environment; a bad value names its variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.settings import ApiSettings
+from connectors.kafka.settings import KafkaSettings
+from connectors.s3archive.bucket import ArchiveSettings
+from schemas.errors import ConfigError
+from tradestream.commands.api import api_settings
+from tradestream.config import Settings
+
+
+def environment(tmp_path: Path, **extra: str) -> Settings:
+    return Settings.from_env({"TRADESTREAM_HOME": str(tmp_path), "API_PORT": "8123",
+                              "DATABASE_URL": "postgresql://trader:s3cret@db.example:5432/tradestream",
+                              "KAFKA_BOOTSTRAP": "broker:9092", "S3_BUCKET": "archive-bucket", **extra})
+
+
+def test_api_settings_from_the_environment(tmp_path: Path) -> None:
+    settings = api_settings(environment(tmp_path, API_DB_POOL_MIN_SIZE="2", API_DB_POOL_MAX_SIZE="4",
+                                        API_DB_WAIT_S="1.5"))
+    assert settings.kafka.bootstrap == "broker:9092" and settings.archive.bucket == "archive-bucket"
+    assert settings.port == 8123
+    assert (settings.pool_min_size, settings.pool_max_size, settings.database_wait_s) == (2, 4, 1.5)
+    assert "s3cret" in settings.database_url and "s3cret" not in settings.database_url_redacted
+    defaults = api_settings(environment(tmp_path))
+    assert (defaults.pool_min_size, defaults.pool_max_size, defaults.database_wait_s) == (1, 10, 5.0)
+
+
+@pytest.mark.parametrize(("variable", "value"), [("API_DB_POOL_MAX_SIZE", "many"), ("API_DB_WAIT_S", "soon"),
+                                                 ("API_DB_POOL_MAX_SIZE", "0"), ("API_DB_WAIT_S", "-1"),
+                                                 ("API_DB_POOL_MIN_SIZE", "11")])
+def test_a_bad_variable_stops_start_up_naming_it(tmp_path: Path, variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        api_settings(environment(tmp_path, **{variable: value}))
+
+
+def test_settings_are_frozen() -> None:
+    settings = ApiSettings(kafka=KafkaSettings(bootstrap="b:1", registry_url="http://r:1"),
+                           archive=ArchiveSettings(endpoint_url="", bucket="bucket"),
+                           database_url="postgresql://x@h/d", database_url_redacted="postgresql://x@h/d")
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]

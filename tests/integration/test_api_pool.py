@@ -1,0 +1,95 @@
+"""The API's PostgreSQL pool against the real database: requests share pooled connections, and an API
+started while the database is unreachable serves it once it can be reached."""
+
+from __future__ import annotations
+
+import dataclasses
+import select
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+import pytest
+from litestar.testing import TestClient
+
+from api.app import create_app
+from tradestream.commands.api import api_settings
+from tradestream.config import Settings
+
+from .conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def test_requests_share_pooled_connections(settings: Settings) -> None:
+    api = dataclasses.replace(api_settings(settings), pool_min_size=1, pool_max_size=3)
+    with TestClient(app=create_app(api)) as client:
+        assert client.get("/api/scanners").status_code == 200
+        pool = client.app.state.pool
+        before = pool.get_stats()
+        for path in ["/api/scanners", "/api/signals", "/api/metrics/latency", "/api/health/ready", "/metrics"] * 5:
+            assert client.get(path).status_code in (200, 503), path  # ready may be 503 (no worker running)
+        after = pool.get_stats()
+    assert after["requests_num"] - before["requests_num"] == 25  # each request took a pooled connection
+    assert after.get("connections_num", 0) == before.get("connections_num", 0)  # and none opened a new one
+    assert after["pool_size"] <= 3
+
+
+class _Forward(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        server: Forwarder = self.server  # type: ignore[assignment]
+        with socket.create_connection(server.target, timeout=5) as upstream:
+            ends = {self.request: upstream, upstream: self.request}
+            while not server.stopping.is_set():
+                readable, _, _ = select.select(list(ends), [], [], 0.2)
+                for end in readable:
+                    data = end.recv(65536)
+                    if not data:
+                        return
+                    ends[end].sendall(data)
+
+
+class Forwarder(socketserver.ThreadingTCPServer):
+    """Listens on a local port and pipes each connection to `target`: a database that can appear later."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, target: tuple[str, int]) -> None:
+        super().__init__(("127.0.0.1", port), _Forward)
+        self.target = target
+        self.stopping = threading.Event()
+
+
+@contextmanager
+def forwarding(port: int, target: tuple[str, int]) -> Iterator[None]:
+    server = Forwarder(port, target)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.stopping.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_api_started_without_its_database_serves_once_it_is_reachable(settings: Settings) -> None:
+    with socket.socket() as probe:  # a port nothing listens on, until the forwarder does
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    real = urlsplit(settings.database_url)
+    via_port = real._replace(netloc=real.netloc.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{port}")).geturl()
+    api = dataclasses.replace(api_settings(settings), database_url=via_port, database_wait_s=0.5)
+    with TestClient(app=create_app(api)) as client:
+        assert client.get("/api/health/live").status_code == 200
+        assert client.get("/api/scanners").status_code == 503
+        assert client.get("/metrics").status_code == 200
+        with forwarding(port, (real.hostname, real.port)):
+            eventually(lambda: client.get("/api/scanners").status_code == 200, timeout_s=30,
+                       what="the pool connecting to the database that appeared")
+            assert "tradestream_database_scrape_success 1.0" in client.get("/metrics").text
