@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import psycopg
 from litestar import Request, Response
@@ -60,7 +60,8 @@ async def provide_connection(state: State) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-def unavailable_handler(settings: ApiSettings):  # noqa: ANN201 - a Litestar exception handler
+def unavailable_handler(
+        settings: ApiSettings) -> Callable[[Request, psycopg.OperationalError], Response[dict[str, object]]]:
     """Map a database that cannot be reached (no pooled connection in time, connection lost) to 503."""
 
     def handle(request: Request, exc: psycopg.OperationalError) -> Response[dict[str, object]]:

@@ -3,6 +3,8 @@
 Every scanner is validated by `processors.scanner.ScannerConfig` before it is stored: an invalid one
 gets a 400 whose body lists every field error (`field`, `message`), rule errors with their position.
 Stored as the normalised mapping (`to_mapping`), so what is read back is exactly what runs.
+Each request that reads or writes uses the pooled connection DI gives it (`conn`, see `api.database`):
+one transaction per request, and a 503 when PostgreSQL cannot be reached.
 """
 
 from __future__ import annotations
