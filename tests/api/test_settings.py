@@ -29,6 +29,13 @@ def test_api_settings_from_the_environment(tmp_path: Path) -> None:
     assert "s3cret" in settings.database_url and "s3cret" not in settings.database_url_redacted
     defaults = api_settings(environment(tmp_path))
     assert (defaults.pool_min_size, defaults.pool_max_size, defaults.database_wait_s) == (1, 10, 5.0)
+    assert defaults.worker_group == "tradestream-worker"
+
+
+def test_health_checks_the_worker_group_of_the_topic_prefix(tmp_path: Path) -> None:
+    settings = api_settings(environment(tmp_path, TOPIC_PREFIX="paper."))
+    assert settings.worker_group == "tradestream-worker-paper"
+    assert settings.kafka.topic("feed.status") == "paper.feed.status"
 
 
 @pytest.mark.parametrize(("variable", "value"), [("API_DB_POOL_MAX_SIZE", "many"), ("API_DB_WAIT_S", "soon"),

@@ -17,6 +17,7 @@ import dataclasses
 
 from api.settings import ApiSettings
 from schemas.errors import ConfigError
+from tradestream.commands.run import _group as group_for_prefix
 from tradestream.config import Settings
 
 
@@ -59,6 +60,8 @@ def api_settings(settings: Settings) -> ApiSettings:
         pool_min_size=_integer(settings, "API_DB_POOL_MIN_SIZE", 1),
         pool_max_size=_integer(settings, "API_DB_POOL_MAX_SIZE", 10),
         database_wait_s=_seconds(settings, "API_DB_WAIT_S", 5.0),
+        # The group `tradestream run` gives its worker on these topics (suffixed when TOPIC_PREFIX is not ts.).
+        worker_group=group_for_prefix("tradestream-worker", settings.topic_prefix),
     )
 
 
