@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
 from processors.model import Bar, TradeTick
+from schemas.errors import TradestreamError
 
 NS = 1_000_000_000
 
 
-class CsvFormatError(ValueError):
-    """A row does not parse; the message names the line and the column."""
+class CsvFormatError(TradestreamError, ValueError):
+    """A row does not parse; the message names the line and the column. Fix the file and read it again."""
 
 
 def parse_time(text: str, line: int, column: str) -> int:

@@ -29,9 +29,10 @@ from processors.instruments.dates import business_days_before
 from processors.instruments.options import OptionChain, select_expiry, select_strike
 from processors.instruments.ticks import equity_tick_size, futures_spec, round_to_tick
 from processors.model import OrderIntentCreated, SignalGenerated
+from schemas.errors import TradestreamError
 
 
-class IntentError(ValueError):
+class IntentError(TradestreamError, ValueError):
     """The signal cannot be turned into an order (no chain, no contract): record it, send nothing."""
 
 

@@ -1,6 +1,7 @@
 """The one exception the rule language raises for a rule text it cannot accept.
 
-    RuleError (ValueError)      the text cannot be used: fix it at `position` and submit it again
+    RuleError                   the text cannot be used: fix it at `position` and submit it again
+                                (a `schemas.errors.TradestreamError` and a ValueError)
     ├── RuleSyntaxError         lexing or parsing failed (an unexpected character or token)
     └── RuleTypeError           the rule parses but is ill-typed, names an unknown function or
                                 symbol, or has an invalid argument (timeframe, bar count, divisor)
@@ -10,8 +11,10 @@ Retrying the same text fails the same way: these errors are about the text, neve
 
 from __future__ import annotations
 
+from schemas.errors import TradestreamError
 
-class RuleError(ValueError):
+
+class RuleError(TradestreamError, ValueError):
     """A rule text that cannot be used. Show `str(error)` to the author and ask for a corrected text.
 
     `message` says what is wrong and what to write instead, `position` is the 0-based character

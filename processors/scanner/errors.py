@@ -1,7 +1,8 @@
 """The one exception a scanner configuration raises, and the field errors it carries.
 
-    ScannerConfigError (ValueError)   the settings cannot be used: fix every listed field and load
+    ScannerConfigError                the settings cannot be used: fix every listed field and load
                                       them again; loading the same settings again fails the same way
+                                      (a `schemas.errors.TradestreamError` and a ValueError)
     FieldError                        one problem: the path of the setting and what is wrong with it
 
 Paths name settings as they are written in the mapping, with dots into sections and indices into
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from schemas.errors import TradestreamError
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,7 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-class ScannerConfigError(ValueError):
+class ScannerConfigError(TradestreamError, ValueError):
     """Scanner settings that cannot be used. Show `str(error)` to the author: one line per problem,
     `field: message`, every problem of the settings at once. Fix them all and load the settings
     again; nothing about the data or the time of day changes the outcome.

@@ -19,6 +19,8 @@ EXIT SELL; short: an exit rule or the buy condition fires an EXIT BUY.
   ANDed to both.
 - Rules strategy: the entry rules ANDed are the entry condition, for the configured direction
   ("both" enters long: one rule set cannot say which side to take).
+The conditions are compiled once, with the configuration (`ScannerConfig.rules`, built by
+`processors.scanner.config.rules`); the engine only evaluates them.
 Entries are withheld (SignalSuppressed, with the figures) when a price the rule reads is staler
 than `max_staleness_seconds`, when the signal symbol's price deviates from its reference (previous
 close or settlement) by more than `max_deviation_pct`, or when the per-day/per-symbol signal limits
@@ -35,8 +37,8 @@ from typing import Any
 
 from processors.indicators.indicator_set import IndicatorSnapshot
 from processors.model import Bar, SignalGenerated, SignalSuppressed, TradeTick
-from processors.rules import Rule, RuleEvaluator, RuleResult, compile_rule
-from processors.strategies.entry import entry_conditions
+from processors.rules import Rule, RuleEvaluator, RuleResult
+from processors.scanner import ScannerConfig
 from processors.strategies.market import MarketState
 
 NS = 1_000_000_000
@@ -67,9 +69,17 @@ class Condition:
     rule: Rule
     evaluator: RuleEvaluator
 
+    @classmethod
+    def of(cls, rule: Rule | None) -> Condition | None:
+        """The condition of a compiled rule, with an evaluator of its own (None for None)."""
+        return None if rule is None else cls(rule, RuleEvaluator(rule))
+
 
 class StrategyEngine:
-    def __init__(self, config: Any, limiter: Any, in_schedule: Callable[[int], bool],
+    """`config.rules` holds the conditions, compiled when the configuration was validated: the engine
+    gives each its own evaluator and never compiles a rule."""
+
+    def __init__(self, config: ScannerConfig, limiter: Any, in_schedule: Callable[[int], bool],
                  market: MarketState | None = None) -> None:
         self.config = config
         self.name = config.name
@@ -78,20 +88,12 @@ class StrategyEngine:
         self.market = market or MarketState()
         self.interval_ns = int(config.interval.total_seconds() * NS)
         self.symbol = config.primary or config.symbols[0]
-        symbols = set(config.symbols)
-        buy_text, sell_text = entry_conditions(config.strategy, config.direction, config.primary, config.correlated,
-                                               config.timeframe, list(config.entry_rules))
-        self.buy = self._condition(buy_text, symbols) if buy_text else None
-        self.sell = self._condition(sell_text, symbols) if sell_text else None
-        self.exits = [self._condition(text, symbols) for text in config.exit_rules]
+        self.buy = Condition.of(config.rules.buy)
+        self.sell = Condition.of(config.rules.sell)
+        self.exits = [Condition(rule, RuleEvaluator(rule)) for rule in config.rules.exit]
         self.position = FLAT
         self._next_ns: int | None = None
         self._last_ts_init = 0
-
-    @staticmethod
-    def _condition(text: str, symbols: set[str]) -> Condition:
-        rule = compile_rule(text, symbols=symbols)
-        return Condition(rule, RuleEvaluator(rule))
 
     # -- feeding -----------------------------------------------------------------------------------
     def on_event(self, event: MarketEvent) -> list[SignalGenerated | SignalSuppressed]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from processors.indicators.indicator_set import IndicatorSnapshot
 from processors.model import Bar, SignalGenerated, SignalSuppressed, TradeTick
+from processors.scanner import ScannerRules
 from processors.strategies.engine import StrategyEngine, event_order_key, signal_id
 from processors.strategies.market import MarketState
 
@@ -25,7 +26,11 @@ def config(**overrides: object) -> SimpleNamespace:
                   strategy="correlation", entry_rules=(), exit_rules=(), direction="both", interval=dt.timedelta(seconds=60),
                   sanity=SimpleNamespace(max_deviation_pct=Decimal("10"), max_staleness_seconds=120))
     values.update(overrides)
-    return SimpleNamespace(**values)
+    rules = ScannerRules.compile(strategy=values["strategy"], direction=values["direction"], primary=values["primary"],
+                                 correlated=values["correlated"], timeframe=values["timeframe"],
+                                 entry_rules=values["entry_rules"], exit_rules=values["exit_rules"],
+                                 symbols=values["symbols"])
+    return SimpleNamespace(**values, rules=rules)
 
 
 class Limiter:
@@ -165,3 +170,10 @@ def test_bars_and_snapshots_order_before_trades_at_the_same_instant() -> None:
     events = [trade("SPY", t, "1"), levels("SPY", t, 1.0, 1.0), bar]
     assert [type(e).__name__ for e in sorted(events, key=event_order_key)] == ["Bar", "IndicatorSnapshot",
                                                                                 "TradeTick"]
+
+
+def test_the_engine_evaluates_the_conditions_compiled_with_the_configuration():
+    settings = config(exit_rules=("price(SPY) < 600",))
+    e = StrategyEngine(settings, Limiter(), in_schedule=lambda ts: True)
+    assert e.buy.rule is settings.rules.buy and e.sell.rule is settings.rules.sell
+    assert [condition.rule for condition in e.exits] == list(settings.rules.exit)

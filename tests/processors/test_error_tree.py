@@ -1,0 +1,25 @@
+"""The domain errors are `TradestreamError`s, so one `except` handles anything of ours, and remain
+`ValueError`s, so callers that catch bad input as ValueError keep working."""
+
+from __future__ import annotations
+
+import pytest
+
+from processors.csvio import CsvFormatError
+from processors.orders.intents import IntentError
+from processors.rules import RuleError, RuleSyntaxError, RuleTypeError
+from processors.scanner import FieldError, ScannerConfigError
+from schemas.errors import TradestreamError
+
+ERRORS = [
+    RuleError("bad", 0, "x"), RuleSyntaxError("bad", 0, "x"), RuleTypeError("bad", 0, "x"),
+    ScannerConfigError([FieldError("name", "must not be empty")]), CsvFormatError("line 2: bad"),
+    IntentError("no option chain"),
+]
+
+
+@pytest.mark.parametrize("error", ERRORS, ids=[type(error).__name__ for error in ERRORS])
+def test_domain_errors_are_tradestream_errors_and_value_errors(error: Exception) -> None:
+    assert isinstance(error, TradestreamError) and isinstance(error, ValueError)
+    with pytest.raises(TradestreamError):
+        raise error
