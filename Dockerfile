@@ -1,5 +1,6 @@
 # The project's own services (feed, worker, sink, API, set-up) for docker-compose.
-FROM python:3.11-slim
+# An exact Python release on an exact Debian release (tests/test_docker_compose.py refuses floating tags).
+FROM python:3.11.16-slim-trixie
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
