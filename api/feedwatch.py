@@ -103,12 +103,9 @@ class FeedStatusWatcher:
 
     def _apply(self, message) -> None:  # noqa: ANN001 - a confluent_kafka Message
         try:
-            _, value, _ = self.codec.decode_record(message.value())
+            _, value, _ = self.codec.decode_record(message.value(), "FeedStatusChanged")
         except DecodeError as exc:
-            log.warning("topic=%s offset=%d undecodable feed status: %s", self.topic, message.offset(), exc)
-            return
-        if "feed" not in value or "active" not in value or "ts_init" not in value:
-            log.warning("topic=%s offset=%d is not a feed status record", self.topic, message.offset())
+            log.warning("topic=%s offset=%d not a feed status: %s", self.topic, message.offset(), exc)
             return
         with self._lock:
             self.latest[str(value["feed"])] = value

@@ -5,6 +5,7 @@
     ├── StackError              a local service cannot start or answer: fix the named prerequisite
     ├── SchemaError             an event does not match its Avro schema or the registry refused it
     │   └── DecodeError         bytes on a topic are not a valid event: dead-letter them, keep going
+    │       └── UnexpectedRecordError  a valid event of a type its topic does not carry: dead-letter it
     ├── DataError               an event is implausible (NaN, non-positive price): dead-letter it
     └── RegistryError           the schema registry answered with an error: see its code and message
 """
@@ -30,6 +31,10 @@ class SchemaError(TradestreamError):
 
 class DecodeError(SchemaError):
     """Bytes read from a topic are not a decodable event. Dead-letter the record and continue."""
+
+
+class UnexpectedRecordError(DecodeError):
+    """A valid event of another type than its topic carries (a forged or misrouted record). Dead-letter it."""
 
 
 class DataError(TradestreamError):

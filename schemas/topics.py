@@ -60,5 +60,12 @@ CATALOGUE: tuple[TopicSpec, ...] = (
 BY_NAME = {spec.name: spec for spec in CATALOGUE}
 
 
+def entry_of(topic: str) -> TopicSpec | None:
+    """The catalogue entry of a full topic name, whatever its prefix (the longest catalogue name it ends
+    with); None for a topic outside the catalogue."""
+    matches = [s for s in CATALOGUE if topic.endswith(s.name) and (topic == s.name or topic[-len(s.name) - 1] == ".")]
+    return max(matches, key=lambda s: len(s.name), default=None)
+
+
 def spec(name: str) -> TopicSpec:
     return BY_NAME[name]

@@ -32,7 +32,6 @@ from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
-from processors.model import TradeTick, TradeTickBatch
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from schemas.errors import DecodeError
@@ -162,23 +161,22 @@ class StrategyRunner:
                         else:
                             log.error("strategy=%s consumer error: %s", self.config.name, error.str())
                         continue
+                    batches = message.topic() == self.batches_topic
                     try:
-                        event = self.codec.decode(message.value())
+                        event = self.codec.decode(message.value(), "TradeTickBatch" if batches else "TradeTick")
                     except DecodeError as exc:
                         self._dead_letter(message, str(exc), type(exc).__name__)
                         continue
-                    if isinstance(event, TradeTick):
+                    if not batches:
                         merge.push(merge_id, message.offset(), event.ts_event, event)
-                    elif isinstance(event, TradeTickBatch):
-                        try:
-                            trades = event.trades()
-                        except ValueError as exc:
-                            self._dead_letter(message, str(exc), "MalformedBatch")
-                            continue
-                        for index, tick in enumerate(trades):
-                            merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
-                    else:
-                        self._dead_letter(message, f"{type(event).__name__} on a trades topic", "UnexpectedRecord")
+                        continue
+                    try:
+                        trades = event.trades()
+                    except ValueError as exc:
+                        self._dead_letter(message, str(exc), "MalformedBatch")
+                        continue
+                    for index, tick in enumerate(trades):
+                        merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
                 for tick in merge.pop_ready():
                     if self.end_ns is not None and tick.ts_event >= self.end_ns:
                         done = True

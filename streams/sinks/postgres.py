@@ -31,6 +31,7 @@ from connectors.kafka.consumer import consumer_config
 from connectors.kafka.deadletter import dead_letter
 from processors.model import TradeTickBatch
 from schemas.errors import DataError, DecodeError
+from schemas.topics import entry_of
 from streams.settings import SinkSettings
 from streams.sinks.rows import TABLES, Table, TextArray, trade_batch_rows, upsert_sql
 
@@ -131,6 +132,7 @@ class PostgresSink:
         self.batch_timeout_s = batch_timeout_s
         self.max_backoff_s = max_backoff_s
         self.stats = SinkStats()
+        self._records: dict[str, str] = {}
         self.deadletter_topic = settings.kafka.topic("deadletter")
         self._conn: psycopg.Connection | None = None
         self._staging: set[str] = set()  # staging tables created on the current connection
@@ -210,7 +212,7 @@ class PostgresSink:
         rows: dict[str, list[tuple]] = defaultdict(list)
         for message in messages:
             try:
-                record, value, _ = self.codec.decode_record(message.value())
+                record, value, _ = self.codec.decode_record(message.value(), self._expected(message.topic()))
                 if record == "TradeTickBatch":
                     self._batch_rows(message, value, rows["TradeTick"])
                     continue
@@ -221,6 +223,14 @@ class PostgresSink:
             except (DecodeError, DataError) as exc:
                 self._dead_letter(message, str(exc), type(exc).__name__)
         return rows
+
+    def _expected(self, topic: str) -> str | None:
+        """The record type the topic's catalogue entry allows (None: a topic outside the catalogue)."""
+        expected = self._records.get(topic)
+        if expected is None:
+            entry = entry_of(topic)
+            expected = self._records[topic] = entry.schema if entry else ""
+        return expected or None
 
     def _batch_rows(self, message: Message, batch: dict, rows: list[tuple]) -> None:
         """A multi-record batch becomes one trade_ticks row per print; an implausible print is dead-lettered
