@@ -120,6 +120,65 @@ def _bootstrap(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+DEFAULT_PORTS = {"KAFKA_PORT": 9092, "KAFKA_CONTROLLER_PORT": 9093, "SCHEMA_REGISTRY_PORT": 8081,
+                 "POSTGRES_PORT": 5433, "S3_PORT": 9000, "API_PORT": 8000}
+
+
+def _ports(env: Mapping[str, str]) -> dict[str, int]:
+    """Every listener's port, each valid and all different."""
+    ports = {name: _port(env, name, default) for name, default in DEFAULT_PORTS.items()}
+    if ports["KAFKA_CONTROLLER_PORT"] == ports["KAFKA_PORT"]:
+        raise ConfigError("KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT")
+    seen: dict[int, str] = {}
+    for name, port in ports.items():
+        if port in seen:
+            raise ConfigError(f"{name}={port} is the same port as {seen[port]}")
+        seen[port] = name
+    return ports
+
+
+def _kafka_version(env: Mapping[str, str]) -> str:
+    version = env.get("KAFKA_VERSION", "").strip() or "4.1.1"
+    if not all(part.isdigit() for part in version.split(".")):
+        raise ConfigError(f"KAFKA_VERSION={version!r} is not a release number such as 4.1.1")
+    return version
+
+
+def _identifier(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip() or "tradestream"
+    if not value.replace("_", "").isalnum():
+        raise ConfigError(f"{name}={value!r} must be letters, digits and underscores")
+    return value
+
+
+def _database_url(env: Mapping[str, str], home: Path, user: str, database: str, port: int) -> str:
+    """DATABASE_URL, or the local cluster's URL with its generated password."""
+    url = env.get("DATABASE_URL", "").strip()
+    if url:
+        if urlsplit(url).scheme not in ("postgresql", "postgres"):
+            raise ConfigError("DATABASE_URL must start with postgresql://")
+        return url
+    password = env.get("POSTGRES_PASSWORD", "") or local_postgres_password(home)
+    return f"postgresql://{user}:{quote(password, safe='')}@127.0.0.1:{port}/{database}"
+
+
+def _bucket(env: Mapping[str, str]) -> str:
+    bucket = env.get("S3_BUCKET", "").strip() or "tradestream-archive"
+    if not (3 <= len(bucket) <= 63 and bucket.replace("-", "").replace(".", "").isalnum()
+            and bucket == bucket.lower()):
+        raise ConfigError(f"S3_BUCKET={bucket!r} is not a valid S3 bucket name")
+    return bucket
+
+
+def _integer(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.lstrip("-").isdigit():
+        raise ConfigError(f"{name}={raw!r} is not an integer")
+    return int(raw)
+
+
 def _non_negative_int(raw: str, name: str, default: int, unit: str) -> int:
     raw = raw.strip()
     if not raw:
@@ -194,78 +253,34 @@ class Settings:
         cache = Path(
             env.get("TRADESTREAM_CACHE", "").strip() or Path.home() / ".cache" / "tradestream"
         ).resolve()
-        kafka_version = env.get("KAFKA_VERSION", "").strip() or "4.1.1"
-        if not all(part.isdigit() for part in kafka_version.split(".")):
-            raise ConfigError(f"KAFKA_VERSION={kafka_version!r} is not a release number such as 4.1.1")
-        kafka_port = _port(env, "KAFKA_PORT", 9092)
-        controller_port = _port(env, "KAFKA_CONTROLLER_PORT", 9093)
-        if controller_port == kafka_port:
-            raise ConfigError("KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT")
-        registry_port = _port(env, "SCHEMA_REGISTRY_PORT", 8081)
-        postgres_port = _port(env, "POSTGRES_PORT", 5433)
-        postgres_user = env.get("POSTGRES_USER", "").strip() or "tradestream"
-        postgres_db = env.get("POSTGRES_DB", "").strip() or "tradestream"
-        for name, value in (("POSTGRES_USER", postgres_user), ("POSTGRES_DB", postgres_db)):
-            if not value.replace("_", "").isalnum():
-                raise ConfigError(f"{name}={value!r} must be letters, digits and underscores")
-        database_url = env.get("DATABASE_URL", "").strip()
-        if database_url:
-            if urlsplit(database_url).scheme not in ("postgresql", "postgres"):
-                raise ConfigError("DATABASE_URL must start with postgresql://")
-        else:
-            password = env.get("POSTGRES_PASSWORD", "") or local_postgres_password(home)
-            database_url = (
-                f"postgresql://{postgres_user}:{quote(password, safe='')}"
-                f"@127.0.0.1:{postgres_port}/{postgres_db}"
-            )
-        s3_port = _port(env, "S3_PORT", 9000)
-        api_port = _port(env, "API_PORT", 8000)
-        ports = {
-            "KAFKA_PORT": kafka_port,
-            "KAFKA_CONTROLLER_PORT": controller_port,
-            "SCHEMA_REGISTRY_PORT": registry_port,
-            "POSTGRES_PORT": postgres_port,
-            "S3_PORT": s3_port,
-            "API_PORT": api_port,
-        }
-        seen: dict[int, str] = {}
-        for name, port in ports.items():
-            if port in seen:
-                raise ConfigError(f"{name}={port} is the same port as {seen[port]}")
-            seen[port] = name
-        bucket = env.get("S3_BUCKET", "").strip() or "tradestream-archive"
-        if not (3 <= len(bucket) <= 63 and bucket.replace("-", "").replace(".", "").isalnum()
-                and bucket == bucket.lower()):
-            raise ConfigError(f"S3_BUCKET={bucket!r} is not a valid S3 bucket name")
-        sim_seed_raw = env.get("SIM_SEED", "").strip() or "7"
-        if not sim_seed_raw.lstrip("-").isdigit():
-            raise ConfigError(f"SIM_SEED={sim_seed_raw!r} is not an integer")
+        ports = _ports(env)
+        postgres_user, postgres_db = _identifier(env, "POSTGRES_USER"), _identifier(env, "POSTGRES_DB")
         return cls(
             home=home,
             cache=cache,
-            kafka_version=kafka_version,
-            kafka_port=kafka_port,
-            kafka_controller_port=controller_port,
-            kafka_bootstrap=_bootstrap(env, "KAFKA_BOOTSTRAP", f"127.0.0.1:{kafka_port}"),
+            kafka_version=_kafka_version(env),
+            kafka_port=ports["KAFKA_PORT"],
+            kafka_controller_port=ports["KAFKA_CONTROLLER_PORT"],
+            kafka_bootstrap=_bootstrap(env, "KAFKA_BOOTSTRAP", f"127.0.0.1:{ports['KAFKA_PORT']}"),
             kafka_partitions=_positive_int(env, "KAFKA_PARTITIONS", 6),
-            schema_registry_port=registry_port,
+            schema_registry_port=ports["SCHEMA_REGISTRY_PORT"],
             schema_registry_url=_url(
-                env, "SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{registry_port}", ("http", "https")
+                env, "SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{ports['SCHEMA_REGISTRY_PORT']}", ("http", "https")
             ),
-            postgres_port=postgres_port,
+            postgres_port=ports["POSTGRES_PORT"],
             postgres_user=postgres_user,
             postgres_db=postgres_db,
-            database_url=database_url,
-            s3_port=s3_port,
-            s3_endpoint_url=_url(env, "S3_ENDPOINT_URL", f"http://127.0.0.1:{s3_port}", ("http", "https")),
-            s3_bucket=bucket,
+            database_url=_database_url(env, home, postgres_user, postgres_db, ports["POSTGRES_PORT"]),
+            s3_port=ports["S3_PORT"],
+            s3_endpoint_url=_url(env, "S3_ENDPOINT_URL", f"http://127.0.0.1:{ports['S3_PORT']}", ("http", "https")),
+            s3_bucket=_bucket(env),
             s3_region=env.get("S3_REGION", "").strip() or "us-east-1",
             s3_retention_days=_positive_int(env, "S3_RETENTION_DAYS", 2555),
             api_host=env.get("API_HOST", "").strip() or "127.0.0.1",
-            api_port=api_port,
+            api_port=ports["API_PORT"],
             sim_symbols=_symbols(env, "SIM_SYMBOLS", "SPY,QQQ,AAPL,MSFT"),
             sim_speed=_positive_float(env, "SIM_SPEED", 60.0),
-            sim_seed=int(sim_seed_raw),
+            sim_seed=_integer(env, "SIM_SEED", 7),
             topic_prefix=_topic_prefix(env),
             log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
             environ=env,
