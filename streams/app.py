@@ -23,6 +23,7 @@ from processors.latency import LatencyWindows
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.deadletter import dead_letter
 from streams import faust_fetch, faust_recovery
+from connectors.kafka.settings import KafkaSettings
 from streams.settings import WorkerSettings
 from schemas.errors import DecodeError
 
@@ -196,12 +197,22 @@ def fail_stop_on_loss(futures: list[Awaitable]) -> None:
         future.add_done_callback(check)  # type: ignore[attr-defined]
 
 
+def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | None:
+    """Faust's credentials for the Kafka section's connection (None on PLAINTEXT)."""
+    context = kafka.ssl_context()
+    if kafka.sasl:
+        return faust.SASLCredentials(username=kafka.sasl_username, password=kafka.sasl_password,
+                                     mechanism=kafka.sasl_mechanism, ssl_context=context)
+    return faust.SSLCredentials(context) if context is not None else None
+
+
 def create_app(settings: WorkerSettings, app_id: str = WORKER_GROUP) -> tuple[faust.App, StageContext]:
     datadir = settings.data_dir / app_id
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         app_id,
         broker=f"kafka://{settings.kafka.bootstrap}",
+        broker_credentials=broker_credentials(settings.kafka),
         store="memory://",  # tables are rebuilt from their changelog topics on start
         key_serializer="raw",
         value_serializer="raw",
@@ -225,7 +236,7 @@ def create_app(settings: WorkerSettings, app_id: str = WORKER_GROUP) -> tuple[fa
     )
     faust_recovery.install(app)  # stream partitions stay paused until recovery has sought them
     faust_fetch.install(app, settings.fetch_max_wait_ms, settings.fetch_min_bytes)
-    context = StageContext(app, settings, AvroCodec(settings.kafka.registry_url), None)  # type: ignore[arg-type]
+    context = StageContext(app, settings, AvroCodec(settings.kafka.registry_config()), None)  # type: ignore[arg-type]
     context.deadletter_topic = context.output_topic("deadletter")
     context.latency_topic = context.output_topic("metrics.latency")
     return app, context

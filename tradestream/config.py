@@ -33,6 +33,14 @@ local stack generates under the git-ignored data folder; they are never logged.
 | SIM_SEED                  | 7                                | seed of the simulated feed                |
 | TOPIC_PREFIX              | ts.                              | namespace of every topic name             |
 | LOG_FORMAT                | text                             | text, or json (one object per line)       |
+| KAFKA_SECURITY_PROTOCOL   | PLAINTEXT                        | PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL  |
+| KAFKA_SASL_MECHANISM      | SCRAM-SHA-512                    | SCRAM-SHA-256/-512 or PLAIN               |
+| KAFKA_SASL_USERNAME       |                                  | SASL user of every client                 |
+| KAFKA_SASL_PASSWORD       |                                  | its password (secret, never logged)       |
+| KAFKA_SSL_CA_LOCATION     | the system's CAs                 | CA of the broker's certificate            |
+| KAFKA_SSL_CERTIFICATE_LOCATION |                             | client certificate (mutual TLS)           |
+| KAFKA_SSL_KEY_LOCATION    |                                  | client key (mutual TLS)                   |
+| SCHEMA_REGISTRY_USER_INFO |                                  | user:password for the registry (secret)   |
 | BAR_TIMEFRAMES            | 5m,15m,30m,60m                   | timeframes the worker's bars stage closes |
 | BAR_LATENESS_MS           | 2000                             | event-time lateness a bar still accepts   |
 | BAR_SESSIONS              | regular                          | regular, extended or all                  |
@@ -289,9 +297,17 @@ class Settings:
     # -- the sections handed to components ---------------------------------------------------------
     def kafka(self, topic_prefix: str | None = None) -> KafkaSettings:
         """The Kafka section; `topic_prefix` overrides TOPIC_PREFIX (tests and benchmarks on their own topics)."""
-        return KafkaSettings(bootstrap=self.kafka_bootstrap, registry_url=self.schema_registry_url,
-                             partitions=self.kafka_partitions,
-                             topic_prefix=self.topic_prefix if topic_prefix is None else topic_prefix)
+        return KafkaSettings(
+            bootstrap=self.kafka_bootstrap, registry_url=self.schema_registry_url, partitions=self.kafka_partitions,
+            topic_prefix=self.topic_prefix if topic_prefix is None else topic_prefix,
+            security_protocol=self.env("KAFKA_SECURITY_PROTOCOL").strip().upper() or "PLAINTEXT",
+            sasl_mechanism=self.env("KAFKA_SASL_MECHANISM").strip().upper() or "SCRAM-SHA-512",
+            sasl_username=self.env("KAFKA_SASL_USERNAME").strip(), sasl_password=self.env("KAFKA_SASL_PASSWORD"),
+            ssl_ca_location=self.env("KAFKA_SSL_CA_LOCATION").strip(),
+            ssl_certificate_location=self.env("KAFKA_SSL_CERTIFICATE_LOCATION").strip(),
+            ssl_key_location=self.env("KAFKA_SSL_KEY_LOCATION").strip(),
+            registry_user_info=self.env("SCHEMA_REGISTRY_USER_INFO"),
+        )
 
     def archive(self) -> ArchiveSettings:
         return ArchiveSettings(endpoint_url=self.s3_endpoint_url, bucket=self.s3_bucket, region=self.s3_region,

@@ -19,7 +19,7 @@ def ensure_topics(settings: Settings, prefix: str | None = None,
     """Create missing topics (named with `prefix`, default TOPIC_PREFIX); returns the names created.
     Existing topics are left as they are."""
     prefix = settings.topic_prefix if prefix is None else prefix
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(settings.kafka().client_config())
     existing = set(admin.list_topics(timeout=10).topics)
     wanted = [
         NewTopic(
@@ -47,7 +47,7 @@ def ensure_topics(settings: Settings, prefix: str | None = None,
 
 
 def topic_names(settings: Settings) -> set[str]:
-    return set(AdminClient({"bootstrap.servers": settings.kafka_bootstrap}).list_topics(timeout=10).topics)
+    return set(AdminClient(settings.kafka().client_config()).list_topics(timeout=10).topics)
 
 
 def delete_topics(settings: Settings, names: list[str]) -> None:
@@ -55,7 +55,7 @@ def delete_topics(settings: Settings, names: list[str]) -> None:
     broker's open-file limit on a long-lived stack)."""
     if not names:
         return
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(settings.kafka().client_config())
     for name, future in admin.delete_topics(names, operation_timeout=60).items():
         try:
             future.result()

@@ -53,9 +53,12 @@ def _array_fields(schema: dict) -> frozenset[str]:
 class AvroCodec:
     """Encode typed events to the Confluent wire format and back; thread-safe."""
 
-    def __init__(self, registry: str | SchemaRegistryClient) -> None:
-        # A URL, a SchemaRegistryClient, or any object with its register_schema/get_schema methods.
-        self.client = SchemaRegistryClient({"url": registry}) if isinstance(registry, str) else registry
+    def __init__(self, registry: str | dict[str, Any] | SchemaRegistryClient) -> None:
+        # A URL, a SchemaRegistryClient configuration (`KafkaSettings.registry_config()`, with the
+        # registry's credentials), or a SchemaRegistryClient.
+        if isinstance(registry, str):
+            registry = {"url": registry}
+        self.client = SchemaRegistryClient(registry) if isinstance(registry, dict) else registry
         self._parsed = {name: fastavro.parse_schema(schema) for name, schema in SCHEMAS.items()}
         self._types = _event_types()
         self._record_of_type = {cls: name for name, cls in self._types.items()}

@@ -23,8 +23,7 @@ METADATA_TIMEOUT_S = 10.0
 
 def consumer_config(kafka: KafkaSettings, group_id: str, **overrides: Any) -> dict[str, Any]:
     """A consumer that commits only when told to, and leaves librdkafka's own logging out of ours."""
-    return {"bootstrap.servers": kafka.bootstrap, "group.id": group_id, "enable.auto.commit": False,
-            "log_level": 0, **overrides}
+    return kafka.client_config(**{"group.id": group_id, "enable.auto.commit": False, "log_level": 0, **overrides})
 
 
 def partitions_of(consumer: Consumer, topic: str, timeout_s: float = METADATA_TIMEOUT_S) -> list[int]:

@@ -19,15 +19,14 @@ class EventPublisher:
     def __init__(self, kafka: KafkaSettings, codec: AvroCodec, client_id: str) -> None:
         self.kafka = kafka
         self.codec = codec
-        self.producer = Producer({
-            "bootstrap.servers": kafka.bootstrap,
+        self.producer = Producer(kafka.client_config(**{
             "client.id": client_id,
             "acks": "all",
             "enable.idempotence": True,
             "linger.ms": 5,
             "compression.type": "lz4",
             "queue.buffering.max.messages": 1_000_000,
-        })
+        }))
         self.delivered = 0
         self.failed = 0
         self._lock = threading.Lock()

@@ -136,8 +136,7 @@ class PostgresSink:
         self.deadletter_topic = settings.kafka.topic("deadletter")
         self._conn: psycopg.Connection | None = None
         self._staging: set[str] = set()  # staging tables created on the current connection
-        self._producer = Producer({"bootstrap.servers": settings.kafka.bootstrap, "acks": "all",
-                                   "enable.idempotence": True})
+        self._producer = Producer(settings.kafka.client_config(**{"acks": "all", "enable.idempotence": True}))
 
     # -- database ------------------------------------------------------------------------------------
     def _connection(self) -> psycopg.Connection:

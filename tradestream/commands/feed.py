@@ -51,7 +51,7 @@ def run_ibkr(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
     config = IbkrFeedConfig.from_env(os.environ, symbols)
-    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-ibkr")
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.kafka().registry_config()), client_id="tradestream-feed-ibkr")
     sink = feed_sink(publisher, settings.feed_batching())
 
     async def main() -> int:
@@ -105,7 +105,7 @@ def run_polygon(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     symbols = tuple(s.strip().upper() for s in args.symbols.split(",")) if args.symbols else settings.sim_symbols
-    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-polygon")
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.kafka().registry_config()), client_id="tradestream-feed-polygon")
     host = os.environ.get("POLYGON_WS_HOST") or None
     sink = feed_sink(publisher, settings.feed_batching())
     feed = PolygonFeed(os.environ.get("POLYGON_API_KEY", ""), symbols, sink, host=host,
@@ -137,7 +137,7 @@ def run_replay(args: argparse.Namespace) -> int:
             return 2
     settings = Settings.from_env()
     ticks = load_ticks(Path(args.file))
-    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.schema_registry_url), client_id="tradestream-feed-replay")
+    publisher = EventPublisher(settings.kafka(), AvroCodec(settings.kafka().registry_config()), client_id="tradestream-feed-replay")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -160,7 +160,7 @@ def run_simulated(args: argparse.Namespace) -> int:
     config = SimulatedFeedConfig(symbols=symbols, seed=settings.sim_seed if args.seed is None else args.seed,
                                  speed=args.speed or settings.sim_speed, days=args.days, sessions=args.sessions)
     windows = recent_session_windows(dt.datetime.now(dt.timezone.utc).date(), config.days, config.sessions)
-    codec = AvroCodec(settings.schema_registry_url)
+    codec = AvroCodec(settings.kafka().registry_config())
     publisher = EventPublisher(settings.kafka(), codec, client_id="tradestream-feed-simulated")
     # Resume after the last tick already on the topic: event time never goes back, no tick is sent twice.
     resume = newest_event_time(publisher.kafka, codec, publisher.kafka.topic("ticks.trades"), 1,

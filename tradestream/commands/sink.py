@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    sink = PostgresSink(settings.sink(), AvroCodec(settings.schema_registry_url), batch_size=args.batch_size,
+    sink = PostgresSink(settings.sink(), AvroCodec(settings.kafka().registry_config()), batch_size=args.batch_size,
                         group_id=args.group)
     sink.run(stop)
     return 0
