@@ -54,7 +54,7 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None) -> Litestar:
     """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher (tests)."""
-    watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_url))
+    watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
 
     @asynccontextmanager
