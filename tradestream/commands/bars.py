@@ -8,15 +8,18 @@ import datetime as dt
 import sys
 from collections import Counter
 
+from tradestream.commands.inputs import csv_rows, readable_file, timeframe
+
 OUT_FIELDS = ("symbol", "start", "end", "open", "high", "low", "close", "volume", "vwap", "trades")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bars", help="aggregate ticks (or finer bars) into bars")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--ticks", help="ticks CSV: ts,symbol,price,size[,trade_id,conditions]")
-    source.add_argument("--bars", help="finer bars CSV to resample: symbol,start,open,high,low,close,volume")
-    parser.add_argument("--timeframe", required=True, help="Nm, Nh or 1d")
+    source.add_argument("--ticks", type=readable_file, help="ticks CSV: ts,symbol,price,size[,trade_id,conditions]")
+    source.add_argument("--bars", type=readable_file,
+                        help="finer bars CSV to resample: symbol,start,open,high,low,close,volume")
+    parser.add_argument("--timeframe", required=True, type=timeframe, help="Nm, Nh or 1d")
     parser.add_argument("--session", default="regular", choices=("regular", "extended", "all"))
     parser.add_argument("--lateness-ms", type=int, default=0, help="allowed lateness for out-of-order ticks")
     parser.add_argument("--out", required=True, help="output CSV")
@@ -24,31 +27,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from processors.bars import BarAggregator, Timeframe, resample_bars
+    from processors.bars import BarAggregator, resample_bars
     from processors.calendar import build_nyse_calendar, parse_sessions
-    from processors.csvio import CsvFormatError, format_time, read_bars, read_ticks
+    from processors.csvio import format_time, read_bars, read_ticks
 
-    try:
-        Timeframe.parse(args.timeframe)
-    except ValueError as exc:
-        print(f"tradestream bars: {exc}", file=sys.stderr)
-        return 2
     sessions = parse_sessions(args.session)
     path = args.ticks or args.bars
-    try:
-        with open(path, newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            reader.fieldnames = header
-            if args.ticks:
-                records = read_ticks(reader, header)
-                times = [t.ts_event for t in records]
-            else:
-                records = read_bars(reader, header)
-                times = [b.start for b in records]
-    except (OSError, CsvFormatError) as exc:
-        print(f"tradestream bars: {path}: {exc}", file=sys.stderr)
-        return 2
+    with csv_rows(path) as (header, rows):
+        if args.ticks:
+            records = read_ticks(rows, header)
+            times = [t.ts_event for t in records]
+        else:
+            records = read_bars(rows, header)
+            times = [b.start for b in records]
     if not records:
         bars = []
     else:

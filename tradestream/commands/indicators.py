@@ -7,6 +7,8 @@ import csv
 import math
 import sys
 
+from tradestream.commands.inputs import csv_rows, readable_file
+
 OUTPUT_VALUES = ("atr", "dc_upper", "dc_lower", "dc_mid", "pivot", "r1", "r2", "r3", "s1", "s2", "s3",
                  "fractal_high", "fractal_low", "swing_high", "swing_low")
 
@@ -20,7 +22,8 @@ def _swing(text: str) -> tuple[int, int]:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("indicators", help="indicator set on bars from a CSV")
-    parser.add_argument("--bars", required=True, help="bars CSV: symbol,start,open,high,low,close,volume")
+    parser.add_argument("--bars", required=True, type=readable_file,
+                        help="bars CSV: symbol,start,open,high,low,close,volume")
     parser.add_argument("--out", required=True)
     parser.add_argument("--atr", type=int, default=14, help="ATR period (default 14)")
     parser.add_argument("--donchian", type=int, default=20, help="Donchian period (default 20)")
@@ -32,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from processors.csvio import CsvFormatError, read_bars
+    from processors.csvio import read_bars
     from processors.indicators import IndicatorParams, compute_indicators
 
     try:
@@ -40,16 +43,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"tradestream indicators: {exc}", file=sys.stderr)
         return 2
-    try:
-        with open(args.bars, newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in reader.fieldnames or []]
-            reader.fieldnames = header
-            rows = list(reader)
+    with csv_rows(args.bars) as (header, reader):
+        rows = list(reader)
         bars = read_bars(rows, header)
-    except (OSError, CsvFormatError) as exc:
-        print(f"tradestream indicators: {args.bars}: {exc}", file=sys.stderr)
-        return 2
     frame = pd.DataFrame({"symbol": [b.symbol for b in bars], "start": [b.start for b in bars],
                           "high": [float(b.high) for b in bars], "low": [float(b.low) for b in bars],
                           "close": [float(b.close) for b in bars]})

@@ -1,4 +1,5 @@
-"""`tradestream verify bars --from DATE --to DATE [--timeframes 5m,15m,30m,60m]`."""
+"""`tradestream verify bars --from DATE --to DATE [--timeframes 5m,15m,30m,60m]`: a progress bar per
+(timeframe, day) compared when standard error is a terminal."""
 
 from __future__ import annotations
 
@@ -9,24 +10,53 @@ import sys
 from tradestream.commands import date_argument
 
 
+def intraday_timeframes(text: str) -> list[str]:
+    """argparse type: a comma-separated list of intraday timeframes (Nm or Nh)."""
+    from processors.bars import Timeframe
+
+    frames = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        try:
+            timeframe = Timeframe.parse(part)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if timeframe.length_ns is None:
+            raise argparse.ArgumentTypeError(f"{part!r}: verify compares intraday timeframes (Nm or Nh)")
+        frames.append(part)
+    if not frames:
+        raise argparse.ArgumentTypeError("name at least one timeframe, such as 5m,15m")
+    return frames
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("verify", help="compare streamed data with a recomputation from stored ticks")
     parser.add_argument("what", choices=("bars",))
     parser.add_argument("--from", dest="start", type=date_argument, required=True)
     parser.add_argument("--to", dest="end", type=date_argument, required=True, help="inclusive")
-    parser.add_argument("--timeframes", default="5m,15m,30m,60m")
+    parser.add_argument("--timeframes", type=intraday_timeframes, default="5m,15m,30m,60m",
+                        help="comma-separated (default 5m,15m,30m,60m)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress bar (one is drawn only when standard error is a terminal)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tradestream.commands.progress import progress_bar
     from tradestream.config import Settings
     from tradestream.verify import verify_bars
 
+    if args.end < args.start:
+        print("tradestream verify: --to is before --from", file=sys.stderr)
+        return 2
     start = dt.datetime.combine(args.start, dt.time(0), dt.timezone.utc)
     end = dt.datetime.combine(args.end + dt.timedelta(days=1), dt.time(0), dt.timezone.utc)
-    frames = [t.strip() for t in args.timeframes.split(",") if t.strip()]
-    compared, differences = verify_bars(Settings.from_env(), start, end, frames)
+    settings = Settings.from_env()
+    days = (args.end - args.start).days + 1
+    with progress_bar("verify bars", days * len(args.timeframes), quiet=args.quiet) as progress:
+        compared, differences = verify_bars(settings, start, end, args.timeframes,
+                                            on_step=lambda done, total: progress.update(done, f"{done}/{total} timeframe-days"))
     for d in differences:
         print(f"{d.symbol} {d.timeframe} {d.start.isoformat()} {d.field}: streamed={d.streamed} "
               f"recomputed={d.recomputed}")

@@ -92,7 +92,8 @@ def test_backtest_cli_writes_signals_and_summary(config: ScannerConfig, ticks: l
     _, expected = run_pipeline(config, ticks)
     with open(out / "signals.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["ts", "strategy", "symbol", "side", "price", "reason"]
+    assert list(rows[0]) == ["ts", "signal_id", "strategy", "symbol", "action", "side", "price", "reason",
+                             "rule_values"]  # tradestream.commands.decisions, shared with `strategy replay`
     assert [(r["side"], r["price"]) for r in rows] == [(s.side, str(s.price)) for s in expected.signals]
     assert rows[0]["ts"].endswith("Z") or rows[0]["ts"].endswith("+00:00")
     summary = json.loads((out / "summary.json").read_text())
