@@ -7,7 +7,17 @@
     │   └── DecodeError         bytes on a topic are not a valid event: dead-letter them, keep going
     │       └── UnexpectedRecordError  a valid event of a type its topic does not carry: dead-letter it
     ├── DataError               an event is implausible (NaN, non-positive price): dead-letter it
-    └── RegistryError           the schema registry answered with an error: see its code and message
+    ├── RegistryError           the schema registry answered with an error: see its code and message
+    │
+    │   The domain errors about what a user wrote are also ValueErrors (`except ValueError` still
+    │   catches them); each names what to fix, and the same input fails the same way again:
+    ├── RuleError               processors.rules: a rule text cannot be used; fix it at the position
+    │   ├── RuleSyntaxError     it does not lex or parse
+    │   └── RuleTypeError       it parses but is ill-typed or names an unknown function or symbol
+    ├── ScannerConfigError      processors.scanner: a scanner configuration, every invalid field listed
+    ├── CsvFormatError          processors.csvio: a CSV row does not parse; the line and column named
+    └── IntentError             processors.orders.intents: a signal cannot become an order (no option
+                                chain, no contract); record it, send nothing
 """
 
 from __future__ import annotations
