@@ -79,7 +79,7 @@ The modules, one job each:
 from processors.scanner.config.choices import (DIRECTIONS, EXCHANGES, INSTRUMENTS, MODES, ORDER_TYPES, PRODUCTS,
                                                SCAN_TYPES, STRATEGIES, WEEKDAYS)
 from processors.scanner.config.model import ScannerConfig
-from processors.scanner.config.rules import ScannerRules, entry_conditions
+from processors.scanner.config.rules import ScannerRules
 from processors.scanner.config.sections import FuturesSettings, OptionSettings, OrderSettings, SanitySettings
 from processors.scanner.errors import FieldError, ScannerConfigError
 
@@ -101,5 +101,4 @@ __all__ = [
     "ScannerConfig",
     "ScannerConfigError",
     "ScannerRules",
-    "entry_conditions",
 ]

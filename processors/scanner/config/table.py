@@ -67,8 +67,10 @@ def check_values(table: Table, values: Mapping[str, Any]) -> tuple[list[FieldErr
     """Every check of `table` on `values` (INVALID, or a partial section, where reading already
     failed): the errors, and the values as checked (normalised; INVALID where refused)."""
     checker = Checker()
-    checked = {item.name: values[item.name] if item.check is None else item.check(checker, item.name, values[item.name])
-               for item in table.fields}
+    checked: dict[str, Any] = {}
+    for item in table.fields:
+        value = values[item.name]
+        checked[item.name] = value if item.check is None else item.check(checker, item.name, value)
     for cross in table.cross:
         cross(checker, values, checked)
     return (in_setting_order(table, checker.errors) if table.in_setting_order else checker.errors), checked
