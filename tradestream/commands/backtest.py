@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
                 if i % PROGRESS_EVERY == 0:
                     progress.update(i, f"{i:,}/{total:,} events")
             decisions.extend(pipeline.finish())
+            progress.update(total, f"{total:,} events")
     else:
         # Over bars only, the vectorised twin (tests prove it takes the pipeline's decisions exactly);
         # one call, so the bar only pulses.
