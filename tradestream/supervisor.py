@@ -116,6 +116,7 @@ class Supervisor:
         self.log_tails: dict[str, list[str]] = {}
         self.started_wall_ns = wall_ns()
         self._written_revision = -1
+        self._status_failing = False
         self._state = "running"
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -218,8 +219,11 @@ class Supervisor:
         name = decision.name
         uptime_s = decision.uptime_ns / 1e9
         error = self.machine.snapshot()[name].last_error
-        self.services[name].note(f"=== exit {utc_now()} pid={pid} {decision.exit.describe()} after {uptime_s:.1f} s; "
-                                 f"{decision.describe()}")
+        try:
+            self.services[name].note(f"=== exit {utc_now()} pid={pid} {decision.exit.describe()} after "
+                                     f"{uptime_s:.1f} s; {decision.describe()}")
+        except OSError as exc:   # disk full: the record below still says it
+            log.error("process=%s exit not written to %s: %s", name, self.services[name].log_path, exc)
         if decision.action in (RESTART, GIVE_UP) and decision.failures:
             level = logging.ERROR if decision.action == GIVE_UP else logging.WARNING
             log.log(level, "process=%s pid=%s exited: %s after %.1f s; %s; last_error=%s last_lines=%s log=%s",
@@ -236,6 +240,8 @@ class Supervisor:
         except FileNotFoundError:
             return
         for request in requests:
+            if request.name.startswith("."):
+                continue   # still being written (`write_private`'s temporary file)
             request.unlink(missing_ok=True)
             name = request.name
             if name not in self.specs:
@@ -272,8 +278,20 @@ class Supervisor:
         }
 
     def write_status(self) -> None:
-        self._written_revision = self.machine.revision
-        write_private(status_path(self.home), json.dumps(self.status(), indent=2) + "\n")
+        """Replace the status file; a failed write (disk full) is logged and retried at the next
+        change, never allowed to stop the supervision of running processes."""
+        revision = self.machine.revision
+        try:
+            write_private(status_path(self.home), json.dumps(self.status(), indent=2) + "\n")
+        except OSError as exc:
+            if not self._status_failing:   # once per streak of failures, not at every poll
+                log.error("status file %s not written (retried at every poll): %s", status_path(self.home), exc)
+            self._status_failing = True
+            return
+        if self._status_failing:
+            log.warning("status file %s written again", status_path(self.home))
+        self._status_failing = False
+        self._written_revision = revision
 
 
 def stop_orphans(home: Path, names: Sequence[str], timeout_s: float = 30.0) -> list[str]:

@@ -214,7 +214,10 @@ class ServiceProcess:
             )
         finally:
             os.close(log_fd)
-        write_private(self.pid_path, str(proc.pid))
+        try:
+            write_private(self.pid_path, str(proc.pid))
+        except OSError as exc:   # disk full: the process runs and its caller holds it; say so, go on
+            log.error("service=%s pid=%d pid file %s not written: %s", self.name, proc.pid, self.pid_path, exc)
         log.info("service=%s started pid=%d log=%s", self.name, proc.pid, self.log_path)
         return proc
 
