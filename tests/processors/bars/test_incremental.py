@@ -1,8 +1,10 @@
-"""Bars: hand-computed cases, session alignment, event-time closing, and incremental == batch."""
+"""The incremental aggregator: hand-computed cases, session alignment, event-time closing, state export,
+and update_many == update_raw print by print."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import numpy as np
@@ -18,36 +20,12 @@ from processors.bars import (
     LATE,
     OUTSIDE_SESSION,
     BarAggregator,
-    TickArrays,
     Timeframe,
-    aggregate_batch,
-    resample_bars,
 )
-from processors.calendar import ET, build_nyse_calendar, parse_sessions
+from processors.calendar import ET, parse_sessions
 from processors.model import TradeTick
 
-CAL = build_nyse_calendar(dt.date(2026, 3, 2), dt.date(2026, 12, 31))
-REGULAR = parse_sessions("regular")
-S = 1_000_000_000
-
-
-def et(mo: int, d: int, h: int, mi: int = 0, s: float = 0) -> int:
-    whole = int(dt.datetime(2026, mo, d, h, mi, int(s), tzinfo=ET).timestamp()) * S
-    return whole + int(round((s - int(s)) * S))
-
-
-def tick(ts: int, price: str, size: int = 100, symbol: str = "SPY", trade_id: str | None = None,
-         conditions: tuple[str, ...] = ()) -> TradeTick:
-    return TradeTick(symbol=symbol, ts_event=ts, ts_init=ts + 1000, price=Decimal(price), size=size, feed="t",
-                     trade_id=trade_id, conditions=conditions)
-
-
-def run(ticks: list[TradeTick], timeframe: str = "5m", sessions=REGULAR, lateness_ns: int = 0):
-    agg = BarAggregator(timeframe, sessions, CAL, lateness_ns)
-    codes = [agg.handle_tick(t) for t in ticks]
-    agg.flush(ts_init=7)
-    bars, rejected = agg.drain()
-    return bars, rejected, codes
+from .conftest import CAL, DAY, REGULAR, S, et, run, tick
 
 
 def test_one_bar_by_hand() -> None:
@@ -150,7 +128,6 @@ def test_state_export_resumes_identically() -> None:
         first.handle_tick(t)
     emitted, _ = first.drain()
     states = {s: first.to_state(s) for s in first.symbols()}
-    import json
     second = BarAggregator("15m", REGULAR, CAL, S)
     for symbol, state in json.loads(json.dumps(states)).items():
         second.load_state(symbol, state)
@@ -191,19 +168,6 @@ def test_state_without_ids_resumes_identically_with_the_ids_supplied_apart() -> 
         BarAggregator("15m", REGULAR, CAL, S).load_state("SPY", state, {opening: [f"T{i}" for i in range(19)]})
 
 
-def test_resample_one_minute_bars_matches_direct_aggregation() -> None:
-    trading = CAL.day(dt.date(2026, 11, 24))
-    rng = np.random.default_rng(9)
-    times = np.sort(rng.integers(trading.open, trading.close, 5000))
-    ticks = [tick(int(t), f"{100 + rng.integers(0, 500) / 100:.2f}", 100) for t in times]
-    one_minute, _, _ = run(ticks, "1m")
-    direct, _, _ = run(ticks, "30m")
-    resampled = resample_bars(one_minute, "30m", CAL, REGULAR)
-    strip = lambda b: (b.start, b.end, b.open, b.high, b.low, b.close, b.volume, b.trades)  # noqa: E731
-    assert [strip(b) for b in resampled] == [strip(b) for b in direct]
-    assert all(abs(r.vwap - d.vwap) <= Decimal("0.00000001") * 30 for r, d in zip(resampled, direct))
-
-
 def test_timeframe_parsing() -> None:
     assert Timeframe.parse("5m").length_ns == 300 * S
     assert Timeframe.parse("1h").text == "1h" and Timeframe.parse("90m").text == "90m"
@@ -213,72 +177,6 @@ def test_timeframe_parsing() -> None:
     with pytest.raises(ValueError, match="lateness"):
         BarAggregator("5m", REGULAR, CAL, -1)
 
-
-DAY = CAL.day(dt.date(2026, 11, 27))
-
-
-@st.composite
-def tick_streams(draw):
-    n = draw(st.integers(1, 120))
-    out = []
-    for i in range(n):
-        ts = draw(st.integers(DAY.pre_open - 600 * S, DAY.post_close + 600 * S))
-        price = draw(st.sampled_from(["0", "9.99", "10.00", "10.01", "10.5", "11.25", "12"]))
-        size = draw(st.sampled_from([0, 1, 100, 250]))
-        symbol = draw(st.sampled_from(["SPY", "QQQ"]))
-        trade_id = draw(st.one_of(st.none(), st.sampled_from(["a", "b", "c"])))
-        conditions = draw(st.sampled_from([(), ("@",), ("I",), ("Q",), ("T",), ("@", "W")]))
-        out.append(TradeTick(symbol=symbol, ts_event=ts, ts_init=i, price=Decimal(price), size=size, feed="t",
-                             trade_id=trade_id, conditions=conditions))
-    return out
-
-
-@settings(max_examples=150, deadline=None)
-@given(ticks=tick_streams(), timeframe=st.sampled_from(["1m", "5m", "60m", "1d"]),
-       sessions=st.sampled_from(["regular", "extended"]), lateness=st.sampled_from([0, 30 * S, 3600 * S]))
-def test_incremental_equals_batch(ticks, timeframe, sessions, lateness) -> None:
-    selection = parse_sessions(sessions)
-    bars, _, codes = run(ticks, timeframe, selection, lateness)
-    batch = aggregate_batch(TickArrays.from_ticks(ticks), timeframe, selection, CAL, lateness, flush_ts_init=7)
-    key = lambda b: (b.symbol, b.start)  # noqa: E731
-    assert sorted(bars, key=key) == sorted(batch.bars, key=key)
-    assert codes == batch.rejected_codes.tolist()
-    for bar in bars:
-        assert bar.low <= bar.open <= bar.high and bar.low <= bar.close <= bar.high
-    accepted_volume = sum(t.size for t, c in zip(ticks, codes) if c == 0 and "Q" not in t.conditions)
-    assert sum(b.volume for b in bars) <= accepted_volume
-
-
-MARKET = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" / "market"
-
-
-@pytest.mark.parametrize("timeframe", ["5m", "15m", "30m", "60m"])
-def test_cross_check_with_pandas_resample_on_real_prices(timeframe: str) -> None:
-    """Real 1-minute closes and volumes (shared/data/market), replayed as one print per minute on a
-    2026 NYSE day, aggregated by us and by pandas' resample anchored at 09:30 ET."""
-    import pandas as pd
-
-    raw = pd.read_csv(MARKET / "2006-01-02-volume-min-001.txt")
-    first_day = raw[raw["Date"] == raw["Date"].iloc[0]].head(390)
-    trading = CAL.day(dt.date(2026, 11, 24))
-    ts = trading.open + np.arange(len(first_day)) * 60 * S + 30 * S
-    ticks = [tick(int(t), f"{c:.2f}", int(v)) for t, c, v in zip(ts, first_day["Close"], first_day["Volume"])]
-    ours = aggregate_batch(TickArrays.from_ticks(ticks), timeframe, REGULAR, CAL).bars
-
-    frame = pd.DataFrame({"price": first_day["Close"].to_numpy(), "size": first_day["Volume"].to_numpy()},
-                         index=pd.to_datetime(ts, utc=True))
-    minutes = int(timeframe[:-1])
-    resampled = frame.resample(f"{minutes}min", origin=pd.Timestamp(trading.open, tz="UTC"), label="left",
-                               closed="left")
-    expected = pd.DataFrame({"open": resampled["price"].first(), "high": resampled["price"].max(),
-                             "low": resampled["price"].min(), "close": resampled["price"].last(),
-                             "volume": resampled["size"].sum()}).dropna()
-    assert len(ours) == len(expected)
-    for bar, (start, row) in zip(ours, expected.iterrows()):
-        assert bar.start == start.value
-        assert [float(bar.open), float(bar.high), float(bar.low), float(bar.close)] == pytest.approx(
-            [row.open, row.high, row.low, row.close], abs=1e-9)
-        assert bar.volume == row.volume
 
 
 @st.composite

@@ -1,7 +1,9 @@
-"""The bars stage's processor without Faust: a restart from the table's values."""
+"""The bars stage's processor without Faust: what one record gives, a restart from the table's values,
+and the trade-id chunks."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from decimal import Decimal
@@ -9,11 +11,57 @@ from decimal import Decimal
 import pytest
 
 from processors.model import PrintColumns, TradeTick, TradeTickBatch
-from streams.bars_stage import BarsProcessor, id_key, stage_calendar
+from processors.bars.id_chunks import id_key
+from processors.bars.state import BarsProcessor, DeadLetterReason, LatencySample, RecordOutcome, stage_calendar
 from schemas.errors import StateError
 
 CALENDAR = stage_calendar(dt.date(2026, 11, 25))
 OPENING = CALENDAR.day(dt.date(2026, 11, 24)).open
+
+
+def test_a_record_gives_its_bars_dead_letters_and_latencies() -> None:
+    """A bad print of a batch is dead-lettered by each timeframe with its index; the latencies are the last
+    print's hops and, for each bar it closes, the time from the record reaching Kafka to now."""
+    table: dict = {"SPY": None}
+    processor = BarsProcessor(CALENDAR, ["5m", "15m"], "regular", 0)
+    opening = [TradeTick("SPY", OPENING + i * 10**9, OPENING + i * 10**9 + 500, Decimal("600.10"), 100, "sim", f"T{i}")
+               for i in range(3)]
+    outcome = processor.apply_record(TradeTickBatch.of(opening, 0), 0, 0, 0, table.get)
+    assert outcome == RecordOutcome(True, latencies=[LatencySample("sim", "SPY", "EXCHANGE_TO_ARRIVAL", 500)])
+    bad, closing = OPENING + 301 * 10**9, OPENING + 302 * 10**9  # a zero size, then a print past 09:35
+    batch = TradeTickBatch.of([TradeTick("SPY", bad, bad + 100, Decimal("601"), 0, "sim", "X"),
+                               TradeTick("SPY", closing, closing + 700, Decimal("601"), 100, "sim", "Y")], 0)
+    kafka_ns = closing + 2000
+    outcome = processor.apply_record(batch, 1, kafka_ns, kafka_ns + 5000, table.get)
+    assert outcome.changed and [(bar.timeframe, bar.start) for bar in outcome.bars] == [("5m", OPENING)]
+    reason = f"print 0 at {bad}: price 601.0 and size 0 must be positive finite numbers"
+    assert outcome.dead_letters == [DeadLetterReason("bars:5m", "InvalidTick", reason, 0),
+                                    DeadLetterReason("bars:15m", "InvalidTick", reason, 0)]
+    assert outcome.latencies == [LatencySample("sim", "SPY", "EXCHANGE_TO_ARRIVAL", 700),
+                                 LatencySample("sim", "SPY", "ARRIVAL_TO_KAFKA", 1300),
+                                 LatencySample("sim", "SPY", "TICK_TO_BAR_CLOSE", 5000)]
+    assert processor.apply_record(batch, 1, kafka_ns, kafka_ns, table.get) == RecordOutcome(False)  # applied before
+
+
+def test_a_bad_record_is_refused_whole_and_a_single_print_has_no_index() -> None:
+    processor = BarsProcessor(CALENDAR, ["5m"], "regular", 0)
+    reads: list[str] = []
+
+    def lookup(key: str) -> None:
+        reads.append(key)
+
+    three = TradeTickBatch.of([TradeTick("SPY", OPENING + i, 0, Decimal("600"), 100, "t", str(i)) for i in range(3)], 0)
+    malformed = processor.apply_record(dataclasses.replace(three, prices_e8=b"\x00" * 8), 0, 0, 0, lookup)
+    assert not malformed.changed and [letter.error_class for letter in malformed.dead_letters] == ["MalformedBatch"]
+    empty = processor.apply_record(TradeTickBatch("SPY", "t", 0), 1, 0, 0, lookup)
+    assert empty == RecordOutcome(False, dead_letters=[DeadLetterReason("bars", "UnexpectedRecord",
+                                                                        "TradeTickBatch without prints")])
+    assert reads == []  # nothing loaded for a refused record
+    invalid = processor.apply_record(TradeTick("SPY", OPENING, 0, Decimal("0"), 100, "t"), 2, 0, 0, lookup)
+    assert invalid.dead_letters == [DeadLetterReason("bars:5m", "InvalidTick",
+                                                     "price 0.0 and size 100 must be positive finite numbers")]
+    processor.apply_record(TradeTick("SPY", OPENING, 0, Decimal("1"), 100, "t"), 3, 0, 0, lookup)
+    assert reads == ["SPY"]  # the symbol's value read once (no id chunks: it was never stored)
 
 
 def write(table: dict, processor: BarsProcessor, symbol: str) -> tuple[dict, list]:
