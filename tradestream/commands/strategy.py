@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -36,10 +37,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate = commands.add_parser("validate", help="check a strategy file and print its normalised settings")
     validate.add_argument("--config", required=True, type=readable_file)
     validate.set_defaults(func=run_validate)
-    live = commands.add_parser("run", help="run on the trades topic, publishing signals and order intents")
-    source = live.add_mutually_exclusive_group(required=True)
-    source.add_argument("--config", type=readable_file, help="strategy file (YAML or JSON)")
-    source.add_argument("--scanner", help="name of a scanner stored through the API (table scanners)")
+    live = commands.add_parser(
+        "run", help="run strategies on the trades topic, publishing signals and order intents",
+        description="Run one or more strategies. Instances of this command (on this or other machines) with "
+                    "the same --group split the strategies between them and take over those of an instance "
+                    "that stops or dies (see streams/strategy_host.py).")
+    live.add_argument("--config", action="append", default=[], type=readable_file,
+                      help="strategy file (YAML or JSON); repeat for several")
+    live.add_argument("--scanner", action="append", default=[],
+                      help="name of a scanner stored through the API (table scanners); repeat for several")
+    live.add_argument("--group", default="tradestream-strategy-runners",
+                      help="consumer group the instances share the strategies through")
     live.add_argument("--from", dest="start", type=instant, default=0,
                       help="rebuild state from this time (ISO-8601; default: the oldest retained trade)")
     live.add_argument("--lateness-ms", type=int, default=0, help="allowed lateness of ticks for its bars")
@@ -80,22 +88,34 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_live(args: argparse.Namespace) -> int:
-    from connectors.kafka.publisher import EventPublisher
     from connectors.kafka.codec import AvroCodec
-    from streams.strategy_runner import StrategyRunner, resume_after_ns
+    from connectors.kafka.publisher import EventPublisher
+    from streams.strategy_host import StrategyHost
 
+    if not args.config and not args.scanner:
+        raise SystemExit("tradestream strategy run: name at least one --config FILE or --scanner NAME")
     settings = Settings.from_env()
-    config = stored_scanner(settings, args.scanner) if args.scanner else load_strategy(args.config)
-    codec = AvroCodec(settings.kafka().registry_config())
-    publisher = EventPublisher(settings.kafka(), codec, client_id=f"tradestream-strategy-{config.name}")
-    resume = resume_after_ns(settings.kafka(), codec, config.name)
-    runner = StrategyRunner(settings.kafka(), codec, config, args.start, publisher=publisher,
-                            lateness_ms=args.lateness_ms, resume_after=resume)
+    configs = [load_strategy(path) for path in args.config]
+    configs += [stored_scanner(settings, name) for name in args.scanner]
+    kafka = settings.kafka()
+    codec = AvroCodec(kafka.registry_config())
+    publisher = EventPublisher(kafka, codec, client_id=f"tradestream-strategy-{args.group}")
+    host = StrategyHost(kafka, codec, configs, args.start, publisher, lateness_ms=args.lateness_ms,
+                        group_id=args.group)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    report = runner.run(stop)
-    print(f"strategy {config.name}: {report}")
+    host.start()
+    try:
+        while not stop.wait(1.0):
+            if not host.alive():
+                failed = ", ".join(f"{name}: {exc!r}" for name, exc in host.failed.items()) or repr(host.leases.failure)
+                print(f"tradestream strategy run: stopped by an error ({failed})", file=sys.stderr)
+                return 1
+    finally:
+        host.stop()
+        publisher.flush()
+    print(f"strategies {', '.join(sorted(c.name for c in configs))}: stopped")
     return 0
 
 
