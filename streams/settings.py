@@ -4,7 +4,7 @@
 | section             | variables                                                                    |
 |---------------------|------------------------------------------------------------------------------|
 | `BarsStageSettings` | BAR_TIMEFRAMES, BAR_LATENESS_MS, BAR_SESSIONS, BAR_INPUT                     |
-| `WorkerSettings`    | the Kafka section, TRADESTREAM_HOME, WORKER_FETCH_MAX_WAIT_MS, WORKER_FETCH_MIN_BYTES |
+| `WorkerSettings`    | the Kafka section, TRADESTREAM_HOME, WORKER_FETCH_MAX_WAIT_MS, WORKER_FETCH_MIN_BYTES, EVENT_TIME_MAX_AHEAD_MS, EVENT_TIME_MAX_BEHIND_MS |
 | `SinkSettings`      | the Kafka section, DATABASE_URL                                              |
 """
 
@@ -16,6 +16,7 @@ from pathlib import Path
 from connectors.kafka.settings import KafkaSettings
 from processors.bars import Timeframe
 from processors.calendar import parse_sessions
+from processors.event_time import EventTimeBounds
 from schemas.errors import ConfigError
 
 BAR_INPUTS = ("trades", "batches", "both")
@@ -61,6 +62,9 @@ class WorkerSettings:
     data_dir: Path
     """Faust's data folder (under TRADESTREAM_HOME)."""
     bars: BarsStageSettings = field(default_factory=BarsStageSettings)
+    event_time: EventTimeBounds = field(default_factory=EventTimeBounds)
+    """Prints dated too far from their arrival are dead-lettered before any state (EVENT_TIME_MAX_AHEAD_MS,
+    EVENT_TIME_MAX_BEHIND_MS); see processors/event_time.py."""
     fetch_max_wait_ms: int = 20
     """How long a fetch waits for new records (WORKER_FETCH_MAX_WAIT_MS, 1-60000); see streams/faust_fetch.py."""
     fetch_min_bytes: int = 16_384

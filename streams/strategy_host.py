@@ -20,6 +20,7 @@ from connectors.kafka.codec import AvroCodec
 from connectors.kafka.leases import PartitionLeases, partition_for
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
+from processors.event_time import EventTimeBounds
 from processors.scanner import ScannerConfig
 from streams.strategy_runner import StrategyRunner, resume_after_ns
 
@@ -40,7 +41,8 @@ class StrategyHost:
                  publisher: EventPublisher, lateness_ms: int = 0, group_id: str = RUNNER_GROUP,
                  partitions: int | None = None,
                  runner_factory: Callable[..., StrategyRunner] = StrategyRunner,
-                 resume_lookup: Callable[[str], dict[str, int]] | None = None) -> None:
+                 resume_lookup: Callable[[str], dict[str, int]] | None = None,
+                 event_time: EventTimeBounds = EventTimeBounds()) -> None:
         names = [c.name for c in configs]
         if len(set(names)) != len(names):
             raise ValueError(f"two strategies have the same name: {sorted(n for n in names if names.count(n) > 1)}")
@@ -52,6 +54,7 @@ class StrategyHost:
         self.lateness_ms = lateness_ms
         self.partitions = partitions or kafka.partitions
         self.runner_factory = runner_factory
+        self.event_time = event_time
         self.resume_lookup = resume_lookup or (lambda name: resume_after_ns(kafka, codec, name))
         self.running: dict[str, Running] = {}
         self.started: list[str] = []
@@ -97,7 +100,8 @@ class StrategyHost:
             if stop.is_set():  # handed over while it was starting
                 return
             runner = self.runner_factory(self.kafka, self.codec, self.configs[name], self.start_ns,
-                                         publisher=self.publisher, lateness_ms=self.lateness_ms, resume_after=resume)
+                                         publisher=self.publisher, lateness_ms=self.lateness_ms, resume_after=resume,
+                                         event_time=self.event_time)
             log.info("strategy=%s started here (lease %d); resumes after %s", name, self.lease_of(name),
                      resume or "-")
             report = runner.run(stop)

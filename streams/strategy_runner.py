@@ -32,6 +32,7 @@ from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
+from processors.event_time import EventTimeBounds
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from schemas.errors import DecodeError
@@ -71,7 +72,7 @@ class StrategyRunner:
     def __init__(self, kafka: KafkaSettings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
                  end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
                  resume_after: dict[str, int] | None = None, wall_ns: Callable[[], int] = time.time_ns,
-                 reorder_ms: int = 100) -> None:
+                 reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds()) -> None:
         self.kafka = kafka
         self.codec = codec
         self.config = config
@@ -79,7 +80,8 @@ class StrategyRunner:
         self.end_ns = end_ns
         self.publisher = publisher
         self.resume_after = resume_after or {}
-        self.reorder_ns = reorder_ms * MS  # covers the interleaving of batched symbols within a partition
+        self.reorder_ns = reorder_ms * MS
+        self.event_time = event_time  # covers the interleaving of batched symbols within a partition
         self.wall_ns = wall_ns
         # The calendar covers the replayed range, or (live, from the oldest retained trade) the last year.
         today = dt.datetime.fromtimestamp(wall_ns() / 1e9, dt.timezone.utc).date()
@@ -117,14 +119,22 @@ class StrategyRunner:
         consumer.assign(assignment)
         return consumer, ids
 
-    def _dead_letter(self, message, reason: str, error_class: str) -> None:  # noqa: ANN001
+    def _dead_letter(self, message, reason: str, error_class: str, index: int = -1) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
         letter, headers = dead_letter(stage=f"strategy:{self.config.name}", topic=message.topic(),
                                       partition=message.partition(), offset=message.offset(), key=message.key(),
                                       value=message.value(), error_class=error_class, reason=reason,
-                                      ts_init=self.wall_ns())
+                                      source_index=index, ts_init=self.wall_ns())
         if self.publisher is not None:
             self.publisher.publish(self.deadletter_topic, message.key(), letter, headers)
+
+    def _plausible(self, message, tick, record_ns: int | None, index: int = -1) -> bool:  # noqa: ANN001
+        """False (and the print dead-lettered) when its event time is too far from its arrival."""
+        reason = self.event_time.refusal(tick.ts_event, tick.ts_init, record_ns)
+        if reason is None:
+            return True
+        self._dead_letter(message, reason if index < 0 else f"print {index}: {reason}", "ImplausibleEventTime", index)
+        return False
 
     def _emit(self, decisions: Decisions) -> None:
         self.decisions.extend(decisions)
@@ -167,8 +177,10 @@ class StrategyRunner:
                     except DecodeError as exc:
                         self._dead_letter(message, str(exc), type(exc).__name__)
                         continue
+                    record_ns = message.timestamp()[1] * MS if message.timestamp()[1] > 0 else None
                     if not batches:
-                        merge.push(merge_id, message.offset(), event.ts_event, event)
+                        if self._plausible(message, event, record_ns):
+                            merge.push(merge_id, message.offset(), event.ts_event, event)
                         continue
                     try:
                         trades = event.trades()
@@ -176,7 +188,8 @@ class StrategyRunner:
                         self._dead_letter(message, str(exc), "MalformedBatch")
                         continue
                     for index, tick in enumerate(trades):
-                        merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
+                        if self._plausible(message, tick, record_ns, index):
+                            merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
                 for tick in merge.pop_ready():
                     if self.end_ns is not None and tick.ts_event >= self.end_ns:
                         done = True

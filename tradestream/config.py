@@ -45,6 +45,8 @@ local stack generates under the git-ignored data folder; they are never logged.
 | BAR_LATENESS_MS           | 2000                             | event-time lateness a bar still accepts   |
 | BAR_SESSIONS              | regular                          | regular, extended or all                  |
 | BAR_INPUT                 | trades                           | trades, batches or both                   |
+| EVENT_TIME_MAX_AHEAD_MS   | 60000                            | a print dated later after its arrival is dead-lettered |
+| EVENT_TIME_MAX_BEHIND_MS  | 0 (no limit)                     | a print dated earlier before its arrival is dead-lettered |
 | WORKER_FETCH_MAX_WAIT_MS  | 20                               | worker fetch wait (1-60000)               |
 | WORKER_FETCH_MIN_BYTES    | 16384                            | bytes a worker fetch waits for            |
 | FEED_BATCH_TICKS          | 0                                | prints per TradeTickBatch (0: per print)  |
@@ -63,6 +65,7 @@ from urllib.parse import quote, urlsplit
 from connectors.base import FeedBatching
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
+from processors.event_time import EventTimeBounds
 from schemas.errors import ConfigError
 from streams.settings import BarsStageSettings, SinkSettings, WorkerSettings
 
@@ -322,9 +325,17 @@ class Settings:
             input=self.env("BAR_INPUT").strip() or "trades",
         )
 
+    def event_time(self) -> EventTimeBounds:
+        return EventTimeBounds(
+            max_ahead_ms=_non_negative_int(self.env("EVENT_TIME_MAX_AHEAD_MS"), "EVENT_TIME_MAX_AHEAD_MS", 60_000,
+                                           "milliseconds"),
+            max_behind_ms=_non_negative_int(self.env("EVENT_TIME_MAX_BEHIND_MS"), "EVENT_TIME_MAX_BEHIND_MS", 0,
+                                            "milliseconds, 0: no limit"),
+        )
+
     def worker(self) -> WorkerSettings:
         return WorkerSettings(
-            kafka=self.kafka(), data_dir=self.home / "faust", bars=self.bars_stage(),
+            kafka=self.kafka(), data_dir=self.home / "faust", bars=self.bars_stage(), event_time=self.event_time(),
             fetch_max_wait_ms=_non_negative_int(self.env("WORKER_FETCH_MAX_WAIT_MS"), "WORKER_FETCH_MAX_WAIT_MS",
                                                 20, "milliseconds, 1-60000"),
             fetch_min_bytes=_non_negative_int(self.env("WORKER_FETCH_MIN_BYTES"), "WORKER_FETCH_MIN_BYTES",

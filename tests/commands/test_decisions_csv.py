@@ -104,7 +104,8 @@ class InProcessRunner:
     ticks_csv: Path
 
     def __init__(self, _kafka: object, _codec: object, config: ScannerConfig, start_ns: int,
-                 end_ns: int | None = None, publisher: object = None, lateness_ms: int = 0) -> None:
+                 end_ns: int | None = None, publisher: object = None, lateness_ms: int = 0,
+                 event_time: object = None) -> None:
         assert publisher is None  # a replay publishes nothing
         first = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).date()
         last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date()

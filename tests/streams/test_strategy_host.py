@@ -19,7 +19,8 @@ class Runner:
 
     made: list[tuple[str, dict]] = []
 
-    def __init__(self, kafka, codec, config, start_ns, publisher, lateness_ms, resume_after) -> None:  # noqa: ANN001
+    def __init__(self, kafka, codec, config, start_ns, publisher, lateness_ms, resume_after,  # noqa: ANN001
+                 event_time) -> None:  # noqa: ANN001
         self.name = config.name
         Runner.made.append((config.name, resume_after))
 

@@ -101,7 +101,7 @@ def run_live(args: argparse.Namespace) -> int:
     codec = AvroCodec(kafka.registry_config())
     publisher = EventPublisher(kafka, codec, client_id=f"tradestream-strategy-{args.group}")
     host = StrategyHost(kafka, codec, configs, args.start, publisher, lateness_ms=args.lateness_ms,
-                        group_id=args.group)
+                        group_id=args.group, event_time=settings.event_time())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -128,7 +128,8 @@ def run_replay(args: argparse.Namespace) -> int:
     config = load_strategy(args.config)
     settings = Settings.from_env()
     runner = StrategyRunner(settings.kafka(), AvroCodec(settings.kafka().registry_config()), config, args.start,
-                            end_ns=args.end, publisher=None, lateness_ms=args.lateness_ms)
+                            end_ns=args.end, publisher=None, lateness_ms=args.lateness_ms,
+                            event_time=settings.event_time())
     with progress_bar(f"replay {config.name}", args.end - args.start, quiet=args.quiet) as progress:
         if progress.enabled:
             _report_event_time(runner, progress, args.start)
