@@ -8,7 +8,8 @@ and dead-letters what it refuses.
 The arrival time is the earlier of the print's own arrival stamp (`ts_init`, set by our feed) and the
 time its Kafka record was written, when there is one: both are stored with the record, so a replay of
 the same records refuses the same prints (no wall clock here), and a print whose `ts_init` was dated
-ahead with its event time is still caught by the record's time.
+ahead with its event time is still caught by the record's time. A print with neither (ts_init 0, no
+record time) has nothing to be compared with and passes.
 
 - ahead: `ts_event - arrival > max_ahead_ns` is refused (default one minute: exchange clocks and ours
   agree far better than that);
@@ -38,7 +39,10 @@ class EventTimeBounds:
 
     def refusal(self, ts_event: int, ts_init: int, record_ns: int | None = None) -> str | None:
         """Why a print with these times is refused, or None when its event time is plausible."""
-        arrival = ts_init if not record_ns else min(ts_init, record_ns)
+        known = [t for t in (ts_init, record_ns) if t and t > 0]
+        if not known:
+            return None  # no arrival time to compare with (a hand-made record, a test's print)
+        arrival = min(known)
         ahead = ts_event - arrival
         if ahead > self.max_ahead_ms * NS_PER_MS:
             return (f"event time {ts_event} is {ahead / 1e9:.3f} s after its arrival {arrival} "

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from processors.bars.state import STAGE, BarsProcessor, stage_calendar
+from processors.event_time import EventTimeBounds
 from processors.model import TradeTick, TradeTickBatch
 from streams.app import StageContext, StageRuntime, delete_state, fail_stop_on_loss, record_latency, write_state
 from streams.settings import BarsStageSettings
@@ -24,10 +25,11 @@ BATCH_RECORDS = 1000  # TradeTickBatch records per agent batch at most (never re
 BATCH_WITHIN_S = 0.03  # an agent batch waits at most this long for more records
 
 
-def stage_processor(bars: BarsStageSettings, today: dt.date | None = None) -> BarsProcessor:
+def stage_processor(bars: BarsStageSettings, today: dt.date | None = None,
+                    event_time: EventTimeBounds = EventTimeBounds()) -> BarsProcessor:
     """The processor for the stage's settings, with a calendar to two years after `today` (default: today)."""
     calendar = stage_calendar(today or dt.date.today())
-    return BarsProcessor(calendar, list(bars.timeframes), bars.sessions, bars.lateness_ns)
+    return BarsProcessor(calendar, list(bars.timeframes), bars.sessions, bars.lateness_ns, event_time=event_time)
 
 
 def kafka_time_ns(message) -> int:  # noqa: ANN001 - a Faust message
@@ -47,7 +49,7 @@ async def write_symbol(table, symbol: str, value: dict, writes: dict[str, str | 
 
 def register(context: StageContext) -> None:
     runtime = StageRuntime(context, "bars-state")
-    processor = stage_processor(context.settings.bars)
+    processor = stage_processor(context.settings.bars, event_time=context.settings.event_time)
     # One input per deployment: the feeds publish either one record per print or per-symbol batches.
     source = context.settings.bars.input
     if source in ("trades", "both"):

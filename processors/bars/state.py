@@ -34,6 +34,7 @@ from processors.bars.id_chunks import (
 from processors.bars.incremental import BarAggregator
 from processors.bars.rejections import VOLUME_ONLY_BAR, Rejection
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
+from processors.event_time import EventTimeBounds
 from processors.model import PRICE_E8, Bar, PrintColumns, TradeTick, TradeTickBatch
 from schemas.errors import StateError
 
@@ -80,8 +81,9 @@ class BarsProcessor:
     configured timeframe (one BarAggregator each)."""
 
     def __init__(self, calendar: MarketCalendar, timeframes: list[str], sessions: str, lateness_ns: int,
-                 chunk_max_bytes: int = ID_CHUNK_MAX_BYTES) -> None:
+                 chunk_max_bytes: int = ID_CHUNK_MAX_BYTES, event_time: EventTimeBounds = EventTimeBounds()) -> None:
         selection = parse_sessions(sessions)
+        self.event_time = event_time
         self.chunk_max_bytes = chunk_max_bytes
         self.aggregators = {tf: BarAggregator(tf, selection, calendar, lateness_ns) for tf in timeframes}
         self.loaded: dict[str, int] = {}  # symbol -> last applied offset
@@ -106,10 +108,18 @@ class BarsProcessor:
             if not prints:
                 return RecordOutcome(False, dead_letters=[
                     DeadLetterReason(STAGE, "UnexpectedRecord", "TradeTickBatch without prints")])
+        # Event-time sanity before any state: a print dated far from its arrival never moves a watermark.
+        implausible = self._implausible(record, prints if batch else None, kafka_ns)
+        if implausible and (not batch or len(implausible) == len(prints.ts_events)):
+            return RecordOutcome(False, dead_letters=[DeadLetterReason(STAGE, "ImplausibleEventTime", reason, index)
+                                                      for index, reason in implausible])
         symbol = record.symbol
         if symbol not in self.loaded:
             self.load(symbol, lookup(symbol), lookup)
-        result = self.apply_batch(symbol, prints, offset) if batch else self.apply(record, offset)
+        if implausible:
+            result = self._apply_plausible(symbol, prints, {index for index, _ in implausible}, offset)
+        else:
+            result = self.apply_batch(symbol, prints, offset) if batch else self.apply(record, offset)
         if result is None:
             return RecordOutcome(False)  # applied before the restart
         bars, errors = result
@@ -120,8 +130,34 @@ class BarsProcessor:
             latencies.append(LatencySample(record.feed, symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last_arrival))
             latencies += [LatencySample(record.feed, bar.symbol, "TICK_TO_BAR_CLOSE", now_ns - kafka_ns)
                           for bar in bars]
-        return RecordOutcome(True, bars, [dead_letter_reason(timeframe, rejection, index if batch else -1)
-                                          for timeframe, rejection, index in errors], latencies)
+        letters = [DeadLetterReason(STAGE, "ImplausibleEventTime", reason, index) for index, reason in implausible]
+        return RecordOutcome(True, bars, letters + [dead_letter_reason(timeframe, rejection, index if batch else -1)
+                                                    for timeframe, rejection, index in errors], latencies)
+
+    def _implausible(self, record: TradeTick | TradeTickBatch, prints: PrintColumns | None,
+                     kafka_ns: int) -> list[tuple[int, str]]:
+        """(index, reason) of each print whose event time is too far from its arrival (index -1: a record
+        of one print)."""
+        refusal = self.event_time.refusal
+        if prints is None:
+            reason = refusal(record.ts_event, record.ts_init, kafka_ns or None)
+            return [] if reason is None else [(-1, reason)]
+        return [(index, f"print {index}: {reason}") for index, (ts_event, ts_init)
+                in enumerate(zip(prints.ts_events, prints.ts_inits))
+                if (reason := refusal(ts_event, ts_init, kafka_ns or None)) is not None]
+
+    def _apply_plausible(self, symbol: str, prints: PrintColumns, refused: set[int],
+                         offset: int) -> tuple[list, list] | None:
+        """`apply_batch` for the batch's prints but the `refused` ones; rejections keep the prints' indices
+        in the whole batch."""
+        kept = [i for i in range(len(prints.ts_events)) if i not in refused]
+        result = self.apply_prints(symbol, [prints.ts_events[i] for i in kept], [prints.ts_inits[i] for i in kept],
+                                   [prints.prices_e8[i] / PRICE_E8 for i in kept], [prints.sizes[i] for i in kept],
+                                   [prints.trade_ids[i] for i in kept], [prints.conditions[i] for i in kept], offset)
+        if result is None:
+            return None
+        bars, errors = result
+        return bars, [(tf, rejection, kept[index] if index >= 0 else index) for tf, rejection, index in errors]
 
     # -- state in and out ------------------------------------------------------------------------------
     def load(self, symbol: str, state: dict | None, lookup: Lookup) -> None:

@@ -38,3 +38,8 @@ def test_behind_is_unlimited_by_default_and_checked_when_set() -> None:
 def test_negative_bounds_are_refused(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         EventTimeBounds(**{field: -1})
+
+
+def test_without_an_arrival_time_there_is_nothing_to_compare() -> None:
+    assert EventTimeBounds().refusal(1_800_000_000 * S, 0) is None
+    assert EventTimeBounds().refusal(1_800_000_000 * S, 0, 1_700_000_000 * S) is not None
