@@ -7,6 +7,8 @@
     │   └── DecodeError         bytes on a topic are not a valid event: dead-letter them, keep going
     │       └── UnexpectedRecordError  a valid event of a type its topic does not carry: dead-letter it
     ├── DataError               an event is implausible (NaN, non-positive price): dead-letter it
+    ├── StateError              a stage's stored state is inconsistent: the stage stops (going on would
+    │                           count or drop prints silently)
     ├── RegistryError           the schema registry answered with an error: see its code and message
     │
     │   The domain errors about what a user wrote are also ValueErrors (`except ValueError` still
