@@ -10,8 +10,9 @@ Ticks are published at a fixed rate with event times following the wall clock, a
 shifted onto a regular NYSE session (a one-minute bar every 2 s), so a bar's end maps to a wall-clock
 instant; the bar-close latency is the Kafka timestamp of the bar record minus that instant. Throughput is ticks divided by the time from the
 first publish until the last expected indicator snapshot is stored. `--mode single` runs the same
-aggregation as a plain one-event-at-a-time agent (table write per tick); by default the same run ends
-with that agent over `--compare-ticks` ticks published one record per print, and a table of both.
+aggregation as a plain one-event-at-a-time agent (table write per tick; the worker of
+benchmarks/single_event_worker.py); by default the same run ends with that agent over `--compare-ticks`
+ticks published one record per print, and a table of both.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from confluent_kafka import Consumer, ConsumerGroupState, KafkaException
 from confluent_kafka.admin import AdminClient
 
 from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
+from connectors.kafka.settings import KafkaSettings
 from connectors.kafka.publisher import EventPublisher
 from processors.calendar import build_nyse_calendar
 from processors.model import TradeTick
@@ -44,6 +46,7 @@ from tradestream.topics import delete_topics, ensure_topics, topic_names
 
 NS = 1_000_000_000
 ACCELERATION = 30
+SINGLE_EVENT_WORKER = Path(__file__).resolve().with_name("single_event_worker.py")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -96,6 +99,8 @@ def main() -> None:
                              "ticks, one record per print (0: not run)")
     parser.add_argument("--compare-rate", type=float, default=5_000.0, help="ticks per second for the comparison")
     args = parser.parse_args()
+    if (args.mode, args.records) == ("single", "batches"):
+        parser.error("--mode single reads one record per print: give --records single")
 
     settings = Settings.from_env()
     # Ctrl-C or SIGTERM still stops the worker and sink this script started.
@@ -118,11 +123,10 @@ def pipeline(settings: Settings, args: argparse.Namespace) -> dict:
     """One run on fresh topics with its own worker and sink; returns its figures."""
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench{run_id}."
-    os.environ["TOPIC_PREFIX"] = prefix  # the feed sink names its topics from it
+    kafka = settings.kafka(prefix)  # the run's own topics, for the publisher and the readers here
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": "1m,5m", "BAR_LATENESS_MS": "0",
-           "BARS_STAGE_MODE": args.mode,
            "BAR_INPUT": "batches" if args.records == "batches" else "trades"}
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -132,19 +136,21 @@ def pipeline(settings: Settings, args: argparse.Namespace) -> dict:
         return ["-m", "cProfile", "-o", path] if path else []
 
     worker_group, sink_group = f"bench-worker-{run_id}", f"bench-sink-{run_id}"
-    worker = subprocess.Popen([sys.executable, *profile("WORKER"), "-m", "tradestream.cli", "--log-level", "WARNING",
-                               "worker", "--app-id", worker_group], env=env, start_new_session=True,
-                              stdout=(logs / f"{worker_group}.log").open("w"), stderr=subprocess.STDOUT)
+    worker_command = ["-m", "tradestream.cli", "--log-level", "WARNING", "worker"] if args.mode == "batched" else \
+        [str(SINGLE_EVENT_WORKER), "--log-level", "WARNING"]
+    worker = subprocess.Popen([sys.executable, *profile("WORKER"), *worker_command, "--app-id", worker_group], env=env,
+                              start_new_session=True, stdout=(logs / f"{worker_group}.log").open("w"),
+                              stderr=subprocess.STDOUT)
     sink = subprocess.Popen([sys.executable, *profile("SINK"), "-m", "tradestream.cli", "--log-level", "WARNING", "sink",
                              "--group", sink_group], env=env, start_new_session=True,
                             stdout=(logs / f"{sink_group}.log").open("w"), stderr=subprocess.STDOUT)
     symbols = [f"B{run_id[:4].upper()}{i:02d}" for i in range(args.symbols)]
     try:
         # The clock starts once the worker and the sink own their input partitions.
-        input_topic = f"{prefix}ticks.batches" if args.records == "batches" else f"{prefix}ticks.trades"
-        wait_for_assignment(settings, {worker_group: input_topic, sink_group: f"{prefix}bars"},
+        input_topic = kafka.topic("ticks.batches" if args.records == "batches" else "ticks.trades")
+        wait_for_assignment(settings, {worker_group: input_topic, sink_group: kafka.topic("bars")},
                             {"worker": worker, "sink": sink})
-        return run(settings, prefix, symbols, args, {"worker": worker.pid, "sink": sink.pid})
+        return run(settings, kafka, symbols, args, {"worker": worker.pid, "sink": sink.pid})
     finally:
         for process in (worker, sink):
             os.killpg(process.pid, signal.SIGTERM)
@@ -190,96 +196,120 @@ def wait_for_assignment(settings: Settings, groups: dict[str, str], processes: d
         time.sleep(0.2)
 
 
-def run(settings: Settings, prefix: str, symbols: list[str], args: argparse.Namespace, groups: dict[str, int]) -> dict:
+def run(settings: Settings, kafka: KafkaSettings, symbols: list[str], args: argparse.Namespace,
+        groups: dict[str, int]) -> dict:
+    """Publish the ticks at the rate, wait for the snapshots of every bar they close; the run's figures."""
     calendar = build_nyse_calendar(dt.date(2026, 11, 23), dt.date(2026, 11, 25))
     session_open = calendar.day(dt.date(2026, 11, 24)).open
-    rng = np.random.default_rng(1)
-    # What a feed parses from its source comes ready-made: the publisher's CPU is the feed sink, Avro and Kafka.
-    prices = [Decimal(f"{p:.2f}") for p in np.round(100 + rng.normal(0, 0.02, (args.ticks,)).cumsum(), 2)
-              .clip(1, None).tolist()]
-    sizes = (rng.integers(1, 10, args.ticks) * 100).tolist()
-    trade_ids = [None] * args.ticks if args.no_trade_ids else [str(i) for i in range(args.ticks)]
+    origin = session_open + 30 * 60 * NS  # 10:00 ET on a trading day
+    prices, sizes, trade_ids = synthetic_prints(args)
     codec = AvroCodec(settings.schema_registry_url)
-    publisher = EventPublisher(settings, codec, client_id=f"bench-{prefix}")
+    publisher = EventPublisher(kafka, codec, client_id=f"bench-{kafka.topic_prefix}")
     if args.records == "batches":
         feed: KafkaFeedSink = BatchingKafkaFeedSink(publisher, args.batch_ticks, args.batch_ms * 1_000_000)
     else:
         feed = KafkaFeedSink(publisher)
-    bar_latencies: list[int] = []
-    bar_ends: list[int] = []  # wall time of each bar's end, for the latency over time
-    last_bar_seen = threading.Event()
-    offset_holder: dict[str, int] = {}
-
-    def consume_bars() -> None:
-        consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"bench-bars-{prefix}",
-                             "auto.offset.reset": "earliest"})
-        consumer.subscribe([f"{prefix}bars"])
-        while not last_bar_seen.is_set():
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            _, value, _ = codec.decode_record(message.value())
-            kafka_ns = message.timestamp()[1] * 1_000_000
-            if "origin" in offset_holder:
-                end_wall = offset_holder["wall"] + (value["end"] - offset_holder["origin"]) // ACCELERATION
-                bar_latencies.append(kafka_ns - end_wall)
-                bar_ends.append(end_wall)
-        consumer.close()
-
-    reader = threading.Thread(target=consume_bars, daemon=True)
-    reader.start()
     cpu_before = cpu_seconds(groups)
     started_wall = time.time_ns()
-    origin = session_open + 30 * 60 * NS  # 10:00 ET on a trading day
-    offset_holder.update(origin=origin, wall=started_wall)
+    reader = BarCloseReader(settings, kafka, codec, origin, started_wall)
+    reader.start()
     started = time.monotonic()
     for i in range(args.ticks):
-        target = started + i / args.rate
-        delay = target - time.monotonic()
+        delay = started + i / args.rate - time.monotonic()
         if delay > 0.001:
             time.sleep(delay)
         now_ns = time.time_ns()
-        symbol = symbols[i % len(symbols)]
         ts_event = origin + (now_ns - started_wall) * ACCELERATION
+        symbol = symbols[i % len(symbols)]
         feed.on_trade(TradeTick(symbol, ts_event, now_ns, prices[i], sizes[i], "bench", trade_ids[i]))
     feed.flush()
     publisher.flush()
     publish_s = time.monotonic() - started
-    last_event = ts_event  # of the last tick published
     # Bars close when a later tick passes their end: the last one-minute bar that closed ends at or
     # before the last tick's minute (per symbol the last tick is within 20 ticks of the end).
-    expected_end = (last_event - session_open) // (60 * NS) * 60 * NS + session_open - 60 * NS
-
-    def stored() -> int:
-        with psycopg.connect(settings.database_url) as conn:
-            return conn.execute(
-                "select count(*) from indicator_snapshots where symbol = any(%s) and timeframe = '1m' "
-                "and \"end\" <= to_timestamp(%s / 1e9)", (symbols, expected_end)).fetchone()[0]
-
-    want = len(symbols) * ((expected_end - origin) // (60 * NS))
+    expected_end = (ts_event - session_open) // (60 * NS) * 60 * NS + session_open - 60 * NS
+    want = max(0, len(symbols) * ((expected_end - origin) // (60 * NS)))  # 0: the run is too short for a bar
     deadline = time.monotonic() + 600
-    while stored() < want and time.monotonic() < deadline:
+    while stored_snapshots(settings, symbols, expected_end) < want and time.monotonic() < deadline:
         time.sleep(0.5)
     elapsed = time.monotonic() - started
     cpu_after = cpu_seconds(groups)
-    last_bar_seen.set()
-    reader.join(timeout=10)
-    latencies = np.array(bar_latencies, dtype=np.int64)
+    reader.stop()
+    stored = stored_snapshots(settings, symbols, expected_end)
+    used = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+    snapshots = f"{stored}/{want} one-minute snapshots stored" if want else "no one-minute bar closes in so few ticks"
+    return report(args, len(symbols), publish_s, elapsed, snapshots, reader, started_wall, used)
+
+
+def synthetic_prints(args: argparse.Namespace) -> tuple[list[Decimal], list[int], list[str | None]]:
+    """Prices, sizes and trade ids of the ticks. What a feed parses from its source comes ready-made: the
+    publisher's CPU is the feed sink, Avro and Kafka."""
+    rng = np.random.default_rng(1)
+    prices = [Decimal(f"{p:.2f}") for p in np.round(100 + rng.normal(0, 0.02, (args.ticks,)).cumsum(), 2)
+              .clip(1, None).tolist()]
+    sizes = (rng.integers(1, 10, args.ticks) * 100).tolist()
+    trade_ids: list[str | None] = [None] * args.ticks if args.no_trade_ids else [str(i) for i in range(args.ticks)]
+    return prices, sizes, trade_ids
+
+
+def stored_snapshots(settings: Settings, symbols: list[str], expected_end: int) -> int:
+    """One-minute indicator snapshots stored for bars ending at or before `expected_end`."""
+    with psycopg.connect(settings.database_url) as conn:
+        return conn.execute(
+            "select count(*) from indicator_snapshots where symbol = any(%s) and timeframe = '1m' "
+            "and \"end\" <= to_timestamp(%s / 1e9)", (symbols, expected_end)).fetchone()[0]
+
+
+class BarCloseReader(threading.Thread):
+    """Reads the run's bars as they are written: each bar's latency is its Kafka timestamp minus the wall
+    instant of its end (event times run ACCELERATION times the wall clock from `origin` at `started_wall`)."""
+
+    def __init__(self, settings: Settings, kafka: KafkaSettings, codec: AvroCodec, origin: int,
+                 started_wall: int) -> None:
+        super().__init__(daemon=True)
+        self.config = {"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"bench-bars-{kafka.topic_prefix}",
+                       "auto.offset.reset": "earliest"}
+        self.topic = kafka.topic("bars")
+        self.codec, self.origin, self.started_wall = codec, origin, started_wall
+        self.latencies: list[int] = []
+        self.ends: list[int] = []  # wall time of each bar's end, for the latency over time
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        consumer = Consumer(self.config)
+        consumer.subscribe([self.topic])
+        while not self.done.is_set():
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            _, value, _ = self.codec.decode_record(message.value())
+            end_wall = self.started_wall + (value["end"] - self.origin) // ACCELERATION
+            self.latencies.append(message.timestamp()[1] * 1_000_000 - end_wall)
+            self.ends.append(end_wall)
+        consumer.close()
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(timeout=10)
+
+
+def report(args: argparse.Namespace, symbols: int, publish_s: float, elapsed: float, snapshots: str,
+           reader: BarCloseReader, started_wall: int, used: dict[str, float]) -> dict:
+    """Print the run's figures; return them for the comparison table."""
+    latencies = np.array(reader.latencies, dtype=np.int64)
     records = f"batches of <= {args.batch_ticks} prints / {args.batch_ms} ms" if args.records == "batches" else \
         "one record per print"
-    print(f"bars stage: {args.mode}; Kafka records: {records}; {args.ticks:,} ticks over {len(symbols)} symbols published at "
-          f"{args.ticks / publish_s:,.0f}/s (target {args.rate:,.0f}/s)")
+    print(f"bars stage: {args.mode}; Kafka records: {records}; {args.ticks:,} ticks over {symbols} symbols "
+          f"published at {args.ticks / publish_s:,.0f}/s (target {args.rate:,.0f}/s)")
     print(f"end to end (publish -> bars -> indicators -> PostgreSQL): {args.ticks / elapsed:,.0f} ticks/s "
-          f"({elapsed:.1f} s; {stored()}/{want} one-minute snapshots stored)")
+          f"({elapsed:.1f} s; {snapshots})")
     if len(latencies):
         print(f"bar-close latency after the bar's end: p50 {np.percentile(latencies, 50) / 1e6:.1f} ms, "
               f"p99 {np.percentile(latencies, 99) / 1e6:.1f} ms over {len(latencies)} bars (target p99 < 250 ms)")
-        ends = np.array(bar_ends, dtype=np.int64)
-        buckets = (ends - started_wall) // (5 * NS)
+        buckets = (np.array(reader.ends, dtype=np.int64) - started_wall) // (5 * NS)
         print("  by the bar's end, seconds after the first publish: " + "; ".join(
             f"{5 * b}-{5 * b + 5} s: p50 {np.percentile(latencies[buckets == b], 50) / 1e6:.0f} / "
             f"p99 {np.percentile(latencies[buckets == b], 99) / 1e6:.0f} ms" for b in np.unique(buckets)))
-    used = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
     print(f"CPU over the run ({elapsed:.1f} s wall, {os.cpu_count()} cores = {elapsed * os.cpu_count():.1f} core-s):")
     for name, seconds in sorted(used.items(), key=lambda item: -item[1]):
         print(f"  {name:<26} {seconds:7.1f} s  {seconds / args.ticks * 1e6:6.1f} us/tick")
