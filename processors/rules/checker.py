@@ -22,7 +22,9 @@ from collections.abc import Collection
 
 from processors.rules.errors import RuleTypeError
 from processors.rules.functions import FUNCTIONS, FunctionSpec, Parameter, ValueType
-from processors.rules.parser import (
+from processors.rules.parser import parse
+from processors.rules.requirements import Requirement, Rule, period_of, requirement_of, whole_number
+from processors.rules.tree import (
     Arithmetic,
     BooleanLiteral,
     Call,
@@ -32,15 +34,9 @@ from processors.rules.parser import (
     Negate,
     Not,
     NumberLiteral,
-    Requirement,
-    Rule,
     SymbolRef,
     TimeframeRef,
     iter_calls,
-    parse,
-    period_of,
-    requirement_of,
-    whole_number,
 )
 
 _TIMEFRAME = re.compile(r"[1-9][0-9]*[mhd]")

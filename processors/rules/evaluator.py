@@ -28,7 +28,8 @@ from decimal import Decimal
 from typing import Any, TypeAlias
 
 from processors.rules.checker import check
-from processors.rules.parser import (
+from processors.rules.requirements import Requirement, Rule, requirement_of
+from processors.rules.tree import (
     Arithmetic,
     BooleanLiteral,
     Call,
@@ -38,10 +39,7 @@ from processors.rules.parser import (
     Negate,
     Not,
     NumberLiteral,
-    Requirement,
-    Rule,
     render,
-    requirement_of,
 )
 
 Number: TypeAlias = float | None  # None: undefined

@@ -2,7 +2,7 @@
 
 Data functions (every function but `crosses_above` and `crosses_below`) are the leaves of a rule:
 their value is not computed here but supplied by the caller at each evaluation, keyed by the
-requirement `(kind, symbol, timeframe)` that the call names (see `parser.Requirement`).
+requirement `(kind, symbol, timeframe)` that the call names (see `requirements.Requirement`).
 """
 
 from __future__ import annotations

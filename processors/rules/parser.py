@@ -1,4 +1,4 @@
-"""Parsing a rule text into an immutable syntax tree, and the data a rule needs.
+"""Parsing a rule text into its syntax tree (the node types are in `tree`, the data read in `requirements`).
 
 Grammar (lowest precedence first; `not` binds looser than a comparison, as in Python):
 
@@ -26,249 +26,33 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import NamedTuple, TypeAlias
 
-from processors.rules.errors import RuleSyntaxError
-from processors.rules.functions import FUNCTIONS, Parameter
-from processors.rules.lexer import KEYWORDS, Token, TokenKind, tokenize
-
-MAX_NESTING = 40  # parentheses, calls, `not`s and minus signs inside one another
-MAX_DEPTH = 100  # levels of the syntax tree
-
-
-@dataclass(frozen=True, slots=True)
-class NumberLiteral:
-    """A number as written (`text`, with a leading `-` when negated) and its value."""
-
-    value: float
-    text: str
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class BooleanLiteral:
-    """`true` or `false`."""
-
-    value: bool
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolRef:
-    """A bare symbol such as `SPY`: valid only as a function argument."""
-
-    name: str
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimeframeRef:
-    """A timeframe as written (`15m`; possibly invalid, such as `15x`): valid only as an argument."""
-
-    text: str
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    """`name(arguments...)`; `end - 1` is the offset of the closing parenthesis."""
-
-    name: str
-    arguments: tuple[Expression, ...]
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Negate:
-    """Unary minus of a non-literal operand."""
-
-    operand: Expression
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """Boolean `not`."""
-
-    operand: Expression
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Arithmetic:
-    """`left operator right` with operator one of `+ - * /`."""
-
-    operator: str
-    left: Expression
-    right: Expression
-    operator_position: int
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """`left operator right` with operator one of `< <= > >= == !=`."""
-
-    operator: str
-    left: Expression
-    right: Expression
-    operator_position: int
-    position: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Logical:
-    """`left and right` or `left or right`."""
-
-    operator: str
-    left: Expression
-    right: Expression
-    operator_position: int
-    position: int
-    end: int
-
-
-Expression: TypeAlias = (
-    NumberLiteral | BooleanLiteral | SymbolRef | TimeframeRef | Call | Negate | Not | Arithmetic | Comparison | Logical
+from processors.rules.cursor import MAX_NESTING as MAX_NESTING, TokenCursor
+from processors.rules.functions import FUNCTIONS
+from processors.rules.lexer import Token, TokenKind
+from processors.rules.requirements import Rule, rule_of
+from processors.rules.tree import (
+    Arithmetic,
+    BooleanLiteral,
+    Call,
+    Comparison,
+    Expression,
+    Logical,
+    Negate,
+    Not,
+    NumberLiteral,
+    SymbolRef,
+    TimeframeRef,
+    children,
 )
 
-
-class Requirement(NamedTuple):
-    """A series the caller must supply at each evaluation: `kind` is the function name, `symbol`
-    the symbol (`"SPY|QQQ"` for a pair), `timeframe` the timeframe or None (for `price`).
-    Equal to the plain tuple `(kind, symbol, timeframe)`, so either can key the values."""
-
-    kind: str
-    symbol: str
-    timeframe: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A parsed rule: its source `text`, its syntax tree and the data it needs.
-
-    `periods` pairs each requirement whose call has a bar count (correlation's N, donchian's
-    optional period) with that count, so the caller knows how to compute the series (e.g.
-    `RollingCorrelation(20)`); a requirement missing there uses the configured default."""
-
-    text: str
-    expression: Expression
-    requirements: frozenset[Requirement]
-    periods: tuple[tuple[Requirement, int], ...] = ()
-
-    def period(self, requirement: tuple[str, str, str | None]) -> int | None:
-        """The bar count written for `requirement`, or None when the rule does not give one."""
-        return next((count for key, count in self.periods if key == requirement), None)
+MAX_DEPTH = 100  # levels of the syntax tree
 
 
 def parse(text: str) -> Rule:
     """The rule written in `text`; raises RuleSyntaxError (a RuleError) when it does not parse.
     The rule is not type-checked: use `compile_rule`, or `check` on the result."""
-    expression = _Parser(text).parse_rule()
-    requirements: dict[Requirement, None] = {}
-    periods: dict[Requirement, int] = {}
-    for call in iter_calls(expression):
-        requirement = requirement_of(call)
-        if requirement is None:
-            continue
-        requirements.setdefault(requirement, None)
-        count = period_of(call)
-        if count is not None:
-            periods.setdefault(requirement, count)
-    return Rule(text, expression, frozenset(requirements), tuple(periods.items()))
-
-
-def children(expression: Expression) -> tuple[Expression, ...]:
-    """The direct sub-expressions of a node, left to right."""
-    match expression:
-        case Call(arguments=arguments):
-            return arguments
-        case Negate(operand=operand) | Not(operand=operand):
-            return (operand,)
-        case Arithmetic(left=left, right=right) | Comparison(left=left, right=right) | Logical(
-            left=left, right=right
-        ):
-            return (left, right)
-    return ()
-
-
-def iter_nodes(expression: Expression) -> Iterator[Expression]:
-    """Every node of the tree, parents before children, left to right (source order)."""
-    yield expression
-    for child in children(expression):
-        yield from iter_nodes(child)
-
-
-def iter_calls(expression: Expression) -> Iterator[Call]:
-    """Every call in the tree, in source order."""
-    return (node for node in iter_nodes(expression) if isinstance(node, Call))
-
-
-def requirement_of(call: Call) -> Requirement | None:
-    """The data a call to a data function reads; None for other calls (including unknown names).
-    Symbols are joined with `|` in the order written; the timeframe is the first timeframe argument."""
-    spec = FUNCTIONS.get(call.name)
-    if spec is None or not spec.reads_data:
-        return None
-    symbols = [argument.name for argument in call.arguments if isinstance(argument, SymbolRef)]
-    timeframes = [argument.text for argument in call.arguments if isinstance(argument, TimeframeRef)]
-    return Requirement(call.name, "|".join(symbols), timeframes[0] if timeframes else None)
-
-
-_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-
-
-def whole_number(expression: Expression) -> int | None:
-    """The value of a number literal written as a whole number (`20`, `-3`; not `2.0`), else None."""
-    if isinstance(expression, NumberLiteral) and _WHOLE_NUMBER.fullmatch(expression.text):
-        return int(expression.text)
-    return None
-
-
-def period_of(call: Call) -> int | None:
-    """The bar count a call writes (correlation's N, donchian's period), if it writes a whole one."""
-    spec = FUNCTIONS.get(call.name)
-    if spec is None:
-        return None
-    for parameter, argument in zip(spec.parameters + spec.optional, call.arguments):
-        if parameter is Parameter.BAR_COUNT:
-            return whole_number(argument)
-    return None
-
-
-def render(expression: Expression) -> str:
-    """Canonical text of an expression: every operation parenthesised, calls as `name(a, b)`.
-    A call's rendering is its leaf name in evaluation results, e.g. `swing_high(SPY, 15m)`."""
-    match expression:
-        case NumberLiteral(text=text) | TimeframeRef(text=text):
-            return text
-        case BooleanLiteral(value=value):
-            return "true" if value else "false"
-        case SymbolRef(name=name):
-            return name
-        case Call(name=name, arguments=arguments):
-            return f"{name}({', '.join(render(argument) for argument in arguments)})"
-        case Negate(operand=operand):
-            return f"(-{render(operand)})"
-        case Not(operand=operand):
-            return f"(not {render(operand)})"
-        case Arithmetic(operator=op, left=left, right=right) | Comparison(
-            operator=op, left=left, right=right
-        ) | Logical(operator=op, left=left, right=right):
-            return f"({render(left)} {op} {render(right)})"
-    raise TypeError(f"not an expression: {expression!r}")
+    return rule_of(text, _Parser(text).parse_rule())
 
 
 _COMPARISONS = frozenset(
@@ -284,54 +68,8 @@ _COMPARISONS = frozenset(
 _SYMBOL = re.compile(r"[A-Z0-9_.]*[A-Z][A-Z0-9_.]*")
 
 
-class _Parser:
+class _Parser(TokenCursor):
     """Recursive descent over the token list, one method per grammar rule."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = tokenize(text)
-        self.index = 0
-        self.nesting = 0
-
-    @contextmanager
-    def nested(self, opening: Token) -> Iterator[None]:
-        """Count one level of nesting opened by `opening` ('(', a call's name, 'not' or '-'),
-        refusing more than MAX_NESTING levels at the opening token."""
-        if self.nesting == MAX_NESTING:
-            raise self.error(f"the rule nests more than {MAX_NESTING} levels of parentheses, calls, 'not' "
-                             "or '-' inside one another: simplify it", opening.position)
-        self.nesting += 1
-        try:
-            yield
-        finally:
-            self.nesting -= 1
-
-    # -- token access -------------------------------------------------------------------------
-
-    @property
-    def current(self) -> Token:
-        return self.tokens[self.index]
-
-    def at(self, *kinds: TokenKind) -> bool:
-        """Whether the current token is of one of `kinds`."""
-        return self.tokens[self.index].kind in kinds
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index = min(self.index + 1, len(self.tokens) - 1)
-        return token
-
-    def error(self, message: str, position: int) -> RuleSyntaxError:
-        return RuleSyntaxError(message, position, self.text)
-
-    def unexpected(self, expected: str) -> RuleSyntaxError:
-        """An error at the current token: `expected <expected>, found <token>`."""
-        token = self.current
-        found = "the end of the rule" if token.kind is TokenKind.END else f"'{token.text}'"
-        hint = ""
-        if token.kind is TokenKind.NAME and token.text.lower() in KEYWORDS:
-            hint = f"; keywords are lower case: write '{token.text.lower()}'"
-        return self.error(f"expected {expected}, found {found}{hint}", token.position)
 
     # -- grammar ------------------------------------------------------------------------------
 

@@ -27,7 +27,8 @@ from typing import TypeAlias
 import numpy as np
 
 from processors.rules.checker import check
-from processors.rules.parser import (
+from processors.rules.requirements import Requirement, Rule, requirement_of
+from processors.rules.tree import (
     Arithmetic,
     BooleanLiteral,
     Call,
@@ -37,11 +38,8 @@ from processors.rules.parser import (
     Negate,
     Not,
     NumberLiteral,
-    Requirement,
-    Rule,
     iter_calls,
     render,
-    requirement_of,
 )
 
 Series: TypeAlias = np.ndarray  # float64, NaN where undefined

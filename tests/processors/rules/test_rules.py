@@ -18,7 +18,7 @@ from processors.rules import (
     render,
 )
 from processors.rules.lexer import TokenKind, tokenize
-from processors.rules.parser import Arithmetic, Call, Comparison, Logical, NumberLiteral, SymbolRef, TimeframeRef
+from processors.rules.tree import Arithmetic, Call, Comparison, Logical, NumberLiteral, SymbolRef, TimeframeRef
 
 EXAMPLE_BREAKOUT = "price(SPY) > swing_high(SPY, 15m) and price(QQQ) < swing_low(QQQ, 15m)"
 EXAMPLE_CROSS = "crosses_above(price(SPY), donchian_upper(SPY, 5m, 20))"
