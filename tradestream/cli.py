@@ -104,10 +104,10 @@ def log_format_from_env(environ: dict[str, str] | None = None) -> str:
     over `.env`; a bad value raises ConfigError naming LOG_FORMAT), without building the other settings:
     an offline command (bars, calendar, backtest) must neither need them nor generate the local
     database password."""
-    from tradestream.config import PROJECT_ROOT, _choice, load_dotenv_file
+    from tradestream.config import PROJECT_ROOT, load_dotenv_file, log_format
 
     env = {**load_dotenv_file(PROJECT_ROOT / ".env"), **os.environ} if environ is None else environ
-    return _choice(env, "LOG_FORMAT", "text", ("text", "json"))
+    return log_format(env)
 
 
 def configure_logging(level: str, log_format: str, stream: TextIO | None = None) -> None:

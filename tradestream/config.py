@@ -28,6 +28,15 @@ local stack generates under the git-ignored data folder; they are never logged.
 | S3_RETENTION_DAYS         | 2555                             | Object Lock retention (17a-4: 6-7 years)  |
 | API_HOST                  | 127.0.0.1                        | API bind address                          |
 | API_PORT                  | 8000                             | API listener                              |
+| API_WORKERS               | 1                                | uvicorn worker processes of the API       |
+| API_DB_POOL_MIN_SIZE      | 1                                | API's idle PostgreSQL connections         |
+| API_DB_POOL_MAX_SIZE      | 10                               | API's most PostgreSQL connections         |
+| API_DB_WAIT_S             | 5                                | API's wait for a connection, then 503     |
+| API_MAX_BODY_BYTES        | 262144                           | largest API request body, then 413        |
+| API_VALIDATION_WORKERS    | 1                                | processes validating scanners             |
+| API_VALIDATION_TIMEOUT_S  | 5                                | wait for and run of one validation        |
+| API_HEALTH_CACHE_S        | 1                                | seconds one round of health checks serves |
+| API_LAG_THRESHOLD         | 10000                            | records behind: worker/sink "lagging"     |
 | SIM_SYMBOLS               | SPY,QQQ,AAPL,MSFT                | symbols of the simulated feed             |
 | SIM_SPEED                 | 60                               | simulated seconds per wall-clock second   |
 | SIM_SEED                  | 7                                | seed of the simulated feed                |
@@ -207,6 +216,11 @@ def _topic_prefix(env: Mapping[str, str]) -> str:
     return value
 
 
+def log_format(env: Mapping[str, str]) -> str:
+    """LOG_FORMAT: text (default) or json (one object per line)."""
+    return _choice(env, "LOG_FORMAT", "text", ("text", "json"))
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env.get(name, "").strip().lower() or default
     if value not in choices:
@@ -293,7 +307,7 @@ class Settings:
             sim_speed=_positive_float(env, "SIM_SPEED", 60.0),
             sim_seed=_integer(env, "SIM_SEED", 7),
             topic_prefix=_topic_prefix(env),
-            log_format=_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+            log_format=log_format(env),
             environ=env,
         )
 

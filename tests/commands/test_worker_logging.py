@@ -37,3 +37,30 @@ def test_quiet_gc_freezes_what_exists_and_widens_the_young_generation() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*saved)
+
+
+def test_the_worker_logs_through_the_clis_handlers(capsys: pytest.CaptureFixture[str]) -> None:
+    """Faust's worker replaces the root handlers with its own coloured text; the CLI's (JSON lines with
+    LOG_FORMAT=json) must stay."""
+    import io
+    import json
+
+    from tradestream.cli import JsonFormatter
+
+    root = logging.getLogger()
+    saved_level, saved_handlers = root.level, list(root.handlers)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    try:
+        worker = make_worker("json-log-test")
+        worker._setup_logging()
+        logging.getLogger("streams.test").info("after the worker's logging set-up")
+        assert root.handlers == [handler]
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+    line = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert (line["logger"], line["message"]) == ("streams.test", "after the worker's logging set-up")

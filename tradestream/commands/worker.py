@@ -25,7 +25,14 @@ def make_worker(app_id: str | None):  # noqa: ANN201 - faust.worker.Worker (impo
 
     settings = Settings.from_env()
     app = build_worker(settings.worker(), app_id or WORKER_GROUP)
-    worker = Worker(app, loglevel=logging.getLevelName(logging.getLogger().level).lower(), quiet=True)
+    root = logging.getLogger()
+    level = logging.getLevelName(root.level)
+    # Faust's worker replaces the root logger's handlers with its own coloured text on standard output;
+    # given an empty configuration and ours, it keeps the CLI's (text, or JSON lines with LOG_FORMAT=json).
+    app.conf.loghandlers = list(root.handlers)
+    worker = Worker(app, loglevel=level.lower(), quiet=True,
+                    logging_config={"version": 1, "disable_existing_loggers": False,
+                                    "root": {"level": level, "handlers": []}})
     # Faust's terminal spinner, kept at WARNING and above, sets the root logger to DEBUG for the life of
     # the process, so every debug call of Faust and aiokafka builds a log record (about 28,000 per
     # 150,000 ticks in the benchmark). The worker runs under supervisors and in logs: no spinner.
