@@ -1,1 +1,2 @@
-"""The project's Confluent-API schema registry (see `server`) and its compatibility checker (`compat`)."""
+"""The project's Confluent-API schema registry (see `server`, which maps its modules) and its
+compatibility checker (`compat`)."""

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tradestream.schema_registry.server import ApiError, Registry, RegistryState
+from tradestream.schema_registry.errors import ApiError
+from tradestream.schema_registry.registry import Registry
+from tradestream.schema_registry.state import RegistryState
 
 TICK = {"type": "record", "name": "Tick", "namespace": "t", "fields": [
     {"name": "symbol", "type": "string"},
