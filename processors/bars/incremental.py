@@ -63,9 +63,7 @@ class BarAggregator:
         if not (price > 0 and size > 0 and price != math.inf):  # NaN fails `price > 0`
             return self._reject(symbol, ts_event, trade_id, INVALID,
                                 f"price {price} and size {size} must be positive finite numbers")
-        state = self._symbols.get(symbol)
-        if state is None:
-            state = self._symbols[symbol] = SymbolState()
+        state = self._symbols.get(symbol) or self._symbols.setdefault(symbol, SymbolState())
         if not state.window_start <= ts_event < state.window_end:
             state.locate(self.calendar, ts_event)
         session = state.window_session
@@ -129,9 +127,7 @@ class BarAggregator:
         in print order. The result is exactly that of `update_raw` print by print (tests): the common
         case, a batch in event-time order with nothing to refuse, takes a path that works per bar
         instead of per print."""
-        state = self._symbols.get(symbol)
-        if state is None:
-            state = self._symbols[symbol] = SymbolState()
+        state = self._symbols.get(symbol) or self._symbols.setdefault(symbol, SymbolState())
         if ts_events:
             segments = in_order.cut_into_bars(state, self.calendar, self.sessions, self.timeframe.length_ns,
                                               ts_events, prices, sizes, trade_ids, conditions)
