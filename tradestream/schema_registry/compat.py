@@ -91,72 +91,96 @@ def normalize(schema: Any, names: _Names | None = None, namespace: str | None = 
     items, values; an unknown type name)."""
     names = names if names is not None else _Names()
     if isinstance(schema, str):
-        if schema in PRIMITIVES:
-            return schema
-        full = _fullname(schema, namespace)
-        if full in names.types:
-            return {"ref": full}
-        if schema in names.types:
-            return {"ref": schema}
-        raise SchemaParseError(f"unknown type {schema!r}")
+        return schema if schema in PRIMITIVES else _reference(schema, names, namespace)
     if isinstance(schema, list):
-        if not schema:
-            raise SchemaParseError("a union needs at least one branch")
-        return {"type": "union", "branches": [normalize(b, names, namespace) for b in schema]}
+        return _union(schema, names, namespace)
     if not isinstance(schema, dict) or "type" not in schema:
         raise SchemaParseError(f"not an Avro schema: {schema!r}")
     kind = schema["type"]
     if kind in PRIMITIVES:
         return kind
     if kind in NAMED:
-        if not isinstance(schema.get("name"), str) or not schema["name"]:
-            raise SchemaParseError(f"a {kind} needs a name")
-        ns = schema.get("namespace", namespace)
-        full = _fullname(schema["name"], ns)
-        ns = full.rsplit(".", 1)[0] if "." in full else None
-        aliases = {_fullname(a, ns) for a in _aliases(schema, full)}
-        node: dict[str, Any] = {"type": kind, "name": full, "aliases": aliases}
-        names.types[full] = node
-        if kind in ("record", "error"):
-            if not isinstance(schema.get("fields"), list):
-                raise SchemaParseError(f"record {full} needs a fields list")
-            node["fields"] = []
-            for field_ in schema["fields"]:
-                if not isinstance(field_, dict) or not isinstance(field_.get("name"), str) or "type" not in field_:
-                    raise SchemaParseError(f"record {full} has a field without name or type")
-                node["fields"].append({
-                    "name": field_["name"],
-                    "aliases": set(_aliases(field_, f"{full}.{field_['name']}")),
-                    "type": normalize(field_["type"], names, ns),
-                    "has_default": "default" in field_,
-                })
-        elif kind == "enum":
-            symbols = schema.get("symbols")
-            if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
-                raise SchemaParseError(f"enum {full} needs a symbols list")
-            node["symbols"] = list(symbols)
-            node["has_default"] = "default" in schema
-        else:
-            if not isinstance(schema.get("size"), int):
-                raise SchemaParseError(f"fixed {full} needs an integer size")
-            node["size"] = schema["size"]
-        return {"ref": full}
-    if kind == "array":
-        if "items" not in schema:
-            raise SchemaParseError("an array needs items")
-        return {"type": "array", "items": normalize(schema["items"], names, namespace)}
-    if kind == "map":
-        if "values" not in schema:
-            raise SchemaParseError("a map needs values")
-        return {"type": "map", "values": normalize(schema["values"], names, namespace)}
+        return _named(kind, schema, names, namespace)
+    if kind in ("array", "map"):
+        return _container(kind, schema, names, namespace)
     if isinstance(kind, (dict, list)):
         return normalize(kind, names, namespace)
     if not isinstance(kind, str):
         raise SchemaParseError(f"not an Avro type: {kind!r}")
-    full = _fullname(kind, namespace)
-    if full in names.types or kind in names.types:
-        return {"ref": full if full in names.types else kind}
-    raise SchemaParseError(f"unknown type {kind!r}")
+    return _reference(kind, names, namespace)
+
+
+def _reference(name: str, names: _Names, namespace: str | None) -> dict[str, str]:
+    """A reference to the named type `name` already defined (by full name first, then as written)."""
+    full = _fullname(name, namespace)
+    if full in names.types:
+        return {"ref": full}
+    if name in names.types:
+        return {"ref": name}
+    raise SchemaParseError(f"unknown type {name!r}")
+
+
+def _union(branches: list[Any], names: _Names, namespace: str | None) -> dict[str, Any]:
+    if not branches:
+        raise SchemaParseError("a union needs at least one branch")
+    return {"type": "union", "branches": [normalize(b, names, namespace) for b in branches]}
+
+
+def _container(kind: str, schema: dict[str, Any], names: _Names, namespace: str | None) -> dict[str, Any]:
+    """An array (of `items`) or a map (of `values`)."""
+    part, article = ("items", "an") if kind == "array" else ("values", "a")
+    if part not in schema:
+        raise SchemaParseError(f"{article} {kind} needs {part}")
+    return {"type": kind, part: normalize(schema[part], names, namespace)}
+
+
+def _named(kind: str, schema: dict[str, Any], names: _Names, namespace: str | None) -> dict[str, str]:
+    """Register a record, error, enum or fixed in `names` under its full name; returns a reference to it."""
+    if not isinstance(schema.get("name"), str) or not schema["name"]:
+        raise SchemaParseError(f"a {kind} needs a name")
+    full = _fullname(schema["name"], schema.get("namespace", namespace))
+    own_namespace = full.rsplit(".", 1)[0] if "." in full else None
+    aliases = {_fullname(a, own_namespace) for a in _aliases(schema, full)}
+    node: dict[str, Any] = {"type": kind, "name": full, "aliases": aliases}
+    names.types[full] = node
+    if kind in ("record", "error"):
+        _add_fields(node, schema, names, own_namespace)
+    elif kind == "enum":
+        node.update(_enum(schema, full))
+    else:
+        node["size"] = _fixed_size(schema, full)
+    return {"ref": full}
+
+
+def _add_fields(node: dict[str, Any], schema: dict[str, Any], names: _Names, namespace: str | None) -> None:
+    """Resolve the fields of the record `node` one by one, each with its aliases, its type and whether
+    it has a default. (The record is registered first, so a field's type may refer to it.)"""
+    full = node["name"]
+    if not isinstance(schema.get("fields"), list):
+        raise SchemaParseError(f"record {full} needs a fields list")
+    node["fields"] = []
+    for field_ in schema["fields"]:
+        if not isinstance(field_, dict) or not isinstance(field_.get("name"), str) or "type" not in field_:
+            raise SchemaParseError(f"record {full} has a field without name or type")
+        node["fields"].append({
+            "name": field_["name"],
+            "aliases": set(_aliases(field_, f"{full}.{field_['name']}")),
+            "type": normalize(field_["type"], names, namespace),
+            "has_default": "default" in field_,
+        })
+
+
+def _enum(schema: dict[str, Any], full: str) -> dict[str, Any]:
+    symbols = schema.get("symbols")
+    if not isinstance(symbols, list) or not all(isinstance(s, str) for s in symbols):
+        raise SchemaParseError(f"enum {full} needs a symbols list")
+    return {"symbols": list(symbols), "has_default": "default" in schema}
+
+
+def _fixed_size(schema: dict[str, Any], full: str) -> int:
+    if not isinstance(schema.get("size"), int):
+        raise SchemaParseError(f"fixed {full} needs an integer size")
+    return schema["size"]
 
 
 def _prepare(schema: Any, namespace: str | None = None) -> Any:
