@@ -18,9 +18,17 @@ import datetime as dt
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tradestream.commands.inputs import csv_rows, load_strategy, readable_file, timeframe
+
+if TYPE_CHECKING:  # for annotations; the functions import these where they use them
+    from processors.calendar import MarketCalendar
+    from processors.model import Bar, TradeTick
+    from processors.scanner import ScannerConfig
+    from processors.strategies.pipeline import Decisions, StrategyPipeline
 
 PROGRESS_EVERY = 10_000  # events between two updates of the progress bar
 
@@ -53,17 +61,43 @@ def _infer_timeframe(bars) -> str:  # noqa: ANN001
     return f"{minutes}m"
 
 
+@dataclass
+class _Inputs:
+    """What a backtest reads: the strategy, bars in their sessions, trades, and the calendar around them."""
+
+    config: ScannerConfig
+    bars: list[Bar]
+    ticks: list[TradeTick]
+    calendar: MarketCalendar
+    first_ns: int
+    last_ns: int
+
+
+@dataclass
+class _Outcome:
+    """What a backtest produced, and how long the processing took."""
+
+    decisions: Decisions
+    events: int
+    rejected_ticks: int
+    elapsed_s: float
+
+
 def run(args: argparse.Namespace) -> int:
-    from processors.bars import Timeframe
-    from processors.model import Bar
-    from processors.calendar import build_nyse_calendar
-    from processors.csvio import format_time, read_bars, read_ticks
-    from processors.scanner import SignalLimiter, in_schedule
-    from processors.strategies.engine import event_order_key
-    from processors.strategies.pipeline import Decisions, StrategyPipeline
-    from processors.strategies.vectorized import backtest_bars
-    from tradestream.commands.decisions import write_decisions
-    from tradestream.commands.progress import progress_bar
+    inputs = _load_inputs(args)
+    if inputs is None:
+        print("tradestream backtest: no bars or ticks in the input", file=sys.stderr)
+        return 2
+    outcome = _backtest(inputs, args.lateness_ms, quiet=args.quiet)
+    summary = _summary(inputs, outcome)
+    _write_outputs(Path(args.out), outcome.decisions, summary)
+    print(json.dumps(summary))
+    return 0
+
+
+def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
+    """The strategy, bars and ticks of the command line; None when there are neither bars nor ticks."""
+    from processors.csvio import read_bars, read_ticks
 
     config = load_strategy(args.config)
     with csv_rows(args.bars) as (header, rows):
@@ -75,50 +109,96 @@ def run(args: argparse.Namespace) -> int:
             ticks = read_ticks(rows, header)
     times = [b.start for b in bars] + [t.ts_event for t in ticks]
     if not times:
-        print("tradestream backtest: no bars or ticks in the input", file=sys.stderr)
-        return 2
-    first = dt.datetime.fromtimestamp(min(times) / 1e9, dt.timezone.utc).date() - dt.timedelta(days=7)
-    last = dt.datetime.fromtimestamp(max(times) / 1e9, dt.timezone.utc).date() + dt.timedelta(days=7)
-    calendar = build_nyse_calendar(first, last)
-    if bars:
-        length = Timeframe.parse(bars_timeframe).length_ns or 0
-        bars = [Bar(b.symbol, Timeframe.parse(bars_timeframe).text, calendar.session_at(b.start).value, b.start,
-                    b.end if b.end > b.start else b.start + length, b.open, b.high, b.low, b.close, b.volume, b.vwap,
-                    b.trades, b.ts_init) for b in bars]
-    pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
-                                lambda ts: in_schedule(config, ts), lateness_ns=args.lateness_ms * 1_000_000)
+        return None
+    calendar = _calendar_around(min(times), max(times))
+    return _Inputs(config, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
+
+
+def _calendar_around(first_ns: int, last_ns: int) -> MarketCalendar:
+    """The NYSE calendar from a week before the first event to a week after the last."""
+    from processors.calendar import build_nyse_calendar
+
+    first = dt.datetime.fromtimestamp(first_ns / 1e9, dt.timezone.utc).date() - dt.timedelta(days=7)
+    last = dt.datetime.fromtimestamp(last_ns / 1e9, dt.timezone.utc).date() + dt.timedelta(days=7)
+    return build_nyse_calendar(first, last)
+
+
+def _in_sessions(bars: list[Bar], bars_timeframe: str, calendar: MarketCalendar) -> list[Bar]:
+    """The bars with their timeframe and session set, and an end (start + timeframe) where the file had none."""
+    from processors.bars import Timeframe
+    from processors.model import Bar
+
+    if not bars:
+        return bars
+    length = Timeframe.parse(bars_timeframe).length_ns or 0
+    return [Bar(b.symbol, Timeframe.parse(bars_timeframe).text, calendar.session_at(b.start).value, b.start,
+                b.end if b.end > b.start else b.start + length, b.open, b.high, b.low, b.close, b.volume, b.vwap,
+                b.trades, b.ts_init) for b in bars]
+
+
+def _backtest(inputs: _Inputs, lateness_ms: int, *, quiet: bool) -> _Outcome:
+    """Trades (after the bars that end before the first, as warm-up) through the strategy pipeline, or,
+    without trades, the bars through its vectorised twin."""
+    from processors.scanner import SignalLimiter, in_schedule
+    from processors.strategies.pipeline import StrategyPipeline
+    from processors.strategies.vectorized import backtest_bars
+    from tradestream.commands.progress import progress_bar
+
+    config = inputs.config
+    pipeline = StrategyPipeline(config, inputs.calendar, SignalLimiter.from_config(config),
+                                lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * 1_000_000)
     started = time.perf_counter()
-    decisions = Decisions()
-    if ticks:
-        ticks.sort(key=lambda t: t.ts_event)
-        warmup = sorted((b for b in bars if b.end <= ticks[0].ts_event), key=event_order_key)
-        events: list = warmup + ticks
-        total = len(events)
-        with progress_bar("backtest", total, quiet=args.quiet) as progress:
-            for i, event in enumerate(events, 1):
-                decisions.extend(pipeline.on_trade(event) if hasattr(event, "price") else pipeline.on_bar(event))
-                if i % PROGRESS_EVERY == 0:
-                    progress.update(i, f"{i:,}/{total:,} events")
-            decisions.extend(pipeline.finish())
-            progress.update(total, f"{total:,} events")
+    if inputs.ticks:
+        events, decisions = _replay(pipeline, inputs.bars, inputs.ticks, quiet=quiet)
     else:
         # Over bars only, the vectorised twin (tests prove it takes the pipeline's decisions exactly);
         # one call, so the bar only pulses.
-        events = bars
-        with progress_bar(f"backtest over {len(bars):,} bars", None, quiet=args.quiet):
-            decisions = backtest_bars(config, bars, calendar)
-    elapsed = time.perf_counter() - started
+        events = len(inputs.bars)
+        with progress_bar(f"backtest over {len(inputs.bars):,} bars", None, quiet=quiet):
+            decisions = backtest_bars(config, inputs.bars, inputs.calendar)
+    return _Outcome(decisions, events, pipeline.rejected, time.perf_counter() - started)
 
-    out = Path(args.out)
-    write_decisions(out, decisions.signals, decisions.suppressed, decisions.intents)
-    summary = {
-        "strategy": config.name, "bars": len(bars), "ticks": len(ticks), "events": len(events),
-        "signals": len(decisions.signals), "entries": sum(s.action == "ENTRY" for s in decisions.signals),
-        "exits": sum(s.action == "EXIT" for s in decisions.signals), "suppressed": len(decisions.suppressed),
-        "intents": len(decisions.intents), "rejected_ticks": pipeline.rejected,
-        "seconds": round(elapsed, 3), "events_per_second": round(len(events) / elapsed) if elapsed else None,
-        "first": format_time(min(times)), "last": format_time(max(times)),
+
+def _replay(pipeline: StrategyPipeline, bars: list[Bar], ticks: list[TradeTick], *,
+            quiet: bool) -> tuple[int, Decisions]:
+    """Warm-up bars, then the trades in time order, one event at a time; returns the events and decisions."""
+    from processors.strategies.engine import event_order_key
+    from processors.strategies.pipeline import Decisions
+    from tradestream.commands.progress import progress_bar
+
+    ticks.sort(key=lambda t: t.ts_event)
+    warmup = sorted((b for b in bars if b.end <= ticks[0].ts_event), key=event_order_key)
+    events: list[Bar | TradeTick] = [*warmup, *ticks]
+    total = len(events)
+    decisions = Decisions()
+    with progress_bar("backtest", total, quiet=quiet) as progress:
+        for i, event in enumerate(events, 1):
+            decisions.extend(pipeline.on_trade(event) if hasattr(event, "price") else pipeline.on_bar(event))
+            if i % PROGRESS_EVERY == 0:
+                progress.update(i, f"{i:,}/{total:,} events")
+        decisions.extend(pipeline.finish())
+        progress.update(total, f"{total:,} events")
+    return total, decisions
+
+
+def _summary(inputs: _Inputs, outcome: _Outcome) -> dict[str, object]:
+    """The counts, the processing rate and the time span of the run, as summary.json and standard output give them."""
+    from processors.csvio import format_time
+
+    signals, elapsed = outcome.decisions.signals, outcome.elapsed_s
+    return {
+        "strategy": inputs.config.name, "bars": len(inputs.bars), "ticks": len(inputs.ticks),
+        "events": outcome.events, "signals": len(signals), "entries": sum(s.action == "ENTRY" for s in signals),
+        "exits": sum(s.action == "EXIT" for s in signals), "suppressed": len(outcome.decisions.suppressed),
+        "intents": len(outcome.decisions.intents), "rejected_ticks": outcome.rejected_ticks,
+        "seconds": round(elapsed, 3), "events_per_second": round(outcome.events / elapsed) if elapsed else None,
+        "first": format_time(inputs.first_ns), "last": format_time(inputs.last_ns),
     }
+
+
+def _write_outputs(out: Path, decisions: Decisions, summary: dict[str, object]) -> None:
+    """DIR/signals.csv, suppressed.csv and intents.csv (as `strategy replay` writes them) and summary.json."""
+    from tradestream.commands.decisions import write_decisions
+
+    write_decisions(out, decisions.signals, decisions.suppressed, decisions.intents)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary))
-    return 0
