@@ -44,19 +44,44 @@ def join(prefix: str, name: str) -> str:
     return f"{prefix}{name}" if name.startswith("[") else f"{prefix}.{name}"
 
 
+SHOWN_LENGTH = 60  # characters of a value a message quotes
+
+
+def number(value: int) -> str:
+    """A whole number for a message: written out, or its size when it is too long to read (Python refuses to
+    write out an int of more than 4,300 digits at all)."""
+    if value.bit_length() <= 200:
+        return str(value)  # 60 digits
+    digits = int(value.bit_length() * 0.30103) + 1
+    return f"{'-' if value < 0 else ''}a number of about {digits:,} digits"
+
+
+def abbreviated(text: str) -> str:
+    """`text`, cut to SHOWN_LENGTH characters."""
+    return text if len(text) <= SHOWN_LENGTH else f"{text[:SHOWN_LENGTH - 3]}... ({len(text):,} characters)"
+
+
 def describe(value: object) -> str:
     """A value's type and (shortened) repr, for messages: `int 5`, `nothing (null)`."""
     if value is None:
         return "nothing (null)"
+    if is_int(value):
+        return f"int {number(value)}"  # type: ignore[arg-type]
+    if isinstance(value, (str, list, tuple, dict)) and len(value) > 10_000:
+        return f"{type(value).__name__} of length {len(value):,}"  # not even written out to be shortened
     text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
+    if len(text) > SHOWN_LENGTH:
+        text = text[:SHOWN_LENGTH - 3] + "..."
     return f"{type(value).__name__} {text}"
 
 
 def shown(value: object) -> str:
-    """Text quoted as written, anything else described with its type."""
-    return repr(value) if isinstance(value, str) else describe(value)
+    """Text quoted as written (shortened), anything else described with its type."""
+    if not isinstance(value, str):
+        return describe(value)
+    if len(value) > SHOWN_LENGTH:
+        return f"{value[:SHOWN_LENGTH - 3]!r}... ({len(value):,} characters)"
+    return repr(value)
 
 
 def is_int(value: object) -> bool:
@@ -103,17 +128,18 @@ def choice(choices: tuple[str, ...]) -> Check:
     return check
 
 
-def integer(minimum: int, maximum: int | None = None) -> Check:
-    """A whole number (not a bool) from `minimum` to `maximum`."""
+def integer(minimum: int, maximum: int) -> Check:
+    """A whole number (not a bool) from `minimum` to `maximum`. Every whole-number setting has a maximum:
+    each ends up in an Avro int or long, or in arithmetic, that a number without bound would break."""
     def check(checker: Checker, name: str, value: Any) -> Any:
         if value is INVALID:
             return INVALID
         if not is_int(value):
             return checker.add(name, f"must be a whole number, got {describe(value)}")
         if value < minimum:
-            return checker.add(name, f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            return checker.add(name, f"must be at most {maximum}, got {value}")
+            return checker.add(name, f"must be at least {minimum:,}, got {number(value)}")
+        if value > maximum:
+            return checker.add(name, f"must be at most {maximum:,}, got {number(value)}")
         return value
     return check
 
@@ -156,20 +182,25 @@ def boolean(checker: Checker, name: str, value: Any) -> Any:
     return checker.add(name, f"must be true or false, got {describe(value)}")
 
 
-def positive_decimal(checker: Checker, name: str, value: Any) -> Any:
-    """A Decimal or int greater than 0, as a Decimal; floats are refused (they are not exact)."""
-    if value is INVALID:
-        return INVALID
-    if isinstance(value, float):
-        return checker.add(name, f"must be a Decimal, got float {value!r}; convert floats with Decimal(str(x))")
-    if not isinstance(value, Decimal) and not is_int(value):
-        return checker.add(name, f"must be a number, got {describe(value)}")
-    number = Decimal(value)
-    if not number.is_finite():
-        return checker.add(name, f"must be a finite number, got {value}")
-    if number <= 0:
-        return checker.add(name, f"must be greater than 0, got {value}")
-    return number
+def positive_decimal(maximum: int) -> Check:
+    """A Decimal or int greater than 0 and at most `maximum`, as a Decimal; floats are refused (they are
+    not exact)."""
+    def check(checker: Checker, name: str, value: Any) -> Any:
+        if value is INVALID:
+            return INVALID
+        if isinstance(value, float):
+            return checker.add(name, f"must be a Decimal, got float {value!r}; convert floats with Decimal(str(x))")
+        if not isinstance(value, Decimal) and not is_int(value):
+            return checker.add(name, f"must be a number, got {describe(value)}")
+        decimal = Decimal(value)
+        if not decimal.is_finite():
+            return checker.add(name, f"must be a finite number, got {value}")
+        if decimal <= 0:
+            return checker.add(name, f"must be greater than 0, got {abbreviated(str(value))}")
+        if decimal > maximum:
+            return checker.add(name, f"must be at most {maximum:,}, got {abbreviated(str(value))}")
+        return decimal
+    return check
 
 
 def wall_time(checker: Checker, name: str, value: Any) -> Any:

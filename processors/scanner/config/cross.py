@@ -14,7 +14,8 @@ from processors.instruments.options import EXPIRY_KINDS
 from processors.instruments.ticks import FUTURES_SPECS
 from processors.rules import RuleError, compile_rule
 from processors.scanner.config.checks import INVALID, Checker, Partial, choice, describe, instance, text_list
-from processors.scanner.config.choices import DERIVATIVES, OPTION_MULTIPLIER, SESSION_HOURS
+from processors.scanner.config.choices import (DERIVATIVES, MAX_RULE_LENGTH, MAX_RULES, OPTION_MULTIPLIER,
+                                               SESSION_HOURS)
 from processors.scanner.config.mapping import format_time
 from processors.scanner.config.rules import ScannerRules, compile_conditions
 from processors.scanner.config.sections import FuturesSettings, OptionSettings, OrderSettings
@@ -122,8 +123,18 @@ def rules(checker: Checker, values: Mapping[str, Any], checked: dict[str, Any]) 
 
 
 def _compile(checker: Checker, name: str, value: Any, symbols: set[str] | None) -> Any:
+    """The rules of `name`, each compiled; INVALID after recording every error. Counted and measured before
+    anything is compiled, so that validation stays fast however much text was sent (see MAX_RULE_LENGTH)."""
+    if isinstance(value, (list, tuple)) and len(value) > MAX_RULES:
+        return checker.add(name, f"must list at most {MAX_RULES} rules, got {len(value):,}; combine conditions "
+                                 "with 'and' / 'or' or split the scanner")
     texts = text_list("rule texts")(checker, name, value)
     if texts is INVALID:
+        return INVALID
+    too_long = [index for index, text in enumerate(texts) if len(text) > MAX_RULE_LENGTH]
+    for index in too_long:
+        checker.add(f"{name}[{index}]", f"must be at most {MAX_RULE_LENGTH:,} characters, got {len(texts[index]):,}")
+    if too_long:
         return INVALID
     compiled = []
     for index, text in enumerate(texts):

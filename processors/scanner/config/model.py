@@ -14,8 +14,9 @@ from processors.scanner.config import cross
 from processors.scanner.config.checks import (INVALID, Checker, boolean, choice, describe, instance, integer, shown,
                                               suggestion, wall_time)
 from processors.scanner.config.choices import (DEFAULT_END, DEFAULT_START, DIRECTIONS, INSTRUMENTS, MAX_NAME_LENGTH,
-                                               MAX_SYMBOL_LENGTH, MAX_SYMBOLS, MODES, NAME, SCAN_TYPES, STRATEGIES,
-                                               SYMBOL, TIMEFRAME, UNIT_SECONDS, WEEKDAYS, WEEKEND_NAMES)
+                                               MAX_SIGNALS_PER_DAY, MAX_SYMBOL_LENGTH, MAX_SYMBOLS, MODES, NAME,
+                                               SCAN_TYPES, STRATEGIES, SYMBOL, TIMEFRAME, UNIT_SECONDS, WEEKDAYS,
+                                               WEEKEND_NAMES)
 from processors.scanner.config.mapping import (format_duration, format_time, interval_problem, read_config,
                                                read_days, read_interval, read_time, write_fields)
 from processors.scanner.config.rules import ScannerRules
@@ -201,8 +202,8 @@ CONFIG = Table(ScannerConfig, (
     Field("end_time", check=wall_time, read=read_time, write=format_time),
     Field("extended_hours", check=boolean),
     Field("interval", check=_interval, read=read_interval, write=format_duration),
-    Field("max_signals_per_day", check=integer(1)),
-    Field("max_signals_per_symbol", check=integer(1)),
+    Field("max_signals_per_day", check=integer(1, MAX_SIGNALS_PER_DAY)),
+    Field("max_signals_per_symbol", check=integer(1, MAX_SIGNALS_PER_DAY)),
     Field("direction", check=choice(DIRECTIONS)),
     Field("mode", check=choice(MODES)),
     Field("symbols", check=_symbols, write=list),

@@ -14,10 +14,12 @@ from typing import Any
 from processors.instruments.futures import ROLL_MODES, RollRule
 from processors.instruments.options import RIGHTS, CategorySplit, StrikeCategory
 from processors.instruments.ticks import FUTURES_SPECS, FuturesSpec
-from processors.scanner.config.checks import (INVALID, Checker, choice, instance, integer, join, optional,
+from processors.scanner.config.checks import (INVALID, Checker, choice, instance, integer, join, number, optional,
                                               positive_decimal, shown, suggestion)
-from processors.scanner.config.choices import (CATEGORY_NAMES, EXCHANGES, LIMIT_ORDER_TYPES, MAX_ROLL_DAYS,
-                                               ORDER_TYPES, PRODUCTS, STOP_ORDER_TYPES)
+from processors.scanner.config.choices import (CATEGORY_NAMES, EXCHANGES, LIMIT_ORDER_TYPES, MAX_DAYS_TO_EXPIRY,
+                                               MAX_DEVIATION_PCT, MAX_MULTIPLIER, MAX_OFFSET_TICKS, MAX_QUANTITY,
+                                               MAX_ROLL_DAYS, MAX_STALENESS_SECONDS, MAX_STRIKES, ORDER_TYPES,
+                                               PRODUCTS, STOP_ORDER_TYPES)
 from processors.scanner.config.mapping import (read_decimal, read_fields, read_whole_number, read_word, section,
                                                write_fields)
 from processors.scanner.config.table import Field, Table, apply
@@ -52,11 +54,19 @@ def _category(checker: Checker, name: str, value: Any) -> Any:
     return checker.add(name, f"must be one of {', '.join(CATEGORY_NAMES)}, got {shown(value)}")
 
 
-# CategorySplit validates itself (raising ValueError); the table only reads and writes it.
+def _strikes(checker: Checker, name: str, raw: Any) -> Any:
+    """A strike count as read: CategorySplit checks its lower bound and order, the scanner its upper bound."""
+    value = read_whole_number(checker, name, raw)
+    if value is not INVALID and value > MAX_STRIKES:
+        return checker.add(name, f"must be at most {MAX_STRIKES:,} strikes, got {number(value)}")
+    return value
+
+
+# CategorySplit validates itself (raising ValueError); the table reads and writes it, and bounds the strike counts.
 CATEGORY_SPLIT = Table(CategorySplit, (
-    Field("itm_strikes", read=read_whole_number),
-    Field("otm_strikes", read=read_whole_number),
-    Field("deep_strikes", read=read_whole_number),
+    Field("itm_strikes", read=_strikes),
+    Field("otm_strikes", read=_strikes),
+    Field("deep_strikes", read=_strikes),
     Field("itm_pct", read=read_decimal),
     Field("otm_pct", read=read_decimal),
     Field("deep_pct", read=read_decimal),
@@ -77,6 +87,17 @@ def _read_category_split(checker: Checker, path: str, data: Any) -> Any:
         return checker.add(join(path, first_word) if first_word in CATEGORY_SPLIT.names else path, message)
 
 
+def _category_split(checker: Checker, name: str, value: Any) -> Any:
+    """A CategorySplit (made in Python or read) whose strike counts are at most MAX_STRIKES."""
+    value = instance(CategorySplit)(checker, name, value)
+    if isinstance(value, CategorySplit):
+        for strikes in ("itm_strikes", "otm_strikes", "deep_strikes"):
+            count = getattr(value, strikes)
+            if count > MAX_STRIKES:
+                return checker.add(join(name, strikes), f"must be at most {MAX_STRIKES:,} strikes, got {number(count)}")
+    return value
+
+
 def _write_category_split(split: CategorySplit) -> dict[str, Any]:
     if split.mode == "count":
         return {"mode": "count", "itm_strikes": split.itm_strikes, "otm_strikes": split.otm_strikes,
@@ -88,8 +109,8 @@ def _write_category_split(split: CategorySplit) -> dict[str, Any]:
 OPTION = Table(OptionSettings, (
     Field("right", check=choice(RIGHTS)),
     Field("category", check=_category, write=lambda category: category.value),
-    Field("category_split", check=instance(CategorySplit), read=_read_category_split, write=_write_category_split),
-    Field("min_days_to_expiry", check=integer(0)),
+    Field("category_split", check=_category_split, read=_read_category_split, write=_write_category_split),
+    Field("min_days_to_expiry", check=integer(0, MAX_DAYS_TO_EXPIRY)),
 ))
 
 
@@ -153,8 +174,8 @@ class SanitySettings:
 
 
 SANITY = Table(SanitySettings, (
-    Field("max_deviation_pct", check=positive_decimal, read=read_decimal, write=str),
-    Field("max_staleness_seconds", check=integer(1)),
+    Field("max_deviation_pct", check=positive_decimal(MAX_DEVIATION_PCT), read=read_decimal, write=str),
+    Field("max_staleness_seconds", check=integer(1, MAX_STALENESS_SECONDS)),
 ))
 
 
@@ -201,10 +222,10 @@ ORDER = Table(OrderSettings, (
     Field("exchange", check=choice(EXCHANGES)),
     Field("order_type", check=choice(ORDER_TYPES)),
     Field("product", check=choice(PRODUCTS)),
-    Field("quantity", check=integer(1)),
-    Field("limit_offset_ticks", check=integer(0)),
-    Field("stop_offset_ticks", check=integer(0)),
-    Field("multiplier", check=optional(integer(1))),
+    Field("quantity", check=integer(1, MAX_QUANTITY)),
+    Field("limit_offset_ticks", check=integer(0, MAX_OFFSET_TICKS)),
+    Field("stop_offset_ticks", check=integer(0, MAX_OFFSET_TICKS)),
+    Field("multiplier", check=optional(integer(1, MAX_MULTIPLIER))),
 ), cross=(_offsets,))
 
 # The readers of the sections inside the whole configuration.
