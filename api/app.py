@@ -1,9 +1,13 @@
 """The Litestar application: REST API, Prometheus metrics and the dashboard's static files.
 
 `create_app(settings)` wires the pieces; the lifespan opens the PostgreSQL pool (without waiting for the
-database) and starts the feed-status watcher, and closes both on shut-down. Handlers get what they need
-by dependency injection: `settings`, `pool`, `conn` (a pooled connection per request), `watcher`,
-`request_metrics`.
+database), starts the feed-status watcher and the scanner validation workers, and stops them on shut-down.
+Handlers get what they need by dependency injection: `settings`, `pool`, `conn` (a pooled connection per
+request), `watcher`, `health_checks`, `validator`, `request_metrics`.
+
+Bad input never reaches a handler as a 500: bodies are limited to `max_body_bytes` (413), NUL characters
+in path and query parameters and over-deep JSON are refused first (`api.bounds`), and an exception no
+handler expects is answered 500 with a request id only (`api.errors`).
 
 The OpenAPI document is served as JSON and YAML only (`/schema/openapi.json`, `/schema/openapi.yaml`):
 Litestar's documentation UIs load their scripts from public CDNs and stay blank on a machine without
@@ -26,13 +30,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 
+from api import errors
+from api.bounds import refuse_bad_input
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
 from api.feedwatch import FeedStatusWatcher
-from api.health import FeedWatcher, HealthController
+from api.health import FeedWatcher, HealthChecks, HealthController
 from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
 from api.metrics import MetricsController
 from api.scanners import ScannerController, SignalsController
 from api.settings import ApiSettings
+from api.validation import ScannerValidator
 from connectors.kafka.codec import AvroCodec
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -56,6 +63,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher (tests)."""
     watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
+    health_checks = HealthChecks(settings, watcher)
+    validator = ScannerValidator(settings.validation_workers, settings.validation_timeout_s)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -64,12 +73,14 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         await pool.open(wait=False)
         app.state.pool = pool
         watcher.start()
+        validator.start()
+        health_checks.reset()
         log.info("api started database=%s pool_min=%d pool_max=%d", settings.database_url_redacted,
                  settings.pool_min_size, settings.pool_max_size)
         try:
             yield
         finally:
-            await asyncio.to_thread(watcher.stop)
+            await asyncio.gather(asyncio.to_thread(watcher.stop), asyncio.to_thread(validator.stop))
             await pool.close()
 
     def provide_settings() -> ApiSettings:
@@ -81,6 +92,12 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     def provide_request_metrics() -> RequestMetrics:
         return request_metrics
 
+    def provide_health_checks() -> HealthChecks:
+        return health_checks
+
+    def provide_validator() -> ScannerValidator:
+        return validator
+
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
@@ -88,12 +105,16 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
             "settings": Provide(provide_settings, sync_to_thread=False),
             "watcher": Provide(provide_watcher, sync_to_thread=False),
             "request_metrics": Provide(provide_request_metrics, sync_to_thread=False),
+            "health_checks": Provide(provide_health_checks, sync_to_thread=False),
+            "validator": Provide(provide_validator, sync_to_thread=False),
             "pool": Provide(provide_pool),
             "conn": Provide(provide_connection),
         },
-        exception_handlers={psycopg.OperationalError: unavailable_handler(settings)},
+        exception_handlers={psycopg.OperationalError: unavailable_handler(settings), **errors.handlers(settings)},
+        before_request=refuse_bad_input,
+        request_max_body_size=settings.max_body_bytes,
         middleware=[RequestMetricsMiddleware(request_metrics)],
         lifespan=[lifespan],
         openapi_config=openapi_config(),
-        signature_types=[ApiSettings, RequestMetrics],
+        signature_types=[ApiSettings, RequestMetrics, HealthChecks, ScannerValidator],
     )

@@ -38,15 +38,19 @@ class FeedStatusWatcher:
         self.retry_initial_s = retry_initial_s
         self.retry_max_s = retry_max_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="feed-status-watcher", daemon=True)
+        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Follow the topic in a new thread (again after `stop`: an app's lifespan may run more than once)."""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="feed-status-watcher", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
 
     def last(self) -> dict[str, object] | None:
         """The most recent report of any feed (the active one wins when several report)."""

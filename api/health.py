@@ -3,10 +3,19 @@
 Three views of it:
 
     /api/health/live    200 while the process serves requests; checks nothing else (liveness probe)
-    /api/health/ready   every component; 503 when one the API relies on is down (readiness probe).
-                        The feed's state is reported but does not count: a quiet or stale market-data
-                        feed is not a reason to stop serving scanners, signals and the dashboard.
-    /api/health         every component, the feed included (the dashboard's status page)
+    /api/health/ready   every component; 503 when one the API itself needs is down: PostgreSQL, Kafka
+                        and the schema registry (readiness probe). The archive bucket, the stream worker,
+                        the sink and the feed are reported (`not_counted`) but do not count: a lagging
+                        worker or a silent feed is no reason to stop serving scanners and the dashboard.
+    /api/health         every component counted (the dashboard's status page): "up" (200), else
+                        "lagging" or "down" (503)
+
+The worker and the sink are consumer groups: "down" with no member, "lagging" when more records than
+`lag_threshold_records` wait (summed over the partitions they have committed on), else "up"; each
+carries its `lag`. One round of checks answers every request for `health_cache_s` (1 s by default), and
+requests that arrive while a round runs wait for it instead of starting another, so probes and
+dashboards polling at any rate cost Kafka and PostgreSQL at most one round a second. The feed's state
+comes from the feed-status watcher's memory and is judged afresh on every request.
 """
 
 from __future__ import annotations
@@ -17,21 +26,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-import httpx
 import psycopg
-from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
 from litestar import Controller, Response, get
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from psycopg_pool import AsyncConnectionPool
 
 from api.database import POOL
 from api.settings import ApiSettings
-from connectors.kafka.settings import KafkaSettings
-from connectors.s3archive.bucket import ArchiveSettings, archive_status
+from connectors.kafka.probe import GroupLag, GroupState, KafkaProbe, Reachability
+from connectors.s3archive.bucket import archive_status
 
-# Reported in readiness, not counted.
-INFORMATIONAL = frozenset({"feed"})
+COMPONENTS = ("kafka", "schema_registry", "postgres", "s3", "worker", "sink", "feed")
+NOT_COUNTED = frozenset({"s3", "worker", "sink", "feed"})
+"""Reported in readiness, not counted: the API serves without them."""
 
 
 @runtime_checkable
@@ -48,41 +55,25 @@ class FeedWatcher(Protocol):
 @dataclass(frozen=True, slots=True)
 class ComponentHealth:
     name: str
-    status: str  # "up" | "down"
+    status: str  # "up" | "lagging" | "down"
     detail: str
     latency_ms: float
+    lag: GroupLag | None = None
+    lag_threshold: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"status": self.status, "detail": self.detail, "latency_ms": round(self.latency_ms, 1)}
+        body: dict[str, object] = {"status": self.status, "detail": self.detail,
+                                   "latency_ms": round(self.latency_ms, 1)}
+        if self.lag is not None:
+            body["lag"] = {"records": self.lag.total, "threshold": self.lag_threshold,
+                           "partitions": self.lag.partitions, "by_topic": self.lag.by_topic}
+        return body
 
 
-def _timed(name: str, check: Callable[[], tuple[str, str]]) -> ComponentHealth:
+def _timed(name: str, check: Callable[[], Reachability]) -> ComponentHealth:
     started = time.perf_counter()
-    status, detail = check()
-    return ComponentHealth(name, status, detail, (time.perf_counter() - started) * 1000)
-
-
-def check_kafka(kafka: KafkaSettings) -> ComponentHealth:
-    def check() -> tuple[str, str]:
-        admin = AdminClient({"bootstrap.servers": kafka.bootstrap, "socket.timeout.ms": 2000, "log_level": 0})
-        try:
-            metadata = admin.list_topics(timeout=2)
-        except KafkaException as exc:
-            return "down", f"{kafka.bootstrap}: {exc.args[0].str()}"
-        return "up", f"{kafka.bootstrap}: {len(metadata.brokers)} broker(s), {len(metadata.topics)} topics"
-    return _timed("kafka", check)
-
-
-def check_registry(kafka: KafkaSettings) -> ComponentHealth:
-    def check() -> tuple[str, str]:
-        try:
-            response = httpx.get(f"{kafka.registry_url}/subjects", timeout=2)
-        except httpx.HTTPError as exc:
-            return "down", f"{kafka.registry_url}: {type(exc).__name__}"
-        if response.status_code != 200:
-            return "down", f"{kafka.registry_url}: HTTP {response.status_code}"
-        return "up", f"{kafka.registry_url}: {len(response.json())} subjects"
-    return _timed("schema_registry", check)
+    result = check()
+    return ComponentHealth(name, "up" if result.up else "down", result.detail, (time.perf_counter() - started) * 1000)
 
 
 async def check_postgres(pool: AsyncConnectionPool, settings: ApiSettings) -> ComponentHealth:
@@ -101,23 +92,22 @@ async def check_postgres(pool: AsyncConnectionPool, settings: ApiSettings) -> Co
     return ComponentHealth("postgres", status, detail, (time.perf_counter() - started) * 1000)
 
 
-def check_s3(archive: ArchiveSettings) -> ComponentHealth:
-    return _timed("s3", lambda: archive_status(archive))
-
-
-def check_worker(kafka: KafkaSettings, group_id: str) -> ComponentHealth:
-    def check() -> tuple[str, str]:
-        admin = AdminClient({"bootstrap.servers": kafka.bootstrap, "log_level": 0})
-        try:
-            description = admin.describe_consumer_groups([group_id], request_timeout=2)[group_id].result()
-        except KafkaException as exc:
-            return "down", f"consumer group {group_id}: {exc.args[0].str()}"
-        members = len(description.members)
-        state = description.state.name if hasattr(description.state, "name") else str(description.state)
-        if members == 0:
-            return "down", f"consumer group {group_id}: no worker connected (state {state})"
-        return "up", f"consumer group {group_id}: {members} member(s), state {state}"
-    return _timed("worker", check)
+def group_health(name: str, group: GroupState, lag_threshold: int, latency_ms: float = 0.0) -> ComponentHealth:
+    """A consumer group's health: down without a member, lagging past `lag_threshold` records, else up."""
+    where = f"consumer group {group.group_id}"
+    if group.lag is None and group.members == 0 and group.error:
+        return ComponentHealth(name, "down", f"{where}: {group.error}", latency_ms)
+    behind = "lag unknown" if group.lag is None else f"{group.lag.total:,} records behind"
+    if group.error and group.lag is None:
+        behind += f" ({group.error})"
+    if group.members == 0:
+        status, detail = "down", f"{where}: no member connected (state {group.state}); {behind}"
+    elif group.lag is not None and group.lag.total > lag_threshold:
+        status, detail = "lagging", (f"{where}: {group.members} member(s), state {group.state}; {behind}, "
+                                     f"more than {lag_threshold:,}")
+    else:
+        status, detail = "up", f"{where}: {group.members} member(s), state {group.state}; {behind}"
+    return ComponentHealth(name, status, detail, latency_ms, group.lag, lag_threshold)
 
 
 def feed_health(last_status: dict[str, object] | None, now_s: float, stale_after_s: float) -> ComponentHealth:
@@ -133,21 +123,65 @@ def feed_health(last_status: dict[str, object] | None, now_s: float, stale_after
     return ComponentHealth("feed", "up" if up else "down", detail, 0.0)
 
 
-async def check_all(settings: ApiSettings, pool: AsyncConnectionPool, watcher: FeedWatcher) -> list[ComponentHealth]:
-    """Every component, checked concurrently (the blocking clients in threads)."""
-    checks = await asyncio.gather(
-        asyncio.to_thread(check_kafka, settings.kafka),
-        asyncio.to_thread(check_registry, settings.kafka),
-        check_postgres(pool, settings),
-        asyncio.to_thread(check_s3, settings.archive),
-        asyncio.to_thread(check_worker, settings.kafka, settings.worker_group),
-    )
-    return [*checks, feed_health(watcher.last(), time.time(), settings.feed_stale_after_s)]
+class HealthChecks:
+    """The checks of the services, one round shared by the requests of `health_cache_s` (see above)."""
+
+    def __init__(self, settings: ApiSettings, watcher: FeedWatcher, probe: KafkaProbe | None = None) -> None:
+        self.settings = settings
+        self.watcher = watcher
+        self.probe = probe or KafkaProbe(settings.kafka)
+        self.rounds = 0
+        """Rounds of service checks run so far."""
+        self._round: asyncio.Task[list[ComponentHealth]] | None = None
+        self._fresh_until = 0.0
+
+    def reset(self) -> None:
+        """Forget the last round (at the start of the app's lifespan: a round belongs to one event loop)."""
+        self._round = None
+        self._fresh_until = 0.0
+
+    def _group(self, name: str, group_id: str) -> ComponentHealth:
+        started = time.perf_counter()
+        group = self.probe.group(group_id)
+        return group_health(name, group, self.settings.lag_threshold_records, (time.perf_counter() - started) * 1000)
+
+    async def _check_services(self, pool: AsyncConnectionPool) -> list[ComponentHealth]:
+        """Every service, checked concurrently (the blocking clients in threads)."""
+        self.rounds += 1
+        settings = self.settings
+        checks = await asyncio.gather(
+            asyncio.to_thread(_timed, "kafka", self.probe.broker),
+            asyncio.to_thread(_timed, "schema_registry", self.probe.registry),
+            check_postgres(pool, settings),
+            asyncio.to_thread(_timed, "s3", lambda: Reachability(*_archive(settings))),
+            asyncio.to_thread(self._group, "worker", settings.worker_group),
+            asyncio.to_thread(self._group, "sink", settings.sink_group),
+        )
+        self._fresh_until = time.monotonic() + settings.health_cache_s
+        return list(checks)
+
+    async def components(self, pool: AsyncConnectionPool) -> list[ComponentHealth]:
+        """Every component: the services from the current round (a new one when it is older than
+        `health_cache_s`), the feed as of now."""
+        round_ = self._round
+        if round_ is None or (round_.done() and time.monotonic() >= self._fresh_until):
+            round_ = self._round = asyncio.ensure_future(self._check_services(pool))
+        # Shielded: a request that goes away does not cancel the round the others wait for.
+        services = await asyncio.shield(round_)
+        return [*services, feed_health(self.watcher.last(), time.time(), self.settings.feed_stale_after_s)]
+
+
+def _archive(settings: ApiSettings) -> tuple[bool, str]:
+    status, detail = archive_status(settings.archive)
+    return status == "up", detail
 
 
 def verdict(components: Sequence[ComponentHealth], ignore: frozenset[str] = frozenset()) -> str:
-    """"up" when every component not in `ignore` is up, else "down"."""
-    return "up" if all(c.status == "up" for c in components if c.name not in ignore) else "down"
+    """"down" when a counted component is down, else "lagging" when one lags, else "up"."""
+    statuses = {c.status for c in components if c.name not in ignore}
+    if statuses - {"up", "lagging"}:
+        return "down"
+    return "lagging" if "lagging" in statuses else "up"
 
 
 def _answer(components: Sequence[ComponentHealth], ignore: frozenset[str]) -> Response[dict[str, object]]:
@@ -162,11 +196,11 @@ class HealthController(Controller):
     path = "/api/health"
 
     @get("/")
-    async def health(self, settings: ApiSettings, watcher: FeedWatcher,
-                     pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
-        """Each component's state, the feed included; 200 when all are up, 503 otherwise (the body says which
-        is down). The dashboard's status page reads this."""
-        return _answer(await check_all(settings, pool, watcher), frozenset())
+    async def health(self, health_checks: HealthChecks, pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Each component's state, every one counted: 200 when all are up, 503 when one is down or lagging
+        (the body says which; the worker and the sink carry their consumer lag). The dashboard's status page
+        reads this."""
+        return _answer(await health_checks.components(pool), frozenset())
 
     @get("/live")
     async def live(self) -> dict[str, str]:
@@ -175,8 +209,8 @@ class HealthController(Controller):
         return {"status": "up"}
 
     @get("/ready")
-    async def ready(self, settings: ApiSettings, watcher: FeedWatcher,
-                    pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
-        """Readiness: every component's state; 503 when one the API relies on is down. The feed is reported
-        but not counted (`not_counted`): a stale feed does not make the API unready."""
-        return _answer(await check_all(settings, pool, watcher), INFORMATIONAL)
+    async def ready(self, health_checks: HealthChecks, pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Readiness: every component's state; 503 when one the API itself needs (PostgreSQL, Kafka, the
+        schema registry) is down. The archive bucket, the worker, the sink and the feed are reported but not
+        counted (`not_counted`)."""
+        return _answer(await health_checks.components(pool), NOT_COUNTED)

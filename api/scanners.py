@@ -1,10 +1,12 @@
 """Scanners (strategy configurations), their signals, and the correlation matrix for the heatmap.
 
-Every scanner is validated by `processors.scanner.ScannerConfig` before it is stored: an invalid one
-gets a 400 whose body lists every field error (`field`, `message`), rule errors with their position.
-Stored as the normalised mapping (`to_mapping`), so what is read back is exactly what runs.
-Each request that reads or writes uses the pooled connection DI gives it (`conn`, see `api.database`):
-one transaction per request, and a 503 when PostgreSQL cannot be reached.
+Every scanner is validated by `processors.scanner.ScannerConfig` before it is stored, in a worker
+process with a time limit (`api.validation`: the event loop never compiles a rule): an invalid one gets a
+400 whose body lists every field error (`field`, `message`), rule errors with their position. Stored as
+the normalised mapping (`to_mapping`), so what is read back is exactly what runs.
+Reads use the pooled connection DI gives them (`conn`, see `api.database`); writes take a connection
+from the pool only once the settings are valid, so a validation never holds one. Either way, one
+transaction per request, and a 503 when PostgreSQL cannot be reached.
 """
 
 from __future__ import annotations
@@ -16,16 +18,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
-from processors.rules import RuleError, rolling_correlation
-from processors.scanner import ScannerConfig, ScannerConfigError
+from api.database import POOL
+from api.validation import Invalid, ScannerValidator, Valid
+from processors.rules import rolling_correlation
+from processors.scanner.config.choices import MAX_NAME_LENGTH
 
 ET = ZoneInfo("America/New_York")
+# A scanner's name in a path: no stored scanner has a longer one, so a longer one is refused (400) before
+# it reaches the database.
+NAME = Parameter(max_length=MAX_NAME_LENGTH, description=f"the scanner's name (at most {MAX_NAME_LENGTH} characters)")
 
 
 def _invalid(errors: list[dict[str, str]]) -> Response[dict[str, object]]:
@@ -33,26 +41,21 @@ def _invalid(errors: list[dict[str, str]]) -> Response[dict[str, object]]:
                     status_code=HTTP_400_BAD_REQUEST)
 
 
-def validate(data: Any) -> ScannerConfig | Response[dict[str, object]]:
-    if not isinstance(data, dict):
-        return _invalid([{"field": "", "message": "the body must be a JSON object of settings"}])
-    try:
-        return ScannerConfig.from_mapping(data)
-    except ScannerConfigError as exc:
-        return _invalid([{"field": e.field, "message": e.message} for e in exc.errors])
-    except RuleError as exc:
-        return _invalid([{"field": "rules", "message": str(exc)}])
+async def validate(validator: ScannerValidator, request: Request) -> Valid | Response[dict[str, object]]:
+    """The request's scanner validated off the event loop: Valid, or the 400 listing every problem."""
+    outcome = await validator.validate(await request.body())
+    return _invalid(outcome.errors) if isinstance(outcome, Invalid) else outcome
 
 
-async def _store(conn: AsyncConnection, config: ScannerConfig, create: bool) -> int | None:
+async def _store(conn: AsyncConnection, scanner: Valid, create: bool) -> int | None:
     """Insert (create) or update; the new version, or None when the name exists (create) / is missing (update)."""
-    body = json.dumps(config.to_mapping())
+    body = json.dumps(scanner.config)
     if create:
         cursor = await conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) "
-                                    "do nothing returning version", (config.name, body))
+                                    "do nothing returning version", (scanner.name, body))
     else:
         cursor = await conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
-                                    "where name = %s returning version", (body, config.name))
+                                    "where name = %s returning version", (body, scanner.name))
     row = await cursor.fetchone()
     return None if row is None else row[0]
 
@@ -80,39 +83,45 @@ class ScannerController(Controller):
     path = "/api/scanners"
 
     @post("/validate", status_code=200)
-    async def check(self, data: dict[str, Any]) -> Response[dict[str, object]]:
-        """Validate without storing; 200 with the normalised settings, or 400 with every field error."""
-        result = validate(data)
+    async def check(self, request: Request, validator: ScannerValidator,
+                    data: dict[str, Any]) -> Response[dict[str, object]]:
+        """Validate without storing; 200 with the normalised settings, 400 with every field error, 422 when the
+        settings take too long to validate, 503 when every validation worker is busy."""
+        result = await validate(validator, request)
         if isinstance(result, Response):
             return result
-        return Response({"valid": True, "config": result.to_mapping()})
+        return Response({"valid": True, "config": result.config})
 
     @post("/")
-    async def create(self, conn: AsyncConnection, data: dict[str, Any]) -> Response[dict[str, object]]:
+    async def create(self, request: Request, validator: ScannerValidator, data: dict[str, Any],
+                     pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
         """Create a scanner; 201, 400 with field errors, or 409 when the name is taken (use PUT)."""
-        result = validate(data)
+        result = await validate(validator, request)
         if isinstance(result, Response):
             return result
-        version = await _store(conn, result, True)
+        async with pool.connection() as conn:
+            version = await _store(conn, result, True)
         if version is None:
             return Response({"status_code": 409, "detail": f"scanner {result.name!r} exists; PUT "
                                                              f"/api/scanners/{result.name} replaces it"},
                             status_code=HTTP_409_CONFLICT)
-        return Response({"name": result.name, "version": version, "config": result.to_mapping()},
+        return Response({"name": result.name, "version": version, "config": result.config},
                         status_code=HTTP_201_CREATED)
 
     @put("/{name:str}")
-    async def replace(self, conn: AsyncConnection, name: str, data: dict[str, Any]) -> Response[dict[str, object]]:
+    async def replace(self, request: Request, validator: ScannerValidator, data: dict[str, Any],
+                      name: str = NAME, pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
         """Replace a scanner's settings (the version increases); 404 when it does not exist."""
-        result = validate(data)
+        result = await validate(validator, request)
         if isinstance(result, Response):
             return result
         if result.name != name:
             return _invalid([{"field": "name", "message": f"must be {name!r}, the scanner in the URL"}])
-        version = await _store(conn, result, False)
+        async with pool.connection() as conn:
+            version = await _store(conn, result, False)
         if version is None:
             raise NotFoundException(f"no scanner named {name!r}; POST /api/scanners creates it")
-        return Response({"name": name, "version": version, "config": result.to_mapping()})
+        return Response({"name": name, "version": version, "config": result.config})
 
     @get("/")
     async def list_scanners(self, conn: AsyncConnection) -> list[dict[str, object]]:
@@ -120,7 +129,7 @@ class ScannerController(Controller):
         return await _list(conn)
 
     @get("/{name:str}")
-    async def get_scanner(self, conn: AsyncConnection, name: str) -> dict[str, object]:
+    async def get_scanner(self, conn: AsyncConnection, name: str = NAME) -> dict[str, object]:
         """One scanner's stored settings and version; 404 when there is none of that name."""
         found = await _one(conn, name)
         if found is None:
@@ -128,7 +137,7 @@ class ScannerController(Controller):
         return found
 
     @delete("/{name:str}")
-    async def delete_scanner(self, conn: AsyncConnection, name: str) -> None:
+    async def delete_scanner(self, conn: AsyncConnection, name: str = NAME) -> None:
         """Delete a scanner; 204, or 404 when there is none of that name."""
         if not await _delete(conn, name):
             raise NotFoundException(f"no scanner named {name!r}")
@@ -183,13 +192,15 @@ class SignalsController(Controller):
     path = "/api"
 
     @get("/signals")
-    async def signals(self, conn: AsyncConnection, strategy: str | None = None,
+    async def signals(self, conn: AsyncConnection,
+                      strategy: str | None = Parameter(default=None, max_length=MAX_NAME_LENGTH),
                       limit: int = Parameter(default=100, ge=1, le=1000)) -> list[dict[str, object]]:
         """The newest signals (times in ET), optionally of one strategy."""
         return await _signals(conn, strategy, limit)
 
     @get("/correlation")
-    async def correlation(self, conn: AsyncConnection, symbols: str, timeframe: str = "5m",
+    async def correlation(self, conn: AsyncConnection, symbols: str = Parameter(max_length=1000),
+                          timeframe: str = Parameter(default="5m", max_length=8),
                           bars: int = Parameter(default=20, ge=2, le=500)) -> Response[dict[str, object]]:
         """Rolling correlation matrix of the symbols' bar returns, for the dashboard heatmap."""
         names = [s.strip().upper() for s in symbols.split(",") if s.strip()]

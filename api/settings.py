@@ -35,9 +35,25 @@ class ApiSettings:
     """How long a request waits for a pooled connection before it answers 503 (API_DB_WAIT_S); also the
     connect timeout of each new connection, rounded up to whole seconds."""
     worker_group: str = "tradestream-worker"
-    """Consumer group of the stream worker, whose members the health check counts."""
+    """Consumer group of the stream worker, whose members and lag the health check reports."""
+    sink_group: str = "tradestream-sink"
+    """Consumer group of the PostgreSQL sink, whose members and lag the health check reports."""
+    lag_threshold_records: int = 10_000
+    """A consumer group further behind than this many records is reported "lagging" (API_LAG_THRESHOLD)."""
     feed_stale_after_s: float = 15.0
     """A feed reports a heartbeat every few seconds; a last report older than this means the feed is down."""
+    health_cache_s: float = 1.0
+    """How long one round of health checks answers /api/health and /api/health/ready (API_HEALTH_CACHE_S);
+    0 checks every component on every request."""
+    max_body_bytes: int = 262_144
+    """Largest request body (API_MAX_BODY_BYTES); 413 above. The largest valid scanner is about 45 KB."""
+    validation_workers: int = 1
+    """Processes that validate scanners (API_VALIDATION_WORKERS); see `api.validation`."""
+    validation_timeout_s: float = 5.0
+    """Longest wait for a free validation worker (503 after) and longest validation (422 after)
+    (API_VALIDATION_TIMEOUT_S)."""
+    workers: int = 1
+    """uvicorn worker processes serving the API (API_WORKERS)."""
 
     def __post_init__(self) -> None:
         if self.pool_min_size < 0:
@@ -53,3 +69,16 @@ class ApiSettings:
             raise ConfigError(f"port={self.port} is out of range 1-65535 (API_PORT)")
         if not self.feed_stale_after_s > 0:
             raise ConfigError(f"feed_stale_after_s={self.feed_stale_after_s} must be positive")
+        if self.lag_threshold_records < 0:
+            raise ConfigError(f"lag_threshold_records={self.lag_threshold_records} must be 0 or more (API_LAG_THRESHOLD)")
+        if not self.health_cache_s >= 0:
+            raise ConfigError(f"health_cache_s={self.health_cache_s} must be 0 or more (API_HEALTH_CACHE_S)")
+        if self.max_body_bytes < 1024:
+            raise ConfigError(f"max_body_bytes={self.max_body_bytes} must be at least 1024 (API_MAX_BODY_BYTES)")
+        if not 1 <= self.validation_workers <= 32:
+            raise ConfigError(f"validation_workers={self.validation_workers} must be 1-32 (API_VALIDATION_WORKERS)")
+        if not self.validation_timeout_s > 0:
+            raise ConfigError(f"validation_timeout_s={self.validation_timeout_s} must be positive "
+                              "(API_VALIDATION_TIMEOUT_S)")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError(f"workers={self.workers} must be 1-64 (API_WORKERS)")

@@ -58,3 +58,33 @@ def offline_client(offline_settings: ApiSettings) -> Iterator[TestClient]:
     """The API started with every dependency down."""
     with TestClient(app=create_app(offline_settings, feed_watcher=StubFeedWatcher())) as client:
         yield client
+
+
+# Scanner settings the tests send ----------------------------------------------------------------------
+
+def equity_scanner(**changes: object) -> dict[str, object]:
+    """A valid equity scanner with only the required settings, `changes` applied at the top level."""
+    return {"name": "SPY breakout", "type": "intraday", "instrument": "equity", "days": "all", "interval": "5m",
+            "max_signals_per_day": 5, "max_signals_per_symbol": 2, "direction": "long", "mode": "virtual",
+            "symbols": ["SPY", "QQQ"], "timeframe": "15m", "entry_rules": ["price(SPY) > swing_high(SPY, 15m)"],
+            "order": {"exchange": "SMART", "order_type": "market", "product": "margin", "quantity": 10}} | changes
+
+
+def option_scanner(**option: object) -> dict[str, object]:
+    return equity_scanner(instrument="option", expiry="weekly",
+                          option={"right": "call", "category": "ATM"} | option)
+
+
+def futures_scanner(**futures: object) -> dict[str, object]:
+    return equity_scanner(instrument="futures", expiry="monthly", symbols=["ESZ6"],
+                          entry_rules=["price(ESZ6) > donchian_upper(ESZ6, 5m, 20)"],
+                          futures={"root": "ES", "roll": "volume", "roll_days": 3} | futures)
+
+
+def largest_scanner() -> dict[str, object]:
+    """The costliest valid settings to validate: 20 entry and 20 exit rules of about 1,000 characters each
+    (the limits), compiled alone and the entry rules together."""
+    term = "(crosses_above(price(SPY), donchian_upper(SPY, 5m, 20)) and atr(QQQ, 5m) > 2.5)"
+    rule = " or ".join([term] * (1000 // (len(term) + 4)))
+    assert 900 < len(rule) <= 1000
+    return equity_scanner(entry_rules=[rule] * 20, exit_rules=[rule] * 20)

@@ -29,18 +29,31 @@ def test_api_settings_from_the_environment(tmp_path: Path) -> None:
     assert "s3cret" in settings.database_url and "s3cret" not in settings.database_url_redacted
     defaults = api_settings(environment(tmp_path))
     assert (defaults.pool_min_size, defaults.pool_max_size, defaults.database_wait_s) == (1, 10, 5.0)
-    assert defaults.worker_group == "tradestream-worker"
+    assert defaults.worker_group == "tradestream-worker" and defaults.sink_group == "tradestream-sink"
+    assert (defaults.workers, defaults.max_body_bytes, defaults.validation_workers, defaults.validation_timeout_s,
+            defaults.health_cache_s, defaults.lag_threshold_records) == (1, 262_144, 1, 5.0, 1.0, 10_000)
 
 
-def test_health_checks_the_worker_group_of_the_topic_prefix(tmp_path: Path) -> None:
+def test_limits_and_workers_from_the_environment(tmp_path: Path) -> None:
+    settings = api_settings(environment(tmp_path, API_WORKERS="2", API_MAX_BODY_BYTES="65536",
+                                        API_VALIDATION_WORKERS="2", API_VALIDATION_TIMEOUT_S="2.5",
+                                        API_HEALTH_CACHE_S="0", API_LAG_THRESHOLD="500"))
+    assert (settings.workers, settings.max_body_bytes, settings.validation_workers, settings.validation_timeout_s,
+            settings.health_cache_s, settings.lag_threshold_records) == (2, 65_536, 2, 2.5, 0.0, 500)
+
+
+def test_health_checks_the_groups_of_the_topic_prefix(tmp_path: Path) -> None:
     settings = api_settings(environment(tmp_path, TOPIC_PREFIX="paper."))
-    assert settings.worker_group == "tradestream-worker-paper"
+    assert settings.worker_group == "tradestream-worker-paper" and settings.sink_group == "tradestream-sink-paper"
     assert settings.kafka.topic("feed.status") == "paper.feed.status"
 
 
 @pytest.mark.parametrize(("variable", "value"), [("API_DB_POOL_MAX_SIZE", "many"), ("API_DB_WAIT_S", "soon"),
                                                  ("API_DB_POOL_MAX_SIZE", "0"), ("API_DB_WAIT_S", "-1"),
-                                                 ("API_DB_POOL_MIN_SIZE", "11")])
+                                                 ("API_DB_POOL_MIN_SIZE", "11"), ("API_WORKERS", "0"),
+                                                 ("API_MAX_BODY_BYTES", "big"), ("API_MAX_BODY_BYTES", "10"),
+                                                 ("API_VALIDATION_WORKERS", "0"), ("API_VALIDATION_TIMEOUT_S", "0"),
+                                                 ("API_HEALTH_CACHE_S", "-1"), ("API_LAG_THRESHOLD", "-5")])
 def test_a_bad_variable_stops_start_up_naming_it(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         api_settings(environment(tmp_path, **{variable: value}))

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_requests_share_pooled_connections(settings: Settings) -> None:
-    api = dataclasses.replace(api_settings(settings), pool_min_size=1, pool_max_size=3)
+    # Health checked on every request here (no cache), so each readiness request takes a connection too.
+    api = dataclasses.replace(api_settings(settings), pool_min_size=1, pool_max_size=3, health_cache_s=0)
     with TestClient(app=create_app(api)) as client:
         assert client.get("/api/scanners").status_code == 200
         pool = client.app.state.pool
@@ -36,6 +37,17 @@ def test_requests_share_pooled_connections(settings: Settings) -> None:
     assert after["requests_num"] - before["requests_num"] == 25  # each request took a pooled connection
     assert after.get("connections_num", 0) == before.get("connections_num", 0)  # and none opened a new one
     assert after["pool_size"] <= 3
+
+
+def test_validation_takes_no_pooled_connection(settings: Settings) -> None:
+    """A scanner is validated before its request takes a connection: invalid ones never hold one."""
+    with TestClient(app=create_app(api_settings(settings))) as client:
+        pool = client.app.state.pool
+        before = pool.get_stats().get("requests_num", 0)
+        for _ in range(5):
+            assert client.post("/api/scanners", json={"name": "x", "interval": "7x"}).status_code == 400
+            assert client.put("/api/scanners/x", json={"name": "x", "interval": "7x"}).status_code == 400
+        assert pool.get_stats().get("requests_num", 0) == before
 
 
 class _Forward(socketserver.BaseRequestHandler):

@@ -3,22 +3,34 @@
 Besides the shared variables (Kafka, schema registry, DATABASE_URL, S3_*, API_HOST, API_PORT), the API
 reads:
 
-| variable               | default | meaning                                                         |
-|------------------------|---------|-----------------------------------------------------------------|
-| API_DB_POOL_MIN_SIZE   | 1       | PostgreSQL connections the API keeps open (0: only on demand)   |
-| API_DB_POOL_MAX_SIZE   | 10      | most connections the API opens at once                          |
-| API_DB_WAIT_S          | 5       | seconds a request waits for a connection before answering 503   |
-"""
+| variable                 | default | meaning                                                       |
+|--------------------------|---------|---------------------------------------------------------------|
+| API_DB_POOL_MIN_SIZE     | 1       | PostgreSQL connections the API keeps open (0: only on demand) |
+| API_DB_POOL_MAX_SIZE     | 10      | most connections the API opens at once                        |
+| API_DB_WAIT_S            | 5       | seconds a request waits for a connection before answering 503 |
+| API_WORKERS              | 1       | uvicorn worker processes                                      |
+| API_MAX_BODY_BYTES       | 262144  | largest request body; 413 above                               |
+| API_VALIDATION_WORKERS   | 1       | processes that validate scanners                              |
+| API_VALIDATION_TIMEOUT_S | 5       | longest wait for, and longest run of, one validation          |
+| API_HEALTH_CACHE_S       | 1       | seconds one round of health checks answers for                |
+| API_LAG_THRESHOLD        | 10000   | records behind past which the worker or sink is "lagging"     |
 
+With API_WORKERS above 1, each uvicorn worker builds the app from the environment
+(`app_from_environment`), with its own database pool and validation workers.
+"""
 from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
 from api.settings import ApiSettings
 from schemas.errors import ConfigError
 from tradestream.commands.run import _group as group_for_prefix
 from tradestream.config import Settings
+
+if TYPE_CHECKING:
+    from litestar import Litestar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,9 +72,24 @@ def api_settings(settings: Settings) -> ApiSettings:
         pool_min_size=_integer(settings, "API_DB_POOL_MIN_SIZE", 1),
         pool_max_size=_integer(settings, "API_DB_POOL_MAX_SIZE", 10),
         database_wait_s=_seconds(settings, "API_DB_WAIT_S", 5.0),
-        # The group `tradestream run` gives its worker on these topics (suffixed when TOPIC_PREFIX is not ts.).
+        # The groups `tradestream run` gives its worker and sink on these topics (suffixed when TOPIC_PREFIX
+        # is not ts.).
         worker_group=group_for_prefix("tradestream-worker", settings.topic_prefix),
+        sink_group=group_for_prefix("tradestream-sink", settings.topic_prefix),
+        lag_threshold_records=_integer(settings, "API_LAG_THRESHOLD", 10_000),
+        health_cache_s=_seconds(settings, "API_HEALTH_CACHE_S", 1.0),
+        max_body_bytes=_integer(settings, "API_MAX_BODY_BYTES", 262_144),
+        validation_workers=_integer(settings, "API_VALIDATION_WORKERS", 1),
+        validation_timeout_s=_seconds(settings, "API_VALIDATION_TIMEOUT_S", 5.0),
+        workers=_integer(settings, "API_WORKERS", 1),
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app of the environment's settings: what each uvicorn worker process builds."""
+    from api.app import create_app
+
+    return create_app(api_settings(Settings.from_env()))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,5 +99,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = api_settings(Settings.from_env())
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    else:
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.workers, host=settings.host,
+                    port=settings.port, log_level="info")
     return 0
