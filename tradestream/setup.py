@@ -21,7 +21,9 @@ def setup_all(settings: Settings) -> None:
     from tradestream.verify import write_reference_data
 
     ensure_topics(settings)
-    register_all(settings.schema_registry_url, prefix=settings.topic_prefix)
+    # The registry's configuration, not only its URL: with SCHEMA_REGISTRY_USER_INFO it carries the basic
+    # authentication the compose deployment's registry requires.
+    register_all(settings.kafka().registry_config(), prefix=settings.topic_prefix)  # type: ignore[arg-type]
     migrate(settings)
     with connect(settings) as conn:
         today = dt.date.today()
