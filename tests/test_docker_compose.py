@@ -1,6 +1,8 @@
 """docker-compose.yml cannot run here (no Docker engine): check that it declares every service the
 app needs, with the same variable names, ports and defaults as the code, no literal secrets, images
-pinned to exact releases, an S3 server able to hold Object Lock buckets, and healthchecks."""
+pinned to exact releases, an S3 server able to hold Object Lock buckets, and healthchecks; and that Kafka
+and the schema registry authenticate every client, with the application services configured to sign in
+(tests/integration/test_kafka_sasl.py runs the kafka service's settings and start script for real)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,9 @@ PROJECT_SERVICES = ("migrate", "feed", "worker", "sink", "api")
 INFRASTRUCTURE = ("kafka", "schema-registry", "timescaledb", "s3")
 # An exact release: 4.1.1, v1.8.0, 2.29.2-pg16, 3.11.16-slim-trixie (a variant after the full version is
 # fine); or a digest. Not `latest`, `latest-pg16`, `7`, `7.9`, `3.11-slim`.
+# Secrets compose must take from the environment, required and without a default.
+REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "S3_ROOT_ACCESS_KEY", "S3_ROOT_SECRET_KEY",
+                    "KAFKA_BROKER_PASSWORD", "KAFKA_APP_PASSWORD", "SCHEMA_REGISTRY_PASSWORD")
 EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+(-[A-Za-z0-9][A-Za-z0-9.-]*)?")
 
 
@@ -95,8 +100,167 @@ def test_no_literal_secrets() -> None:
             for item in node:
                 walk(item, path)
     walk(COMPOSE)
-    for variable in ("POSTGRES_PASSWORD", "S3_ROOT_ACCESS_KEY", "S3_ROOT_SECRET_KEY"):
+    for variable in REQUIRED_SECRETS:
         assert f"${{{variable}:?" in COMPOSE_TEXT, f"{variable} must be required, without a default"
+        assert f"${{{variable}:-" not in COMPOSE_TEXT and f"${{{variable}-" not in COMPOSE_TEXT, variable
+
+
+def test_every_password_in_a_value_is_a_required_variable() -> None:
+    """JAAS lines and user:password pairs hold passwords in values whose names do not say so."""
+    for name, service in {**SERVICES, "x-tradestream-env": {"environment": COMPOSE["x-tradestream-env"]}}.items():
+        for key, value in (service.get("environment") or {}).items():
+            for secret in re.findall(r'password="([^"]*)"', str(value)):
+                assert re.fullmatch(r"\$\{[A-Z0-9_]+:\?[^}]*\}", secret), (name, key)
+    user_info = COMPOSE["x-tradestream-env"]["SCHEMA_REGISTRY_USER_INFO"]
+    assert re.fullmatch(r"\$\{[A-Z0-9_]+:-[a-z]+\}:\$\{SCHEMA_REGISTRY_PASSWORD:\?[^}]*\}", user_info), user_info
+
+
+def test_deploy_files_hold_no_secret() -> None:
+    """deploy/ is mounted into the containers: it may name variables, never hold a password."""
+    files = [path for path in (ROOT / "deploy").rglob("*") if path.is_file()]
+    assert files
+    for path in files:
+        literal = re.findall(r'\bpassword\s*[=:]\s*\\?"?([^"\\$\s,\]}]+)', path.read_text(), re.I)
+        assert not literal, f"{path.relative_to(ROOT)} holds a password: {literal}"
+
+
+def listener_protocols(env: dict[str, str]) -> dict[str, str]:
+    return dict(entry.split(":") for entry in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+
+
+def listeners(value: str) -> dict[str, tuple[str, str]]:
+    """`NAME://host:port,...` as {NAME: (host, port)}."""
+    result = {}
+    for entry in value.split(","):
+        name, address = entry.split("://")
+        host, port = address.rsplit(":", 1)
+        result[name] = (host, port)
+    return result
+
+
+def test_the_broker_asks_every_client_for_sasl_scram() -> None:
+    env = SERVICES["kafka"]["environment"]
+    protocols = listener_protocols(env)
+    bound = listeners(env["KAFKA_LISTENERS"])
+    advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+    assert set(protocols) == set(bound) and set(advertised) < set(bound)
+    for name in advertised:  # every listener a client reaches
+        assert protocols[name] in ("SASL_PLAINTEXT", "SASL_SSL"), name
+        # the image's start script wants a JAAS file in KAFKA_OPTS for names with SASL_ in them, and
+        # deploy/kafka/start.sh names the JAAS property after the listener
+        assert "SASL_" not in name and re.fullmatch(r"[A-Z0-9]+", name), name
+    published = SERVICES["kafka"]["ports"][0].rsplit(":", 1)[1]
+    assert [name for name, (_, port) in bound.items() if port == published] == ["HOST"]
+    assert advertised["INTERNAL"] == ("kafka", "9092")
+    assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == env["KAFKA_SASL_MECHANISM_INTER_BROKER_PROTOCOL"] == "SCRAM-SHA-512"
+    assert protocols[env["KAFKA_INTER_BROKER_LISTENER_NAME"]].startswith("SASL_")
+    # The controller listener is not for clients: PLAINTEXT (Kafka cannot authenticate controllers with
+    # SCRAM), on the container's loopback only, where the node's broker finds its controller.
+    controller = env["KAFKA_CONTROLLER_LISTENER_NAMES"]
+    assert controller not in advertised and bound[controller][0] == "127.0.0.1"
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"1@127.0.0.1:{bound[controller][1]}"
+    # No password among the variables the image writes into server.properties: start.sh adds the JAAS lines.
+    assert not [key for key, value in env.items() if key.startswith("KAFKA_") and "PASSWORD" in str(value)]
+
+
+def mounted_script(service: dict, argument: str) -> Path:
+    """The file of this checkout that `argument` (a path in the container) is, through a bind mount."""
+    for volume in service["volumes"]:
+        source, target, *mode = volume.split(":")
+        if source.startswith("./") and argument.startswith(target.rstrip("/") + "/"):
+            assert mode == ["ro"], volume
+            return ROOT / source / argument[len(target.rstrip("/")) + 1:]
+    raise AssertionError(f"{argument} is not in a bind mount of this checkout")
+
+
+def test_kafka_users_are_created_by_the_start_script_from_required_variables() -> None:
+    kafka = SERVICES["kafka"]
+    command = kafka["command"]
+    assert command[0] == "bash" and mounted_script(kafka, command[1]) == ROOT / "deploy/kafka/start.sh"
+    env = kafka["environment"]
+    assert env["SCRAM_BROKER_PASSWORD"] == "${KAFKA_BROKER_PASSWORD:?set KAFKA_BROKER_PASSWORD}"
+    assert env["SCRAM_APP_PASSWORD"] == "${KAFKA_APP_PASSWORD:?set KAFKA_APP_PASSWORD}"
+    assert env["SCRAM_BROKER_USER"] != env["SCRAM_APP_USER"]
+    assert env["CLUSTER_ID"] and env["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"
+    script = (ROOT / "deploy/kafka/start.sh").read_text()
+    for user in ("BROKER", "APP"):
+        assert f'--add-scram "$mechanism=[name=$SCRAM_{user}_USER,password=$SCRAM_{user}_PASSWORD]"' in script
+    assert 'exec "$image_run"' in script
+
+
+def test_every_app_service_signs_in_to_kafka_and_the_registry() -> None:
+    kafka_env = SERVICES["kafka"]["environment"]
+    registry_env = SERVICES["schema-registry"]["environment"]
+    bootstrap_listener = next(name for name, address in listeners(kafka_env["KAFKA_ADVERTISED_LISTENERS"]).items()
+                              if ":".join(address) == COMPOSE["x-tradestream-env"]["KAFKA_BOOTSTRAP"])
+    for name in PROJECT_SERVICES:
+        env = SERVICES[name]["environment"]
+        assert env["KAFKA_SECURITY_PROTOCOL"] == listener_protocols(kafka_env)[bootstrap_listener], name
+        assert env["KAFKA_SASL_MECHANISM"] in kafka_env["KAFKA_SASL_ENABLED_MECHANISMS"].split(","), name
+        assert (env["KAFKA_SASL_USERNAME"], env["KAFKA_SASL_PASSWORD"]) == (
+            kafka_env["SCRAM_APP_USER"], kafka_env["SCRAM_APP_PASSWORD"]), name
+        assert env["SCHEMA_REGISTRY_USER_INFO"] == (
+            f"{registry_env['REGISTRY_BASIC_AUTH_USER']}:{registry_env['REGISTRY_BASIC_AUTH_PASSWORD']}"), name
+
+
+def test_the_compose_environment_configures_authenticated_clients(tmp_path: Path) -> None:
+    env = {k: re.sub(r"\$\{[A-Z0-9_]+:?[-?]([^}]*)\}", r"\1", str(v))
+           for k, v in SERVICES["worker"]["environment"].items()}
+    env["TRADESTREAM_HOME"] = str(tmp_path)
+    kafka = Settings.from_env(env).kafka()
+    config = kafka.client_config()
+    assert (config["security.protocol"], config["sasl.mechanism"], config["sasl.username"]) == (
+        "SASL_PLAINTEXT", "SCRAM-SHA-512", "tradestream")
+    assert kafka.registry_config()["basic.auth.user.info"].startswith("tradestream:")
+
+
+def test_the_registry_signs_in_to_kafka_as_the_application_user() -> None:
+    kafka_env = SERVICES["kafka"]["environment"]
+    env = SERVICES["schema-registry"]["environment"]
+    protocol, address = env["SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"].split("://")
+    assert protocol == env["SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL"]
+    assert tuple(address.rsplit(":", 1)) == listeners(kafka_env["KAFKA_ADVERTISED_LISTENERS"])["INTERNAL"]
+    assert env["SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL"] == listener_protocols(kafka_env)["INTERNAL"]
+    assert env["SCHEMA_REGISTRY_KAFKASTORE_SASL_MECHANISM"] == kafka_env["KAFKA_SASL_ENABLED_MECHANISMS"]
+    assert env["SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG"] == (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{kafka_env["SCRAM_APP_USER"]}" password="{kafka_env["SCRAM_APP_PASSWORD"]}";')
+
+
+def test_the_registry_requires_basic_authentication() -> None:
+    registry = SERVICES["schema-registry"]
+    env = registry["environment"]
+    assert env["SCHEMA_REGISTRY_AUTHENTICATION_METHOD"] == "BASIC"
+    assert "SCHEMA_REGISTRY_AUTHENTICATION_SKIP_PATHS" not in env
+    roles = env["SCHEMA_REGISTRY_AUTHENTICATION_ROLES"].split(",")
+    assert roles and "*" not in roles  # the user file gives its user the first of these roles
+    assert env["REGISTRY_BASIC_AUTH_PASSWORD"] == "${SCHEMA_REGISTRY_PASSWORD:?set SCHEMA_REGISTRY_PASSWORD}"
+    assert registry["command"][0] == "bash"
+    start = mounted_script(registry, registry["command"][1])
+    assert start == ROOT / "deploy/schema-registry/start.sh"
+    jaas_option = re.fullmatch(r"-Djava\.security\.auth\.login\.config=(\S+)", env["SCHEMA_REGISTRY_OPTS"])
+    assert jaas_option
+    jaas = mounted_script(registry, jaas_option.group(1)).read_text()
+    section = re.search(r"^(\w[\w-]*)\s*\{\s*org\.eclipse\.jetty\.jaas\.spi\.PropertyFileLoginModule required\s+"
+                        r'file="([^"]+)"', jaas, re.M)
+    assert section, jaas
+    assert section.group(1) == env["SCHEMA_REGISTRY_AUTHENTICATION_REALM"]
+    assert f"users_file=${{REGISTRY_BASIC_AUTH_USERS_FILE:-{section.group(2)}}}" in start.read_text()
+
+
+def test_healthchecks_sign_in() -> None:
+    """The kafka and registry healthchecks are scripts of deploy/ that use the services' credentials."""
+    for name, credentials in (("kafka", ("SCRAM_BROKER_USER", "SCRAM_BROKER_PASSWORD")),
+                              ("schema-registry", ("REGISTRY_BASIC_AUTH_USER", "REGISTRY_BASIC_AUTH_PASSWORD"))):
+        service = SERVICES[name]
+        test = service["healthcheck"]["test"]
+        assert test[:2] == ["CMD", "bash"], name
+        script = mounted_script(service, test[2])
+        text = script.read_text()
+        if name == "kafka":
+            assert "admin.sh" in text
+            text = (script.parent / "admin.sh").read_text()
+        assert all(variable in text and variable in service["environment"] for variable in credentials), name
 
 
 def image_tag(image: str) -> str | None:
