@@ -208,9 +208,10 @@ class AvroCodec:
             raise DecodeError(f"{name} record does not make an event: {exc}") from None
 
 
-def register_all(registry_url: str, prefix: str = "ts.") -> dict[str, int]:
-    """Register every catalogue topic's value schema with compatibility BACKWARD; returns ids by subject."""
-    codec = AvroCodec(registry_url)
+def register_all(registry: str | dict[str, Any], prefix: str = "ts.") -> dict[str, int]:
+    """Register every catalogue topic's value schema with compatibility BACKWARD; returns ids by subject.
+    `registry`: a URL, or a client configuration with credentials (`KafkaSettings.registry_config()`)."""
+    codec = AvroCodec(registry)
     ids = {}
     for spec in CATALOGUE:
         topic = spec.full_name(prefix)
