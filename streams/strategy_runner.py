@@ -33,6 +33,7 @@ from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
+from processors.model import TradeTickBatch
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from schemas.errors import DecodeError
@@ -44,6 +45,7 @@ MS = 1_000_000
 OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
+REPORT_EVERY_S = 30         # seconds between two progress lines in the log
 
 
 @dataclass(slots=True)
@@ -158,57 +160,73 @@ class StrategyRunner:
         consumer, partitions = self._consumer()
         merge = PartitionMerge(partitions, self.reorder_ns)
         done = False
-        next_report = time.monotonic() + 30
+        next_report = time.monotonic() + REPORT_EVERY_S
         try:
             while not stop.is_set() and not done:
-                messages = consumer.consume(2_000, 0.2)
-                for message in messages:
-                    error = message.error()
-                    merge_id = message.partition() + (BATCH_PARTITIONS if message.topic() == self.batches_topic else 0)
-                    if error is not None:
-                        if error.code() == KafkaError._PARTITION_EOF:
-                            merge.end_of_partition(merge_id)
-                        else:
-                            log.error("strategy=%s consumer error: %s", self.config.name, error.str())
-                        continue
-                    batches = message.topic() == self.batches_topic
-                    try:
-                        event = self.codec.decode(message.value(), "TradeTickBatch" if batches else "TradeTick")
-                    except DecodeError as exc:
-                        self._dead_letter(message, str(exc), type(exc).__name__)
-                        continue
-                    record_ns = message.timestamp()[1] * MS if message.timestamp()[1] > 0 else None
-                    if not batches:
-                        if self._plausible(message, event, record_ns):
-                            merge.push(merge_id, message.offset(), event.ts_event, event)
-                        continue
-                    try:
-                        trades = event.trades()
-                    except ValueError as exc:
-                        self._dead_letter(message, str(exc), "MalformedBatch")
-                        continue
-                    for index, tick in enumerate(trades):
-                        if self._plausible(message, tick, record_ns, index):
-                            merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
-                for tick in merge.pop_ready():
-                    if self.end_ns is not None and tick.ts_event >= self.end_ns:
-                        done = True
-                        break
-                    self.report.trades += 1
-                    self._emit(self.pipeline.on_trade(tick))
-                if until_caught_up and all(merge.at_end.values()) and merge.pending() == 0:
-                    done = True
+                for message in consumer.consume(2_000, 0.2):
+                    self._take(message, merge)
+                reached_end = self._evaluate_ready(merge)
+                caught_up = until_caught_up and all(merge.at_end.values()) and merge.pending() == 0
+                done = reached_end or caught_up
                 if self.publisher is not None:
                     self.publisher.producer.poll(0)
                 if time.monotonic() >= next_report:
-                    next_report = time.monotonic() + 30
-                    as_of = merge.released_ns and dt.datetime.fromtimestamp(merge.released_ns / 1e9, dt.timezone.utc)
-                    log.info("strategy=%s trades=%d decisions=%d published=%d event time=%s pending=%d",
-                             self.config.name, self.report.trades, self.report.decisions, self.report.published,
-                             as_of.isoformat() if as_of else "-", merge.pending())
+                    next_report = time.monotonic() + REPORT_EVERY_S
+                    self._log_progress(merge)
         finally:
             consumer.close()
             if self.publisher is not None:
                 self.publisher.flush()
         self.report.late = merge.late
         return self.report
+
+    def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
+        """One consumed record: its plausible prints into the merge; an end of partition marked there;
+        a record that does not decode, and an implausible print, dead-lettered."""
+        batches = message.topic() == self.batches_topic
+        merge_id = message.partition() + (BATCH_PARTITIONS if batches else 0)
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                merge.end_of_partition(merge_id)
+            else:
+                log.error("strategy=%s consumer error: %s", self.config.name, error.str())
+            return
+        try:
+            event = self.codec.decode(message.value(), "TradeTickBatch" if batches else "TradeTick")
+        except DecodeError as exc:
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        record_ns = message.timestamp()[1] * MS if message.timestamp()[1] > 0 else None
+        if batches:
+            self._take_batch(message, event, merge_id, record_ns, merge)
+        elif self._plausible(message, event, record_ns):
+            merge.push(merge_id, message.offset(), event.ts_event, event)
+
+    def _take_batch(self, message, batch: TradeTickBatch, merge_id: int, record_ns: int | None,  # noqa: ANN001
+                    merge: PartitionMerge) -> None:
+        """A batch's plausible prints into the merge, ordered after one another within its offset."""
+        try:
+            trades = batch.trades()
+        except ValueError as exc:
+            self._dead_letter(message, str(exc), "MalformedBatch")
+            return
+        for index, tick in enumerate(trades):
+            if self._plausible(message, tick, record_ns, index):
+                merge.push(merge_id, message.offset() * BATCH_INDEX + index, tick.ts_event, tick)
+
+    def _evaluate_ready(self, merge: PartitionMerge) -> bool:
+        """The strategy on every trade the merge releases, in event-time order; True once a trade at or
+        after `end_ns` is reached (that trade and the rest released with it are not evaluated)."""
+        for tick in merge.pop_ready():
+            if self.end_ns is not None and tick.ts_event >= self.end_ns:
+                return True
+            self.report.trades += 1
+            self._emit(self.pipeline.on_trade(tick))
+        return False
+
+    def _log_progress(self, merge: PartitionMerge) -> None:
+        as_of = merge.released_ns and dt.datetime.fromtimestamp(merge.released_ns / 1e9, dt.timezone.utc)
+        log.info("strategy=%s trades=%d decisions=%d published=%d event time=%s pending=%d",
+                 self.config.name, self.report.trades, self.report.decisions, self.report.published,
+                 as_of.isoformat() if as_of else "-", merge.pending())
