@@ -18,8 +18,11 @@
     │   └── RuleTypeError       it parses but is ill-typed or names an unknown function or symbol
     ├── ScannerConfigError      processors.scanner: a scanner configuration, every invalid field listed
     ├── CsvFormatError          processors.csvio: a CSV row does not parse; the line and column named
-    └── IntentError             processors.orders.intents: a signal cannot become an order (no option
-                                chain, no contract); record it, send nothing
+    ├── IntentError             processors.orders.intents: a signal cannot become an order (no option
+    │                           chain, no contract); record it, send nothing
+    ├── ChargesError            processors.charges: a charge cannot be computed (bad quantity or price)
+    │   └── FeeScheduleError    the fee schedule has no row for a fee and trade date, or does not parse
+    └── PnlError                processors.pnl: fills that do not make a trade (exits beyond the entries)
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from processors.charges.errors import ChargesError, FeeScheduleError
 from processors.csvio import CsvFormatError
 from processors.orders.intents import IntentError
+from processors.pnl import PnlError
 from processors.rules import RuleError, RuleSyntaxError, RuleTypeError
 from processors.scanner import FieldError, ScannerConfigError
 from schemas.errors import TradestreamError
@@ -14,7 +16,8 @@ from schemas.errors import TradestreamError
 ERRORS = [
     RuleError("bad", 0, "x"), RuleSyntaxError("bad", 0, "x"), RuleTypeError("bad", 0, "x"),
     ScannerConfigError([FieldError("name", "must not be empty")]), CsvFormatError("line 2: bad"),
-    IntentError("no option chain"),
+    IntentError("no option chain"), ChargesError("quantity 0"), FeeScheduleError("no SEC row on 2024-01-02"),
+    PnlError("exits beyond the entries"),
 ]
 
 

@@ -97,14 +97,14 @@ def normalize(schema: Any, names: _Names | None = None, namespace: str | None = 
     if not isinstance(schema, dict) or "type" not in schema:
         raise SchemaParseError(f"not an Avro schema: {schema!r}")
     kind = schema["type"]
+    if isinstance(kind, (dict, list)):  # a wrapped type ({"type": {"type": "int"}}); before the set lookups,
+        return normalize(kind, names, namespace)  # which a dict or list cannot take part in
     if kind in PRIMITIVES:
         return kind
     if kind in NAMED:
         return _named(kind, schema, names, namespace)
     if kind in ("array", "map"):
         return _container(kind, schema, names, namespace)
-    if isinstance(kind, (dict, list)):
-        return normalize(kind, names, namespace)
     if not isinstance(kind, str):
         raise SchemaParseError(f"not an Avro type: {kind!r}")
     return _reference(kind, names, namespace)

@@ -140,3 +140,11 @@ def test_error_records_are_checked_as_records() -> None:
     rejected = {"type": "error", "name": "Rejected", "fields": [f("reason", "string")]}
     assert can_read(rejected, rejected) == []
     assert can_read({**rejected, "fields": [f("reason", "string"), f("code", "int")]}, rejected) != []
+
+
+@pytest.mark.parametrize("wrapped", [{"type": {"type": "int"}}, {"type": ["int", "null"]}, {"type": [{"type": "long"}]}])
+def test_a_wrapped_type_normalises_like_the_type_it_wraps(wrapped: dict) -> None:
+    """A dict or list under "type" used to reach a set lookup first (TypeError: unhashable type)."""
+    from tradestream.schema_registry.compat import normalize
+
+    assert normalize(wrapped) == normalize(wrapped["type"])
