@@ -104,7 +104,8 @@ def log_format_from_env(environ: dict[str, str] | None = None) -> str:
     over `.env`; a bad value raises ConfigError naming LOG_FORMAT), without building the other settings:
     an offline command (bars, calendar, backtest) must neither need them nor generate the local
     database password."""
-    from tradestream.config import PROJECT_ROOT, load_dotenv_file, log_format
+    from tradestream.config import PROJECT_ROOT
+    from tradestream.environment import load_dotenv_file, log_format
 
     env = {**load_dotenv_file(PROJECT_ROOT / ".env"), **os.environ} if environ is None else environ
     return log_format(env)

@@ -65,178 +65,19 @@ local stack generates under the git-ignored data folder; they are never logged.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from connectors.base import FeedBatching
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
 from processors.event_time import EventTimeBounds
-from schemas.errors import ConfigError
 from streams.settings import BarsStageSettings, SinkSettings, WorkerSettings
+from tradestream import environment as read
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a port number (expected an integer 1-65535)") from None
-    if not 1 <= value <= 65535:
-        raise ConfigError(f"{name}={value} is out of range (expected 1-65535)")
-    return value
-
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not an integer") from None
-    if value <= 0:
-        raise ConfigError(f"{name}={value} must be positive")
-    return value
-
-
-def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if not value > 0:
-        raise ConfigError(f"{name}={value} must be positive")
-    return value
-
-
-def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
-    raw = env.get(name)
-    value = default if raw is None else raw.strip()
-    if not value:
-        return value
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
-        raise ConfigError(f"{name}={value!r} is not a URL of the form {schemes[0]}://host:port")
-    return value.rstrip("/")
-
-
-def _bootstrap(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip() or default
-    for server in value.split(","):
-        host, sep, port = server.strip().rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise ConfigError(f"{name}={value!r}: each server must be host:port")
-    return value
-
-
-DEFAULT_PORTS = {"KAFKA_PORT": 9092, "KAFKA_CONTROLLER_PORT": 9093, "SCHEMA_REGISTRY_PORT": 8081,
-                 "POSTGRES_PORT": 5433, "S3_PORT": 9000, "API_PORT": 8000}
-
-
-def _ports(env: Mapping[str, str]) -> dict[str, int]:
-    """Every listener's port, each valid and all different."""
-    ports = {name: _port(env, name, default) for name, default in DEFAULT_PORTS.items()}
-    if ports["KAFKA_CONTROLLER_PORT"] == ports["KAFKA_PORT"]:
-        raise ConfigError("KAFKA_CONTROLLER_PORT must differ from KAFKA_PORT")
-    seen: dict[int, str] = {}
-    for name, port in ports.items():
-        if port in seen:
-            raise ConfigError(f"{name}={port} is the same port as {seen[port]}")
-        seen[port] = name
-    return ports
-
-
-def _kafka_version(env: Mapping[str, str]) -> str:
-    version = env.get("KAFKA_VERSION", "").strip() or "4.1.1"
-    if not all(part.isdigit() for part in version.split(".")):
-        raise ConfigError(f"KAFKA_VERSION={version!r} is not a release number such as 4.1.1")
-    return version
-
-
-def _identifier(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip() or "tradestream"
-    if not value.replace("_", "").isalnum():
-        raise ConfigError(f"{name}={value!r} must be letters, digits and underscores")
-    return value
-
-
-def _database_url(env: Mapping[str, str], home: Path, user: str, database: str, port: int) -> str:
-    """DATABASE_URL, or the local cluster's URL with its generated password."""
-    url = env.get("DATABASE_URL", "").strip()
-    if url:
-        if urlsplit(url).scheme not in ("postgresql", "postgres"):
-            raise ConfigError("DATABASE_URL must start with postgresql://")
-        return url
-    password = env.get("POSTGRES_PASSWORD", "") or local_postgres_password(home)
-    return f"postgresql://{user}:{quote(password, safe='')}@127.0.0.1:{port}/{database}"
-
-
-def _bucket(env: Mapping[str, str]) -> str:
-    bucket = env.get("S3_BUCKET", "").strip() or "tradestream-archive"
-    if not (3 <= len(bucket) <= 63 and bucket.replace("-", "").replace(".", "").isalnum()
-            and bucket == bucket.lower()):
-        raise ConfigError(f"S3_BUCKET={bucket!r} is not a valid S3 bucket name")
-    return bucket
-
-
-def _integer(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.lstrip("-").isdigit():
-        raise ConfigError(f"{name}={raw!r} is not an integer")
-    return int(raw)
-
-
-def _non_negative_int(raw: str, name: str, default: int, unit: str) -> int:
-    raw = raw.strip()
-    if not raw:
-        return default
-    if not raw.isdigit():
-        raise ConfigError(f"{name}={raw!r} must be a non-negative integer ({unit})")
-    return int(raw)
-
-
-def _topic_prefix(env: Mapping[str, str]) -> str:
-    raw = env.get("TOPIC_PREFIX")
-    value = "ts." if raw is None else raw.strip()
-    if not all(c.isalnum() or c in "._-" for c in value) or len(value) > 100:
-        raise ConfigError(f"TOPIC_PREFIX={value!r} may hold only letters, digits, '.', '_' and '-' (100 at most)")
-    return value
-
-
-def log_format(env: Mapping[str, str]) -> str:
-    """LOG_FORMAT: text (default) or json (one object per line)."""
-    return _choice(env, "LOG_FORMAT", "text", ("text", "json"))
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env.get(name, "").strip().lower() or default
-    if value not in choices:
-        raise ConfigError(f"{name}={value!r} must be one of: {', '.join(choices)}")
-    return value
-
-
-def _symbols(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
-    raw = env.get(name, "").strip() or default
-    symbols = tuple(s.strip().upper() for s in raw.split(",") if s.strip())
-    if not symbols:
-        raise ConfigError(f"{name} must list at least one symbol")
-    for symbol in symbols:
-        if not symbol.replace(".", "").replace("-", "").isalnum():
-            raise ConfigError(f"{name}: {symbol!r} is not a valid symbol")
-    return symbols
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,42 +113,42 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Build settings from `environ` (default: the process environment plus `.env`)."""
-        env = dict(load_dotenv_file(PROJECT_ROOT / ".env")) if environ is None else {}
+        env = dict(read.load_dotenv_file(PROJECT_ROOT / ".env")) if environ is None else {}
         env.update(os.environ if environ is None else environ)
         home = Path(env.get("TRADESTREAM_HOME", "").strip() or PROJECT_ROOT / ".tradestream").resolve()
         cache = Path(
             env.get("TRADESTREAM_CACHE", "").strip() or Path.home() / ".cache" / "tradestream"
         ).resolve()
-        ports = _ports(env)
-        postgres_user, postgres_db = _identifier(env, "POSTGRES_USER"), _identifier(env, "POSTGRES_DB")
+        ports = read.ports(env)
+        postgres_user, postgres_db = read.identifier(env, "POSTGRES_USER"), read.identifier(env, "POSTGRES_DB")
         return cls(
             home=home,
             cache=cache,
-            kafka_version=_kafka_version(env),
+            kafka_version=read.kafka_version(env),
             kafka_port=ports["KAFKA_PORT"],
             kafka_controller_port=ports["KAFKA_CONTROLLER_PORT"],
-            kafka_bootstrap=_bootstrap(env, "KAFKA_BOOTSTRAP", f"127.0.0.1:{ports['KAFKA_PORT']}"),
-            kafka_partitions=_positive_int(env, "KAFKA_PARTITIONS", 6),
+            kafka_bootstrap=read.bootstrap(env, "KAFKA_BOOTSTRAP", f"127.0.0.1:{ports['KAFKA_PORT']}"),
+            kafka_partitions=read.positive_int(env, "KAFKA_PARTITIONS", 6),
             schema_registry_port=ports["SCHEMA_REGISTRY_PORT"],
-            schema_registry_url=_url(
+            schema_registry_url=read.url(
                 env, "SCHEMA_REGISTRY_URL", f"http://127.0.0.1:{ports['SCHEMA_REGISTRY_PORT']}", ("http", "https")
             ),
             postgres_port=ports["POSTGRES_PORT"],
             postgres_user=postgres_user,
             postgres_db=postgres_db,
-            database_url=_database_url(env, home, postgres_user, postgres_db, ports["POSTGRES_PORT"]),
+            database_url=read.database_url(env, home, postgres_user, postgres_db, ports["POSTGRES_PORT"]),
             s3_port=ports["S3_PORT"],
-            s3_endpoint_url=_url(env, "S3_ENDPOINT_URL", f"http://127.0.0.1:{ports['S3_PORT']}", ("http", "https")),
-            s3_bucket=_bucket(env),
+            s3_endpoint_url=read.url(env, "S3_ENDPOINT_URL", f"http://127.0.0.1:{ports['S3_PORT']}", ("http", "https")),
+            s3_bucket=read.bucket(env),
             s3_region=env.get("S3_REGION", "").strip() or "us-east-1",
-            s3_retention_days=_positive_int(env, "S3_RETENTION_DAYS", 2555),
+            s3_retention_days=read.positive_int(env, "S3_RETENTION_DAYS", 2555),
             api_host=env.get("API_HOST", "").strip() or "127.0.0.1",
             api_port=ports["API_PORT"],
-            sim_symbols=_symbols(env, "SIM_SYMBOLS", "SPY,QQQ,AAPL,MSFT"),
-            sim_speed=_positive_float(env, "SIM_SPEED", 60.0),
-            sim_seed=_integer(env, "SIM_SEED", 7),
-            topic_prefix=_topic_prefix(env),
-            log_format=log_format(env),
+            sim_symbols=read.symbols(env, "SIM_SYMBOLS", "SPY,QQQ,AAPL,MSFT"),
+            sim_speed=read.positive_float(env, "SIM_SPEED", 60.0),
+            sim_seed=read.integer(env, "SIM_SEED", 7),
+            topic_prefix=read.topic_prefix(env),
+            log_format=read.log_format(env),
             environ=env,
         )
 
@@ -334,25 +175,25 @@ class Settings:
         raw_timeframes = self.env("BAR_TIMEFRAMES").strip() or "5m,15m,30m,60m"
         return BarsStageSettings(
             timeframes=tuple(t.strip() for t in raw_timeframes.split(",") if t.strip()),
-            lateness_ms=_non_negative_int(self.env("BAR_LATENESS_MS"), "BAR_LATENESS_MS", 2000, "milliseconds"),
+            lateness_ms=read.non_negative_int(self.env("BAR_LATENESS_MS"), "BAR_LATENESS_MS", 2000, "milliseconds"),
             sessions=self.env("BAR_SESSIONS").strip() or "regular",
             input=self.env("BAR_INPUT").strip() or "trades",
         )
 
     def event_time(self) -> EventTimeBounds:
         return EventTimeBounds(
-            max_ahead_ms=_non_negative_int(self.env("EVENT_TIME_MAX_AHEAD_MS"), "EVENT_TIME_MAX_AHEAD_MS", 60_000,
+            max_ahead_ms=read.non_negative_int(self.env("EVENT_TIME_MAX_AHEAD_MS"), "EVENT_TIME_MAX_AHEAD_MS", 60_000,
                                            "milliseconds"),
-            max_behind_ms=_non_negative_int(self.env("EVENT_TIME_MAX_BEHIND_MS"), "EVENT_TIME_MAX_BEHIND_MS", 0,
+            max_behind_ms=read.non_negative_int(self.env("EVENT_TIME_MAX_BEHIND_MS"), "EVENT_TIME_MAX_BEHIND_MS", 0,
                                             "milliseconds, 0: no limit"),
         )
 
     def worker(self) -> WorkerSettings:
         return WorkerSettings(
             kafka=self.kafka(), data_dir=self.home / "faust", bars=self.bars_stage(), event_time=self.event_time(),
-            fetch_max_wait_ms=_non_negative_int(self.env("WORKER_FETCH_MAX_WAIT_MS"), "WORKER_FETCH_MAX_WAIT_MS",
+            fetch_max_wait_ms=read.non_negative_int(self.env("WORKER_FETCH_MAX_WAIT_MS"), "WORKER_FETCH_MAX_WAIT_MS",
                                                 20, "milliseconds, 1-60000"),
-            fetch_min_bytes=_non_negative_int(self.env("WORKER_FETCH_MIN_BYTES"), "WORKER_FETCH_MIN_BYTES",
+            fetch_min_bytes=read.non_negative_int(self.env("WORKER_FETCH_MIN_BYTES"), "WORKER_FETCH_MIN_BYTES",
                                               16_384, "bytes, 1-52428800"),
         )
 
@@ -361,9 +202,9 @@ class Settings:
 
     def feed_batching(self) -> FeedBatching:
         return FeedBatching(
-            max_ticks=_non_negative_int(self.env("FEED_BATCH_TICKS"), "FEED_BATCH_TICKS", 0,
+            max_ticks=read.non_negative_int(self.env("FEED_BATCH_TICKS"), "FEED_BATCH_TICKS", 0,
                                         "prints (0: one record per print)"),
-            max_wait_ms=_non_negative_int(self.env("FEED_BATCH_MS"), "FEED_BATCH_MS", 20, "milliseconds"),
+            max_wait_ms=read.non_negative_int(self.env("FEED_BATCH_MS"), "FEED_BATCH_MS", 20, "milliseconds"),
         )
 
     def env(self, name: str, default: str = "") -> str:
@@ -377,28 +218,3 @@ class Settings:
             return self.database_url
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
         return parts._replace(netloc=netloc).geturl()
-
-
-def local_postgres_password(home: Path) -> str:
-    """The local cluster's password: generated once, kept in `$TRADESTREAM_HOME/secrets` (mode 0600)."""
-    path = home / "secrets" / "postgres_password"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    password = secrets.token_urlsafe(24)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process generated it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(password)
-    return password
-
-
-def load_dotenv_file(path: Path) -> dict[str, str]:
-    """Read KEY=VALUE lines of an optional `.env` file (python-dotenv's parser)."""
-    if not path.exists():
-        return {}
-    from dotenv import dotenv_values
-
-    return {key: value for key, value in dotenv_values(path).items() if value is not None}
