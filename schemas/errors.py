@@ -22,7 +22,9 @@
     │                           chain, no contract); record it, send nothing
     ├── ChargesError            processors.charges: a charge cannot be computed (bad quantity or price)
     │   └── FeeScheduleError    the fee schedule has no row for a fee and trade date, or does not parse
-    └── PnlError                processors.pnl: fills that do not make a trade (exits beyond the entries)
+    ├── PnlError                processors.pnl: fills that do not make a trade (exits beyond the entries)
+    └── RiskConfigError         processors.risk: an account, a limit or a margin level is invalid (the
+                                field is named in `.field`)
 """
 
 from __future__ import annotations

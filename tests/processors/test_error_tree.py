@@ -9,6 +9,7 @@ from processors.charges.errors import ChargesError, FeeScheduleError
 from processors.csvio import CsvFormatError
 from processors.orders.intents import IntentError
 from processors.pnl import PnlError
+from processors.risk.errors import RiskConfigError
 from processors.rules import RuleError, RuleSyntaxError, RuleTypeError
 from processors.scanner import FieldError, ScannerConfigError
 from schemas.errors import TradestreamError
@@ -17,7 +18,7 @@ ERRORS = [
     RuleError("bad", 0, "x"), RuleSyntaxError("bad", 0, "x"), RuleTypeError("bad", 0, "x"),
     ScannerConfigError([FieldError("name", "must not be empty")]), CsvFormatError("line 2: bad"),
     IntentError("no option chain"), ChargesError("quantity 0"), FeeScheduleError("no SEC row on 2024-01-02"),
-    PnlError("exits beyond the entries"),
+    PnlError("exits beyond the entries"), RiskConfigError("limits.max_open_risk", "must be positive"),
 ]
 
 
