@@ -1,5 +1,7 @@
-"""`tradestream verify bars --from DATE --to DATE [--timeframes 5m,15m,30m,60m]`: a progress bar per
-(timeframe, day) compared when standard error is a terminal."""
+"""`tradestream verify bars --from DATE --to DATE [--timeframes 5m,15m,30m,60m] [--strict]`: a progress
+bar per (timeframe, day) compared when standard error is a terminal. Each difference and each bar still
+open (tradestream.verify says when a bar is) is a line on standard output; bars still open do not
+count as differences unless --strict."""
 
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="end", type=date_argument, required=True, help="inclusive")
     parser.add_argument("--timeframes", type=intraday_timeframes, default="5m,15m,30m,60m",
                         help="comma-separated (default 5m,15m,30m,60m)")
+    parser.add_argument("--strict", action="store_true",
+                        help="report bars the stream has not closed yet as missing (differences), not as open")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar (one is drawn only when standard error is a terminal)")
     parser.set_defaults(func=run)
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tradestream.commands.progress import progress_bar
     from tradestream.config import Settings
-    from tradestream.verify import verify_bars
+    from tradestream.verify import EPOCH, verify_bars
 
     if args.end < args.start:
         print("tradestream verify: --to is before --from", file=sys.stderr)
@@ -55,10 +59,15 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     days = (args.end - args.start).days + 1
     with progress_bar("verify bars", days * len(args.timeframes), quiet=args.quiet) as progress:
-        compared, differences = verify_bars(settings, start, end, args.timeframes,
-                                            on_step=lambda done, total: progress.update(done, f"{done}/{total} timeframe-days"))
-    for d in differences:
+        found = verify_bars(settings, start, end, args.timeframes, strict=args.strict,
+                            on_step=lambda done, total: progress.update(done, f"{done}/{total} timeframe-days"))
+    for d in found.differences:
         print(f"{d.symbol} {d.timeframe} {d.start.isoformat()} {d.field}: streamed={d.streamed} "
               f"recomputed={d.recomputed}")
-    print(f"compared {compared} bars: {len(differences)} difference(s)", file=sys.stderr)
-    return 1 if differences else 0
+    for b in found.open_bars:
+        newest = EPOCH + dt.timedelta(microseconds=b.newest_tick_ns // 1000)
+        print(f"{b.symbol} {b.timeframe} {b.start.isoformat()} open: not closed by the stream yet "
+              f"(ends {b.end.isoformat()}; newest tick {newest.isoformat()})")
+    still_open = f", {len(found.open_bars)} still open (not differences)" if found.open_bars else ""
+    print(f"compared {found.compared} bars: {len(found.differences)} difference(s){still_open}", file=sys.stderr)
+    return 1 if found.differences else 0
