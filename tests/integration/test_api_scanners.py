@@ -4,6 +4,7 @@ replace, delete; signals listed in ET; the correlation matrix computed from stor
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import yaml
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.scanners import correlation_matrix
+from api.scanners import SIGNALS, correlation_matrix, signal_row
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -65,6 +66,29 @@ def test_signals_are_listed_in_eastern_time(settings: Settings, unique: str) -> 
         (signal,) = client.get("/api/signals", params={"strategy": f"st-{unique}"}).json()
         assert client.get("/api/signals", params={"limit": 0}).status_code == 400
     assert signal["ts"] == "2026-11-24T10:01:00-05:00" and signal["price"] == "600.50000000"
+
+
+def test_signals_built_as_json_by_the_database_read_as_python_formats_them(settings: Settings, unique: str) -> None:
+    """Summer and winter time, whole and fractional seconds, across midnight UTC: the JSON the database
+    builds equals `signal_row` of the typed rows."""
+    strategy = f"st-{unique}"
+    times = [dt.datetime(2026, 7, 1, 13, 30, tzinfo=dt.timezone.utc),  # 09:30 EDT (-04:00)
+             dt.datetime(2026, 12, 1, 14, 30, 0, 250, tzinfo=dt.timezone.utc),  # 09:30:00.000250 EST (-05:00)
+             dt.datetime(2026, 3, 8, 6, 59, 59, 999999, tzinfo=dt.timezone.utc),  # the night clocks go forward
+             dt.datetime(2026, 11, 2, 3, 0, tzinfo=dt.timezone.utc)]  # 22:00 the previous day in ET
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        for index, ts in enumerate(times):
+            conn.execute("insert into signals (signal_id, strategy, symbol, side, action, ts, ts_event_ns, ts_init_ns, "
+                         "price, reason, rule_values) values (%s, %s, 'SPY', 'SELL', 'EXIT', %s, 1, 2, %s, 'r', %s)",
+                         (f"sig-{unique}-{index}", strategy, ts, Decimal("123.45678901") * (index + 1),
+                          json.dumps({"price(SPY)": 1.5 * index})))
+        rows = conn.execute("select signal_id, strategy, symbol, side, action, ts, price, reason, rule_values from "
+                            "signals where strategy = %s order by ts desc, signal_id", (strategy,)).fetchall()
+        (text,) = conn.execute(SIGNALS.format(where="where strategy = %s"), (strategy, 10)).fetchone()
+    assert json.loads(text) == [signal_row(row) for row in rows]
+    assert {item["ts"][-6:] for item in json.loads(text)} == {"-04:00", "-05:00"}
+    with TestClient(app=create_app(api_settings(settings))) as client:
+        assert client.get("/api/signals", params={"strategy": strategy}).json() == json.loads(text)
 
 
 def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str) -> None:

@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("api", help="serve the API and dashboard")
     parser.add_argument("--host", help="bind address (default API_HOST)")
     parser.add_argument("--port", type=int, help="port (default API_PORT)")
+    parser.add_argument("--access-log", action="store_true",
+                        help="log every request (off by default: it costs more CPU than a cached answer; the "
+                             "request counts and latencies by route are on /metrics)")
     parser.set_defaults(func=run)
 
 
@@ -99,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
 
     settings = api_settings(Settings.from_env())
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    served = dict(host=settings.host, port=settings.port, log_level="info", access_log=args.access_log)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(create_app(settings), **served)
     else:
-        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.workers, host=settings.host,
-                    port=settings.port, log_level="info")
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=settings.workers, **served)
     return 0
