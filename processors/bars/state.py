@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from processors.bars.id_chunks import (
     ID_CHUNK_MAX_BYTES,
@@ -48,8 +47,10 @@ def stage_calendar(today: dt.date) -> MarketCalendar:
     return build_nyse_calendar(dt.date(2000, 1, 1), today + dt.timedelta(days=730))
 
 
-@dataclass(frozen=True, slots=True)
-class DeadLetterReason:
+# Named tuples, not frozen dataclasses: the stage makes one outcome and two or three samples per record,
+# and a frozen dataclass sets each field through object.__setattr__ (measured: 1.1 us per record more in
+# the stage's per-record work, 15,000 records of 20 prints).
+class DeadLetterReason(NamedTuple):
     """A dead letter to send for the record being applied."""
 
     stage: str
@@ -58,22 +59,20 @@ class DeadLetterReason:
     source_index: int = -1  # the print's index in a TradeTickBatch; -1: the whole record
 
 
-@dataclass(frozen=True, slots=True)
-class LatencySample:
+class LatencySample(NamedTuple):
     feed: str
     symbol: str
     hop: str  # one of processors.latency.HOPS
     latency_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class RecordOutcome:
+class RecordOutcome(NamedTuple):
     """What applying one input record gave."""
 
     changed: bool  # the symbol's state changed: write it (False: refused whole, or applied before a restart)
-    bars: list[Bar] = field(default_factory=list)
-    dead_letters: list[DeadLetterReason] = field(default_factory=list)
-    latencies: list[LatencySample] = field(default_factory=list)
+    bars: Sequence[Bar] = ()
+    dead_letters: Sequence[DeadLetterReason] = ()
+    latencies: Sequence[LatencySample] = ()
 
 
 class BarsProcessor:
