@@ -54,7 +54,7 @@ def strategy_config() -> ScannerConfig:
         max_signals_per_day=10_000, max_signals_per_symbol=10_000,
         entry_rules=[f"crosses_above(price({SYMBOL}), donchian_upper({SYMBOL}, 5m, {PERIOD}))"],
         exit_rules=[f"price({SYMBOL}) < donchian_lower({SYMBOL}, 5m, {PERIOD})"],
-        sanity=dict(max_deviation_pct=1000, max_staleness_seconds=100 * 86400),
+        sanity=dict(max_deviation_pct=1000, max_staleness_seconds=7 * 86400),
         order=dict(exchange="SMART", order_type="market", product="margin", quantity=1)))
 
 
