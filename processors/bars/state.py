@@ -33,7 +33,7 @@ from processors.bars.id_chunks import (
 from processors.bars.incremental import BarAggregator
 from processors.bars.rejections import VOLUME_ONLY_BAR, Rejection
 from processors.calendar import MarketCalendar, build_nyse_calendar, parse_sessions
-from processors.event_time import EventTimeBounds
+from processors.event_time import NS_PER_MS, EventTimeBounds
 from processors.model import PRICE_E8, Bar, PrintColumns, TradeTick, TradeTickBatch
 from schemas.errors import StateError
 
@@ -127,8 +127,10 @@ class BarsProcessor:
         latencies = [LatencySample(record.feed, symbol, "EXCHANGE_TO_ARRIVAL", last_arrival - last_event)]
         if kafka_ns:  # the last print reached Kafka at kafka_ns; the bars it closed are sent right after now_ns
             latencies.append(LatencySample(record.feed, symbol, "ARRIVAL_TO_KAFKA", kafka_ns - last_arrival))
-            latencies += [LatencySample(record.feed, bar.symbol, "TICK_TO_BAR_CLOSE", now_ns - kafka_ns)
-                          for bar in bars]
+            for bar in bars:
+                latencies.append(LatencySample(record.feed, bar.symbol, "TICK_TO_BAR_CLOSE", now_ns - kafka_ns))
+        if not (implausible or errors):  # the common case, without building empty lists
+            return RecordOutcome(True, bars, (), latencies)
         letters = [DeadLetterReason(STAGE, "ImplausibleEventTime", reason, index) for index, reason in implausible]
         return RecordOutcome(True, bars, letters + [dead_letter_reason(timeframe, rejection, index if batch else -1)
                                                     for timeframe, rejection, index in errors], latencies)
@@ -141,6 +143,8 @@ class BarsProcessor:
         if prints is None:
             reason = refusal(record.ts_event, record.ts_init, kafka_ns or None)
             return [] if reason is None else [(-1, reason)]
+        if all_plausible(self.event_time, prints.ts_events, prints.ts_inits, kafka_ns):
+            return []
         return [(index, f"print {index}: {reason}") for index, (ts_event, ts_init)
                 in enumerate(zip(prints.ts_events, prints.ts_inits))
                 if (reason := refusal(ts_event, ts_init, kafka_ns or None)) is not None]
@@ -264,6 +268,19 @@ class BarsProcessor:
                 if rejection.is_error:
                     errors.append((tf, rejection, index))
         return bars, errors
+
+
+def all_plausible(bounds: EventTimeBounds, ts_events: Sequence[int], ts_inits: Sequence[int], kafka_ns: int) -> bool:
+    """True only if `bounds.refusal` refuses none of the prints (False: ask it print by print), from the columns'
+    extremes: each print's arrival is at least the earliest one and at most its own ts_init. Asking print by
+    print took about 0.7 us a print, a third of the stage's own work on a batch of 20."""
+    earliest = min(ts_inits)
+    if earliest <= 0:
+        return False  # a print without an arrival stamp: its arrival is the record's time, or unknown
+    earliest = min(earliest, kafka_ns) if kafka_ns > 0 else earliest
+    if max(ts_events) - earliest > bounds.max_ahead_ms * NS_PER_MS:
+        return False
+    return not bounds.max_behind_ms or max(ts_inits) - min(ts_events) <= bounds.max_behind_ms * NS_PER_MS
 
 
 def dead_letter_reason(timeframe: str, rejection: Rejection, index: int) -> DeadLetterReason:

@@ -9,10 +9,20 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from processors.model import PrintColumns, TradeTick, TradeTickBatch
 from processors.bars.id_chunks import id_key
-from processors.bars.state import BarsProcessor, DeadLetterReason, LatencySample, RecordOutcome, stage_calendar
+from processors.bars.state import (
+    BarsProcessor,
+    DeadLetterReason,
+    LatencySample,
+    RecordOutcome,
+    all_plausible,
+    stage_calendar,
+)
+from processors.event_time import EventTimeBounds
 from schemas.errors import StateError
 
 CALENDAR = stage_calendar(dt.date(2026, 11, 25))
@@ -63,6 +73,33 @@ def test_a_bad_record_is_refused_whole_and_a_single_print_has_no_index() -> None
                                                      "price 0.0 and size 100 must be positive finite numbers")]
     processor.apply_record(TradeTick("SPY", OPENING, 0, Decimal("1"), 100, "t"), 3, 0, 0, lookup)
     assert reads == ["SPY"]  # the symbol's value read once (no id chunks: it was never stored)
+
+
+MINUTE = 60 * 10**9
+
+
+@given(prints=st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3)), min_size=1, max_size=8),
+       kafka=st.integers(-1, 3), ahead=st.integers(0, 2), behind=st.integers(0, 2))
+def test_the_batch_check_of_event_times_passes_only_batches_that_no_print_check_refuses(prints, kafka, ahead,
+                                                                                       behind) -> None:
+    """`all_plausible` answers from the columns' extremes; whenever it passes a batch, `refusal` asked print by
+    print refuses none of its prints (times in minutes around an instant; arrival stamps of 0 or less unknown)."""
+    base = OPENING + 10 * MINUTE
+    ts_events = [base + event * MINUTE for event, _ in prints]
+    ts_inits = [base + arrival * MINUTE if arrival > -3 else 0 for _, arrival in prints]
+    kafka_ns = base + kafka * MINUTE if kafka >= 0 else 0
+    bounds = EventTimeBounds(max_ahead_ms=ahead * 60_000, max_behind_ms=behind * 60_000)
+    if all_plausible(bounds, ts_events, ts_inits, kafka_ns):
+        assert all(bounds.refusal(e, i, kafka_ns or None) is None for e, i in zip(ts_events, ts_inits))
+
+
+def test_a_live_batch_passes_the_event_time_check_at_once() -> None:
+    """Twenty prints over 2 s, each stamped 3 ms after it happened, the record written 5 ms after the last."""
+    ts_events = [OPENING + i * 100_000_000 for i in range(20)]
+    ts_inits = [ts + 3_000_000 for ts in ts_events]
+    assert all_plausible(EventTimeBounds(), ts_events, ts_inits, ts_inits[-1] + 5_000_000)
+    assert all_plausible(EventTimeBounds(max_behind_ms=60_000), ts_events, ts_inits, 0)
+    assert not all_plausible(EventTimeBounds(), ts_events, [0, *ts_inits[1:]], 0)  # an unknown arrival: ask each
 
 
 def write(table: dict, processor: BarsProcessor, symbol: str) -> tuple[dict, list]:
