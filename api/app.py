@@ -33,7 +33,7 @@ from litestar.static_files import create_static_files_router
 from api import errors
 from api.bounds import refuse_bad_input
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
-from api.feedwatch import FeedStatusWatcher
+from connectors.kafka.feedwatch import FeedStatusWatcher
 from api.health import FeedWatcher, HealthChecks, HealthController
 from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
 from api.metrics import MetricsController

@@ -7,12 +7,11 @@ import time
 import pytest
 
 from connectors.kafka.codec import AvroCodec, register_all
+from connectors.kafka.feedwatch import FeedStatusWatcher
 from connectors.kafka.publisher import EventPublisher
 from processors.model import FeedStatusChanged
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
-
-from api.feedwatch import FeedStatusWatcher
 
 from .conftest import eventually
 

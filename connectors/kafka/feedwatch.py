@@ -1,4 +1,5 @@
-"""Follows the feed-status topic in a background thread so the API knows each feed's last report.
+"""Follows the feed-status topic in a background thread so the API (and anything else) knows each feed's
+last report.
 
 The watcher never gives up: when Kafka is unreachable at start, the topic does not exist yet, or the
 consumer fails later, it logs the cause and starts again after a back-off (1 s doubling to 30 s), so
