@@ -39,11 +39,10 @@ TIMEFRAMES = ("5m", "15m")
 
 @pytest.mark.parametrize("records", ["single", "batches"])
 def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: Settings, unique: str,
-                                                                        tmp_path: Path, records: str,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                        tmp_path: Path, records: str) -> None:
     """`records`: one Kafka record per print, or per-symbol multi-record batches (ts.ticks.batches)."""
     prefix = f"p{unique}."
-    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    kafka = settings.kafka(prefix)  # the test's own topics; the worker and the sink get TOPIC_PREFIX below
     env = {**os.environ, "TOPIC_PREFIX": prefix, "BAR_TIMEFRAMES": ",".join(TIMEFRAMES),
            "BAR_INPUT": "batches" if records == "batches" else "trades",
            "BAR_LATENESS_MS": str(LATENESS_MS), "TRADESTREAM_HOME": str(settings.home)}
@@ -60,8 +59,8 @@ def test_ticks_to_database_equal_the_batch_core_across_a_worker_crash(settings: 
     assert len(ticks) > 5000
 
     codec = AvroCodec(settings.schema_registry_url)
-    publisher = EventPublisher(settings, codec, client_id=f"it-{unique}")
-    topic = f"{prefix}ticks.batches" if records == "batches" else f"{prefix}ticks.trades"
+    publisher = EventPublisher(kafka, codec, client_id=f"it-{unique}")
+    topic = kafka.topic("ticks.batches" if records == "batches" else "ticks.trades")
     feed = BatchingKafkaFeedSink(publisher, max_ticks=100) if records == "batches" else KafkaFeedSink(publisher)
     app_id = f"tradestream-worker-{unique}"
     worker_log = tmp_path / "worker.log"
