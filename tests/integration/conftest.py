@@ -48,11 +48,19 @@ def settings() -> Iterator[Settings]:
         pytest.fail(f"stack services not ready: {down}; run `tradestream stack up` (make test does)")
     before = topic_names(s)
     yield s
-    # Kafka's internal topics and the schema registry's own store stay, even if created meanwhile.
-    delete_topics(s, [name for name in topic_names(s) - before if not name.startswith("__") and name != "_schemas"])
+    # Only topics this session named with its own tokens: another session on the same stack (a developer's
+    # second terminal) keeps its topics. Kafka's internal topics and the registry's store always stay.
+    delete_topics(s, [name for name in topic_names(s) - before
+                      if any(token in name for token in SESSION_TOKENS) and not name.startswith("_")])
+
+
+SESSION_TOKENS: set[str] = set()
 
 
 @pytest.fixture
 def unique() -> str:
-    """A short unique token for names of topics, subjects, buckets, keys used by one test."""
-    return uuid.uuid4().hex[:10]
+    """A short unique token for names of topics, subjects, buckets, keys used by one test (the session
+    deletes the topics named with its tokens at its end)."""
+    token = uuid.uuid4().hex[:10]
+    SESSION_TOKENS.add(token)
+    return token
