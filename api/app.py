@@ -116,5 +116,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         middleware=[RequestMetricsMiddleware(request_metrics)],
         lifespan=[lifespan],
         openapi_config=openapi_config(),
+        # The process's logging is the CLI's (text, or JSON lines with LOG_FORMAT=json): Litestar's default
+        # configuration would replace it with its own text format.
+        logging_config=None,
         signature_types=[ApiSettings, RequestMetrics, HealthChecks, ScannerValidator],
     )

@@ -89,9 +89,12 @@ def api_settings(settings: Settings) -> ApiSettings:
 
 
 def app_from_environment() -> Litestar:
-    """The app of the environment's settings: what each uvicorn worker process builds."""
+    """The app of the environment's settings: what each uvicorn worker process builds (a fresh process,
+    so it sets up the CLI's logging first: text, or JSON lines with LOG_FORMAT=json)."""
     from api.app import create_app
+    from tradestream.cli import configure_logging, log_format_from_env
 
+    configure_logging("INFO", log_format_from_env())
     return create_app(api_settings(Settings.from_env()))
 
 
@@ -102,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
 
     settings = api_settings(Settings.from_env())
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
-    served = dict(host=settings.host, port=settings.port, log_level="info", access_log=args.access_log)
+    # log_config=None: uvicorn's own loggers propagate to the CLI's handlers (JSON lines with
+    # LOG_FORMAT=json) instead of getting uvicorn's text handlers.
+    served = dict(host=settings.host, port=settings.port, log_level="info", access_log=args.access_log,
+                  log_config=None)
     if settings.workers == 1:
         uvicorn.run(create_app(settings), **served)
     else:
