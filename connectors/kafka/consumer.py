@@ -9,7 +9,7 @@ last report at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -70,8 +70,10 @@ def read_tail(kafka: KafkaSettings, codec: AvroCodec, topic: str, records: int, 
 
 
 def newest_event_time(kafka: KafkaSettings, codec: AvroCodec, topic: str, records: int, group_id: str,
-                      key: bytes | None = None) -> int | None:
-    """The largest `ts_event` among the tail records of `topic` (None when there is none)."""
+                      key: bytes | None = None,
+                      where: Callable[[dict[str, Any]], bool] | None = None) -> int | None:
+    """The largest `ts_event` among the tail records of `topic` (None when there is none); with `where`,
+    among the records it accepts (a producer's own, when others write to the same topic)."""
     times = [int(value["ts_event"]) for _, _, value in read_tail(kafka, codec, topic, records, group_id, key)
-             if "ts_event" in value]
+             if "ts_event" in value and (where is None or where(value))]
     return max(times, default=None)

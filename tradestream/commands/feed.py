@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import signal
 import threading
+import time
 
 from tradestream.config import Settings
 
@@ -120,8 +121,6 @@ def run_polygon(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import os
-
     from connectors.base import feed_sink
     from connectors.kafka.publisher import EventPublisher
     from connectors.replay.feed import ReplayFeed, load_ticks
@@ -149,6 +148,9 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+RESUME_TAIL_RECORDS = 20_000  # records read back per partition to find the simulated feed's own last print
+
+
 def run_simulated(args: argparse.Namespace) -> int:
     from connectors.kafka.publisher import EventPublisher
     from connectors.kafka.codec import AvroCodec
@@ -162,9 +164,13 @@ def run_simulated(args: argparse.Namespace) -> int:
     windows = recent_session_windows(dt.datetime.now(dt.timezone.utc).date(), config.days, config.sessions)
     codec = AvroCodec(settings.kafka().registry_config())
     publisher = EventPublisher(settings.kafka(), codec, client_id="tradestream-feed-simulated")
-    # Resume after the last tick already on the topic: event time never goes back, no tick is sent twice.
-    resume = newest_event_time(publisher.kafka, codec, publisher.kafka.topic("ticks.trades"), 1,
-                               "tradestream-sim-resume")
+    # Resume after its own last tick on the topic: event time never goes back, no tick is sent twice. Only
+    # the simulated feed's prints of its symbols count (a replay or a test publishing beside it must not
+    # hide them), and none dated ahead of now (a forged future print must not silence the feed).
+    now_ns = time.time_ns()
+    resume = newest_event_time(publisher.kafka, codec, publisher.kafka.topic("ticks.trades"), RESUME_TAIL_RECORDS,
+                               "tradestream-sim-resume", where=lambda value: value.get("feed") == SimulatedFeed.name
+                               and value.get("symbol") in symbols and int(value["ts_event"]) <= now_ns)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
