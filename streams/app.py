@@ -81,16 +81,11 @@ class StageContext:
     async def decode(self, event: faust.types.EventT, stage: str, expected: type) -> Any | None:
         """The event's value, an `expected` record; None once it is dead-lettered (undecodable bytes, or
         another record type on the topic)."""
-        try:
-            value = self.codec.decode(event.value)
+        try:  # another record type is refused by name, before its body is read (UnexpectedRecordError)
+            return self.codec.decode(event.value, expect=expected.__name__)
         except DecodeError as exc:
             await self.dead_letter(event, stage, type(exc).__name__, str(exc))
             return None
-        if not isinstance(value, expected):
-            await self.dead_letter(event, stage, "UnexpectedRecord",
-                                   f"{type(value).__name__} on {event.message.topic} (expected {expected.__name__})")
-            return None
-        return value
 
     async def dead_letter(self, event: faust.types.EventT, stage: str, error_class: str, reason: str,
                           source_index: int = -1) -> None:
