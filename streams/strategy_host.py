@@ -41,7 +41,7 @@ class StrategyHost:
                  publisher: EventPublisher, lateness_ms: int = 0, group_id: str = RUNNER_GROUP,
                  partitions: int | None = None,
                  runner_factory: Callable[..., StrategyRunner] = StrategyRunner,
-                 resume_lookup: Callable[[str], dict[str, int]] | None = None,
+                 resume_lookup: Callable[[str], dict[str, tuple[int, frozenset[str]]]] | None = None,
                  event_time: EventTimeBounds = EventTimeBounds()) -> None:
         names = [c.name for c in configs]
         if len(set(names)) != len(names):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connectors.kafka.codec import AvroCodec
-from connectors.kafka.consumer import consumer_config, newest_event_time, partitions_of
+from connectors.kafka.consumer import consumer_config, partitions_of, read_tail
 from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
@@ -58,22 +58,36 @@ class RunReport:
     late: int = 0
 
 
-def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, strategy: str, tail: int = 5_000) -> dict[str, int]:
-    """Per output topic (catalogue name), the newest ts_event among the strategy's records at its tail.
-    Per topic, because a crash can lose the producer's queue of one topic and not of another."""
-    latest = {}
+def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, strategy: str,
+                    tail: int = 5_000) -> dict[str, tuple[int, frozenset[str]]]:
+    """Per output topic (catalogue name), the newest ts_event among the strategy's records at its tail and
+    the ids of the records at that instant. Per topic, because a crash can lose the producer's queue of one
+    topic and not of another; with the ids, because two decisions of one instant (an exit and the opposite
+    entry) can be split by a crash: the first on Kafka, the second lost."""
+    points: dict[str, tuple[int, frozenset[str]]] = {}
     for name in OUTPUT_TOPICS:
-        newest = newest_event_time(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{strategy}",
-                                   key=strategy.encode())
-        if newest is not None:
-            latest[name] = newest
-    return latest
+        newest, ids = -1, set()
+        for _, _, value in read_tail(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{strategy}",
+                                     strategy.encode()):
+            ts_event = int(value.get("ts_event", -1))
+            if ts_event > newest:
+                newest, ids = ts_event, set()
+            if ts_event == newest:
+                ids.add(str(value.get("client_order_id") or value.get("signal_id")))
+        if newest >= 0:
+            points[name] = (newest, frozenset(ids))
+    return points
+
+
+def decision_id(event: object) -> str:
+    """A decision's deterministic id: an intent's client order id, a signal's (or suppressed signal's) id."""
+    return str(getattr(event, "client_order_id", None) or getattr(event, "signal_id"))
 
 
 class StrategyRunner:
     def __init__(self, kafka: KafkaSettings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
                  end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
-                 resume_after: dict[str, int] | None = None, wall_ns: Callable[[], int] = time.time_ns,
+                 resume_after: dict[str, tuple[int, frozenset[str]]] | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds()) -> None:
         self.kafka = kafka
         self.codec = codec
@@ -146,7 +160,9 @@ class StrategyRunner:
         for name, events in (("signals", decisions.signals), ("signals.suppressed", decisions.suppressed),
                              ("orders.intents", decisions.intents)):
             for event in events:
-                if name in self.resume_after and event.ts_event <= self.resume_after[name]:
+                point = self.resume_after.get(name)
+                if point is not None and (event.ts_event < point[0] or (
+                        event.ts_event == point[0] and decision_id(event) in point[1])):
                     self.report.skipped_already_published += 1
                     continue
                 self.publisher.publish(self.topics[name], self.config.name, event)
