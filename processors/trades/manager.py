@@ -1,0 +1,642 @@
+"""`TradeManager`: the trades after their entry, as a pure state machine driven by event time.
+
+Every input is an event with its own event time `ts_event` (integer ns UTC); nothing reads a clock. Each
+`on_*` method first runs the sweeps that are due before the event, then applies the event, and returns the
+exit requests made (in order), so the same events in the same order give the same requests, live, in a
+replay or in a backtest.
+
+The sweep
+    The sweeps run at the instants that are multiples of `sweep_interval_s` (5 s by default) since the Unix
+    epoch, UTC: 14:30:00, 14:30:05, ... whatever the first event's time. The sweep at instant S sees the
+    events with `ts_event <= S`: an event at S itself is applied before S's sweep, which runs when the first
+    event after S arrives (or at `advance_to(S)`, the watermark: "no more events at or before S"). A price
+    between two sweeps is acted upon at the next sweep instant, never at its own time. An event older than
+    the last sweep is applied and acts from the next sweep.
+
+    For each symbol the sweep sees the latest trade price and the lowest and highest since the previous
+    sweep: a stop touched between two sweeps is hit even if the price came back (as a stop order resting at
+    the broker would have been). A trade opened since the previous sweep sees only the prints after its
+    open (none yet: it is not checked in this sweep). For a running trade, in this order:
+      1. stop-loss (TM-Isp): the interval's low (a long) or high (a short) at or through the current stop;
+      2. profit target (TM-IProfit): the high (long) or low (short) at or through the target; when both were
+         crossed in one interval the order in which they happened is unknown and the stop wins (the
+         conservative choice, as backtests do for a bar that spans both);
+      3. risk reduction (RR-Trigger): each level reached, in order and once per trade, requests its Qty-Sell
+         and moves the stop (settings.py); a moved stop at or through the latest price is hit at once;
+      4. the kill switch: an account whose day's loss reached RM-Max-sp% latches its switch, and every open
+         share of its trades is asked to close (KILL_SWITCH) at every sweep while it stays latched;
+      5. the time close: from a strategy's or account's close instant of the ET trading day on (timeclose.py),
+         its intraday trades (and positional ones if so configured) are closed (TIME_CLOSE).
+    Exit signals (`on_exit_signal`, reason EXIT_RULE) are applied at their own event time, not at a sweep.
+
+Exit requests
+    A request asks for the trade's open shares that no pending request covers: a trade is never asked twice
+    for the same shares, whatever the reason. Request ids are "<trade id>:exit:<n>", n counting the trade's
+    requests from 1, so a replay or a restored manager asks with the same ids. A request stays pending until
+    its fills sum to it, the trade closes, or `on_exit_cancelled` frees what it did not fill (those shares
+    may be asked for again at the next sweep; a risk-reduction level is not triggered again).
+
+Progressive P&L and the kill switch
+    The account's P&L is that of processors.pnl (exact Decimal, charges as given on each fill: compute them
+    with processors.charges.charge_fill). The day's P&L is the account's total (realised + unrealised at the
+    latest prices - charges) less its total when the day began (`start_day`, or zero). When the day's loss
+    reaches `start_of_day_equity x max_drawdown_pct / 100` (processors.risk.limits.evaluate_drawdown's rule)
+    at a sweep, the account's `processors.risk.KillSwitch` trips and latches; only `reset_kill_switch` with a
+    reason resets it, and if the loss is still past the limit the next sweep trips it again.
+
+Scale: the sweep visits only the symbols that had a price or a fill since the previous one, compares two
+integers per trade (trade.py) and does Decimal work only for the trades whose prices crossed something. A
+sweep with nothing new since the previous one changes nothing, so during a long gap only the time-close
+instants are swept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from processors.calendar import NS
+from processors.deals import DealRow, deal_row
+from processors.model import price_e8, price_of_e8
+from processors.pnl import Fill
+from processors.risk.intent import ExitReason
+from processors.risk.killswitch import KillSwitch
+from processors.risk.sizing import percent
+from processors.risk.state import OpenTrade
+from processors.trades.errors import TradeError
+from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
+                                      ExitRequested, TradeSelector, TradeStatus, TradeView)
+from processors.trades.fields import decimal_field, int_field, price_field, text_field
+from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
+from processors.trades.timeclose import moment_on_day_of, next_moment_ns
+from processors.trades.trade import PendingExit, TradeState
+
+SNAPSHOT_VERSION = 1
+ZERO = Decimal(0)
+
+Selector = TradeSelector | Callable[[TradeView], bool]
+
+
+@dataclass(slots=True)
+class _Price:
+    last: Decimal
+    last_e8: int
+    low_e8: int
+    high_e8: int
+
+
+@dataclass(slots=True)
+class _Account:
+    """An account's running P&L figures. `exit_minus_entry` is Σ over its trades of sign x (exit value - entry
+    value), so the total P&L at marks is exit_minus_entry + Σ net open shares x mark - charges."""
+
+    start_of_day_equity: Decimal | None = None
+    baseline: Decimal = ZERO
+    exit_minus_entry: Decimal = ZERO
+    charges: Decimal = ZERO
+    realised: Decimal = ZERO
+    kill_switch: KillSwitch = field(default_factory=KillSwitch)
+    net_open: dict[str, int] = field(default_factory=dict)
+
+
+class TradeManager:
+    """Opens trades from entry fills, sweeps them on event time and asks for their exits (module docstring)."""
+
+    def __init__(self, config: TradeManagerConfig) -> None:
+        if not isinstance(config, TradeManagerConfig):
+            raise TradeError("config", f"must be a TradeManagerConfig, got {type(config).__name__}")
+        self.config = config
+        self._interval_ns = config.sweep_interval_s * NS
+        rules: list[TimeClose] = [s.time_close for s in config.strategies.values() if s.time_close is not None]
+        rules += [a.time_close for a in config.accounts.values() if a.time_close is not None]
+        self._time_close_rules = tuple(dict.fromkeys(rules))
+        self._trades: dict[str, TradeState] = {}
+        self._by_symbol: dict[str, dict[str, TradeState]] = {}
+        self._by_account: dict[str, dict[str, TradeState]] = {}
+        self._by_strategy: dict[str, dict[str, TradeState]] = {}
+        self._prices: dict[str, _Price] = {}
+        self._fill_marks: dict[str, Decimal] = {}
+        self._accounts: dict[str, _Account] = {
+            account_id: _Account(start_of_day_equity=settings.start_of_day_equity)
+            for account_id, settings in config.accounts.items()}
+        self._swept_ns: int | None = None
+        self._dirty = False
+        self._touched: set[str] = set()
+        self._fresh: dict[str, list[TradeState]] = {}
+        self._ordinal = 0
+
+    # == inputs ====================================================================================
+    def on_entry_submitted(self, event: EntrySubmitted) -> list[ExitRequested]:
+        """A trade waits for its entry fills (status Waiting)."""
+        if not isinstance(event, EntrySubmitted):
+            raise TradeError("entry", f"must be an EntrySubmitted, got {type(event).__name__}")
+        if event.trade_id in self._trades:
+            raise TradeError("entry.trade_id", f"trade {event.trade_id!r} is known already")
+        requests = self._catch_up(event.ts_event, inclusive=False)
+        self._new_trade(event)
+        return requests
+
+    def on_entry_fill(self, event: EntryFilled) -> list[ExitRequested]:
+        """An entry fill: opens the trade (Running) or adds to it; the average entry price is exact (pnl.py)."""
+        if not isinstance(event, EntryFilled):
+            raise TradeError("entry", f"must be an EntryFilled, got {type(event).__name__}")
+        trade = self._trades.get(event.trade_id)
+        if trade is None or trade.status is TradeStatus.WAITING:
+            problem = event.side_problem()
+            if problem is not None:
+                raise TradeError(problem[0], f"trade {event.trade_id!r}: {problem[1]}")
+        if trade is not None:
+            _check_same_trade(trade, event)
+        requests = self._catch_up(event.ts_event, inclusive=False)
+        if trade is None:
+            trade = self._new_trade(event)
+        if trade.status is TradeStatus.WAITING:
+            trade.opened_ns = event.ts_event
+            trade.fresh = True
+            self._fresh.setdefault(trade.symbol, []).append(trade)
+        trade.add_entry(Fill(event.ts_event, event.quantity, event.price, event.charges))
+        self._by_symbol.setdefault(trade.symbol, {})[trade.trade_id] = trade
+        self._by_account.setdefault(trade.account_id, {})[trade.trade_id] = trade
+        self._by_strategy.setdefault(trade.strategy, {})[trade.trade_id] = trade
+        account = self._account(trade.account_id)
+        account.exit_minus_entry -= trade.sign * event.quantity * event.price
+        account.charges += event.charges
+        account.net_open[trade.symbol] = account.net_open.get(trade.symbol, 0) + trade.sign * event.quantity
+        self._fill_marks[trade.symbol] = event.price
+        trade.refresh_thresholds(self._levels(trade))
+        self._touch(trade.symbol)
+        return requests
+
+    def on_exit_fill(self, event: ExitFilled) -> list[ExitRequested]:
+        """An exit fill reduces the trade's open quantity and closes it at zero, recording why (the request's
+        reason, or the fill's own: MANUAL by default)."""
+        if not isinstance(event, ExitFilled):
+            raise TradeError("exit", f"must be an ExitFilled, got {type(event).__name__}")
+        trade = self._known(event.trade_id, "exit.trade_id")
+        if trade.status is not TradeStatus.RUNNING:
+            raise TradeError("exit.trade_id", f"trade {trade.trade_id!r} is {trade.status.value}: nothing is open")
+        if event.quantity > trade.open_quantity:
+            raise TradeError("exit.quantity", f"{event.quantity} exceeds the {trade.open_quantity} open shares of "
+                                              f"trade {trade.trade_id!r}")
+        if event.request_id is not None:
+            pending = trade.pending.get(event.request_id)
+            if pending is None:
+                raise TradeError("exit.request_id", f"{event.request_id!r} is not a pending exit request of trade "
+                                                    f"{trade.trade_id!r}")
+            if event.quantity > pending.quantity:
+                raise TradeError("exit.quantity", f"{event.quantity} exceeds the {pending.quantity} shares still "
+                                                  f"pending on request {event.request_id!r}")
+            if event.reason is not None and event.reason is not pending.reason:
+                raise TradeError("exit.reason", f"request {event.request_id!r} was made for {pending.reason.value}, "
+                                                f"not {event.reason.value}")
+            reason = pending.reason
+        else:
+            reason = event.reason or ExitReason.MANUAL
+        requests = self._catch_up(event.ts_event, inclusive=False)
+        if event.request_id is not None:
+            pending = trade.pending[event.request_id]
+            pending.quantity -= event.quantity
+            if pending.quantity == 0:
+                del trade.pending[event.request_id]
+        before = trade.realised_pnl
+        trade.add_exit(Fill(event.ts_event, event.quantity, event.price, event.charges), reason)
+        _trim_pending(trade)
+        account = self._account(trade.account_id)
+        account.exit_minus_entry += trade.sign * event.quantity * event.price
+        account.charges += event.charges
+        account.net_open[trade.symbol] -= trade.sign * event.quantity
+        self._fill_marks[trade.symbol] = event.price
+        account.realised += trade.realised_pnl - before
+        if trade.status is TradeStatus.CLOSED:
+            for index, key in ((self._by_symbol, trade.symbol), (self._by_account, trade.account_id),
+                               (self._by_strategy, trade.strategy)):
+                del index[key][trade.trade_id]
+                if not index[key]:
+                    del index[key]
+        trade.refresh_thresholds(self._levels(trade))
+        self._touch(trade.symbol)
+        return requests
+
+    def on_exit_cancelled(self, event: ExitCancelled) -> list[ExitRequested]:
+        """An exit request will not fill further: the shares it did not fill may be asked for again."""
+        if not isinstance(event, ExitCancelled):
+            raise TradeError("exit_cancelled", f"must be an ExitCancelled, got {type(event).__name__}")
+        trade = self._known(event.trade_id, "exit_cancelled.trade_id")
+        if event.request_id not in trade.pending and event.request_id not in _issued_ids(trade):
+            raise TradeError("exit_cancelled.request_id", f"{event.request_id!r} was never requested for trade "
+                                                          f"{trade.trade_id!r}")
+        requests = self._catch_up(event.ts_event, inclusive=False)
+        if trade.pending.pop(event.request_id, None) is not None:
+            trade.refresh_thresholds(self._levels(trade))
+            self._touch(trade.symbol)
+        return requests
+
+    def on_price(self, symbol: str, price: Decimal, ts_event: int) -> list[ExitRequested]:
+        """A trade print of `symbol` at `price` (the sweeps compare against it from the next sweep instant)."""
+        text_field(symbol, "price.symbol")
+        price = price_field(price, "price.price")
+        int_field(ts_event, "price.ts_event")
+        requests = self._catch_up(ts_event, inclusive=False)
+        units = price_e8(price)
+        current = self._prices.get(symbol)
+        if current is None or symbol not in self._by_symbol:
+            self._prices[symbol] = _Price(price, units, units, units)
+        else:
+            current.last, current.last_e8 = price, units
+            current.low_e8 = min(current.low_e8, units)
+            current.high_e8 = max(current.high_e8, units)
+        if symbol in self._by_symbol:
+            self._touch(symbol)
+        for trade in self._fresh.get(symbol, ()):
+            trade.fresh_low_e8 = units if trade.fresh_low_e8 is None else min(trade.fresh_low_e8, units)
+            trade.fresh_high_e8 = units if trade.fresh_high_e8 is None else max(trade.fresh_high_e8, units)
+        return requests
+
+    def on_exit_signal(self, selector: Selector, ts_event: int, detail: str = "") -> list[ExitRequested]:
+        """An exit rule fired (evaluated by the caller): close the selected running trades (EXIT_RULE) at
+        `ts_event`. `selector` is a TradeSelector, or a predicate over a TradeView (keep it pure, so a replay
+        selects the same trades)."""
+        if not isinstance(selector, TradeSelector) and not callable(selector):
+            raise TradeError("selector", f"must be a TradeSelector or a callable, got {selector!r}")
+        int_field(ts_event, "exit_signal.ts_event")
+        requests = self._catch_up(ts_event, inclusive=False)
+        made: list[tuple[int, int, ExitRequested]] = []
+        for trade in self._selected(selector):
+            if trade.available > 0:
+                self._request(trade, trade.available, ExitReason.EXIT_RULE, self._latest(trade.symbol), ts_event,
+                              detail or "an exit rule fired", made)
+        return requests + _in_order(made)
+
+    def start_day(self, account_id: str, start_of_day_equity: Decimal, ts_event: int) -> list[ExitRequested]:
+        """A new trading day for the account: its day P&L counts from now, measured on `start_of_day_equity`.
+        The kill switch is not reset by it."""
+        text_field(account_id, "start_day.account_id")
+        equity = decimal_field(start_of_day_equity, "start_day.start_of_day_equity", above=0)
+        int_field(ts_event, "start_day.ts_event")
+        requests = self._catch_up(ts_event, inclusive=False)
+        account = self._account(account_id)
+        account.start_of_day_equity = equity
+        account.baseline = self._total_pnl(account)
+        self._dirty = True
+        return requests
+
+    def reset_kill_switch(self, account_id: str, reason: str, ts_event: int) -> list[ExitRequested]:
+        """An operator resets the account's latched kill switch, with a reason (RiskConfigError without one,
+        or when it is not tripped). Exit requests already made stay pending."""
+        int_field(ts_event, "reset.ts_event")
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise TradeError("reset.account_id", f"account {account_id!r} is not known")
+        account.kill_switch.reset(reason, ts_event)          # raises, changing nothing, if it cannot be reset
+        requests = self._catch_up(ts_event, inclusive=False)
+        account.kill_switch = account.kill_switch.reset(reason, ts_event)
+        self._dirty = True
+        return requests
+
+    def advance_to(self, ts_event: int) -> list[ExitRequested]:
+        """The watermark: every event at or before `ts_event` has been given; run the sweeps due until then."""
+        int_field(ts_event, "advance_to.ts_event")
+        return self._catch_up(ts_event, inclusive=True)
+
+    # == reading ===================================================================================
+    def trade(self, trade_id: str) -> TradeView:
+        return self._known(trade_id, "trade_id").view()
+
+    def trades(self) -> list[TradeView]:
+        return [trade.view() for trade in self._trades.values()]
+
+    def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
+        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot)."""
+        return tuple(
+            OpenTrade(trade_id=t.trade_id, symbol=t.symbol, side="BUY" if t.long else "SELL",
+                      quantity=t.open_quantity, entry_price=t.average_entry, stop_price=t.stop, opened_ns=t.opened_ns)
+            for t in self._by_account.get(account_id, {}).values())
+
+    def account(self, account_id: str) -> AccountView:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise TradeError("account_id", f"account {account_id!r} is not known")
+        settings = self.config.accounts.get(account_id)
+        open_risk = sum((t.risk for t in self.open_trades(account_id)), ZERO)
+        net_realised = account.realised - account.charges
+        day_pnl = self._total_pnl(account) - account.baseline
+        equity = account.start_of_day_equity
+        return AccountView(
+            account_id=account_id, realised_pnl=account.realised, charges=account.charges,
+            net_realised_pnl=net_realised, open_risk=open_risk,
+            remaining_risk_budget=None if settings is None else settings.limits.max_open_risk + net_realised - open_risk,
+            day_pnl=day_pnl, day_loss_pct=None if equity is None else percent(max(ZERO, -day_pnl), equity),
+            kill_switch_tripped=account.kill_switch.tripped, kill_switch_reason=account.kill_switch.reason)
+
+    def deal_rows(self) -> list[DealRow]:
+        """The deals report's rows (processors.deals) of every trade with a fill, Running or Completed, in the
+        order the trades opened; partial exits are folded in so that quantities add up."""
+        return [deal_row(trade.deal()) for trade in self._trades.values() if trade.entries]
+
+    # == snapshot ==================================================================================
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as plain JSON-able data (str, int, bool, None, lists, dicts); Decimals as strings."""
+        return {
+            "version": SNAPSHOT_VERSION, "swept_ns": self._swept_ns, "dirty": self._dirty, "ordinal": self._ordinal,
+            "touched": sorted(self._touched),
+            "prices": {s: {"last": str(p.last), "low_e8": p.low_e8, "high_e8": p.high_e8}
+                       for s, p in self._prices.items()},
+            "fill_marks": {s: str(p) for s, p in self._fill_marks.items()},
+            "accounts": {a: _account_dict(account) for a, account in self._accounts.items()},
+            "trades": [trade.to_dict() for trade in self._trades.values()],
+        }
+
+    @classmethod
+    def restore(cls, config: TradeManagerConfig, data: dict[str, Any]) -> TradeManager:
+        """A manager in the state `snapshot()` gave, with `config` (the same config the snapshot was made with)."""
+        if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
+            raise TradeError("snapshot.version", f"must be {SNAPSHOT_VERSION}, got "
+                                                 f"{data.get('version') if isinstance(data, dict) else data!r}")
+        manager = cls(config)
+        manager._swept_ns, manager._dirty, manager._ordinal = data["swept_ns"], data["dirty"], data["ordinal"]
+        manager._touched = set(data["touched"])
+        for symbol, price in data["prices"].items():
+            last = Decimal(price["last"])
+            manager._prices[symbol] = _Price(last, price_e8(last), price["low_e8"], price["high_e8"])
+        manager._fill_marks = {s: Decimal(p) for s, p in data["fill_marks"].items()}
+        manager._accounts = {a: _account_of(d) for a, d in data["accounts"].items()}
+        for item in data["trades"]:
+            trade = TradeState.from_dict(item, config.strategy(item["strategy"]).risk_reduction)
+            manager._trades[trade.trade_id] = trade
+            if trade.status is TradeStatus.RUNNING:
+                manager._by_symbol.setdefault(trade.symbol, {})[trade.trade_id] = trade
+                manager._by_account.setdefault(trade.account_id, {})[trade.trade_id] = trade
+                manager._by_strategy.setdefault(trade.strategy, {})[trade.trade_id] = trade
+                if trade.fresh:
+                    manager._fresh.setdefault(trade.symbol, []).append(trade)
+                net = manager._account(trade.account_id).net_open
+                net[trade.symbol] = net.get(trade.symbol, 0) + trade.sign * trade.open_quantity
+        return manager
+
+    # == the sweep =================================================================================
+    def _catch_up(self, ts_event: int, *, inclusive: bool) -> list[ExitRequested]:
+        """Run the sweeps due before `ts_event` (at or before it if `inclusive`)."""
+        interval = self._interval_ns
+        last_due = ts_event // interval * interval
+        if not inclusive and last_due == ts_event:
+            last_due -= interval
+        if self._swept_ns is None:
+            self._swept_ns = last_due       # nothing existed before the first event: no sweep to run
+            return []
+        requests: list[ExitRequested] = []
+        while self._swept_ns < last_due:
+            if self._dirty:
+                at = self._swept_ns + interval
+            else:
+                at = self._next_time_close_sweep(self._swept_ns, last_due)
+                if at is None:
+                    self._swept_ns = last_due
+                    break
+            requests += self._sweep(at)
+        return requests
+
+    def _next_time_close_sweep(self, after_ns: int, until_ns: int) -> int | None:
+        """The first sweep instant at or after a time-close instant in (after_ns, until_ns], if any trade runs."""
+        if not self._by_symbol:
+            return None
+        moments = [m for rule in self._time_close_rules
+                   if (m := next_moment_ns(rule, self.config.calendar, after_ns, until_ns)) is not None]
+        if not moments:
+            return None
+        interval = self._interval_ns
+        return -(-min(moments) // interval) * interval
+
+    def _sweep(self, at: int) -> list[ExitRequested]:
+        self._swept_ns = at
+        made: list[tuple[int, int, ExitRequested]] = []
+        for symbol in sorted(self._touched):
+            price = self._prices.get(symbol)
+            trades = self._by_symbol.get(symbol)
+            if price is None:
+                continue
+            if trades:
+                low, high = price.low_e8, price.high_e8
+                for trade in list(trades.values()):
+                    if trade.fresh:
+                        own_low, own_high = trade.fresh_low_e8, trade.fresh_high_e8
+                        trade.fresh, trade.fresh_low_e8, trade.fresh_high_e8 = False, None, None
+                        if own_low is not None and own_high is not None and (
+                                own_low <= trade.lower_e8 or own_high >= trade.upper_e8):
+                            self._crossed(trade, own_low, own_high, price, at, made)
+                    elif low <= trade.lower_e8 or high >= trade.upper_e8:
+                        self._crossed(trade, low, high, price, at, made)
+            self._fresh.pop(symbol, None)
+            price.low_e8 = price.high_e8 = price.last_e8
+        self._touched.clear()
+        self._kill_switches(at, made)
+        self._time_closes(at, made)
+        self._dirty = False
+        return _in_order(made)
+
+    def _crossed(self, trade: TradeState, low_e8: int, high_e8: int, price: _Price, at: int,
+                 made: list[tuple[int, int, ExitRequested]]) -> None:
+        """The exits of a trade whose interval range [low, high] reached one of its thresholds."""
+        levels = self._levels(trade)
+        long = trade.long
+        adverse = price_of_e8(low_e8 if long else high_e8)
+        favour = price_of_e8(high_e8 if long else low_e8)
+        extreme = "low" if long else "high"
+        best = "high" if long else "low"
+        if (adverse <= trade.stop) if long else (adverse >= trade.stop):
+            self._request(trade, trade.available, ExitReason.STOP_LOSS, adverse, at,
+                          f"the {extreme} {adverse} since the last sweep reached the stop {trade.stop}", made)
+            return
+        if trade.target is not None and ((favour >= trade.target) if long else (favour <= trade.target)):
+            self._request(trade, trade.available, ExitReason.PROFIT_TARGET, favour, at,
+                          f"the {best} {favour} since the last sweep reached the target {trade.target}", made)
+            return
+        moved = False
+        while trade.levels_done < len(levels) and trade.available > 0:
+            level = levels[trade.levels_done]
+            level_price = trade.level_price(level)
+            if not ((favour >= level_price) if long else (favour <= level_price)):
+                break
+            trade.levels_done += 1
+            quantity = 0 if level.sell is None else level.sell.quantity(trade.available, trade.lot_size)
+            new_stop = trade.moved_stop(level)
+            stop_words = f"; stop {trade.stop} -> {new_stop}" if new_stop != trade.stop else ""
+            if quantity > 0:
+                self._request(trade, quantity, ExitReason.RISK_REDUCTION, favour, at,
+                              f"the {best} {favour} reached {level.trigger_r} R at {level_price}{stop_words}", made)
+            moved = moved or new_stop != trade.stop
+            trade.stop = new_stop
+        if moved and trade.available > 0 and ((price.last <= trade.stop) if long else (price.last >= trade.stop)):
+            self._request(trade, trade.available, ExitReason.STOP_LOSS, price.last, at,
+                          f"the stop moved to {trade.stop}, at or through the latest price {price.last}", made)
+        trade.refresh_thresholds(levels)
+
+    def _kill_switches(self, at: int, made: list[tuple[int, int, ExitRequested]]) -> None:
+        for account_id in sorted(self._accounts):
+            account = self._accounts[account_id]
+            settings = self.config.accounts.get(account_id)
+            if settings is not None and not account.kill_switch.tripped and account.start_of_day_equity is not None:
+                loss = max(ZERO, account.baseline - self._total_pnl(account))
+                limit_pct = settings.limits.max_drawdown_pct
+                if loss > 0 and loss >= account.start_of_day_equity * limit_pct / 100:
+                    reason = (f"max_drawdown_pct {limit_pct} % reached: the day's loss {loss} is "
+                              f"{percent(loss, account.start_of_day_equity)} % of start-of-day equity "
+                              f"{account.start_of_day_equity}")
+                    account.kill_switch = account.kill_switch.trip(reason, at)
+            if account.kill_switch.tripped:
+                for trade in list(self._by_account.get(account_id, {}).values()):
+                    if trade.available > 0:
+                        self._request(trade, trade.available, ExitReason.KILL_SWITCH, self._latest(trade.symbol), at,
+                                      f"the kill switch is latched: {account.kill_switch.reason}", made)
+
+    def _time_closes(self, at: int, made: list[tuple[int, int, ExitRequested]]) -> None:
+        scopes = [(rule, self._by_strategy.get(name, {})) for name, settings in sorted(self.config.strategies.items())
+                  if (rule := settings.time_close) is not None]
+        scopes += [(rule, self._by_account.get(name, {})) for name, settings in sorted(self.config.accounts.items())
+                   if (rule := settings.time_close) is not None]
+        for rule, trades in scopes:
+            if not trades:
+                continue
+            moment = moment_on_day_of(rule, self.config.calendar, at)
+            if moment is None or at < moment:
+                continue
+            for trade in list(trades.values()):
+                if trade.available > 0 and (trade.intraday or rule.positional):
+                    self._request(trade, trade.available, ExitReason.TIME_CLOSE, self._latest(trade.symbol), at,
+                                  f"time close at {_describe(rule)}", made)
+
+    def _request(self, trade: TradeState, quantity: int, reason: ExitReason, trigger: Decimal | None, at: int,
+                 detail: str, made: list[tuple[int, int, ExitRequested]]) -> None:
+        sequence = trade.next_sequence
+        trade.next_sequence += 1
+        request_id = f"{trade.trade_id}:exit:{sequence}"
+        trade.pending[request_id] = PendingExit(quantity, reason)
+        trade.refresh_thresholds(self._levels(trade))
+        made.append((trade.ordinal, sequence, ExitRequested(
+            request_id=request_id, trade_id=trade.trade_id, account_id=trade.account_id, strategy=trade.strategy,
+            symbol=trade.symbol, side=trade.exit_side, quantity=quantity, reason=reason, trigger_price=trigger,
+            ts_event=at, detail=detail)))
+
+    # == helpers ===================================================================================
+    def _new_trade(self, event: EntrySubmitted | EntryFilled) -> TradeState:
+        self._ordinal += 1
+        trade = TradeState(
+            trade_id=event.trade_id, ordinal=self._ordinal, account_id=event.account_id, strategy=event.strategy,
+            symbol=event.symbol, direction=event.direction, intraday=event.intraday, lot_size=event.lot_size,
+            signal_type=event.signal_type, initial_stop=event.stop_price, stop=event.stop_price,
+            target=event.target_price, opened_ns=event.ts_event)
+        self._trades[trade.trade_id] = trade
+        self._account(trade.account_id)
+        return trade
+
+    def _account(self, account_id: str) -> _Account:
+        account = self._accounts.get(account_id)
+        if account is None:
+            account = self._accounts[account_id] = _Account()
+        return account
+
+    def _known(self, trade_id: object, name: str) -> TradeState:
+        trade = self._trades.get(trade_id) if isinstance(trade_id, str) else None
+        if trade is None:
+            raise TradeError(name, f"trade {trade_id!r} is not known")
+        return trade
+
+    def _levels(self, trade: TradeState) -> tuple[RiskReductionLevel, ...]:
+        return self.config.strategy(trade.strategy).risk_reduction
+
+    def _touch(self, symbol: str) -> None:
+        self._touched.add(symbol)
+        self._dirty = True
+
+    def _latest(self, symbol: str) -> Decimal | None:
+        price = self._prices.get(symbol)
+        return None if price is None else price.last
+
+    def _mark(self, symbol: str) -> Decimal:
+        price = self._prices.get(symbol)
+        return self._fill_marks[symbol] if price is None else price.last
+
+    def _total_pnl(self, account: _Account) -> Decimal:
+        total = account.exit_minus_entry - account.charges
+        for symbol, quantity in account.net_open.items():
+            if quantity:
+                total += quantity * self._mark(symbol)
+        return total
+
+    def _selected(self, selector: Selector) -> list[TradeState]:
+        if not isinstance(selector, TradeSelector):
+            return [t for t in list(self._by_account_all()) if selector(t.view())]
+        if selector.trade_id is not None:
+            trade = self._trades.get(selector.trade_id)
+            candidates: Iterable[TradeState] = [trade] if trade is not None and trade.status is TradeStatus.RUNNING else []
+        elif selector.symbol is not None:
+            candidates = self._by_symbol.get(selector.symbol, {}).values()
+        elif selector.strategy is not None:
+            candidates = self._by_strategy.get(selector.strategy, {}).values()
+        elif selector.account_id is not None:
+            candidates = self._by_account.get(selector.account_id, {}).values()
+        else:
+            candidates = self._by_account_all()
+        return [t for t in list(candidates) if all(
+            value is None or value == getattr(t, name)
+            for name, value in (("account_id", selector.account_id), ("strategy", selector.strategy),
+                                ("symbol", selector.symbol), ("trade_id", selector.trade_id)))]
+
+    def _by_account_all(self) -> list[TradeState]:
+        return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)
+
+
+def _check_same_trade(trade: TradeState, event: EntryFilled) -> None:
+    if trade.status is TradeStatus.CLOSED:
+        raise TradeError("entry.trade_id", f"trade {trade.trade_id!r} is closed: an entry fill cannot reopen it")
+    for name, mine in (("account_id", trade.account_id), ("strategy", trade.strategy), ("symbol", trade.symbol),
+                       ("direction", trade.direction), ("stop_price", trade.initial_stop),
+                       ("target_price", trade.target)):
+        if getattr(event, name) != mine:
+            raise TradeError(f"entry.{name}", f"trade {trade.trade_id!r} has {mine!r}, the fill says "
+                                              f"{getattr(event, name)!r}")
+
+
+def _trim_pending(trade: TradeState) -> None:
+    """After an exit fill outside the requests, pending requests never cover more than is open (newest first)."""
+    excess = trade.pending_quantity - trade.open_quantity
+    for request_id in reversed(list(trade.pending)):
+        if excess <= 0:
+            break
+        pending = trade.pending[request_id]
+        cut = min(excess, pending.quantity)
+        pending.quantity -= cut
+        excess -= cut
+        if pending.quantity == 0:
+            del trade.pending[request_id]
+
+
+def _issued_ids(trade: TradeState) -> set[str]:
+    return {f"{trade.trade_id}:exit:{n}" for n in range(1, trade.next_sequence)}
+
+
+def _in_order(made: list[tuple[int, int, ExitRequested]]) -> list[ExitRequested]:
+    return [request for _, _, request in sorted(made, key=lambda item: (item[0], item[1]))]
+
+
+def _describe(rule: TimeClose) -> str:
+    if rule.before_close_s is not None:
+        return f"{rule.before_close_s} s before the close"
+    return f"{rule.at_et:%H:%M} ET (relative to the close on early-close days)"
+
+
+def _account_dict(account: _Account) -> dict[str, Any]:
+    switch = account.kill_switch
+    return {"start_of_day_equity": None if account.start_of_day_equity is None else str(account.start_of_day_equity),
+            "baseline": str(account.baseline), "exit_minus_entry": str(account.exit_minus_entry),
+            "charges": str(account.charges), "realised": str(account.realised),
+            "kill_switch": {"tripped": switch.tripped, "reason": switch.reason, "tripped_at_ns": switch.tripped_at_ns,
+                            "reset_reason": switch.reset_reason, "reset_at_ns": switch.reset_at_ns}}
+
+
+def _account_of(data: dict[str, Any]) -> _Account:
+    equity = data["start_of_day_equity"]
+    return _Account(start_of_day_equity=None if equity is None else Decimal(equity), baseline=Decimal(data["baseline"]),
+                    exit_minus_entry=Decimal(data["exit_minus_entry"]), charges=Decimal(data["charges"]),
+                    realised=Decimal(data["realised"]), kill_switch=KillSwitch(**data["kill_switch"]))
