@@ -17,7 +17,8 @@ they are given; the caller merges commands and market data by event time.
 Priority: the orders a print or bar reaches are handled in time priority, the order in which they started
 working (a bracket child starts at its entry's first fill, the stop before the target). With partial fills
 on, the printed size (a bar's volume) is shared in that order by all the orders reached, buys and sells
-alike; a stop is triggered even when no size is left, and fills from the next print.
+alike; a stop is triggered even when no size is left, and fills from the next print (a stop-limit then
+rests at its limit, like a limit that arrived marketable and found no size).
 
 Brackets (one OCA group): the stop and target are Initiated until the entry's first fill; from then each
 covers the open position, the entry's filled quantity less what either child has filled, so a fill of one

@@ -29,10 +29,12 @@ def bracket(entry: PaperOrder, stop: str, target: str) -> BracketOrder:
 
 
 def bar(index: int, open_: str, high: str, low: str, close: str, volume: int = 1_000_000,
-        symbol: str = SYMBOL) -> Bar:
-    """The `index`-th one-minute bar: it starts at index minutes and ends when the next one starts."""
-    return Bar(symbol=symbol, timeframe="1m", session="regular", start=index * MINUTE_NS,
-               end=(index + 1) * MINUTE_NS, open=D(open_), high=D(high), low=D(low), close=D(close),
+        symbol: str = SYMBOL, *, start: int | None = None, end: int | None = None) -> Bar:
+    """The `index`-th one-minute bar: it starts at index minutes and ends when the next one starts (unless
+    `start` and `end` are given)."""
+    return Bar(symbol=symbol, timeframe="1m", session="regular",
+               start=index * MINUTE_NS if start is None else start,
+               end=(index + 1) * MINUTE_NS if end is None else end, open=D(open_), high=D(high), low=D(low), close=D(close),
                volume=volume, vwap=D(close), trades=1)
 
 
