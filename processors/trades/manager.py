@@ -29,6 +29,10 @@ The sweep
          its intraday trades (and positional ones if so configured) are closed (TIME_CLOSE).
     Exit signals (`on_exit_signal`, reason EXIT_RULE) are applied at their own event time, not at a sweep.
 
+    An event is checked before the sweeps due before it run: a refused event (TradeError) changes nothing,
+    and no request is lost. So an event that names a request (an exit fill, a cancel) must come after the
+    call that returned that request, as it does in any real sequence of events.
+
 Exit requests
     A request asks for the trade's open shares that no pending request covers: a trade is never asked twice
     for the same shares, whatever the reason. Request ids are "<trade id>:exit:<n>", n counting the trade's
@@ -75,6 +79,7 @@ from processors.trades.trade import PendingExit, TradeState
 
 SNAPSHOT_VERSION = 1
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 Selector = TradeSelector | Callable[[TradeView], bool]
 
@@ -440,8 +445,8 @@ class TradeManager:
         """The exits of a trade whose interval range [low, high] reached one of its thresholds."""
         levels = self._levels(trade)
         long = trade.long
-        adverse = price_of_e8(low_e8 if long else high_e8)
-        favour = price_of_e8(high_e8 if long else low_e8)
+        adverse = _price_of(low_e8 if long else high_e8)
+        favour = _price_of(high_e8 if long else low_e8)
         extreme = "low" if long else "high"
         best = "high" if long else "low"
         if (adverse <= trade.stop) if long else (adverse >= trade.stop):
@@ -585,6 +590,12 @@ class TradeManager:
 
     def _by_account_all(self) -> list[TradeState]:
         return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)
+
+
+def _price_of(units: int) -> Decimal:
+    """The price of a count of 1e-8 without its trailing zeros, to the cent at least (102.10, 97.905)."""
+    price = price_of_e8(units).normalize()
+    return price.quantize(CENT) if int(price.as_tuple().exponent) > -2 else price
 
 
 def _check_same_trade(trade: TradeState, event: EntryFilled) -> None:
