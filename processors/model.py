@@ -249,6 +249,43 @@ class OrderIntentCreated:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskDecisionMade:
+    """The risk stage's answer to an order intent, with every check (parallel `check_*` tuples) and the
+    figures behind it; built from a `processors.risk.RiskDecision` by `processors.risk.event`."""
+    intent_id: str
+    account_id: str
+    strategy: str
+    symbol: str
+    side: str
+    action: str
+    ts_event: int
+    ts_init: int
+    regime: str | None
+    outcome: str
+    quantity: int
+    requested_quantity: int | None
+    reasons: tuple[str, ...]
+    check_names: tuple[str, ...]
+    check_values: tuple[Decimal | None, ...]
+    check_limits: tuple[Decimal | None, ...]
+    check_outcomes: tuple[str, ...]
+    check_details: tuple[str, ...]
+    check_allowed_quantities: tuple[int | None, ...]
+    equity: Decimal | None
+    signal_price: Decimal
+    stop_price: Decimal | None = None
+    unit_risk: Decimal | None = None
+    risk_budget: Decimal | None = None
+    risk_quantity: int | None = None
+    trade_risk: Decimal | None = None
+    open_risk_after: Decimal | None = None
+    total_risk_pct: Decimal | None = None
+    kill_switch_tripped: bool = False
+    tripped_kill_switch: bool = False
+    kill_switch_reason: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     ts_init: int

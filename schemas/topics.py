@@ -49,6 +49,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
               doc="Signals withheld by the sanity check, staleness or limits, with the reason (audit)."),
     TopicSpec("orders.intents", "OrderIntentCreated", "strategy", None, -1,
               doc="Order intents generated from signals; nothing is sent to a broker (audit)."),
+    TopicSpec("risk.decisions", "RiskDecisionMade", "account", None, -1,
+              doc="The risk stage's decision on each order intent (accept, resize, reject) with every check's "
+                  "figures; keyed by account so that one account's decisions are ordered (audit, kept)."),
     TopicSpec("feed.status", "FeedStatusChanged", "feed", 1, 30 * DAY_MS,
               doc="Feed connection state, subscriptions, rates and fail-overs."),
     TopicSpec("metrics.latency", "LatencyMeasured", "feed/symbol", None, 7 * DAY_MS,

@@ -41,6 +41,15 @@ SAMPLES = {
         instrument="OPTION", contract="SPY   261218C00600000", side="BUY", ts_event=5, ts_init=6, exchange="CBOE",
         order_type="STOP_LIMIT", limit_price=Decimal("2.15"), stop_price=Decimal("2.10"), tick_size=Decimal("0.01"),
         reference_price=Decimal("600.12"), product="MARGIN", quantity=2, multiplier=100, detail="ATM call"),
+    "RiskDecisionMade": model.RiskDecisionMade(
+        intent_id="ts-abc", account_id="acct-1", strategy="corr", symbol="SPY", side="BUY", action="entry",
+        ts_event=5, ts_init=6, regime="intraday_margin", outcome="RESIZE", quantity=200, requested_quantity=300,
+        reasons=(), check_names=("kill_switch", "max_position_pct"), check_values=(None, Decimal("40.2")),
+        check_limits=(None, Decimal("50")), check_outcomes=("passed", "capped"),
+        check_details=("not tripped", "position 40.2% of equity, limit 50%"), check_allowed_quantities=(None, 200),
+        equity=Decimal("50000"), signal_price=Decimal("100.01"), stop_price=Decimal("98.01"), unit_risk=Decimal("2"),
+        risk_budget=Decimal("400"), risk_quantity=200, trade_risk=Decimal("400"), open_risk_after=Decimal("400"),
+        total_risk_pct=Decimal("0.8")),
     "TradeTickBatch": model.TradeTickBatch.of([
         model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
                         trade_id="7", conditions=("I",)),
