@@ -131,6 +131,7 @@ class TradeManager:
         self._touched: set[str] = set()
         self._fresh: dict[str, list[TradeState]] = {}
         self._ordinal = 0
+        self._memo: dict[int, Decimal] = {}     # the Decimal prices of one sweep's lows and highs
 
     # == inputs ====================================================================================
     def on_entry_submitted(self, event: EntrySubmitted) -> list[ExitRequested]:
@@ -331,7 +332,8 @@ class TradeManager:
         return AccountView(
             account_id=account_id, realised_pnl=account.realised, charges=account.charges,
             net_realised_pnl=net_realised, open_risk=open_risk,
-            remaining_risk_budget=None if settings is None else settings.limits.max_open_risk + net_realised - open_risk,
+            remaining_risk_budget=(None if settings is None
+                                   else settings.limits.max_open_risk + net_realised - open_risk),
             day_pnl=day_pnl, day_loss_pct=None if equity is None else percent(max(ZERO, -day_pnl), equity),
             kill_switch_tripped=account.kill_switch.tripped, kill_switch_reason=account.kill_switch.reason)
 
@@ -435,6 +437,7 @@ class TradeManager:
             self._fresh.pop(symbol, None)
             price.low_e8 = price.high_e8 = price.last_e8
         self._touched.clear()
+        self._memo.clear()
         self._kill_switches(at, made)
         self._time_closes(at, made)
         self._dirty = False
@@ -445,8 +448,8 @@ class TradeManager:
         """The exits of a trade whose interval range [low, high] reached one of its thresholds."""
         levels = self._levels(trade)
         long = trade.long
-        adverse = _price_of(low_e8 if long else high_e8)
-        favour = _price_of(high_e8 if long else low_e8)
+        adverse = _price_of(low_e8 if long else high_e8, self._memo)
+        favour = _price_of(high_e8 if long else low_e8, self._memo)
         extreme = "low" if long else "high"
         best = "high" if long else "low"
         if (adverse <= trade.stop) if long else (adverse >= trade.stop):
@@ -574,7 +577,8 @@ class TradeManager:
             return [t for t in list(self._by_account_all()) if selector(t.view())]
         if selector.trade_id is not None:
             trade = self._trades.get(selector.trade_id)
-            candidates: Iterable[TradeState] = [trade] if trade is not None and trade.status is TradeStatus.RUNNING else []
+            running = trade is not None and trade.status is TradeStatus.RUNNING
+            candidates: Iterable[TradeState] = [trade] if running and trade is not None else []
         elif selector.symbol is not None:
             candidates = self._by_symbol.get(selector.symbol, {}).values()
         elif selector.strategy is not None:
@@ -592,10 +596,13 @@ class TradeManager:
         return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)
 
 
-def _price_of(units: int) -> Decimal:
+def _price_of(units: int, memo: dict[int, Decimal]) -> Decimal:
     """The price of a count of 1e-8 without its trailing zeros, to the cent at least (102.10, 97.905)."""
-    price = price_of_e8(units).normalize()
-    return price.quantize(CENT) if int(price.as_tuple().exponent) > -2 else price
+    price = memo.get(units)
+    if price is None:
+        price = price_of_e8(units).normalize()
+        price = memo[units] = price.quantize(CENT) if int(price.as_tuple().exponent) > -2 else price
+    return price
 
 
 def _check_same_trade(trade: TradeState, event: EntryFilled) -> None:

@@ -55,7 +55,8 @@ class SellShares:
 
 @dataclass(frozen=True, slots=True)
 class SellFraction:
-    """Sell `fraction` (0 < f <= 1) of the quantity open at the level, rounded down to whole lots."""
+    """Sell `fraction` (0 < f <= 1) of the shares open at the level that no pending exit already covers,
+    rounded down to whole lots (a fraction that rounds to no lot sells nothing; the stop still moves)."""
 
     fraction: Decimal
 

@@ -205,7 +205,8 @@ class TradeState:
         trade.pending = {p["request_id"]: PendingExit(p["quantity"], ExitReason(p["reason"])) for p in data["pending"]}
         trade.next_sequence = data["next_sequence"]
         trade.levels_done = data["levels_done"]
-        trade.fresh, trade.fresh_low_e8, trade.fresh_high_e8 = data["fresh"], data["fresh_low_e8"], data["fresh_high_e8"]
+        trade.fresh = data["fresh"]
+        trade.fresh_low_e8, trade.fresh_high_e8 = data["fresh_low_e8"], data["fresh_high_e8"]
         trade.refresh_thresholds(levels)
         return trade
 
