@@ -52,6 +52,11 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TopicSpec("risk.decisions", "RiskDecisionMade", "account", None, -1,
               doc="The risk stage's decision on each order intent (accept, resize, reject) with every check's "
                   "figures; keyed by account so that one account's decisions are ordered (audit, kept)."),
+    TopicSpec("orders.events", "OrderStatusChanged", "account", None, -1,
+              doc="Every change of every order at the broker, paper or live (accepted, rejected, modified, "
+                  "triggered, cancelled), keyed by account (audit, kept)."),
+    TopicSpec("fills", "FillExecuted", "account", None, -1,
+              doc="Every execution with its commission and regulatory fees, keyed by account (audit, kept)."),
     TopicSpec("feed.status", "FeedStatusChanged", "feed", 1, 30 * DAY_MS,
               doc="Feed connection state, subscriptions, rates and fail-overs."),
     TopicSpec("metrics.latency", "LatencyMeasured", "feed/symbol", None, 7 * DAY_MS,

@@ -50,6 +50,16 @@ SAMPLES = {
         equity=Decimal("50000"), signal_price=Decimal("100.01"), stop_price=Decimal("98.01"), unit_risk=Decimal("2"),
         risk_budget=Decimal("400"), risk_quantity=200, trade_risk=Decimal("400"), open_risk_after=Decimal("400"),
         total_risk_pct=Decimal("0.8")),
+    "OrderStatusChanged": model.OrderStatusChanged(
+        client_order_id="ts-abc-stop", sequence=2, account_id="acct-1", strategy="corr", trade_id="ts-abc",
+        event="TRIGGERED", status="Placed", ts_event=7, ts_init=8, symbol="SPY", side="SELL", order_type="STOP",
+        quantity=200, broker="paper", stop_price=Decimal("98.01"), trigger_price=Decimal("97.95"),
+        parent_order_id="ts-abc", oca_group="ts-abc", broker_order_id=17, broker_perm_id=998877),
+    "FillExecuted": model.FillExecuted(
+        exec_id="ts-abc-stop-1", client_order_id="ts-abc-stop", account_id="acct-1", strategy="corr",
+        trade_id="ts-abc", ts_event=7, ts_init=8, symbol="SPY", side="SELL", quantity=200, price=Decimal("97.95"),
+        filled_quantity=200, leaves_quantity=0, commission=Decimal("1.00"), regulatory_fees=Decimal("0.44"),
+        broker="paper"),
     "TradeTickBatch": model.TradeTickBatch.of([
         model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
                         trade_id="7", conditions=("I",)),
