@@ -23,8 +23,12 @@
     ├── ChargesError            processors.charges: a charge cannot be computed (bad quantity or price)
     │   └── FeeScheduleError    the fee schedule has no row for a fee and trade date, or does not parse
     ├── PnlError                processors.pnl: fills that do not make a trade (exits beyond the entries)
-    └── RiskConfigError         processors.risk: an account, a limit or a margin level is invalid (the
-                                field is named in `.field`)
+    ├── RiskConfigError         processors.risk: an account, a limit or a margin level is invalid (the
+    │                           field is named in `.field`)
+    ├── PaperBrokerError        processors.paper: market data, a fill-model setting or a snapshot the paper
+    │                           broker cannot use (`.field`); a bad order is a rejection event, not this
+    └── TradeError              processors.trades: an event or setting the trade manager cannot apply
+                                (`.field`); refused whole, the manager's state unchanged
 """
 
 from __future__ import annotations

@@ -8,10 +8,12 @@ import pytest
 from processors.charges.errors import ChargesError, FeeScheduleError
 from processors.csvio import CsvFormatError
 from processors.orders.intents import IntentError
+from processors.paper.errors import PaperBrokerError
 from processors.pnl import PnlError
 from processors.risk.errors import RiskConfigError
 from processors.rules import RuleError, RuleSyntaxError, RuleTypeError
 from processors.scanner import FieldError, ScannerConfigError
+from processors.trades.errors import TradeError
 from schemas.errors import TradestreamError
 
 ERRORS = [
@@ -19,6 +21,7 @@ ERRORS = [
     ScannerConfigError([FieldError("name", "must not be empty")]), CsvFormatError("line 2: bad"),
     IntentError("no option chain"), ChargesError("quantity 0"), FeeScheduleError("no SEC row on 2024-01-02"),
     PnlError("exits beyond the entries"), RiskConfigError("limits.max_open_risk", "must be positive"),
+    PaperBrokerError("trade.price", "must be above zero"), TradeError("entry.quantity", "must be at least 1"),
 ]
 
 
