@@ -22,6 +22,19 @@ A `flow_control.resume()` while the flow is already running no longer clears the
 stale can be in them then. The first resume after a suspension (a rebalance) still clears them.
 A stream partition without a committed offset is sought to its beginning, the worker's
 `consumer_auto_offset_reset` ("earliest"), as a fresh consumer would start.
+
+6. The fetch drops records of partitions that are not active, after aiokafka has moved the fetch
+   position past them. Faust hands its *live* set of active partitions to the consumer thread, whose
+   `fetched_records` waits up to a second: when the set changes during that wait — and when it is
+   empty, which aiokafka reads as "every partition" — records of a paused partition come back and
+   Faust's `getmany` skips them. When that happens after the seek above (a stream partition held
+   paused while its committed offset is read, the changelogs already paused), the records between
+   the committed offset and the position are never delivered and the partition's committed offset
+   never moves again. Observed when a worker took over a killed worker's partitions.
+
+The fix for 6 takes the records of a partition that is not active out of the fetched batch and seeks
+that partition back to the first of them, as if they had never been fetched: the next fetch after the
+partition is resumed returns them again.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import logging
 from collections.abc import Iterable, Mapping
 
 import faust
+from aiokafka.errors import IllegalStateError
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +61,13 @@ class SeekBeforeFetch:
         self._perform_seek = self.consumer.perform_seek
         self._seek_to_committed = self.consumer.seek_to_committed
         self._flow_resume = self.flow_control.resume
+        self._wait_next_records = self.consumer._wait_next_records
         self.consumer.resume_partitions = self.resume_partitions  # type: ignore[method-assign]
         self.consumer.perform_seek = self.perform_seek  # type: ignore[method-assign]
         self.consumer.seek_to_committed = self.seek_to_committed  # type: ignore[method-assign]
         self.flow_control.resume = self.resume_flow  # type: ignore[method-assign]
+        self.consumer._wait_next_records = self.wait_next_records  # type: ignore[method-assign]
+        self.unfetched = 0  # records given back by a seek (6), for the tests and the log
 
     def _is_changelog(self, tp) -> bool:  # noqa: ANN001 - a faust TP
         return tp.topic in self.app.tables.changelog_topics
@@ -84,6 +101,25 @@ class SeekBeforeFetch:
             resumed = {tp for tp in held if tp in assigned}
             log.info("resuming %d stream partitions after the seek to their committed offsets", len(resumed))
             self._resume_partitions(resumed)
+
+
+    async def wait_next_records(self, timeout: float) -> tuple:
+        records, active = await self._wait_next_records(timeout)
+        if not records or active is None:  # None: a client-only app takes every partition
+            return records, active
+        consumer = self.consumer
+        for tp in [tp for tp in records if tp not in active and tp not in consumer._buffered_partitions]:
+            returned = records.pop(tp)
+            if not returned:
+                continue
+            try:  # synchronous, as Faust's own seek: nothing runs between the check and the seek
+                consumer._thread.seek(tp, returned[0].offset)
+            except IllegalStateError:  # revoked meanwhile: the new owner starts from the committed offset
+                continue
+            self.unfetched += len(returned)
+            log.debug("%s: %d records fetched while paused, position set back to %d", tp, len(returned),
+                      returned[0].offset)
+        return records, active
 
 
 def install(app: faust.App) -> SeekBeforeFetch:

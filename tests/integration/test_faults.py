@@ -167,14 +167,11 @@ def future_dated(suite: FaultSuite, during: Sequence[TradeTick]) -> Injected:
 
 FAULTS: tuple[tuple[str, Injection], ...] = (
     ("none (baseline)", no_fault),
-    # Not here yet: the worker killed under `tradestream run`. A worker SIGKILLed and restarted by the
-    # supervisor can come back with its table restored but never apply one partition again (20 bars of one
-    # symbol lost in one run of this suite; 1 in 4 in a standalone reproduction). That is an open defect of
-    # the worker's recovery (streams/faust_recovery.py is the suspect), recorded in the issue; the row
-    # returns with its fix. tests/integration/test_pipeline.py kills and restarts the worker directly.
+    # Each process is killed in a steady state, after it has run through a few phases.
     ("sink killed", killed("sink")),
     ("strategy killed", killed("strategy")),
     ("API killed", killed("api")),
+    ("worker killed", killed("worker")),
     (f"PostgreSQL stopped {OUTAGE_S:.0f} s", stopped_for(PostgresService)),
     (f"broker stopped {OUTAGE_S:.0f} s", stopped_for(KafkaService, publish_while_down=False)),
     (f"registry stopped {OUTAGE_S:.0f} s", stopped_for(RegistryService)),

@@ -101,3 +101,40 @@ def test_a_stream_partition_without_a_committed_offset_is_sought_to_its_beginnin
         assert rewound[1:] == [("sought", TP("ticks", 1), 0)]
 
     asyncio.run(scenario())
+
+
+class Record:
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+
+
+def test_records_fetched_for_a_paused_partition_are_given_back_by_a_seek_to_the_first_of_them() -> None:
+    """The consumer thread can return records of a partition that is no longer active (Faust's live set
+    of active partitions changed, or was empty, during the fetch wait); Faust would skip them after the
+    fetch position moved past them. They are taken out and the partition is sought back to the first."""
+    async def scenario() -> None:
+        app = faust.App("recovery-fix-test", broker="kafka://localhost:1", store="memory://", web_enabled=False)
+        consumer = app.consumer
+        active_tp, paused_tp, revoked_tp = TP("ticks", 0), TP("ticks", 1), TP("ticks", 2)
+        fetched = {active_tp: [Record(5), Record(6)], paused_tp: [Record(1085), Record(1086), Record(1087)],
+                   revoked_tp: [Record(7)]}
+
+        async def wait_next_records(timeout: float) -> tuple:
+            return dict(fetched), {active_tp}
+        sought: list[tuple[TP, int]] = []
+
+        def seek(tp: TP, offset: int) -> None:
+            if tp == revoked_tp:
+                raise faust_recovery.IllegalStateError(f"{tp} is not assigned")
+            sought.append((tp, offset))
+        consumer._wait_next_records = wait_next_records  # type: ignore[method-assign]
+        consumer._thread.seek = seek  # type: ignore[method-assign]
+        fix = faust_recovery.install(app)
+
+        records, active = await consumer._wait_next_records(1.0)
+        assert records == {active_tp: fetched[active_tp]}
+        assert active == {active_tp}
+        assert sought == [(paused_tp, 1085)]
+        assert fix.unfetched == 3
+
+    asyncio.run(scenario())
