@@ -4,11 +4,14 @@ The same object serves the live stage, the backtest and the audit replay: it is 
 event-time order (`event_order_key` defines the order: a bar or indicator snapshot counts at its
 bar's end, before trades at that same instant) and never reads a clock.
 
-Evaluation instants are the multiples of the scanner's interval (epoch-aligned, so 5-minute
-instants fall on :00, :05 … ET). An instant E is evaluated when the first event at or after E
-arrives, on the state built from the events before E; instants with no event in between would see
-the same state and are not evaluated again. An instant outside the scanner's days and hours is
-skipped.
+Evaluation instants come from the strategy's clock (`processors.strategies.clock`). On intraday
+timeframes they are the multiples of the scanner's interval (epoch-aligned, so 5-minute instants
+fall on :00, :05 … ET), and an instant E is evaluated when the first event at or after E arrives,
+on the state built from the events before E. On the 1d timeframe they are the regular-session
+closes, and the close E is evaluated when the first event after E arrives, on the state built from
+the events up to and including E (the daily bar ending at E among them). Instants with no event in
+between would see the same state and are not evaluated again. An instant outside the scanner's days
+and hours is skipped.
 
 Positions: the strategy is flat, long or short in its signal symbol (the primary, or the first
 symbol of a rules scanner). Flat: the buy condition fires an ENTRY BUY (direction long or both),
@@ -39,6 +42,7 @@ from processors.indicators.indicator_set import IndicatorSnapshot
 from processors.model import Bar, SignalGenerated, SignalSuppressed, TradeTick
 from processors.rules import Rule, RuleEvaluator, RuleResult
 from processors.scanner import ScannerConfig
+from processors.strategies.clock import EvaluationClock, IntervalClock
 from processors.strategies.market import MarketState
 
 NS = 1_000_000_000
@@ -80,34 +84,34 @@ class StrategyEngine:
     gives each its own evaluator and never compiles a rule."""
 
     def __init__(self, config: ScannerConfig, limiter: Any, in_schedule: Callable[[int], bool],
-                 market: MarketState | None = None) -> None:
+                 market: MarketState | None = None, clock: EvaluationClock | None = None) -> None:
         self.config = config
         self.name = config.name
         self.limiter = limiter
         self.in_schedule = in_schedule
         self.market = market or MarketState()
-        self.interval_ns = int(config.interval.total_seconds() * NS)
+        self.clock = clock or IntervalClock(int(config.interval.total_seconds() * NS))
         self.symbol = config.primary or config.symbols[0]
         self.buy = Condition.of(config.rules.buy)
         self.sell = Condition.of(config.rules.sell)
         self.exits = [Condition(rule, RuleEvaluator(rule)) for rule in config.rules.exit]
         self.position = FLAT
-        self._next_ns: int | None = None
+        self._next_slot: int | None = None
         self._last_ts_init = 0
 
     # -- feeding -----------------------------------------------------------------------------------
     def on_event(self, event: MarketEvent) -> list[SignalGenerated | SignalSuppressed]:
         """Evaluate the instant(s) this event's time passes, then apply the event."""
-        t = event_time(event)
+        slot = self.clock.slot(event_time(event))
         out: list[SignalGenerated | SignalSuppressed] = []
-        if self._next_ns is None:
-            self._next_ns = (t // self.interval_ns + 1) * self.interval_ns
-        elif t >= self._next_ns:
-            last_due = t // self.interval_ns * self.interval_ns
-            instant = self._next_ns if self.in_schedule(self._next_ns) else last_due
-            if self.in_schedule(instant):
+        if self._next_slot is None:
+            self._next_slot = slot + 1
+        elif slot >= self._next_slot:
+            next_due = self.clock.instant(self._next_slot)
+            instant = next_due if self._scheduled(next_due) else self.clock.instant(slot)
+            if self._scheduled(instant):
                 out = self.evaluate(instant)
-            self._next_ns = last_due + self.interval_ns
+            self._next_slot = slot + 1
         if isinstance(event, TradeTick):
             self.market.on_trade(event)
         elif isinstance(event, Bar):
@@ -122,6 +126,9 @@ class StrategyEngine:
         for event in events:
             out.extend(self.on_event(event))
         return out
+
+    def _scheduled(self, instant: int) -> bool:
+        return self.in_schedule(self.clock.scheduled_at(instant))
 
     # -- evaluating --------------------------------------------------------------------------------
     def _evaluate(self, condition: Condition | None) -> RuleResult | None:

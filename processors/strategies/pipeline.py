@@ -15,6 +15,15 @@ whose last finer bar is missing is closed late, when the symbol's next bar (of a
 already set the price: it joins the bar history and the indicators, but leaves the newer price as
 it is (`MarketState`).
 
+Daily (`1d`) strategies: a daily bar is one regular session, [09:30, close) ET with the close at
+16:00 or 13:00 on early-close days, whatever `extended_hours` says; prints and finer bars outside
+the regular session set the price but join no daily bar. A daily bar that lacks its last finer bar
+is closed by the symbol's next bar before that bar reaches the engine (the session is over), not
+late as intraday bars are. The strategy is evaluated once per session, at its close,
+on everything up to the close (`processors.strategies.clock.SessionCloseClock`); from trades, the
+daily bars of every symbol are closed (the bars' watermark moved to the trade's time) before the
+first trade after a close lets the engine evaluate it.
+
 `finish()` ends the data: the open bars are closed into the state, and no instant is evaluated.
 """
 
@@ -30,6 +39,7 @@ from processors.indicators import IndicatorParams, IndicatorSet
 from processors.instruments.options import OptionChain
 from processors.model import Bar, OrderIntentCreated, SignalGenerated, SignalSuppressed, TradeTick
 from processors.orders.intents import IntentError, build_intent
+from processors.strategies.clock import strategy_clock
 from processors.strategies.engine import StrategyEngine
 from processors.strategies.market import MarketState, et_date
 
@@ -58,18 +68,18 @@ class StrategyPipeline:
         self.config = config
         self.calendar = calendar
         self.timeframe = config.timeframe
-        length = Timeframe.parse(config.timeframe).length_ns
-        if length is None:
-            raise ValueError(f"timeframe {config.timeframe}: strategies run on intraday bars (e.g. 5m, 15m, 1h)")
-        self.tf_ns = length
-        sessions = parse_sessions("extended" if config.extended_hours else "regular")
+        self.tf_ns = Timeframe.parse(config.timeframe).length_ns  # None: daily, one bar per regular session
+        self.daily = self.tf_ns is None
+        sessions = parse_sessions("extended" if config.extended_hours and not self.daily else "regular")
         self.aggregator = BarAggregator(config.timeframe, sessions, calendar, lateness_ns)
         self.params = params
         self.indicators = {symbol: IndicatorSet(symbol, config.timeframe, params) for symbol in config.symbols}
         self.market = MarketState(is_regular=lambda ts: calendar.session_at(ts) is Session.REGULAR)
-        self.engine = StrategyEngine(config, limiter, in_schedule, self.market)
+        self.engine = StrategyEngine(config, limiter, in_schedule, self.market,
+                                     strategy_clock(config, calendar, lateness_ns))
         self.option_chain = option_chain
         self.symbols = frozenset(config.symbols)
+        self._symbol_list = sorted(self.symbols)
         self._resampler: dict[str, list[Bar]] = {}
         self.rejected = 0
         self.holidays = calendar.holidays()  # option expiries and futures rolls skip them
@@ -78,10 +88,20 @@ class StrategyPipeline:
     def on_trade(self, tick: TradeTick) -> Decisions:
         if tick.symbol not in self.symbols:
             return Decisions()
-        decisions = self._decide(self.engine.on_event(tick))
+        decisions = Decisions()
+        if self.daily:  # the daily bars that end before this trade join the state before a close is evaluated
+            self.aggregator.advance(tick.ts_event, tick.ts_init, self._symbol_list)
+            decisions.extend(self._drain())
+        decisions.extend(self._decide(self.engine.on_event(tick)))
         self.aggregator.handle_tick(tick)
+        decisions.extend(self._drain())
+        return decisions
+
+    def _drain(self) -> Decisions:
+        """The bars the aggregator closed, through the engine and the indicators; rejections counted."""
         bars, rejected = self.aggregator.drain()
         self.rejected += len(rejected)
+        decisions = Decisions()
         for bar in bars:
             decisions.extend(self._closed_bar(bar))
         return decisions
@@ -99,31 +119,46 @@ class StrategyPipeline:
             return Decisions()
         if bar.timeframe == self.timeframe:
             return self._closed_bar(bar)
-        decisions = self._decide(self.engine.on_event(bar))
         pending = self._resampler.setdefault(bar.symbol, [])
-        if pending and self._bucket(pending[0]) != self._bucket(bar):
+        bucket = self._bucket(bar)
+        decisions = Decisions()
+        if pending and self.daily and self._bucket(pending[0]) != bucket:
+            # the session is over, so its daily bar is complete: it joins the state before this bar can
+            # let the engine evaluate the session's close
             decisions.extend(self._closed_bar(self._merge(pending)))
             pending.clear()
+        decisions.extend(self._decide(self.engine.on_event(bar)))
+        if pending and self._bucket(pending[0]) != bucket:
+            decisions.extend(self._closed_bar(self._merge(pending)))
+            pending.clear()
+        if bucket is None:  # outside the regular session: in no daily bar
+            return decisions
         pending.append(bar)
-        if bar.end == self._bucket(bar)[1]:
+        if bar.end == bucket[1]:
             decisions.extend(self._closed_bar(self._merge(pending)))
             pending.clear()
         return decisions
 
-    def _bucket(self, bar: Bar) -> tuple[int, int]:
-        """[start, end) of the strategy bar containing `bar`: aligned to its session's open, cut at its close."""
-        _, window_start, window_end, _ = self.calendar.locate(bar.start)
+    def _bucket(self, bar: Bar) -> tuple[int, int] | None:
+        """[start, end) of the strategy bar containing `bar`: aligned to its session's open, cut at its
+        close; for a daily strategy, its regular session (None outside one)."""
+        session, window_start, window_end, _ = self.calendar.locate(bar.start)
+        if self.tf_ns is None:
+            return (window_start, window_end) if session is Session.REGULAR else None
         if window_end == 0:
             window_start, window_end = bar.start // self.tf_ns * self.tf_ns, 2 ** 62
         start = window_start + (bar.start - window_start) // self.tf_ns * self.tf_ns
         return start, min(start + self.tf_ns, window_end)
 
     def _merge(self, bars: list[Bar]) -> Bar:
-        start, end = self._bucket(bars[0])
+        bucket = self._bucket(bars[0])
+        assert bucket is not None  # only bars with a bucket are pending
+        start, end = bucket
         volume = sum(b.volume for b in bars)
         notional = sum(b.vwap * b.volume for b in bars)
         first, last = bars[0], bars[-1]
-        return Bar(first.symbol, self.timeframe, first.session, start, end, first.open, max(b.high for b in bars),
+        session = "regular" if self.daily else first.session
+        return Bar(first.symbol, self.timeframe, session, start, end, first.open, max(b.high for b in bars),
                    min(b.low for b in bars), last.close, volume, (notional / volume) if volume else last.close,
                    sum(b.trades for b in bars), last.ts_init)
 

@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # for annotations; the functions import these where they use 
     from processors.strategies.pipeline import Decisions, StrategyPipeline
 
 PROGRESS_EVERY = 10_000  # events between two updates of the progress bar
+# Bars at least this far apart (minutes) are daily bars: a trading day's regular session is 6.5 hours,
+# the gap from one session's start to the next's is a day or more, less an hour at most across DST.
+DAILY_GAP_MINUTES = 23 * 60
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +61,7 @@ def _infer_timeframe(bars) -> str:  # noqa: ANN001
     if not gaps:
         raise CsvFormatError("cannot infer the bars' timeframe from one bar; pass --bars-timeframe")
     minutes = min(gaps) // 60_000_000_000
-    return f"{minutes}m"
+    return "1d" if minutes >= DAILY_GAP_MINUTES else f"{minutes}m"
 
 
 @dataclass
@@ -124,16 +127,34 @@ def _calendar_around(first_ns: int, last_ns: int) -> MarketCalendar:
 
 
 def _in_sessions(bars: list[Bar], bars_timeframe: str, calendar: MarketCalendar) -> list[Bar]:
-    """The bars with their timeframe and session set, and an end (start + timeframe) where the file had none."""
+    """The bars with their timeframe and session set, and an end (start + timeframe) where the file had none.
+    A daily (1d) bar is placed on the regular session of its start's ET date, [open, close), whatever
+    times the file gave it; a date that is not a trading day raises CsvFormatError."""
     from processors.bars import Timeframe
     from processors.model import Bar
 
     if not bars:
         return bars
-    length = Timeframe.parse(bars_timeframe).length_ns or 0
-    return [Bar(b.symbol, Timeframe.parse(bars_timeframe).text, calendar.session_at(b.start).value, b.start,
-                b.end if b.end > b.start else b.start + length, b.open, b.high, b.low, b.close, b.volume, b.vwap,
-                b.trades, b.ts_init) for b in bars]
+    timeframe = Timeframe.parse(bars_timeframe)
+    if timeframe.length_ns is None:
+        return [_on_session(b, calendar) for b in bars]
+    return [Bar(b.symbol, timeframe.text, calendar.session_at(b.start).value, b.start,
+                b.end if b.end > b.start else b.start + timeframe.length_ns, b.open, b.high, b.low, b.close,
+                b.volume, b.vwap, b.trades, b.ts_init) for b in bars]
+
+
+def _on_session(bar: Bar, calendar: MarketCalendar) -> Bar:
+    """A daily bar on the regular session of its start's ET date."""
+    from processors.csvio import CsvFormatError, format_time
+    from processors.model import Bar
+    from processors.strategies.market import et_date
+
+    day = calendar.day(et_date(bar.start))
+    if day is None:
+        raise CsvFormatError(f"the 1d bar of {bar.symbol} starting {format_time(bar.start)} is on "
+                             f"{et_date(bar.start)}, not an NYSE trading day")
+    return Bar(bar.symbol, "1d", "regular", day.open, day.close, bar.open, bar.high, bar.low, bar.close, bar.volume,
+               bar.vwap, bar.trades, bar.ts_init)
 
 
 def _backtest(inputs: _Inputs, lateness_ms: int, *, quiet: bool) -> _Outcome:

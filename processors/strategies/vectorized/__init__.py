@@ -21,10 +21,10 @@ next bar of the symbol starts another bucket, or at `finish`) and each indicator
 1. the strategy bars are found with vectorised grouping, and every event gets its place in the
    processing order (the input bar that causes it, then its position within that bar's step);
 2. the instants evaluated follow from the events' times alone: an event evaluates an instant when
-   its interval slot is later than that of every event before it (the engine's `_next_ns` is one
-   interval after the running maximum of event times) and it is not one of `finish`'s; the instant
-   is the earliest one due if it is in the schedule, else the latest one due, and it is evaluated
-   only inside the schedule;
+   its slot of the strategy's clock (`processors.strategies.clock`: interval multiples, or session
+   closes for 1d) is later than that of every event before it (the engine's `_next_slot` is one
+   after the running maximum) and it is not one of `finish`'s; the instant is the earliest one due
+   if it is in the schedule, else the latest one due, and it is evaluated only inside the schedule;
 3. each rule requirement becomes a column with one value per evaluated instant: the value the
    `MarketState` would answer after the events before the instant's triggering event (an as-of join
    on the processing order, never on time, since a late strategy bar is processed after a later
@@ -64,6 +64,9 @@ Not matched: no known difference. Prices that are not finite numbers raise NotIm
 (the incremental run compares Decimal NaNs, which raises or orders them in ways not reproduced here).
 `et_date` reads ts/1e9 as a float: instants that are whole microseconds (all bar ends in practice)
 are converted vectorised, others through `et_date` itself, so that corner is matched too.
+
+Daily (1d) strategies: the strategy bars are the regular sessions; finer bars outside them set the
+price and close a pending daily bar, but join none (`StrategyPipeline.on_bar`).
 
 The modules, in the order of the steps:
 

@@ -15,6 +15,7 @@ from processors.indicators import IndicatorParams
 from processors.instruments.options import OptionChain
 from processors.model import Bar
 from processors.scanner import SignalLimiter
+from processors.strategies.clock import strategy_clock
 from processors.strategies.engine import StrategyEngine
 from processors.strategies.pipeline import Decisions
 from processors.strategies.vectorized.columns import Columns
@@ -52,11 +53,8 @@ def backtest_bars(config: Any, bars: Sequence[Bar] | pd.DataFrame, calendar: Mar
     `limiter`: default `SignalLimiter.from_config(config)`; it is called as the engine calls it.
     `in_schedule`: default the configuration's days and hours (`processors.scanner.in_schedule`).
 
-    Raises ValueError for a timeframe that is not intraday (as the pipeline does) and for malformed
-    frames, NotImplementedError for prices that are not finite numbers."""
-    tf_ns = Timeframe.parse(config.timeframe).length_ns
-    if tf_ns is None:
-        raise ValueError(f"timeframe {config.timeframe}: strategies run on intraday bars (e.g. 5m, 15m, 1h)")
+    Raises ValueError for malformed frames, NotImplementedError for prices that are not finite numbers."""
+    tf_ns = Timeframe.parse(config.timeframe).length_ns  # None: daily, one bar per regular session
     limiter = SignalLimiter.from_config(config) if limiter is None else limiter
     engine = StrategyEngine(config, limiter, lambda ts: True)  # the compiled conditions, nothing else
     table = BarTable.build(bars, config, calendar)
@@ -64,7 +62,7 @@ def backtest_bars(config: Any, bars: Sequence[Bar] | pd.DataFrame, calendar: Mar
     if table.size == 0:
         return decisions
     stream = EventStream(table, config.timeframe, tf_ns, calendar, params)
-    evaluations = Evaluations.build(stream, engine.interval_ns,
+    evaluations = Evaluations.build(stream, strategy_clock(config, calendar),
                                     in_schedule or (lambda instants: config_schedule(config, instants)),
                                     vectorised=in_schedule is None)
     if evaluations.size == 0:

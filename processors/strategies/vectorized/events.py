@@ -9,16 +9,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from processors.calendar import MarketCalendar
+from processors.calendar import MarketCalendar, Session
 from processors.indicators import IndicatorParams, compute_indicators
 from processors.strategies.vectorized.table import BarTable
 
 OPEN_END = 2 ** 62  # the end of a bucket outside the calendar's windows, as in `StrategyPipeline._bucket`
 
-# Position of an event within the step of the input bar that causes it: the bar itself, the pending
-# strategy bar its bucket change flushes, then the strategy bar it closes. A snapshot follows its bar
-# (position + 1). A bar of the strategy's timeframe takes positions 1 and 2.
-FINER, FLUSHED_BAR, FLUSHED_SNAPSHOT, CLOSED_BAR, CLOSED_SNAPSHOT = 0, 1, 2, 3, 4
+# Position of an event within the step of the input bar that causes it: the pending daily bar its
+# bucket change flushes (daily strategies), the bar itself, the pending strategy bar its bucket
+# change flushes (intraday strategies), then the strategy bar it closes. A snapshot follows its bar
+# (position + 1). A bar of the strategy's timeframe takes the positions of a flushed intraday bar.
+(DAILY_FLUSHED_BAR, DAILY_FLUSHED_SNAPSHOT, FINER, FLUSHED_BAR, FLUSHED_SNAPSHOT, CLOSED_BAR,
+ CLOSED_SNAPSHOT) = range(7)
 DIRECT_BAR = FLUSHED_BAR
 
 
@@ -47,7 +49,7 @@ class StrategyBars:
 class EventStream:
     """Every engine event of the incremental run, with its place in the processing order."""
 
-    def __init__(self, table: BarTable, timeframe: str, tf_ns: int, calendar: MarketCalendar,
+    def __init__(self, table: BarTable, timeframe: str, tf_ns: int | None, calendar: MarketCalendar,
                  params: IndicatorParams) -> None:
         self.table = table
         self.stride = max(CLOSED_SNAPSHOT + 1, 2 * len(table.symbols) + 2)
@@ -86,22 +88,24 @@ class EventStream:
         self.indicators = self._indicators(snapshots, params)
         self.snapshot_code = snapshots.code
 
-    def _resample(self, finer: np.ndarray, tf_ns: int, calendar: MarketCalendar) -> StrategyBars:
+    def _resample(self, finer: np.ndarray, tf_ns: int | None, calendar: MarketCalendar) -> StrategyBars:
         """`StrategyPipeline.on_bar`'s resampler: a bar joins the pending ones while its bucket is
         theirs; they are merged when a bar ends at the bucket's end, else when the symbol's next bar
-        is in another bucket (before that bar's closing), else at `finish`."""
+        is in another bucket (before that bar's closing), else at `finish`. For a daily strategy
+        (`tf_ns` None) a bar outside the regular sessions has no bucket: it is a group of its own
+        (so it closes the pending one) that makes no strategy bar."""
         table = self.table
         rows = finer[np.argsort(table.code[finer], kind="stable")]  # per symbol, in processing order
         start = table.start[rows]
-        bucket_start, bucket_end = _buckets(start, tf_ns, calendar)
+        bucket_start, bucket_end, in_bucket = _buckets(start, tf_ns, calendar)
         code = table.code[rows]
         count = len(rows)
-        closes_bucket = table.end[rows] == bucket_end
+        closes_bucket = (table.end[rows] == bucket_end) & in_bucket
         new_symbol = np.r_[True, code[1:] != code[:-1]] if count else np.zeros(0, dtype=bool)
-        new_group = new_symbol.copy()
+        new_group = new_symbol | ~in_bucket
         if count:
             new_group[1:] |= ((bucket_start[1:] != bucket_start[:-1]) | (bucket_end[1:] != bucket_end[:-1])
-                              | closes_bucket[:-1])
+                              | closes_bucket[:-1] | ~in_bucket[:-1])
         first = np.flatnonzero(new_group)
         last = np.r_[first[1:] - 1, count - 1].astype(np.int64) if count else np.zeros(0, dtype=np.int64)
         symbol_last = np.r_[new_symbol[1:], True] if count else np.zeros(0, dtype=bool)
@@ -112,8 +116,9 @@ class EventStream:
         closed_here = closes_bucket[last]
         has_next = ~symbol_last[last]
         next_local = np.minimum(last + 1, max(count - 1, 0))
+        flushed = DAILY_FLUSHED_BAR if tf_ns is None else FLUSHED_BAR
         key = np.where(closed_here, rows[last] * self.stride + CLOSED_BAR,
-                       np.where(has_next, rows[next_local] * self.stride + FLUSHED_BAR,
+                       np.where(has_next, rows[next_local] * self.stride + flushed,
                                 table.size * self.stride + 2 * finish_rank[code[last]]))
         if count:
             high = np.maximum.reduceat(table.high[rows], first)
@@ -124,8 +129,10 @@ class EventStream:
             volume = np.zeros(0, dtype=np.int64)
         return StrategyBars(code=code[first], start=bucket_start[first], end=bucket_end[first],
                             open=table.open[rows[first]], high=high, low=low, close=table.close[rows[last]],
-                            close_row=rows[last], volume=volume, session=table.session[rows[first]],
-                            ts_init=table.ts_init[rows[last]], key=key)
+                            close_row=rows[last], volume=volume,
+                            session=(np.full(len(first), "regular", dtype=object) if tf_ns is None
+                                     else table.session[rows[first]]),
+                            ts_init=table.ts_init[rows[last]], key=key).take(np.flatnonzero(in_bucket[first]))
 
     @staticmethod
     def _indicators(snapshots: StrategyBars, params: IndicatorParams) -> pd.DataFrame:
@@ -135,10 +142,15 @@ class EventStream:
         return compute_indicators(frame, params, session_pivots_enabled=False)
 
 
-def _buckets(start: np.ndarray, tf_ns: int, calendar: MarketCalendar) -> tuple[np.ndarray, np.ndarray]:
-    """`StrategyPipeline._bucket` of each start: aligned to its session window's open, cut at its close;
-    aligned to the epoch outside the windows."""
-    window_starts, window_ends, _ = calendar.window_arrays()
+def _buckets(start: np.ndarray, tf_ns: int | None,
+             calendar: MarketCalendar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`StrategyPipeline._bucket` of each start, and whether it has one: aligned to its session window's
+    open, cut at its close; aligned to the epoch outside the windows. Daily (`tf_ns` None): the regular
+    session holding the start; none outside the regular sessions."""
+    window_starts, window_ends, kinds = calendar.window_arrays()
+    if tf_ns is None:
+        regular = np.array([kind is Session.REGULAR for kind in kinds], dtype=bool)
+        return _daily_buckets(start, window_starts[regular], window_ends[regular])
     inside = np.zeros(len(start), dtype=bool)
     window_start = start // tf_ns * tf_ns
     window_end = np.full(len(start), OPEN_END, dtype=np.int64)
@@ -149,4 +161,16 @@ def _buckets(start: np.ndarray, tf_ns: int, calendar: MarketCalendar) -> tuple[n
         window_start = np.where(inside, window_starts[clipped], window_start)
         window_end = np.where(inside, window_ends[clipped], window_end)
     bucket_start = window_start + (start - window_start) // tf_ns * tf_ns
-    return bucket_start, np.minimum(bucket_start + tf_ns, window_end)
+    return bucket_start, np.minimum(bucket_start + tf_ns, window_end), np.ones(len(start), dtype=bool)
+
+
+def _daily_buckets(start: np.ndarray, session_starts: np.ndarray,
+                   session_ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The regular session [open, close) holding each start, and whether one does (elsewhere: the start)."""
+    if not len(session_starts):
+        return start.copy(), start.copy(), np.zeros(len(start), dtype=bool)
+    index = np.searchsorted(session_starts, start, side="right") - 1
+    clipped = np.clip(index, 0, None)
+    inside = (index >= 0) & (start < session_ends[clipped])
+    return (np.where(inside, session_starts[clipped], start), np.where(inside, session_ends[clipped], start),
+            inside)

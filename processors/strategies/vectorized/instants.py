@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from processors.strategies.clock import EvaluationClock
 from processors.strategies.market import EASTERN, et_date
 from processors.strategies.vectorized.events import EventStream
 
@@ -31,20 +32,20 @@ class Evaluations:
         return len(self.instant)
 
     @classmethod
-    def build(cls, stream: EventStream, interval_ns: int, schedule: Callable[..., Any],
+    def build(cls, stream: EventStream, clock: EvaluationClock, schedule: Callable[..., Any],
               vectorised: bool) -> Evaluations:
-        times = stream.time
-        latest = np.maximum.accumulate(times)
-        slot_before = latest[:-1] // interval_ns
-        candidates = np.flatnonzero(times[1:] // interval_ns > slot_before) + 1
+        slots = clock.slots(stream.time)  # a clock's slot never decreases with time
+        latest = np.maximum.accumulate(slots)
+        candidates = np.flatnonzero(slots[1:] > latest[:-1]) + 1
         candidates = candidates[candidates < stream.finish_position]  # finish() evaluates nothing
-        next_due = (latest[candidates - 1] // interval_ns + 1) * interval_ns
-        last_due = times[candidates] // interval_ns * interval_ns
+        next_due = clock.instants(latest[candidates - 1] + 1)
+        last_due = clock.instants(slots[candidates])
 
         def in_schedule(instants: np.ndarray) -> np.ndarray:
+            moments = clock.scheduled_at_many(instants)
             if vectorised:
-                return schedule(instants)
-            return np.fromiter((bool(schedule(int(t))) for t in instants.tolist()), dtype=bool, count=len(instants))
+                return schedule(moments)
+            return np.fromiter((bool(schedule(int(t))) for t in moments.tolist()), dtype=bool, count=len(moments))
 
         next_ok = in_schedule(next_due)
         instant = np.where(next_ok, next_due, last_due)
