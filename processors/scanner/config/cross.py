@@ -7,6 +7,7 @@ reported again through another).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,7 +16,7 @@ from processors.instruments.ticks import FUTURES_SPECS
 from processors.rules import RuleError, compile_rule
 from processors.scanner.config.checks import INVALID, Checker, Partial, choice, describe, instance, text_list
 from processors.scanner.config.choices import (DERIVATIVES, MAX_RULE_LENGTH, MAX_RULES, OPTION_MULTIPLIER,
-                                               SESSION_HOURS)
+                                               SESSION_HOURS, UNIT_SECONDS)
 from processors.scanner.config.mapping import format_time
 from processors.scanner.config.rules import ScannerRules, compile_conditions
 from processors.scanner.config.sections import FuturesSettings, OptionSettings, OrderSettings
@@ -71,6 +72,42 @@ def window(checker: Checker, values: Mapping[str, Any], checked: dict[str, Any])
         end = INVALID
     if start is not INVALID and end is not INVALID and not start < end:
         checker.add("end_time", f"must be after start_time {format_time(start)}, got {format_time(end)}")
+
+
+def evaluated_window(checker: Checker, values: Mapping[str, Any], checked: dict[str, Any]) -> None:
+    """The window holds an instant at which the timeframe's bars are evaluated (checked once `window`
+    found it valid). Timeframe 1d is evaluated once per session, at its close (16:00 ET, 13:00 on
+    early-close days), when the daily bar closes: the window must reach the close and start before
+    13:00. An intraday timeframe needs a window at least one bar long."""
+    timeframe, start, end, extended = (checked["timeframe"], checked["start_time"], checked["end_time"],
+                                       checked["extended_hours"])
+    if INVALID in (timeframe, start, end, extended):
+        return
+    low, high = ((SESSION_HOURS.pre_open, SESSION_HOURS.post_close) if extended
+                 else (SESSION_HOURS.regular_open, SESSION_HOURS.regular_close))
+    if not low <= start < end <= high:
+        return  # `window` reported it
+    close, early_close = SESSION_HOURS.regular_close, SESSION_HOURS.early_close
+    if timeframe == "1d":
+        if end < close:
+            checker.add("end_time", f"{format_time(end)} ends before the session close {format_time(close)} ET: "
+                                    f"timeframe 1d is evaluated once per session, at its close, so the strategy would "
+                                    f"never be evaluated; set end_time to \"{format_time(close)}\"")
+        elif start >= early_close:
+            checker.add("start_time", f"{format_time(start)} is not before {format_time(early_close)} ET, the close of "
+                                      f"early-close days: timeframe 1d would not be evaluated on those sessions; "
+                                      f"start before {format_time(early_close)}")
+        return
+    window_s = _seconds(end) - _seconds(start)
+    bar_s = int(timeframe[:-1]) * UNIT_SECONDS[timeframe[-1]]
+    if window_s < bar_s:
+        checker.add("end_time", f"the window {format_time(start)}-{format_time(end)} ET ({window_s // 60} min) is "
+                                f"shorter than one {timeframe} bar of timeframe: no {timeframe} bar closes within it; "
+                                f"widen the window or choose a shorter timeframe")
+
+
+def _seconds(time: dt.time) -> int:
+    return time.hour * 3600 + time.minute * 60 + time.second
 
 
 def signal_limits(checker: Checker, values: Mapping[str, Any], checked: dict[str, Any]) -> None:
@@ -199,3 +236,10 @@ def _value(section: Any, name: str) -> Any:
     if isinstance(section, (OrderSettings, FuturesSettings)):
         return getattr(section, name)
     return INVALID
+
+
+def trading(checker: Checker, values: Mapping[str, Any], checked: dict[str, Any]) -> None:
+    """Trade management needs the entries' initial stop: a `trade:` section only with a `risk:` section."""
+    if values.get("trade") is not None and values.get("risk") is None:
+        checker.add("trade", "needs a risk section: trades are managed from their initial stop (risk.stop_pct or "
+                             "risk.stop_amount) in the account named by risk.account")

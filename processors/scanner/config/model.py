@@ -11,8 +11,8 @@ from typing import Any
 
 from processors.calendar import to_ns
 from processors.scanner.config import cross
-from processors.scanner.config.checks import (INVALID, Checker, boolean, choice, describe, instance, integer, shown,
-                                              suggestion, wall_time)
+from processors.scanner.config.checks import (INVALID, Checker, boolean, choice, describe, instance, integer,
+                                              optional, shown, suggestion, wall_time)
 from processors.scanner.config.choices import (DEFAULT_END, DEFAULT_START, DIRECTIONS, INSTRUMENTS, MAX_NAME_LENGTH,
                                                MAX_SIGNALS_PER_DAY, MAX_SYMBOL_LENGTH, MAX_SYMBOLS, MODES, NAME,
                                                SCAN_TYPES, STRATEGIES, SYMBOL, TIMEFRAME, UNIT_SECONDS, WEEKDAYS,
@@ -23,6 +23,8 @@ from processors.scanner.config.rules import ScannerRules
 from processors.scanner.config.sections import (FuturesSettings, OptionSettings, OrderSettings, SanitySettings,
                                                 read_futures, read_option, read_order, read_sanity)
 from processors.scanner.config.table import Field, Table, apply
+from processors.scanner.config.trading import (ChargesSettings, RiskSettings, TradeSettings, read_charges,
+                                               read_risk, read_trade)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +58,9 @@ class ScannerConfig:
     exit_rules: tuple[str, ...] = ()
     sanity: SanitySettings = SanitySettings()
     order: OrderSettings
+    risk: RiskSettings | None = None
+    trade: TradeSettings | None = None
+    charges: ChargesSettings = ChargesSettings()
     rules: ScannerRules = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -215,5 +220,8 @@ CONFIG = Table(ScannerConfig, (
     Field("exit_rules", write=list),
     Field("sanity", check=instance(SanitySettings), read=read_sanity, write=SanitySettings.to_mapping),
     Field("order", check=instance(OrderSettings), read=read_order, write=OrderSettings.to_mapping),
-), cross=(cross.instrument_sections, cross.window, cross.signal_limits, cross.pair, cross.rules,
-          cross.order_for_instrument), in_setting_order=True)
+    Field("risk", check=optional(instance(RiskSettings)), read=read_risk, write=RiskSettings.to_mapping),
+    Field("trade", check=optional(instance(TradeSettings)), read=read_trade, write=TradeSettings.to_mapping),
+    Field("charges", check=instance(ChargesSettings), read=read_charges, write=ChargesSettings.to_mapping),
+), cross=(cross.instrument_sections, cross.window, cross.evaluated_window, cross.signal_limits, cross.pair, cross.rules,
+          cross.order_for_instrument, cross.trading), in_setting_order=True)
