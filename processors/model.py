@@ -340,6 +340,37 @@ class FillExecuted:
     broker_perm_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeUpdated:
+    """A trade as it stands after a change (schemas/trade_updated.avsc); its newest version is its deals row."""
+    trade_id: str
+    version: int
+    change: str
+    account_id: str
+    strategy: str
+    ss_type: str
+    signal_type: str
+    symbol: str
+    direction: str
+    status: str
+    ts_event: int
+    ts_init: int
+    entry_qty: int
+    exit_qty: int
+    initial_stop: Decimal
+    stop_price: Decimal
+    pnl: Decimal
+    charges: Decimal
+    net_pnl: Decimal
+    net_pnl_pct: Decimal
+    comment: str
+    entry_price: Decimal | None = None
+    exit_price: Decimal | None = None
+    target_price: Decimal | None = None
+    opened_ns: int | None = None
+    closed_ns: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     ts_init: int

@@ -57,6 +57,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
                   "triggered, cancelled), keyed by account (audit, kept)."),
     TopicSpec("fills", "FillExecuted", "account", None, -1,
               doc="Every execution with its commission and regulatory fees, keyed by account (audit, kept)."),
+    TopicSpec("trades", "TradeUpdated", "account", None, -1,
+              doc="Every change of every trade (opened, added, reduced, stop moved, closed), keyed by account; "
+                  "the newest version of a trade is its deals row (audit, kept)."),
     TopicSpec("feed.status", "FeedStatusChanged", "feed", 1, 30 * DAY_MS,
               doc="Feed connection state, subscriptions, rates and fail-overs."),
     TopicSpec("metrics.latency", "LatencyMeasured", "feed/symbol", None, 7 * DAY_MS,

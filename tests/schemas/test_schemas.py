@@ -60,6 +60,13 @@ SAMPLES = {
         trade_id="ts-abc", ts_event=7, ts_init=8, symbol="SPY", side="SELL", quantity=200, price=Decimal("97.95"),
         filled_quantity=200, leaves_quantity=0, commission=Decimal("1.00"), regulatory_fees=Decimal("0.44"),
         broker="paper"),
+    "TradeUpdated": model.TradeUpdated(
+        trade_id="ts-abc", version=3, change="CLOSED", account_id="acct-1", strategy="corr", ss_type="intraday",
+        signal_type="long", symbol="SPY", direction="long", status="Closed", ts_event=9, ts_init=10, entry_qty=200,
+        exit_qty=200, initial_stop=Decimal("98.01"), stop_price=Decimal("100.01"), pnl=Decimal("-412.00"),
+        charges=Decimal("2.44"), net_pnl=Decimal("-414.44"), net_pnl_pct=Decimal("-2.0720"),
+        comment="risk reduction; stop-loss", entry_price=Decimal("100.01"), exit_price=Decimal("97.95"),
+        target_price=Decimal("102.01"), opened_ns=5, closed_ns=9),
     "TradeTickBatch": model.TradeTickBatch.of([
         model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
                         trade_id="7", conditions=("I",)),
