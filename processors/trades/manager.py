@@ -75,7 +75,7 @@ from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, 
 from processors.trades.fields import decimal_field, int_field, price_field, text_field
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
 from processors.trades.timeclose import moment_on_day_of, next_moment_ns
-from processors.trades.trade import PendingExit, TradeState
+from processors.trades.trade import NEVER_ABOVE, NEVER_BELOW, PendingExit, TradeState
 
 SNAPSHOT_VERSION = 1
 ZERO = Decimal(0)
@@ -520,7 +520,10 @@ class TradeManager:
         trade.next_sequence += 1
         request_id = f"{trade.trade_id}:exit:{sequence}"
         trade.pending[request_id] = PendingExit(quantity, reason)
-        trade.refresh_thresholds(self._levels(trade))
+        if trade.available > 0:
+            trade.refresh_thresholds(self._levels(trade))
+        else:  # every open share is being closed: nothing left for a sweep to check
+            trade.lower_e8, trade.upper_e8 = NEVER_BELOW, NEVER_ABOVE
         made.append((trade.ordinal, sequence, ExitRequested(
             request_id=request_id, trade_id=trade.trade_id, account_id=trade.account_id, strategy=trade.strategy,
             symbol=trade.symbol, side=trade.exit_side, quantity=quantity, reason=reason, trigger_price=trigger,
