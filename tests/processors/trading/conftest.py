@@ -36,3 +36,51 @@ def account(account_id: str = "acct-1", regimes=CUT_OVER, capital: int | str = 5
 
 def cash_account(account_id: str = "cash-1", **limits) -> Account:
     return account(account_id, regimes=(RegimePeriod(dt.date(2026, 1, 1), "cash"),), **limits)
+
+
+# == the desk ======================================================================================
+from processors.model import OrderIntentCreated, TradeTick  # noqa: E402
+from processors.risk import StopPercent  # noqa: E402
+from processors.trades import StrategySettings, TradeManagerConfig  # noqa: E402
+from processors.trading import DeskConfig, StrategyTrading, TradingDesk  # noqa: E402
+
+
+def config(accounts=None, strategies=None, tm_strategies=None, **extra) -> DeskConfig:
+    """One account acct-1 and one strategy, breakout, with a 2 % stop and no target, intraday."""
+    return DeskConfig(
+        accounts=accounts or [account()],
+        strategies=strategies or {"breakout": StrategyTrading(account_id="acct-1", stop=StopPercent(D(2)))},
+        trade_manager=TradeManagerConfig(calendar=CALENDAR, strategies=tm_strategies or {}),
+        days=DAYS, **extra)
+
+
+def desk(**kwargs) -> TradingDesk:
+    return TradingDesk(config(**kwargs))
+
+
+def intent(ts: int, client_order_id: str = "ts-1", *, strategy: str = "breakout", symbol: str = "XYZ",
+           side: str = "BUY", price: str = "100.00", order_type: str = "MARKET", quantity: int = 0,
+           limit_price: str | None = None) -> OrderIntentCreated:
+    return OrderIntentCreated(
+        client_order_id=client_order_id, signal_id=f"sig-{client_order_id}", strategy=strategy, mode="VIRTUAL",
+        symbol=symbol, instrument="STK", contract=symbol, side=side, ts_event=ts, ts_init=ts, exchange="SMART",
+        order_type=order_type, limit_price=None if limit_price is None else D(limit_price), stop_price=None,
+        tick_size=D("0.01"), reference_price=D(price), product="MARGIN", quantity=quantity, multiplier=1)
+
+
+def tick(price: str, ts: int, symbol: str = "XYZ", size: int = 10_000) -> TradeTick:
+    return TradeTick(symbol=symbol, ts_event=ts, ts_init=ts + 1_000, price=D(price), size=size, feed="test")
+
+
+def kinds(events) -> list[str]:
+    """Each event as a short word: decision:<outcome>, order:<event>, fill:<quantity>@<price>."""
+    words = []
+    for e in events:
+        name = type(e).__name__
+        if name == "RiskDecisionMade":
+            words.append(f"decision:{e.action}:{e.outcome}:{e.quantity}")
+        elif name == "OrderStatusChanged":
+            words.append(f"order:{e.client_order_id}:{e.event}:{e.sequence}")
+        else:
+            words.append(f"fill:{e.client_order_id}:{e.quantity}@{e.price}")
+    return words
