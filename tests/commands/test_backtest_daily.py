@@ -60,3 +60,14 @@ def test_a_daily_backtest_writes_signals_at_the_sessions_closes(tmp_path: Path,
         at = dt.datetime.fromisoformat(signal["ts"].replace("Z", "+00:00"))
         assert calendar.day(at.astimezone(ET).date()).close == int(at.timestamp()) * 1_000_000_000
         assert "1d)" in signal["reason"]
+
+
+def test_a_daily_strategy_whose_window_ends_before_the_close_is_refused(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = daily_strategy(tmp_path)
+    path.write_text(path.read_text().replace("end_time: '16:00'", "end_time: '15:30'"))
+    assert "15:30" in path.read_text()
+    assert main(["strategy", "validate", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "ScannerConfigError" in err and "end_time: 15:30 ends before the session close 16:00 ET" in err
+    assert "Traceback" not in err

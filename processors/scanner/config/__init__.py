@@ -40,7 +40,10 @@ Settings (the mapping's keys; the plan's SS-* names are these keys without the p
     mode                     live | virtual (required)
     symbols                  1-50 distinct upper-case symbols (SPY, BRK.B, ESZ6) (required)
     primary, correlated      optional, two different members of symbols
-    timeframe                indicator bars: "<n>m", "<n>h" or "1d" (required)
+    timeframe                indicator bars: "<n>m", "<n>h" or "1d" (required); the window must be at
+                             least one bar long; 1d is one bar per regular session, evaluated once at
+                             its close (16:00 ET, 13:00 on early-close days; `interval` does not
+                             apply), so its window must reach 16:00 and start before 13:00
     strategy                 rules | correlation (the built-in strategy on primary and correlated),
                              default rules
     entry_rules, exit_rules  lists of rule texts (see `processors.rules`), compiled against symbols;
@@ -72,7 +75,8 @@ The modules, one job each:
                   and the writer
     sections.py   `OptionSettings`, `FuturesSettings`, `SanitySettings`, `OrderSettings` and their tables
     rules.py      `ScannerRules`: the rules and the strategy's conditions, compiled once
-    cross.py      the checks that read more than one setting
+    cross.py      the checks that read more than one setting (the window holds an evaluation
+                  instant of the timeframe, among them)
     model.py      `ScannerConfig` and its table
 """
 

@@ -137,7 +137,7 @@ def test_name_accepts_letters_digits_spaces_and_punctuation(name):
     assert ScannerConfig.from_mapping(changed(equity(), {"name": name})).name == name
 
 
-@pytest.mark.parametrize(("start", "end"), [("09:30", "16:00"), ("10:15", "10:16"), ("12:00", "15:59")])
+@pytest.mark.parametrize(("start", "end"), [("09:30", "16:00"), ("10:15", "10:30"), ("12:00", "15:59")])
 def test_window_within_the_regular_session(start, end):
     config = ScannerConfig.from_mapping(changed(equity(), {"start_time": start, "end_time": end}))
     assert (config.start_time.strftime("%H:%M"), config.end_time.strftime("%H:%M")) == (start, end)
