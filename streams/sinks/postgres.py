@@ -6,7 +6,8 @@ commit the Kafka offsets. Rows of insert-only tables (ticks, snapshots, signals.
 into their table under a savepoint; when a natural key is already stored (a redelivery after a crash,
 a replay) the savepoint is rolled back and the batch goes the upsert way: COPY into a temporary
 staging table, then INSERT ... ON CONFLICT on the natural key. Tables whose rows can be corrected
-(bars, latency windows) always upsert. When the database is down the sink pauses its partitions, keeps its group membership
+(bars, latency windows) always upsert; trades keep each trade's highest version (an older version
+never replaces a newer one). When the database is down the sink pauses its partitions, keeps its group membership
 alive and retries with exponential backoff; nothing is acknowledged before it is stored, and a
 replay of already stored records changes nothing.
 """
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 SINK_GROUP = "tradestream-sink"
 SINK_TOPICS = ("ticks.trades", "ticks.batches", "ticks.quotes", "bars", "indicators", "signals", "signals.suppressed",
-               "orders.intents", "feed.status", "metrics.latency", "deadletter")
+               "orders.intents", "risk.decisions", "orders.events", "fills", "trades", "feed.status",
+               "metrics.latency", "deadletter")
 
 
 @dataclass(slots=True)

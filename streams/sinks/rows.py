@@ -3,6 +3,11 @@
 Each table has its natural key as primary key; `TABLES` says which columns a row has, which are the
 key and whether a repeated key updates the row (derived data such as bars) or keeps the first
 (facts such as ticks). The sink upserts with these, so a replay or a restart never duplicates a row.
+A versioned table (trades: one row per trade holding its newest version) replaces a row only with a
+higher version, so a replay or a redelivery of an older version never overwrites a newer one.
+
+A row builder refuses (DataError, so the sink dead-letters the record with the reason) what the table's
+checks would refuse: a batch the database rejected would stop the sink at the same record every time.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ class Table:
     # binary row a timestamptz column holds integer nanoseconds since the epoch (see
     # streams.sinks.postgres.EpochNanosTimestamptzDumper): no datetime is built per row.
     binary: tuple[str, ...] | None = None
+    # A versioned table's version column: a stored row is replaced only by a row with a higher version, and
+    # within one batch the highest version of a key wins (None: the last occurrence wins).
+    version: str | None = None
+    # Columns of a versioned table that keep the greatest value any stored or incoming version had (null
+    # when none had one), whichever version the row holds.
+    greatest: tuple[str, ...] = ()
 
 
 class TextArray(tuple):
@@ -93,6 +104,68 @@ def _bar_row(v: dict[str, Any]) -> tuple[Any, ...]:
         raise DataError(f"bar OHLC {v['open']}/{v['high']}/{v['low']}/{v['close']} is inconsistent")
     return (v["symbol"], v["timeframe"], ts(v["start"]), ts(v["end"]), v["start"], v["end"], v["session"],
             v["open"], v["high"], v["low"], v["close"], v["volume"], v["vwap"], v["trades"], v["ts_init"])
+
+
+def _risk_decision_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    checks = {name: len(v[name]) for name in ("check_names", "check_values", "check_limits", "check_outcomes",
+                                                "check_details", "check_allowed_quantities")}
+    if len(set(checks.values())) != 1:
+        raise DataError("the check_* arrays are parallel but have different lengths: "
+                        + ", ".join(f"{name} {length}" for name, length in checks.items()))
+    if v["quantity"] < 0:
+        raise DataError(f"quantity {v['quantity']} is negative")
+    return (v["intent_id"], v["account_id"], v["strategy"], v["symbol"], v["side"], v["action"], v["ts_event"],
+            v["ts_init"], v.get("regime"), v["outcome"], v["quantity"], v.get("requested_quantity"),
+            list(v["reasons"]), list(v["check_names"]), list(v["check_values"]), list(v["check_limits"]),
+            list(v["check_outcomes"]), list(v["check_details"]), list(v["check_allowed_quantities"]),
+            v.get("equity"), v["signal_price"], v.get("stop_price"), v.get("unit_risk"), v.get("risk_budget"),
+            v.get("risk_quantity"), v.get("trade_risk"), v.get("open_risk_after"), v.get("total_risk_pct"),
+            v.get("kill_switch_tripped", False), v.get("tripped_kill_switch", False),
+            v.get("kill_switch_reason") or "")
+
+
+def _order_event_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    if v["sequence"] < 0:
+        raise DataError(f"sequence {v['sequence']} of order {v['client_order_id']} is negative")
+    return (v["client_order_id"], v["sequence"], v["account_id"], v["strategy"], v["trade_id"], v["event"],
+            v.get("status"), v.get("broker_status") or "", v["ts_event"], v["ts_init"], v["symbol"], v["side"],
+            v["order_type"], v["quantity"], v.get("filled_quantity", 0), v.get("limit_price"), v.get("stop_price"),
+            v.get("trigger_price"), v.get("parent_order_id"), v.get("oca_group"), v.get("operation"),
+            v.get("reason") or "", v["broker"], v.get("broker_order_id"), v.get("broker_perm_id"),
+            v.get("broker_ref"))
+
+
+def _fill_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    _positive(v["quantity"], "quantity")
+    _positive(v["price"], "price")
+    return (v["exec_id"], v["client_order_id"], v["account_id"], v["strategy"], v["trade_id"], v["ts_event"],
+            v["ts_init"], v["symbol"], v["side"], v["quantity"], v["price"], v["filled_quantity"],
+            v["leaves_quantity"], v.get("multiplier", 1), v["commission"], v["regulatory_fees"], v["broker"],
+            v.get("broker_perm_id"))
+
+
+TRADE_STATUSES = ("Waiting", "Running", "Closed")
+EXIT_CHANGES = ("REDUCED", "CLOSED")  # the changes an exit fill makes: their ts_event is that fill's time
+
+
+def _trade_update_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    trade = f"trade {v['trade_id']} version {v['version']}"
+    if v["version"] < 0:
+        raise DataError(f"{trade}: the version is negative")
+    if v["status"] not in TRADE_STATUSES:
+        raise DataError(f"{trade}: status {v['status']!r} is not one of {', '.join(TRADE_STATUSES)}")
+    if not 0 <= v["exit_qty"] <= v["entry_qty"]:
+        raise DataError(f"{trade}: exit_qty {v['exit_qty']} is not between 0 and entry_qty {v['entry_qty']}")
+    if v["status"] != "Waiting" and (v.get("entry_price") is None or v.get("opened_ns") is None):
+        raise DataError(f"{trade}: a {v['status']} trade needs its entry_price and opened_ns")
+    if v["status"] == "Closed" and v.get("closed_ns") is None:
+        raise DataError(f"{trade}: a Closed trade needs its closed_ns")
+    last_exit_ns = v["ts_event"] if v["change"] in EXIT_CHANGES else None
+    return (v["trade_id"], v["version"], v["change"], v["account_id"], v["strategy"], v["ss_type"], v["signal_type"],
+            v["symbol"], v["direction"], v["status"], v["ts_event"], v["ts_init"], v["entry_qty"], v["exit_qty"],
+            v.get("entry_price"), v.get("exit_price"), v["initial_stop"], v["stop_price"], v.get("target_price"),
+            v["pnl"], v["charges"], v["net_pnl"], v["net_pnl_pct"], v.get("opened_ns"), v.get("closed_ns"),
+            last_exit_ns, v["comment"])
 
 
 def synthetic_trade_id(v: dict[str, Any]) -> str:
@@ -156,6 +229,34 @@ TABLES: dict[str, Table] = {
                    v["contract"], v["side"], ts(v["ts_event"]), v["ts_event"], v["ts_init"], v["exchange"],
                    v["order_type"], v.get("limit_price"), v.get("stop_price"), v["tick_size"],
                    v["reference_price"], v["product"], v["quantity"], v["multiplier"], v.get("detail") or "")),
+    "RiskDecisionMade": Table(
+        "risk_decisions",
+        ("intent_id", "account_id", "strategy", "symbol", "side", "action", "ts_event_ns", "ts_init_ns", "regime",
+         "outcome", "quantity", "requested_quantity", "reasons", "check_names", "check_values", "check_limits",
+         "check_outcomes", "check_details", "check_allowed_quantities", "equity", "signal_price", "stop_price",
+         "unit_risk", "risk_budget", "risk_quantity", "trade_risk", "open_risk_after", "total_risk_pct",
+         "kill_switch_tripped", "tripped_kill_switch", "kill_switch_reason"),
+        ("intent_id",), False, _risk_decision_row),
+    "OrderStatusChanged": Table(
+        "order_events",
+        ("client_order_id", "sequence", "account_id", "strategy", "trade_id", "event", "status", "broker_status",
+         "ts_event_ns", "ts_init_ns", "symbol", "side", "order_type", "quantity", "filled_quantity", "limit_price",
+         "stop_price", "trigger_price", "parent_order_id", "oca_group", "operation", "reason", "broker",
+         "broker_order_id", "broker_perm_id", "broker_ref"),
+        ("client_order_id", "sequence"), False, _order_event_row),
+    "FillExecuted": Table(
+        "fills",
+        ("exec_id", "client_order_id", "account_id", "strategy", "trade_id", "ts_event_ns", "ts_init_ns", "symbol",
+         "side", "quantity", "price", "filled_quantity", "leaves_quantity", "multiplier", "commission",
+         "regulatory_fees", "broker", "broker_perm_id"),
+        ("exec_id",), False, _fill_row),
+    "TradeUpdated": Table(
+        "trades",
+        ("trade_id", "version", "change", "account_id", "strategy", "ss_type", "signal_type", "symbol", "direction",
+         "status", "ts_event_ns", "ts_init_ns", "entry_qty", "exit_qty", "entry_price", "exit_price",
+         "initial_stop", "stop_price", "target_price", "pnl", "charges", "net_pnl", "net_pnl_pct", "opened_ns",
+         "closed_ns", "last_exit_ns", "comment"),
+        ("trade_id",), True, _trade_update_row, version="version", greatest=("last_exit_ns",)),
     "FeedStatusChanged": Table(
         "feed_status",
         ("feed", "ts", "ts_init_ns", "connected", "active", "subscribed_symbols", "messages_per_second",
@@ -182,14 +283,27 @@ TABLES: dict[str, Table] = {
 
 
 def upsert_sql(table: Table) -> str:
-    """INSERT ... SELECT from the staging table, deduplicated on the natural key within the batch."""
+    """INSERT ... SELECT from the staging table, deduplicated on the natural key within the batch.
+
+    Within one batch the last occurrence of a key wins (ordinality of the staged rows), or for a versioned
+    table its highest version. A versioned table's stored row is replaced only when the incoming version is
+    higher; its `greatest` columns take the greatest value of the batch's versions and the stored row.
+    """
     cols = ", ".join(f'"{c}"' for c in table.columns)
     key = ", ".join(f'"{c}"' for c in table.key)
+    if table.version is None:
+        source = f"select distinct on ({key}) * from staging_{table.name} order by {key}, _seq desc"
+    else:
+        picked = ", ".join(f'max("{c}") over (partition by {key}) as "{c}"' if c in table.greatest else f'"{c}"'
+                           for c in table.columns)
+        source = (f'select distinct on ({key}) {picked} from staging_{table.name} '
+                  f'order by {key}, "{table.version}" desc, _seq desc')
     if table.update_on_conflict:
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in table.columns if c not in table.key)
+        updates = ", ".join(f'"{c}" = greatest({table.name}."{c}", excluded."{c}")' if c in table.greatest
+                            else f'"{c}" = excluded."{c}"' for c in table.columns if c not in table.key)
         conflict = f"on conflict ({key}) do update set {updates}"
+        if table.version is not None:
+            conflict += f' where {table.name}."{table.version}" < excluded."{table.version}"'
     else:
         conflict = f"on conflict ({key}) do nothing"
-    # Within one batch the last occurrence of a key wins (ordinality of the staged rows).
-    return (f'insert into {table.name} ({cols}) select {cols} from ('
-            f'select distinct on ({key}) * from staging_{table.name} order by {key}, _seq desc) s {conflict}')
+    return f"insert into {table.name} ({cols}) select {cols} from ({source}) s {conflict}"
