@@ -35,6 +35,12 @@ class Check:
     detail: str = ""
     allowed_quantity: int | None = None
 
+    def __post_init__(self) -> None:  # counts given as ints are kept as the Decimals the figures are
+        for name in ("value", "limit"):
+            figure_value = getattr(self, name)
+            if isinstance(figure_value, int) and not isinstance(figure_value, bool):
+                object.__setattr__(self, name, Decimal(figure_value))
+
     @property
     def failed(self) -> bool:
         return self.outcome is CheckOutcome.FAILED

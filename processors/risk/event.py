@@ -20,11 +20,11 @@ EVENT_QUANTUM = Decimal("0.00000001")  # the schemas' decimal scale (8)
 EVENT_MAX = Decimal(10) ** 16  # precision 24 with scale 8: 16 integer digits
 
 
-def event_decimal(value: Decimal | None) -> Decimal | None:
+def event_decimal(value: Decimal | int | None) -> Decimal | None:
     """`value` on the events' decimal grid; ValueError if it does not fit the schema's precision."""
     if value is None:
         return None
-    quantized = value.quantize(EVENT_QUANTUM, rounding=ROUND_HALF_EVEN)
+    quantized = Decimal(value).quantize(EVENT_QUANTUM, rounding=ROUND_HALF_EVEN)
     if abs(quantized) >= EVENT_MAX:
         raise ValueError(f"{value} has more than 16 integer digits: it does not fit an event decimal")
     return quantized

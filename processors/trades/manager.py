@@ -342,6 +342,11 @@ class TradeManager:
         order the trades opened; partial exits are folded in so that quantities add up."""
         return [deal_row(trade.deal()) for trade in self._trades.values() if trade.entries]
 
+    def deal_row_of(self, trade_id: str) -> DealRow | None:
+        """The deals row of one trade (None while it has no fill)."""
+        trade = self._known(trade_id, "trade_id")
+        return deal_row(trade.deal()) if trade.entries else None
+
     # == snapshot ==================================================================================
     def snapshot(self) -> dict[str, Any]:
         """The whole state as plain JSON-able data (str, int, bool, None, lists, dicts); Decimals as strings."""

@@ -76,7 +76,6 @@ from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, P
 from processors.pnl import Direction
 from processors.risk import (Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
                              RiskDecision, RiskIntent, decide, reject_unknown_account)
-from processors.risk.checks import figure
 from processors.risk.event import decision_event
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
                                TradeStatus)
@@ -87,6 +86,7 @@ from processors.trading.orders import ENTRY, EXIT, DeskOrder, fill_event, status
 
 DeskEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted
 UNASSIGNED = "(unassigned)"
+BUY = "BUY"
 SNAPSHOT_FORMAT = 1
 TERMINAL = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELLED})
 ORDER_TYPES = frozenset(kind.value for kind in OrderType)
@@ -119,7 +119,7 @@ class TradingDesk:
         ts = intent.ts_event
         out = self._begin(ts, ts_init, inclusive=False)
         decision, settings = self._entry_decision(intent, ts)
-        out.append(_decision_event(decision, ts_init))
+        out.append(decision_event(decision, ts_init))
         if decision.accepted and settings is not None:
             order = DeskOrder(
                 client_order_id=intent.client_order_id, role=ENTRY, account_id=settings.account_id,
@@ -127,7 +127,8 @@ class TradingDesk:
                 order_type=intent.order_type, quantity=decision.quantity, tick_size=intent.tick_size,
                 multiplier=intent.multiplier, placed_ns=ts, limit_price=intent.limit_price,
                 stop_price=intent.stop_price, signal_price=intent.reference_price, decision_stop=decision.stop_price,
-                intraday=settings.intraday, lot_size=settings.lot_size, signal_type=settings.signal_type)
+                intraday=settings.intraday, lot_size=settings.lot_size,
+                signal_type=settings.signal_type or ("long" if intent.side == BUY else "short"))
             self._working[order.client_order_id] = None
             out += self._place(order, ts, ts_init)
         self._sync_kill_switches(ts)
@@ -310,7 +311,7 @@ class TradingDesk:
                             multiplier=entry.multiplier, exit_reason=request.reason)
         decision = decide(intent, self.config.accounts[request.account_id], book.snapshot_at(ts), self.config.days,
                           ts)
-        out.append(_decision_event(decision, ts_init))
+        out.append(decision_event(decision, ts_init))
         if not decision.accepted:
             cancelled = ExitCancelled(trade_id=request.trade_id, request_id=request.request_id, ts_event=ts,
                                       reason="; ".join(decision.reasons))
@@ -419,14 +420,6 @@ def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, d
         side=intent.side, action=Action.ENTRY, ts_event=ts, regime=None, outcome=Outcome.REJECT, quantity=0,
         requested_quantity=intent.quantity, checks=checks, reasons=(f"{check}: {detail}",), equity=None,
         signal_price=intent.reference_price)
-
-
-def _decision_event(decision: RiskDecision, ts_init: int) -> RiskDecisionMade:
-    """`decision_event`, with every check's figure as a Decimal: the legacy day-trade check gives its count and
-    limit as ints (processors.risk.pdt), which the event's decimal encoder does not take. Adapted here, since
-    the risk package is not this package's to change; the figures are the same numbers."""
-    checks = tuple(replace(check, value=figure(check.value), limit=figure(check.limit)) for check in decision.checks)
-    return decision_event(replace(decision, checks=checks), ts_init)
 
 
 def _ts(value: object, name: str) -> None:

@@ -6,7 +6,8 @@ its table, like the other sections, and read from YAML with every error reported
     risk:
       account: paper-1            # the account in the accounts file the strategy trades in
       stop_pct: 2                 # TM-Isp: 2 % from the signal price (or stop_amount: 0.50, in USD)
-      size_from_risk: true        # quantity = floor(risk budget / per-share risk), capped by order.quantity
+      size_from_risk: true        # quantity = floor(risk budget / per-share risk); false: order.quantity is
+                                  # asked for, and the risk decision may resize or reject it
     trade:
       target_pct: 4               # TM-IProfit (or target_amount), optional
       monitor_interval_s: 5       # how often stops and targets are checked, on event time
@@ -90,8 +91,8 @@ def _non_negative(maximum: int) -> Any:
 class RiskSettings:
     """The strategy's account and its entries' initial stop: `stop_pct` percent of the signal price or
     `stop_amount` USD from it (TM-Isp). With `size_from_risk` the risk decision sizes each entry from the
-    account's risk budget (order.quantity the upper bound); without, order.quantity is asked for and the
-    risk decision may still resize or reject it."""
+    account's risk budget alone; without, order.quantity is asked for and the risk decision may still
+    resize it (down to what the budget and the caps allow) or reject it."""
 
     account: str
     stop_pct: Decimal | None = None

@@ -1,0 +1,117 @@
+"""One account's strategies and its trading desk, stepped by market data in one fixed order: the path the
+backtest, the live runner and the audit replay share, so they take the same decisions, orders, fills and
+trades from the same data.
+
+    session = TradingSession(pipelines, desk)        # pipelines: {strategy name: StrategyPipeline}
+    step = session.on_trade(tick, ts_init)           # Step(decisions, desk events, trade events)
+    step = session.on_bar(bar, ts_init)              # bars-only history (warm-up, or a backtest over bars)
+
+For one print:
+ 1. every strategy takes it, in name order (`StrategyPipeline.on_trade`): its signals, suppressed signals
+    and order intents of the evaluation instants the print passed (all before the print's time);
+ 2. the desk takes their signals in time order (then strategy, then id): an entry signal's order intent
+    `on_intent` (risk decision, entry order), an exit signal (a rule of the strategy said close)
+    `on_exit_signal` for its symbol;
+ 3. the desk takes the print (`on_trade`): fills of the working orders, the trade manager's sweeps;
+ 4. the trades those desk events changed become `TradeUpdated` events (trade_events.py).
+A market entry decided at an instant is thus filled by the first print after it, live as in a backtest.
+
+Without a desk (a strategy with no `risk:` section) only step 1 runs. `ts_init` stamps the desk's events
+(when they were built): the wall clock live, the event time in a backtest; it is metadata, never compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from processors.model import Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, RiskDecisionMade, \
+    SignalGenerated, TradeTick, TradeUpdated
+from processors.strategies.pipeline import Decisions, StrategyPipeline
+from processors.trading.desk import TradingDesk
+from processors.trading.trade_events import TradeFeed
+
+TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdated
+
+
+@dataclass(slots=True)
+class Step:
+    decisions: Decisions = field(default_factory=Decisions)
+    trading: list[TradingEvent] = field(default_factory=list)
+
+    def extend(self, other: Step) -> None:
+        self.decisions.extend(other.decisions)
+        self.trading += other.trading
+
+
+class TradingSession:
+    def __init__(self, pipelines: Mapping[str, StrategyPipeline], desk: TradingDesk | None = None,
+                 trades: TradeFeed | None = None) -> None:
+        self.pipelines = dict(sorted(pipelines.items()))
+        self.desk = desk
+        self.trades = trades or TradeFeed()
+
+    def on_trade(self, tick: TradeTick, ts_init: int) -> Step:
+        decisions = Decisions()
+        for pipeline in self.pipelines.values():
+            decisions.extend(pipeline.on_trade(tick))
+        step = Step(decisions)
+        if self.desk is not None:
+            self._signals(decisions, ts_init, step)
+            self._desk(self.desk.on_trade(tick), ts_init, step)
+        return step
+
+    def on_bar(self, bar: Bar, ts_init: int) -> Step:
+        decisions = Decisions()
+        for pipeline in self.pipelines.values():
+            decisions.extend(pipeline.on_bar(bar))
+        step = Step(decisions)
+        if self.desk is not None:
+            self._signals(decisions, ts_init, step)
+            self._desk(self.desk.on_bar(bar), ts_init, step)
+        return step
+
+    def on_decisions(self, decisions: Decisions, ts_init: int) -> Step:
+        """Decisions made elsewhere (the vectorised backtest) given to the desk as step 2 does."""
+        step = Step()
+        if self.desk is not None:
+            self._signals(decisions, ts_init, step)
+        return step
+
+    def on_market_bar(self, bar: Bar, ts_init: int) -> Step:
+        """A bar for the desk only (the strategies already took it: the vectorised backtest)."""
+        step = Step()
+        if self.desk is not None:
+            self._desk(self.desk.on_bar(bar), ts_init, step)
+        return step
+
+    def finish(self) -> Step:
+        decisions = Decisions()
+        for pipeline in self.pipelines.values():
+            decisions.extend(pipeline.finish())
+        return Step(decisions)
+
+    def _signals(self, decisions: Decisions, ts_init: int, step: Step) -> None:
+        assert self.desk is not None
+        intents: dict[str, OrderIntentCreated] = {intent.signal_id: intent for intent in decisions.intents}
+        for signal in sorted(decisions.signals, key=signal_order):
+            if signal.action == "EXIT":
+                events = self.desk.on_exit_signal(signal.strategy, signal.symbol, signal.ts_event, signal.reason)
+            else:
+                intent = intents.get(signal.signal_id)
+                if intent is None:  # no order could be built: the suppressed signal says why
+                    continue
+                events = self.desk.on_intent(intent, ts_init)
+            self._desk(events, ts_init, step)
+
+    def _desk(self, events: list, ts_init: int, step: Step) -> None:
+        if not events:
+            return
+        assert self.desk is not None
+        step.trading += events
+        step.trading += self.trades.changes(self.desk.trade_manager, events, ts_init)
+
+
+def signal_order(signal: SignalGenerated) -> tuple[int, str, int, str]:
+    """Signals of one step in time order; at one instant by strategy, an exit before an entry, then by id."""
+    return signal.ts_event, signal.strategy, 0 if signal.action == "EXIT" else 1, signal.signal_id
