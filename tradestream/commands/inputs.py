@@ -1,5 +1,5 @@
 """The commands' inputs: argparse types for a readable file and a timeframe, CSV rows under
-trimmed headers, strategy files, and the file's name added to an error raised while reading it.
+trimmed headers, strategy and account files, and the file's name added to an error raised while reading it.
 
 Errors about the content (a bad row, a bad strategy) are `TradestreamError`s that the CLI reports
 in one place (`tradestream.cli.main`); `naming(path)` adds the file they came from as a note, which
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from schemas.errors import TradestreamError
 
 if TYPE_CHECKING:
+    from processors.risk import Account
     from processors.scanner import ScannerConfig
 
 
@@ -76,6 +77,23 @@ def load_strategy(path: str) -> ScannerConfig:
             kind = "JSON" if path.endswith(".json") else "YAML"
             raise ScannerConfigError([FieldError("config", f"not valid {kind}: {exc}")]) from None
         return ScannerConfig.from_mapping(data)
+
+
+def load_account(path: str) -> Account:
+    """An account file (processors.risk.account_file): JSON if it ends in .json, YAML otherwise;
+    AccountFileError naming every problem, with the note `in <path>`."""
+    import yaml
+
+    from processors.risk.account_file import AccountFileError, read_account
+
+    text = Path(path).read_text()
+    with naming(path):
+        try:
+            data = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        except (ValueError, yaml.YAMLError) as exc:
+            kind = "JSON" if path.endswith(".json") else "YAML"
+            raise AccountFileError([("account", f"not valid {kind}: {exc}")]) from None
+        return read_account(data)
 
 
 @contextmanager
