@@ -32,6 +32,7 @@ from litestar.static_files import create_static_files_router
 
 from api import errors
 from api.bounds import refuse_bad_input
+from api.deals import DealsController
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
 from connectors.kafka.feedwatch import FeedStatusWatcher
 from api.health import FeedWatcher, HealthChecks, HealthController
@@ -52,7 +53,7 @@ def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="tradestream",
         version=importlib.metadata.version("tradestream"),
-        description="Scanners, signals, correlation, latency metrics and health of the tradestream platform.",
+        description="Scanners, signals, correlation, deals, latency metrics and health of the tradestream platform.",
         use_handler_docstrings=True,
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
@@ -99,7 +100,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         return validator
 
     return Litestar(
-        route_handlers=[HealthController, MetricsController, ScannerController, SignalsController,
+        route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),

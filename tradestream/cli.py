@@ -42,6 +42,7 @@ COMMAND_MODULES = (
     "tradestream.commands.registry",
     "tradestream.commands.sink",
     "tradestream.commands.verify",
+    "tradestream.commands.deals",
     "tradestream.commands.setup",
 )
 
@@ -61,6 +62,7 @@ command groups:
   offline tools    bars, indicators, calendar (CSV in, CSV out; no services needed)
   strategies       strategy validate|replay, backtest
   checks           verify bars
+  reports          deals (the deals report from the database)
 """
 
 EPILOG = """\
