@@ -22,6 +22,8 @@ FILES = {"SPY": MARKET / "nvda-1999-2014.txt", "QQQ": MARKET / "orcl-1995-2014.t
 def daily_strategy(tmp_path: Path) -> Path:
     data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
     data.update(timeframe="1d", type="positional", exit_rules=[])
+    for section in ("risk", "trade", "charges"):  # signals only: no trade management, no account
+        data.pop(section)
     path = tmp_path / "daily.yaml"
     path.write_text(yaml.safe_dump(data))
     return path

@@ -163,7 +163,8 @@ def test_a_bad_row_names_the_line_the_column_and_the_file(tmp_path: Path,
     ticks = tmp_path / "ticks.csv"
     ticks.write_text("ts,symbol,price,size\n2026-11-24T14:31:00Z,SPY,abc,1\n")
     assert main(["backtest", "--config", str(ROOT / "examples/strategies/correlation.yaml"), "--bars", str(bars),
-                 "--ticks", str(ticks), "--out", str(tmp_path / "out")]) == 2
+                 "--ticks", str(ticks), "--account", str(ROOT / "examples/accounts/paper.yaml"),
+                 "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "CsvFormatError" in err and "line 2, column price" in err and f"in {ticks}" in err
 

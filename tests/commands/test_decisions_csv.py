@@ -137,7 +137,7 @@ def test_backtest_and_replay_write_identical_files_for_the_same_trades(
     bars.write_text("symbol,start,open,high,low,close,volume\n")
 
     assert main(["backtest", "--config", str(config), "--bars", str(bars), "--ticks", str(ticks_csv),
-                 "--out", str(tmp_path / "backtest")]) == 0
+                 "--account", str(ROOT / "examples/accounts/paper.yaml"), "--out", str(tmp_path / "backtest")]) == 0
 
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@127.0.0.1:5433/db")  # no local password generated
     monkeypatch.setenv("TRADESTREAM_HOME", str(tmp_path / "home"))

@@ -65,6 +65,6 @@ def test_backtest_draws_no_bar_when_standard_error_is_not_a_terminal(
     bars.write_text("\n".join(lines) + "\n")
     # no --quiet: standard error is pytest's capture, not a terminal
     assert main(["backtest", "--config", str(ROOT / "examples/strategies/correlation.yaml"), "--bars", str(bars),
-                 "--out", str(tmp_path / "out")]) == 0
+                 "--account", str(ROOT / "examples/accounts/paper.yaml"), "--out", str(tmp_path / "out")]) == 0
     err = capsys.readouterr().err
     assert err == ""

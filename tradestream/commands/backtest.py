@@ -1,4 +1,4 @@
-"""`tradestream backtest --config STRATEGY.yaml --bars IN.csv [--ticks IN.csv] --out DIR`.
+"""`tradestream backtest --config STRATEGY.yaml --bars IN.csv [--ticks IN.csv] [--account ACCOUNT.yaml] --out DIR`.
 
 Runs the strategy's processors in-process over history, no Kafka needed, with the same
 `StrategyPipeline` the live runner uses. With `--ticks`, bars and indicators are built from the
@@ -6,9 +6,17 @@ trades (exactly as live); the bars of `--bars` that end before the first trade w
 up. Without ticks, the bars drive everything and `price(SYM)` is the latest bar's close; that run
 uses the pipeline's vectorised twin (`processors.strategies.vectorized`, tested identical).
 
+A strategy with a `risk:` section is traded in the account of `--account` (required then): its decisions
+go to the trading desk (risk decisions, orders, fills at the next print or the next bar's open, the trade
+manager's stops and targets) through the `TradingSession` the live runner uses; with ticks, the warm-up bars
+and then each trade step the session (`ts_init` = the event's time, so two runs write identical files); over
+bars only, the desk takes the bars and the vectorised decisions merged in the pipeline's order
+(tradestream.commands.backtest_trading). Without a `risk:` section `--account` is not read.
+
 Writes DIR/signals.csv, DIR/suppressed.csv and DIR/intents.csv (the columns of
-`tradestream.commands.decisions`, the same as `strategy replay`) and DIR/summary.json; a progress
-bar on standard error when it is a terminal.
+`tradestream.commands.decisions`, the same as `strategy replay`), with trade management also
+DIR/decisions.csv, orders.csv, fills.csv, trades.csv and deals.csv (backtest_trading), and
+DIR/summary.json; a progress bar on standard error when it is a terminal.
 """
 
 from __future__ import annotations
@@ -28,7 +36,10 @@ if TYPE_CHECKING:  # for annotations; the functions import these where they use 
     from processors.calendar import MarketCalendar
     from processors.model import Bar, TradeTick
     from processors.scanner import ScannerConfig
+    from processors.risk import Account
     from processors.strategies.pipeline import Decisions, StrategyPipeline
+    from processors.trading.desk import TradingDesk
+    from processors.trading.session import TradingEvent, TradingSession
 
 PROGRESS_EVERY = 10_000  # events between two updates of the progress bar
 # Bars at least this far apart (minutes) are daily bars: a trading day's regular session is 6.5 hours,
@@ -47,6 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "inferred from the spacing of the first symbol's bars)")
     parser.add_argument("--ticks", type=readable_file, help="ticks CSV: ts,symbol,price,size[,trade_id,conditions]")
     parser.add_argument("--lateness-ms", type=int, default=0, help="allowed lateness of ticks (default 0)")
+    parser.add_argument("--account", type=readable_file,
+                        help="account file, YAML or JSON (required when the strategy has a risk: section)")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar (one is drawn only when standard error is a terminal)")
@@ -69,6 +82,7 @@ class _Inputs:
     """What a backtest reads: the strategy, bars in their sessions, trades, and the calendar around them."""
 
     config: ScannerConfig
+    account: Account | None
     bars: list[Bar]
     ticks: list[TradeTick]
     calendar: MarketCalendar
@@ -81,6 +95,8 @@ class _Outcome:
     """What a backtest produced, and how long the processing took."""
 
     decisions: Decisions
+    trading: list[TradingEvent]
+    desk: TradingDesk | None
     events: int
     rejected_ticks: int
     elapsed_s: float
@@ -91,9 +107,16 @@ def run(args: argparse.Namespace) -> int:
     if inputs is None:
         print("tradestream backtest: no bars or ticks in the input", file=sys.stderr)
         return 2
-    outcome = _backtest(inputs, args.lateness_ms, quiet=args.quiet)
+    from processors.charges.errors import FeeScheduleError
+
+    try:
+        outcome = _backtest(inputs, args.lateness_ms, quiet=args.quiet)
+    except FeeScheduleError as exc:
+        exc.add_note("the packaged regulatory fee schedule starts in 2025: to backtest earlier dates, set "
+                     "charges: {regulatory_fees: false} in the strategy")
+        raise
     summary = _summary(inputs, outcome)
-    _write_outputs(Path(args.out), outcome.decisions, summary)
+    _write_outputs(Path(args.out), outcome, summary)
     print(json.dumps(summary))
     return 0
 
@@ -102,7 +125,10 @@ def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
     """The strategy, bars and ticks of the command line; None when there are neither bars nor ticks."""
     from processors.csvio import read_bars, read_ticks
 
+    from tradestream.commands.backtest_trading import account_for
+
     config = load_strategy(args.config)
+    account = account_for(config, args.account)
     with csv_rows(args.bars) as (header, rows):
         bars = read_bars(rows, header)
         bars_timeframe = (args.bars_timeframe or _infer_timeframe(bars)) if bars else ""
@@ -114,7 +140,7 @@ def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
     if not times:
         return None
     calendar = _calendar_around(min(times), max(times))
-    return _Inputs(config, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
+    return _Inputs(config, account, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
 
 
 def _calendar_around(first_ns: int, last_ns: int) -> MarketCalendar:
@@ -158,56 +184,70 @@ def _on_session(bar: Bar, calendar: MarketCalendar) -> Bar:
 
 
 def _backtest(inputs: _Inputs, lateness_ms: int, *, quiet: bool) -> _Outcome:
-    """Trades (after the bars that end before the first, as warm-up) through the strategy pipeline, or,
-    without trades, the bars through its vectorised twin."""
+    """Trades (after the bars that end before the first, as warm-up) through the strategy's session, or,
+    without trades, the bars through the pipeline's vectorised twin and then (with an account) the desk."""
     from processors.scanner import SignalLimiter, in_schedule
     from processors.strategies.pipeline import StrategyPipeline
     from processors.strategies.vectorized import backtest_bars
+    from tradestream.commands.backtest_trading import trade_over_bars, trading_session
     from tradestream.commands.progress import progress_bar
 
     config = inputs.config
     pipeline = StrategyPipeline(config, inputs.calendar, SignalLimiter.from_config(config),
                                 lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * 1_000_000)
+    session = trading_session(config, pipeline, inputs.account, inputs.calendar)
     started = time.perf_counter()
     if inputs.ticks:
-        events, decisions = _replay(pipeline, inputs.bars, inputs.ticks, quiet=quiet)
+        events, decisions, trading = _replay(session, inputs.bars, inputs.ticks, quiet=quiet)
     else:
         # Over bars only, the vectorised twin (tests prove it takes the pipeline's decisions exactly);
-        # one call, so the bar only pulses.
-        events = len(inputs.bars)
+        # one call, so the bar only pulses. The desk then takes the bars and those decisions in the
+        # pipeline's order (tests prove it makes the events of stepping the session bar by bar).
+        events, trading = len(inputs.bars), []
         with progress_bar(f"backtest over {len(inputs.bars):,} bars", None, quiet=quiet):
             decisions = backtest_bars(config, inputs.bars, inputs.calendar)
-    return _Outcome(decisions, events, pipeline.rejected, time.perf_counter() - started)
+        if session.desk is not None:
+            with progress_bar("trade management", len(inputs.bars), quiet=quiet) as progress:
+                trading = trade_over_bars(session, inputs.bars, decisions, daily=pipeline.daily,
+                                          progress=progress)
+                progress.update(len(inputs.bars), f"{len(inputs.bars):,} bars")
+    return _Outcome(decisions, trading, session.desk, events, pipeline.rejected, time.perf_counter() - started)
 
 
-def _replay(pipeline: StrategyPipeline, bars: list[Bar], ticks: list[TradeTick], *,
-            quiet: bool) -> tuple[int, Decisions]:
-    """Warm-up bars, then the trades in time order, one event at a time; returns the events and decisions."""
+def _replay(session: TradingSession, bars: list[Bar], ticks: list[TradeTick], *,
+            quiet: bool) -> tuple[int, Decisions, list[TradingEvent]]:
+    """Warm-up bars, then the trades in time order, one event at a time, each stamped with its event time
+    as ts_init; returns the events, the decisions and the desk's events."""
     from processors.strategies.engine import event_order_key
-    from processors.strategies.pipeline import Decisions
+    from processors.trading.session import Step
     from tradestream.commands.progress import progress_bar
 
     ticks.sort(key=lambda t: t.ts_event)
     warmup = sorted((b for b in bars if b.end <= ticks[0].ts_event), key=event_order_key)
-    events: list[Bar | TradeTick] = [*warmup, *ticks]
-    total = len(events)
-    decisions = Decisions()
+    total = len(warmup) + len(ticks)
+    run = Step()
     with progress_bar("backtest", total, quiet=quiet) as progress:
-        for i, event in enumerate(events, 1):
-            decisions.extend(pipeline.on_trade(event) if hasattr(event, "price") else pipeline.on_bar(event))
+        for i, bar in enumerate(warmup, 1):
+            run.extend(session.on_bar(bar, bar.end))
             if i % PROGRESS_EVERY == 0:
                 progress.update(i, f"{i:,}/{total:,} events")
-        decisions.extend(pipeline.finish())
+        for i, tick in enumerate(ticks, len(warmup) + 1):
+            run.extend(session.on_trade(tick, tick.ts_event))
+            if i % PROGRESS_EVERY == 0:
+                progress.update(i, f"{i:,}/{total:,} events")
+        run.extend(session.finish())
         progress.update(total, f"{total:,} events")
-    return total, decisions
+    return total, run.decisions, run.trading
 
 
 def _summary(inputs: _Inputs, outcome: _Outcome) -> dict[str, object]:
-    """The counts, the processing rate and the time span of the run, as summary.json and standard output give them."""
+    """The counts, the processing rate and the time span of the run, and with trade management the trades'
+    figures (backtest_trading.trading_summary), as summary.json and standard output give them."""
     from processors.csvio import format_time
+    from tradestream.commands.backtest_trading import trading_summary
 
     signals, elapsed = outcome.decisions.signals, outcome.elapsed_s
-    return {
+    summary: dict[str, object] = {
         "strategy": inputs.config.name, "bars": len(inputs.bars), "ticks": len(inputs.ticks),
         "events": outcome.events, "signals": len(signals), "entries": sum(s.action == "ENTRY" for s in signals),
         "exits": sum(s.action == "EXIT" for s in signals), "suppressed": len(outcome.decisions.suppressed),
@@ -215,11 +255,20 @@ def _summary(inputs: _Inputs, outcome: _Outcome) -> dict[str, object]:
         "seconds": round(elapsed, 3), "events_per_second": round(outcome.events / elapsed) if elapsed else None,
         "first": format_time(inputs.first_ns), "last": format_time(inputs.last_ns),
     }
+    if outcome.desk is not None and inputs.account is not None:
+        summary["account"] = inputs.account.account_id
+        summary |= trading_summary(outcome.trading, outcome.desk, inputs.account)
+    return summary
 
 
-def _write_outputs(out: Path, decisions: Decisions, summary: dict[str, object]) -> None:
-    """DIR/signals.csv, suppressed.csv and intents.csv (as `strategy replay` writes them) and summary.json."""
+def _write_outputs(out: Path, outcome: _Outcome, summary: dict[str, object]) -> None:
+    """DIR/signals.csv, suppressed.csv and intents.csv (as `strategy replay` writes them), the trading files
+    with trade management, and summary.json."""
+    from tradestream.commands.backtest_trading import write_trading_files
     from tradestream.commands.decisions import write_decisions
 
+    decisions = outcome.decisions
     write_decisions(out, decisions.signals, decisions.suppressed, decisions.intents)
+    if outcome.desk is not None:
+        write_trading_files(out, outcome.trading, outcome.desk)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

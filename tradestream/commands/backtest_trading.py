@@ -1,0 +1,242 @@
+"""Trade management in `tradestream backtest`: the account, the desk over the run, and the trading files.
+
+A strategy with a `risk:` section trades in the account of `--account` (an account file,
+processors.risk.account_file): its decisions go to a `TradingDesk` built from the strategy's risk:,
+trade: and charges: sections (processors.trading.setup), through the `TradingSession` the live runner
+uses, so the backtest makes the risk decisions, orders, fills and trades the live desk would.
+
+    account = account_for(config, args.account)               # None: the strategy has no risk: section
+    session = trading_session(config, pipeline, account, calendar)
+    events = trade_over_bars(session, bars, decisions, ...)   # bars only, after the vectorised decisions
+    write_trading_files(out, events, session.desk)
+    summary |= trading_summary(events, session.desk, account)
+
+Over bars only, the decisions come from the vectorised backtest for the whole run, then the desk takes the
+bars and the decisions merged in the order the incremental pipeline (`session.on_bar`, bar by bar) gives
+them to it: the decisions of an evaluation instant E go to the desk just before the bar whose arrival
+evaluates E. On intraday timeframes that is the first bar ending at or after E (the engine evaluates E on
+the state before E), so at one time the decisions come before the bars; on 1d it is the first bar ending
+after the session close E (the daily bar ending at E is part of the state). `ts_init` of the desk's events
+is that bar's end, as when stepping bar by bar with the bar's end as ts_init. An entry decided at a bar's
+end is thus filled by the next bar, at its open (processors.trading.desk).
+
+The files, beside signals.csv (times ISO-8601 UTC, money as exact decimals, empty cells for absent values):
+
+    decisions.csv   one row per risk decision (entries and the exits the trade manager asked for)
+    orders.csv      one row per order event (OrderStatusChanged: accepted, rejected, cancelled, ...)
+    fills.csv       one row per fill (FillExecuted) with its commission and regulatory fees
+    trades.csv      one row per trade: its newest TradeUpdated, every field
+    deals.csv       the deals report (processors.deals.DEALS_COLUMNS), one row per trade
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from schemas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from processors.calendar import MarketCalendar
+    from processors.model import Bar
+    from processors.risk import Account
+    from processors.scanner import ScannerConfig
+    from processors.strategies.pipeline import Decisions, StrategyPipeline
+    from processors.trading.desk import TradingDesk
+    from processors.trading.session import TradingEvent, TradingSession
+
+PROGRESS_EVERY = 10_000
+CENT = Decimal("0.01")
+
+DECISION_COLUMNS = ("ts", "intent_id", "account_id", "strategy", "symbol", "side", "action", "outcome", "quantity",
+                    "requested_quantity", "signal_price", "stop_price", "unit_risk", "risk_budget", "equity",
+                    "regime", "kill_switch_tripped", "reasons")
+ORDER_COLUMNS = ("ts", "client_order_id", "sequence", "trade_id", "account_id", "strategy", "symbol", "event",
+                 "status", "side", "order_type", "quantity", "filled_quantity", "limit_price", "stop_price",
+                 "trigger_price", "reason")
+FILL_COLUMNS = ("ts", "exec_id", "client_order_id", "trade_id", "account_id", "strategy", "symbol", "side",
+                "quantity", "price", "filled_quantity", "leaves_quantity", "commission", "regulatory_fees")
+TRADE_COLUMNS = ("ts", "trade_id", "version", "change", "account_id", "strategy", "ss_type", "signal_type", "symbol",
+                 "direction", "status", "entry_qty", "exit_qty", "entry_price", "exit_price", "initial_stop",
+                 "stop_price", "target_price", "pnl", "charges", "net_pnl", "net_pnl_pct", "opened", "closed",
+                 "comment")
+TRADING_FILES = {"decisions.csv": DECISION_COLUMNS, "orders.csv": ORDER_COLUMNS, "fills.csv": FILL_COLUMNS,
+                 "trades.csv": TRADE_COLUMNS}
+_TIMES = {"ts": "ts_event", "opened": "opened_ns", "closed": "closed_ns"}
+
+
+def account_for(config: ScannerConfig, path: str | None) -> Account | None:
+    """The account the strategy trades in, from the file at `path`; None when the strategy has no risk: section
+    (then `path` is not read). ConfigError when the file is missing or holds another account."""
+    from tradestream.commands.inputs import load_account
+
+    if config.risk is None:
+        return None
+    if path is None:
+        raise ConfigError(f"strategy {config.name!r} trades in account {config.risk.account!r} (its risk: section): "
+                          "give that account's file with --account FILE")
+    account = load_account(path)
+    if account.account_id != config.risk.account:
+        raise ConfigError(f"--account {path} is account {account.account_id!r}, but strategy {config.name!r} "
+                          f"trades in {config.risk.account!r} (risk.account): give that account's file")
+    return account
+
+
+def trading_session(config: ScannerConfig, pipeline: StrategyPipeline, account: Account | None,
+                    calendar: MarketCalendar) -> TradingSession:
+    """The strategy's session: with a desk for `account`, or (None) the strategy alone."""
+    from processors.trading.desk import TradingDesk
+    from processors.trading.session import TradingSession
+    from processors.trading.setup import desk_config
+
+    desk = None if account is None else TradingDesk(desk_config([config], account, calendar))
+    return TradingSession({config.name: pipeline}, desk)
+
+
+def instants_of(decisions: Decisions) -> list[tuple[int, Decisions]]:
+    """The decisions grouped by evaluation instant, in time order (signals and intents; the desk needs no
+    suppressed signal)."""
+    from processors.strategies.pipeline import Decisions
+
+    groups: dict[int, Decisions] = {}
+    for signal in decisions.signals:
+        groups.setdefault(signal.ts_event, Decisions()).signals.append(signal)
+    for intent in decisions.intents:
+        groups.setdefault(intent.ts_event, Decisions()).intents.append(intent)
+    return sorted(groups.items(), key=lambda item: item[0])
+
+
+def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Decisions, *, daily: bool,
+                    progress: object = None) -> list[TradingEvent]:
+    """The desk's events over `bars` (in any order) and the strategy's `decisions` over them (module docstring):
+    the same as stepping `session.on_bar(bar, bar.end)` through the strategy bar by bar."""
+    from processors.strategies.engine import event_order_key
+
+    instants = instants_of(decisions)
+    events: list[TradingEvent] = []
+    next_instant, count = 0, len(instants)
+    for i, bar in enumerate(sorted(bars, key=event_order_key), 1):
+        end = bar.end
+        # the instants this bar's arrival evaluates: before its end on 1d, at or before it intraday
+        while next_instant < count and (instants[next_instant][0] < end or
+                                        (not daily and instants[next_instant][0] == end)):
+            events += session.on_decisions(instants[next_instant][1], end).trading
+            next_instant += 1
+        events += session.on_market_bar(bar, end).trading
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress.update(i, f"{i:,}/{len(bars):,} bars")  # type: ignore[attr-defined]
+    # instants after the last bar were never evaluated by a bar (the pipeline's finish evaluates none)
+    return events
+
+
+# -- the files ---------------------------------------------------------------------------------------
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, tuple):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _row(event: object, columns: Sequence[str]) -> list[str]:
+    from processors.csvio import format_time
+
+    cells = []
+    for column in columns:
+        if column in _TIMES:
+            ns = getattr(event, _TIMES[column])
+            cells.append("" if ns is None else format_time(ns))
+        else:
+            cells.append(_cell(getattr(event, column)))
+    return cells
+
+
+def newest_trades(events: Iterable[object]) -> list[object]:
+    """The newest TradeUpdated of each trade, in the order the trades first appeared."""
+    from processors.model import TradeUpdated
+
+    newest: dict[str, TradeUpdated] = {}
+    for event in events:
+        if isinstance(event, TradeUpdated):
+            newest[event.trade_id] = event
+    return list(newest.values())
+
+
+def write_trading_files(out: Path, events: Sequence[object], desk: TradingDesk) -> None:
+    """decisions.csv, orders.csv, fills.csv, trades.csv and deals.csv in `out` (module docstring)."""
+    from processors.deals import DEALS_COLUMNS
+    from processors.model import FillExecuted, OrderStatusChanged, RiskDecisionMade
+
+    out.mkdir(parents=True, exist_ok=True)
+    kinds = {"decisions.csv": RiskDecisionMade, "orders.csv": OrderStatusChanged, "fills.csv": FillExecuted}
+    rows: dict[str, list[list[str]]] = {name: [_row(e, TRADING_FILES[name]) for e in events if isinstance(e, kind)]
+                                        for name, kind in kinds.items()}
+    rows["trades.csv"] = [_row(trade, TRADE_COLUMNS) for trade in newest_trades(events)]
+    for name, columns in TRADING_FILES.items():
+        _write(out / name, columns, rows[name])
+    _write(out / "deals.csv", DEALS_COLUMNS, [row.cells() for row in desk.deal_rows()])
+
+
+def _write(path: Path, columns: Sequence[str], rows: Iterable[list[str]]) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+# -- the summary -------------------------------------------------------------------------------------
+
+def trading_summary(events: Sequence[object], desk: TradingDesk, account: Account) -> dict[str, object]:
+    """The risk decisions (and how many were rejected), the trades' figures: counts, win rate (% of completed trades), gross P&L, charges, net P&L, the maximum
+    drawdown of the realised net equity curve ($ and % of starting capital) and the ending (realised) equity.
+    Money as exact decimal strings.
+
+    The curve is the starting capital plus every trade's net P&L as its TradeUpdated events give it: a trade's
+    net P&L (realised P&L less every charge so far) changes at each of its fills, and each fill changes the trade,
+    so the curve has a point at every fill."""
+    from processors.deals import DealStatus
+    from processors.model import RiskDecisionMade, TradeUpdated
+
+    rows = desk.deal_rows()
+    completed = [row for row in rows if row.status == DealStatus.COMPLETED]
+    wins = sum(row.net_pnl > 0 for row in completed)
+    losses = sum(row.net_pnl < 0 for row in completed)
+    capital = account.starting_capital
+    trade_net: dict[str, Decimal] = {}
+    equity = peak = capital
+    drawdown = Decimal(0)
+    for event in events:
+        if isinstance(event, TradeUpdated):
+            equity += event.net_pnl - trade_net.get(event.trade_id, Decimal(0))
+            trade_net[event.trade_id] = event.net_pnl
+            peak = max(peak, equity)
+            drawdown = max(drawdown, peak - equity)
+    gross = sum((row.pnl for row in rows), Decimal(0))
+    charges = sum((row.charges for row in rows), Decimal(0))
+    net = sum((row.net_pnl for row in rows), Decimal(0))
+    decisions = [event for event in events if isinstance(event, RiskDecisionMade)]
+    return {
+        "risk_decisions": len(decisions), "rejected": sum(d.outcome == "REJECT" for d in decisions),
+        "trades": len(rows), "completed_trades": len(completed), "running_trades": len(rows) - len(completed),
+        "wins": wins, "losses": losses,
+        "win_rate_pct": _money(Decimal(100) * wins / len(completed), "0.01") if completed else None,
+        "gross_pnl": _money(gross), "charges": _money(charges), "net_pnl": _money(net),
+        "max_drawdown": _money(drawdown),
+        "max_drawdown_pct": _money(Decimal(100) * drawdown / capital, "0.0001") if capital else None,
+        "starting_capital": _money(capital), "ending_equity": _money(capital + net),
+    }
+
+
+def _money(value: Decimal, places: str | None = None) -> str:
+    """Exact digits, at least to the cent (the events' 8-decimal grid without its trailing zeros); `places`
+    rounds (a ratio)."""
+    if places is not None:
+        return format(value.quantize(Decimal(places)), "f")
+    cents = value.quantize(CENT)
+    return format(cents if cents == value else value.normalize(), "f")
