@@ -272,3 +272,76 @@ def test_a_bars_backtest_on_real_minutes_trades_and_its_deals_add_up_to_the_summ
 
 def utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def incremental_and_merged(config_path: Path, bars_path: Path, account_path: Path) -> tuple[list, list]:
+    """The desk's events stepping the session bar by bar (`session.on_bar(bar, bar.end)`), and those of the
+    backtest's bars path (the vectorised decisions, then `trade_over_bars`), on the bars as the command reads them."""
+    import argparse
+
+    from processors.scanner import SignalLimiter, in_schedule
+    from processors.strategies.engine import event_order_key
+    from processors.strategies.pipeline import StrategyPipeline
+    from processors.strategies.vectorized import backtest_bars
+    from tradestream.commands.backtest import _load_inputs
+    from tradestream.commands.backtest_trading import trade_over_bars, trading_session
+
+    inputs = _load_inputs(argparse.Namespace(config=str(config_path), bars=str(bars_path), bars_timeframe=None,
+                                             ticks=None, account=str(account_path)))
+    config, calendar = inputs.config, inputs.calendar
+
+    def session():  # noqa: ANN202
+        pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
+                                    lambda ts: in_schedule(config, ts))
+        return trading_session(config, pipeline, inputs.account, calendar)
+
+    stepped, incremental = session(), []
+    for bar in sorted(inputs.bars, key=event_order_key):
+        incremental += stepped.on_bar(bar, bar.end).trading
+    assert not stepped.finish().decisions
+    merged_session = session()
+    decisions = backtest_bars(config, inputs.bars, calendar)
+    merged = trade_over_bars(merged_session, inputs.bars, decisions, daily=config.timeframe == "1d")
+    assert merged_session.desk.deal_rows() == stepped.desk.deal_rows()
+    return incremental, merged
+
+
+@needs_minutes
+def test_over_bars_the_desk_makes_the_events_of_stepping_the_session_bar_by_bar(tmp_path: Path) -> None:
+    incremental, merged = incremental_and_merged(breakout(tmp_path), minute_bars_csv(tmp_path / "b.csv"),
+                                                 old_account(tmp_path))
+    kinds = {type(event).__name__ for event in incremental}
+    assert kinds == {"RiskDecisionMade", "OrderStatusChanged", "FillExecuted", "TradeUpdated"}
+    assert len(incremental) > 200
+    assert merged == incremental
+
+
+DAILY = Path("/work/shared/data/market/nvda-1999-2014.txt")
+
+
+@pytest.mark.skipif(not DAILY.exists(), reason="the shared daily file is absent")
+def test_over_daily_bars_the_desk_makes_the_events_of_stepping_the_session_bar_by_bar(tmp_path: Path) -> None:
+    """On 1d the instant (a session's close) is evaluated by the next day's bar: its decisions follow the bar."""
+    bars = tmp_path / "daily.csv"
+    with DAILY.open() as source, bars.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["symbol", "start", "open", "high", "low", "close", "volume"])
+        for row in csv.DictReader(source):
+            if "2004-01-01" <= row["Date"] < "2008-01-01":
+                start = dt.datetime.combine(dt.date.fromisoformat(row["Date"]), dt.time(9, 30), tzinfo=ET)
+                writer.writerow(["NVDA", start.isoformat(), row["Open"], row["High"], row["Low"], row["Close"],
+                                 row["Volume"]])
+    config = write_yaml(tmp_path / "daily.yaml", {
+        "name": "nvda-daily-breakout", "type": "positional", "instrument": "equity", "symbols": ["NVDA"],
+        "timeframe": "1d", "interval": "1m", "days": "all", "start_time": "09:30", "end_time": "16:00",
+        "direction": "long", "mode": "virtual",
+        "max_signals_per_day": 10, "max_signals_per_symbol": 10,
+        "entry_rules": ["crosses_above(price(NVDA), donchian_upper(NVDA, 1d, 20) * 0.97)"],
+        "exit_rules": ["price(NVDA) < donchian_lower(NVDA, 1d, 10) * 1.03"],
+        "sanity": {"max_deviation_pct": 1000, "max_staleness_seconds": 7 * 86400},
+        "order": {"exchange": "SMART", "order_type": "market", "product": "margin", "quantity": 100},
+        "risk": {"account": "paper-1", "stop_pct": 5}, "trade": {"target_pct": 10},
+        "charges": {"commission": "ibkr_fixed", "regulatory_fees": False}})
+    incremental, merged = incremental_and_merged(config, bars, old_account(tmp_path))
+    assert sum(type(event).__name__ == "FillExecuted" for event in incremental) >= 20
+    assert merged == incremental
