@@ -7,6 +7,10 @@ stops or is killed, the group moves its leases and the survivors start its strat
 starts (first run, or taken over) rebuilds its state from the trades, as every start does, and
 publishes only decisions newer than the last one on each output topic (`resume_after_ns`): its ids
 are deterministic, so nothing is lost and nothing appears twice.
+
+The unit shared is a runner: a strategy alone, or an account with every strategy that trades in it (their
+`risk:` sections name it) and its trading desk, since the account's risk limits span its strategies. Its
+lease is the one its name (the strategy's, or the account id) is keyed to.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from connectors.kafka.leases import PartitionLeases, partition_for
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.event_time import EventTimeBounds
+from processors.risk import Account
 from processors.scanner import ScannerConfig
-from streams.strategy_runner import StrategyRunner, resume_after_ns
+from schemas.errors import ConfigError
+from streams.strategy_runner import StrategyRunner, resume_points
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +47,17 @@ class StrategyHost:
                  publisher: EventPublisher, lateness_ms: int = 0, group_id: str = RUNNER_GROUP,
                  partitions: int | None = None,
                  runner_factory: Callable[..., StrategyRunner] = StrategyRunner,
-                 resume_lookup: Callable[[str], dict[str, tuple[int, frozenset[str]]]] | None = None,
-                 event_time: EventTimeBounds = EventTimeBounds()) -> None:
+                 resume_lookup: Callable[[str], dict] | None = None,
+                 event_time: EventTimeBounds = EventTimeBounds(),
+                 accounts: Sequence[Account] = ()) -> None:
         names = [c.name for c in configs]
         if len(set(names)) != len(names):
             raise ValueError(f"two strategies have the same name: {sorted(n for n in names if names.count(n) > 1)}")
         self.kafka = kafka
         self.codec = codec
+        self.accounts = {account.account_id: account for account in accounts}
+        self.units = units_of(configs, self.accounts)
+        """What runs as one: a strategy's name, or an account id, with its strategies."""
         self.configs = {c.name: c for c in configs}
         self.start_ns = start_ns
         self.publisher = publisher
@@ -55,13 +65,17 @@ class StrategyHost:
         self.partitions = partitions or kafka.partitions
         self.runner_factory = runner_factory
         self.event_time = event_time
-        self.resume_lookup = resume_lookup or (lambda name: resume_after_ns(kafka, codec, name))
+        self.resume_lookup = resume_lookup or self._resume_points
         self.running: dict[str, Running] = {}
         self.started: list[str] = []
-        """Every strategy start, in order (a strategy taken over appears again)."""
+        """Every unit start, in order (a unit taken over appears again)."""
         self.failed: dict[str, BaseException] = {}
         self._lock = threading.Lock()
         self.leases = PartitionLeases(kafka, group_id, kafka.topic(LEASE_TOPIC), self._on_leases)
+
+    def _resume_points(self, name: str) -> dict:
+        account = name if name in self.accounts else None
+        return resume_points(self.kafka, self.codec, [c.name for c in self.units[name]], account)
 
     def lease_of(self, name: str) -> int:
         return partition_for(name, self.partitions)
@@ -79,7 +93,7 @@ class StrategyHost:
 
     def _apply(self, held: frozenset[int]) -> None:
         with self._lock:
-            wanted = {name for name in self.configs if self.lease_of(name) in held}
+            wanted = {name for name in self.units if self.lease_of(name) in held}
             for name in sorted(self.running.keys() - wanted):
                 self._stop_one(name)
             for name in sorted(wanted - self.running.keys()):
@@ -99,9 +113,11 @@ class StrategyHost:
             resume = self.resume_lookup(name)
             if stop.is_set():  # handed over while it was starting
                 return
-            runner = self.runner_factory(self.kafka, self.codec, self.configs[name], self.start_ns,
-                                         publisher=self.publisher, lateness_ms=self.lateness_ms, resume_after=resume,
-                                         event_time=self.event_time)
+            strategies = self.units[name]
+            runner = self.runner_factory(self.kafka, self.codec, strategies[0] if len(strategies) == 1 else strategies,
+                                         self.start_ns, publisher=self.publisher, lateness_ms=self.lateness_ms,
+                                         resume_after=resume, event_time=self.event_time,
+                                         **({"account": self.accounts[name]} if name in self.accounts else {}))
             log.info("strategy=%s started here (lease %d); resumes after %s", name, self.lease_of(name),
                      resume or "-")
             report = runner.run(stop)
@@ -120,3 +136,22 @@ class StrategyHost:
     def alive(self) -> bool:
         """False once the leases or a strategy failed: the process should exit so that it is restarted."""
         return self.leases.alive() and not self.failed
+
+
+def units_of(configs: Sequence[ScannerConfig], accounts: dict[str, Account]) -> dict[str, list[ScannerConfig]]:
+    """The runners' units: each account with the strategies that trade in it, each other strategy alone.
+    ConfigError when a strategy names an account that is not given, or an account id is also a strategy name."""
+    units: dict[str, list[ScannerConfig]] = {}
+    traded = [config for config in configs if getattr(config, "risk", None) is not None]
+    for config in configs:
+        if getattr(config, "risk", None) is None:
+            units[config.name] = [config]
+    for config in traded:
+        account = config.risk.account
+        if account not in accounts:
+            raise ConfigError(f"strategy {config.name!r} trades in account {account!r}, which no account file "
+                              f"gives (--account FILE)")
+        if account in units and getattr(units[account][0], "risk", None) is None:
+            raise ConfigError(f"account id {account!r} is also a strategy's name: rename one")
+        units.setdefault(account, []).append(config)
+    return units

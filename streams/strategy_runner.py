@@ -13,6 +13,15 @@ derived from the strategy, symbol, side and evaluation instant (`processors.stra
 the sink's upserts store each once. On a restart the runner first reads back, per output topic, the
 newest decision it already published there (`resume_after_ns`) and publishes only later ones, so Kafka
 does not carry a second copy either. A replay publishes nothing: it returns the decisions for comparison.
+
+Trading: given an `Account`, the runner runs every strategy of that account (each with a `risk:` section
+naming it) and the account's trading desk in one `processors.trading.TradingSession`, the path the backtest
+takes: each print goes to the strategies, their entry intents and exit signals to the desk, then the print
+to the desk (fills of the paper broker, the trade manager's sweeps). Risk decisions, order events, fills and
+trade updates are published keyed by the account, on their topics, with the same resume rule (by event
+time and natural id: intent id, order id and sequence, exec id, trade id and version). The desk's state is
+rebuilt from the prints like the strategies', so `--from` must reach back to before the oldest trade still
+open (the default, the oldest retained print, does).
 """
 
 from __future__ import annotations
@@ -34,8 +43,12 @@ from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
 from processors.model import TradeTickBatch
+from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
+from processors.trading.desk import TradingDesk
+from processors.trading.session import TradingEvent, TradingSession
+from processors.trading.setup import desk_config
 from schemas.errors import DecodeError
 from streams.merge import PartitionMerge
 
@@ -43,6 +56,8 @@ log = logging.getLogger(__name__)
 
 MS = 1_000_000
 OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
+TRADING_TOPICS = {"RiskDecisionMade": "risk.decisions", "OrderStatusChanged": "orders.events",
+                  "FillExecuted": "fills", "TradeUpdated": "trades"}
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
@@ -58,44 +73,84 @@ class RunReport:
     late: int = 0
 
 
-def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, strategy: str,
+def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, key: str, topics: tuple[str, ...] = OUTPUT_TOPICS,
                     tail: int = 5_000) -> dict[str, tuple[int, frozenset[str]]]:
-    """Per output topic (catalogue name), the newest ts_event among the strategy's records at its tail and
-    the ids of the records at that instant. Per topic, because a crash can lose the producer's queue of one
-    topic and not of another; with the ids, because two decisions of one instant (an exit and the opposite
-    entry) can be split by a crash: the first on Kafka, the second lost."""
+    """Per output topic (catalogue name), the newest ts_event among the records keyed `key` (a strategy, or an
+    account for the trading topics) at its tail and the ids of the records at that instant. Per topic, because
+    a crash can lose the producer's queue of one topic and not of another; with the ids, because two events of
+    one instant (an exit and the opposite entry) can be split by a crash: the first on Kafka, the second lost."""
     points: dict[str, tuple[int, frozenset[str]]] = {}
-    for name in OUTPUT_TOPICS:
+    for name in topics:
         newest, ids = -1, set()
-        for _, _, value in read_tail(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{strategy}",
-                                     strategy.encode()):
+        for _, _, value in read_tail(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{key}", key.encode()):
             ts_event = int(value.get("ts_event", -1))
             if ts_event > newest:
                 newest, ids = ts_event, set()
             if ts_event == newest:
-                ids.add(str(value.get("client_order_id") or value.get("signal_id")))
+                ids.add(record_id(value))
         if newest >= 0:
             points[name] = (newest, frozenset(ids))
     return points
 
 
+def record_id(value: dict) -> str:
+    """A published record's natural id, from its fields (see `decision_id`)."""
+    if "exec_id" in value:
+        return str(value["exec_id"])
+    if "sequence" in value:
+        return f"{value['client_order_id']}#{value['sequence']}"
+    if "version" in value:
+        return f"{value['trade_id']}#{value['version']}"
+    if "intent_id" in value:
+        return str(value["intent_id"])
+    return str(value.get("client_order_id") or value.get("signal_id"))
+
+
+def resume_points(kafka: KafkaSettings, codec: AvroCodec, strategies: list[str],
+                  account: str | None) -> dict[tuple[str, str], tuple[int, frozenset[str]]]:
+    """The resume points of a runner: per (topic, key), for each strategy's decisions and the account's trading."""
+    points = {(topic, name): point for name in strategies
+              for topic, point in resume_after_ns(kafka, codec, name).items()}
+    if account is not None:
+        points.update({(topic, account): point for topic, point in
+                       resume_after_ns(kafka, codec, account, tuple(TRADING_TOPICS.values())).items()})
+    return points
+
+
 def decision_id(event: object) -> str:
-    """A decision's deterministic id: an intent's client order id, a signal's (or suppressed signal's) id."""
+    """An event's deterministic id: an intent's client order id, a signal's (or suppressed signal's) id, a risk
+    decision's intent id, an order event's order id and sequence, a fill's exec id, a trade's id and version."""
+    if hasattr(event, "exec_id"):
+        return str(event.exec_id)
+    if hasattr(event, "sequence"):
+        return f"{event.client_order_id}#{event.sequence}"
+    if hasattr(event, "version"):
+        return f"{event.trade_id}#{event.version}"
+    if hasattr(event, "intent_id"):
+        return str(event.intent_id)
     return str(getattr(event, "client_order_id", None) or getattr(event, "signal_id"))
 
 
 class StrategyRunner:
-    def __init__(self, kafka: KafkaSettings, codec: AvroCodec, config: ScannerConfig, start_ns: int,
-                 end_ns: int | None = None, publisher: EventPublisher | None = None, lateness_ms: int = 0,
-                 resume_after: dict[str, tuple[int, frozenset[str]]] | None = None, wall_ns: Callable[[], int] = time.time_ns,
-                 reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds()) -> None:
+    """One strategy, or (with `account`) every strategy of an account and its trading desk, on the prints."""
+
+    def __init__(self, kafka: KafkaSettings, codec: AvroCodec, config: ScannerConfig | list[ScannerConfig],
+                 start_ns: int, end_ns: int | None = None, publisher: EventPublisher | None = None,
+                 lateness_ms: int = 0, resume_after: dict | None = None, wall_ns: Callable[[], int] = time.time_ns,
+                 reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds(),
+                 account: Account | None = None) -> None:
+        configs = [config] if isinstance(config, ScannerConfig) else sorted(config, key=lambda c: c.name)
         self.kafka = kafka
         self.codec = codec
-        self.config = config
+        self.configs = configs
+        self.config = configs[0]
+        self.account = account
+        self.name = account.account_id if account is not None else self.config.name
+        """The runner's unit: its account, or its one strategy; it names its consumer group and dead letters."""
         self.start_ns = start_ns
         self.end_ns = end_ns
         self.publisher = publisher
-        self.resume_after = resume_after or {}
+        self.resume_after = _keyed(resume_after or {}, self.config.name)
         self.reorder_ns = reorder_ms * MS
         self.event_time = event_time  # covers the interleaving of batched symbols within a partition
         self.wall_ns = wall_ns
@@ -105,19 +160,25 @@ class StrategyRunner:
             days=366)
         last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date() if end_ns else today
         calendar = build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30))
-        self.pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
-                                         lambda ts: in_schedule(config, ts), lateness_ns=lateness_ms * MS)
+        pipelines = {c.name: StrategyPipeline(c, calendar, SignalLimiter.from_config(c),
+                                              lambda ts, c=c: in_schedule(c, ts), lateness_ns=lateness_ms * MS)
+                     for c in configs}
+        self.pipeline = pipelines[self.config.name]
+        desk = TradingDesk(desk_config(configs, account, calendar)) if account is not None else None
+        self.session = TradingSession(pipelines, desk)
         self.trades_topic = kafka.topic("ticks.trades")
         self.batches_topic = kafka.topic("ticks.batches")
-        self.topics = {name: kafka.topic(name) for name in OUTPUT_TOPICS}
+        self.topics = {name: kafka.topic(name) for name in (*OUTPUT_TOPICS, *TRADING_TOPICS.values())}
         self.deadletter_topic = kafka.topic("deadletter")
         self.report = RunReport()
         self.decisions = Decisions()
+        self.trading: list[TradingEvent] = []
+        """A replay's trading events (nothing is published in a replay; live, they are not kept)."""
 
     def _consumer(self) -> tuple[Consumer, list[int]]:
         """Every partition of the trades topic and of the batches topic, from the start time.
         Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches."""
-        consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.config.name}", **{
+        consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         assignment, ids = [], []
         for topic, base in ((self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)):
@@ -137,7 +198,7 @@ class StrategyRunner:
 
     def _dead_letter(self, message, reason: str, error_class: str, index: int = -1) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
-        letter, headers = dead_letter(stage=f"strategy:{self.config.name}", topic=message.topic(),
+        letter, headers = dead_letter(stage=f"strategy:{self.name}", topic=message.topic(),
                                       partition=message.partition(), offset=message.offset(), key=message.key(),
                                       value=message.value(), error_class=error_class, reason=reason,
                                       source_index=index, ts_init=self.wall_ns())
@@ -160,16 +221,32 @@ class StrategyRunner:
         for name, events in (("signals", decisions.signals), ("signals.suppressed", decisions.suppressed),
                              ("orders.intents", decisions.intents)):
             for event in events:
-                point = self.resume_after.get(name)
-                if point is not None and (event.ts_event < point[0] or (
-                        event.ts_event == point[0] and decision_id(event) in point[1])):
-                    self.report.skipped_already_published += 1
-                    continue
-                self.publisher.publish(self.topics[name], self.config.name, event)
-                self.report.published += 1
-                if name == "signals":
-                    log.info("strategy=%s signal %s %s %s at %s: %s", self.config.name, event.action, event.side,
+                if self._publish(name, event.strategy, event) and name == "signals":
+                    log.info("strategy=%s signal %s %s %s at %s: %s", event.strategy, event.action, event.side,
                              event.symbol, event.price, event.reason)
+
+    def _emit_trading(self, events: list[TradingEvent]) -> None:
+        if self.publisher is None:
+            self.trading += events
+            return
+        for event in events:
+            name = TRADING_TOPICS[type(event).__name__]
+            if self._publish(name, event.account_id, event) and name == "trades":
+                log.info("account=%s trade %s %s %s %s: %s/%s at %s, net %s", event.account_id, event.trade_id,
+                         event.change, event.direction, event.symbol, event.exit_qty, event.entry_qty,
+                         event.exit_price or event.entry_price, event.net_pnl)
+
+    def _publish(self, name: str, key: str, event: object) -> bool:
+        """Publish `event` keyed `key` unless it is at or before the topic's resume point; True if published."""
+        point = self.resume_after.get((name, key))
+        if point is not None and (event.ts_event < point[0] or (  # type: ignore[attr-defined]
+                event.ts_event == point[0] and decision_id(event) in point[1])):  # type: ignore[attr-defined]
+            self.report.skipped_already_published += 1
+            return False
+        assert self.publisher is not None
+        self.publisher.publish(self.topics[name], key, event)
+        self.report.published += 1
+        return True
 
     def run(self, stop: threading.Event, until_caught_up: bool = False) -> RunReport:
         """Consume until `stop` (live), or until every partition reached its end or `end_ns` (replay)."""
@@ -206,7 +283,7 @@ class StrategyRunner:
             if error.code() == KafkaError._PARTITION_EOF:
                 merge.end_of_partition(merge_id)
             else:
-                log.error("strategy=%s consumer error: %s", self.config.name, error.str())
+                log.error("strategy=%s consumer error: %s", self.name, error.str())
             return
         try:
             event = self.codec.decode(message.value(), "TradeTickBatch" if batches else "TradeTick")
@@ -238,11 +315,20 @@ class StrategyRunner:
             if self.end_ns is not None and tick.ts_event >= self.end_ns:
                 return True
             self.report.trades += 1
-            self._emit(self.pipeline.on_trade(tick))
+            step = self.session.on_trade(tick, self.wall_ns() if self.publisher is not None else tick.ts_event)
+            self._emit(step.decisions)
+            if step.trading:
+                self._emit_trading(step.trading)
         return False
 
     def _log_progress(self, merge: PartitionMerge) -> None:
         as_of = merge.released_ns and dt.datetime.fromtimestamp(merge.released_ns / 1e9, dt.timezone.utc)
         log.info("strategy=%s trades=%d decisions=%d published=%d event time=%s pending=%d",
-                 self.config.name, self.report.trades, self.report.decisions, self.report.published,
+                 self.name, self.report.trades, self.report.decisions, self.report.published,
                  as_of.isoformat() if as_of else "-", merge.pending())
+
+
+def _keyed(points: dict, strategy: str) -> dict[tuple[str, str], tuple[int, frozenset[str]]]:
+    """Resume points by (topic, key); points by topic alone (one strategy's, as `resume_after_ns` gives them)
+    are that strategy's."""
+    return {(key if isinstance(key, tuple) else (key, strategy)): point for key, point in points.items()}

@@ -116,6 +116,8 @@ class TradingDesk:
         if intent.client_order_id in self._seen:
             return []
         self._seen.add(intent.client_order_id)
+        intent = replace(intent, reference_price=canonical(intent.reference_price), tick_size=canonical(intent.tick_size),
+                         limit_price=canonical(intent.limit_price), stop_price=canonical(intent.stop_price))
         ts = intent.ts_event
         out = self._begin(ts, ts_init, inclusive=False)
         decision, settings = self._entry_decision(intent, ts)
@@ -138,6 +140,9 @@ class TradingDesk:
         """A print: fills at the paper broker, then the price for the books and the trade manager."""
         if not isinstance(tick, TradeTick):
             raise TradingDeskError("tick", f"must be a TradeTick, got {type(tick).__name__}")
+        price = canonical(tick.price)
+        if price is not tick.price:
+            tick = replace(tick, price=price)
         ts, ts_init = tick.ts_event, tick.ts_init
         out = self._begin(ts, ts_init, inclusive=False)
         out += self._paper(self._broker.on_trade_tick(tick), ts_init)
@@ -151,6 +156,8 @@ class TradingDesk:
         """A closed bar (bars-only mode), known at its end."""
         if not isinstance(bar, Bar):
             raise TradingDeskError("bar", f"must be a Bar, got {type(bar).__name__}")
+        bar = replace(bar, open=canonical(bar.open), high=canonical(bar.high), low=canonical(bar.low),
+                      close=canonical(bar.close))
         ts, ts_init = bar.end, bar.ts_init
         out = self._begin(ts, ts_init, inclusive=False)
         out += self._paper(self._broker.on_bar(bar), ts_init)
@@ -420,6 +427,20 @@ def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, d
         side=intent.side, action=Action.ENTRY, ts_event=ts, regime=None, outcome=Outcome.REJECT, quantity=0,
         requested_quantity=intent.quantity, checks=checks, reasons=(f"{check}: {detail}",), equity=None,
         signal_price=intent.reference_price)
+
+
+def canonical(value: Decimal | None) -> Decimal | None:
+    """`value` without trailing fractional zeros (636.28000000 -> 636.28, 600.00000000 -> 600), else `value`
+    itself. Prices decoded from Kafka carry the schemas' 8 decimal places and prices read from a CSV file
+    the digits written there: the desk's decisions quote their figures in words, and these must read the
+    same live, in a replay and in a backtest of the same prints."""
+    if value is None:
+        return None
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or digits[-1] != 0:
+        return value
+    normal = value.normalize()
+    return normal.quantize(1) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
 
 
 def _ts(value: object, name: str) -> None:

@@ -1,6 +1,9 @@
 """The strategy on the real stack: trades on Kafka, `tradestream strategy run` (killed with SIGKILL and
 restarted), the sink, PostgreSQL — the same signals and order intents as the in-process backtest on the
-same trades, each stored once; then an audit replay of the range reproduces them and publishes nothing."""
+same trades, each stored once; then an audit replay of the range reproduces them and publishes nothing.
+The strategy trades in the example paper account: its risk decisions, orders, fills and trades on Kafka
+are those of the in-process trading session over the same trades, each once across the crash, and the
+replay reproduces them too."""
 
 from __future__ import annotations
 
@@ -23,6 +26,11 @@ from processors.calendar import build_nyse_calendar, parse_sessions
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.pipeline import StrategyPipeline
+from processors.trading.desk import TradingDesk
+from processors.trading.session import TradingSession
+from processors.trading.setup import desk_config
+from tradestream.commands.decisions import write_trading
+from tradestream.commands.inputs import load_account
 from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
@@ -31,6 +39,34 @@ from .conftest import eventually, spawn
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT_FILE = ROOT / "examples/accounts/paper.yaml"
+TRADING_TOPICS = ("risk.decisions", "orders.events", "fills", "trades")
+
+
+def without_ts_init(event: object) -> tuple:
+    """An event's fields but `ts_init` (when the object was built: wall time live, event time in a replay)."""
+    return tuple((name, getattr(event, name)) for name in sorted(event.__dataclass_fields__) if name != "ts_init")
+
+
+def topic_events(settings: Settings, topic: str, group: str) -> list[object]:
+    """Every record of `topic`, decoded, partition by partition from the start."""
+    codec = AvroCodec(settings.schema_registry_url)
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": group,
+                         "enable.partition.eof": True, "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        events, ended = [], set()
+        while len(ended) < len(partitions):
+            message = consumer.poll(10)
+            assert message is not None, f"{topic}: no end of partition within 10 s"
+            if message.error():
+                ended.add(message.partition())
+                continue
+            events.append(codec.decode(message.value()))
+        return events
+    finally:
+        consumer.close()
 
 
 @pytest.mark.parametrize("records", ["single", "batches"])
@@ -68,6 +104,14 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     expected = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
                                 lambda ts: in_schedule(config, ts)).run_trades(ticks)
     assert len(expected.signals) >= 4
+    account = load_account(str(ACCOUNT_FILE))
+    session = TradingSession({config.name: StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
+                                                            lambda ts: in_schedule(config, ts))},
+                             TradingDesk(desk_config([config], account, calendar)))
+    expected_trading = [event for tick in ticks for event in session.on_trade(tick, tick.ts_event).trading]
+    fills = [e for e in expected_trading if type(e).__name__ == "FillExecuted"]
+    assert len(fills) >= 2 and any(type(e).__name__ == "TradeUpdated" and e.status == "Closed"
+                                   for e in expected_trading), "the run must open and close trades"
 
     publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), client_id=f"it-{unique}")
     half = len(ticks) // 2
@@ -95,13 +139,14 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
 
     writer = spawn(["sink", "--group", f"sink-{unique}"], env, tmp_path / "sink.log")
     runner_log = tmp_path / "strategy.log"
-    runner = spawn(["strategy", "run", *source], env, runner_log)
+    trading = ["--account", str(ACCOUNT_FILE)]
+    runner = spawn(["strategy", "run", *source, *trading], env, runner_log)
     try:
         eventually(lambda: len(stored()[0]) >= 1, timeout_s=120, what="first signals in the database")
         os.killpg(runner.pid, signal.SIGKILL)   # a crash mid-stream, after some decisions were published
         runner.wait(timeout=30)
         publish(ticks[half:])
-        runner = spawn(["strategy", "run", *source], env, runner_log)
+        runner = spawn(["strategy", "run", *source, *trading], env, runner_log)
         eventually(lambda: len(stored()[0]) >= len(expected.signals) and len(stored()[1]) >= len(expected.intents),
                    timeout_s=180, what="every signal and intent in the database")
     finally:
@@ -123,8 +168,19 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
                 consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions))
         assert records(f"{prefix}signals") == len(expected.signals)
         assert records(f"{prefix}orders.intents") == len(expected.intents)
+        eventually(lambda: sum(records(f"{prefix}{topic}") for topic in TRADING_TOPICS) >= len(expected_trading),
+                   timeout_s=60, what="every trading event on Kafka")
     finally:
         consumer.close()
+
+    # Risk decisions, order events, fills and trade updates: those of the in-process session, each once
+    # although the runner was killed mid-stream and rebuilt its desk from the trades.
+    for topic in TRADING_TOPICS:
+        published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
+        wanted = [e for e in expected_trading if type(e).__name__ == type(published[0]).__name__] if published else []
+        got, want = sorted(map(without_ts_init, published), key=repr), sorted(map(without_ts_init, wanted), key=repr)
+        assert got == want, topic
+        assert len(published) == len({without_ts_init(e) for e in published}), f"{topic}: a record published twice"
 
     # The audit replay of the range reproduces every decision and publishes nothing.
     start = min(t.ts_event for t in ticks)
@@ -132,9 +188,14 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     out = tmp_path / "replay"
     result = subprocess.run([sys.executable, "-m", "tradestream.cli", "strategy", "replay", "--config",
                              str(config_file), "--from", str(start), "--to", str(end), "--out", str(out),
-                             "--compare"], env=env, capture_output=True, text=True, timeout=300)
+                             "--compare", "--account", str(ACCOUNT_FILE)], env=env, capture_output=True, text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 difference(s)" in result.stdout
     replayed = (out / "signals.csv").read_text().splitlines()
     assert len(replayed) == len(expected.signals) + 1
     assert signals == stored()[0]  # nothing new was stored by the replay
+    # ... and the trading, file for file as the in-process session's (ts_init is not in the files).
+    write_trading(tmp_path / "expected", expected_trading)
+    for name in ("risk_decisions.csv", "order_events.csv", "fills.csv", "trade_events.csv"):
+        assert (out / name).read_text() == (tmp_path / "expected" / name).read_text(), name

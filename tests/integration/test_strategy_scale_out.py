@@ -55,6 +55,8 @@ def test_two_runners_split_the_strategies_and_one_takes_over_when_the_other_is_k
 
     primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
     template = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
+    for section in ("risk", "trade", "charges"):  # signals only: each strategy its own runner unit
+        template.pop(section, None)
     configs, files = [], []
     for name in strategy_names(unique, kafka.partitions):
         data = template | {"name": name, "symbols": [primary, correlated], "primary": primary,

@@ -1,5 +1,6 @@
 """`tradestream run`: the application processes of `make run` (worker, sink, simulated feed, the
-strategy in STRATEGY_CONFIG (default examples/strategies/correlation.yaml), API), supervised.
+strategy in STRATEGY_CONFIG (default examples/strategies/correlation.yaml) trading in the account of
+ACCOUNT_CONFIG (default examples/accounts/paper.yaml) on the paper broker, API), supervised.
 
 The stack must be up (`tradestream stack up`). Each process runs in the background with its log in
 `$TRADESTREAM_HOME/logs`; `tradestream.supervisor` starts again any process that exits (back-off 1 s
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 APP_PROCESSES = ("worker", "sink", "feed", "strategy", "api")
 DEFAULT_STRATEGY = PROJECT_ROOT / "examples" / "strategies" / "correlation.yaml"
+DEFAULT_ACCOUNT = PROJECT_ROOT / "examples" / "accounts" / "paper.yaml"
 DEFAULT_TOPIC_PREFIX = "ts."
 
 
@@ -85,7 +87,8 @@ def _commands(settings: Settings) -> dict[str, list[str]]:
         "worker": [*cli, "worker", "--app-id", _group("tradestream-worker", prefix)],
         "sink": [*cli, "sink", "--group", _group("tradestream-sink", prefix)],
         "feed": [*cli, "feed", "simulated"],
-        "strategy": [*cli, "strategy", "run", "--config", os.environ.get("STRATEGY_CONFIG") or str(DEFAULT_STRATEGY)],
+        "strategy": [*cli, "strategy", "run", "--config", os.environ.get("STRATEGY_CONFIG") or str(DEFAULT_STRATEGY),
+                     "--account", os.environ.get("ACCOUNT_CONFIG") or str(DEFAULT_ACCOUNT)],
         "api": [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)],
     }
 

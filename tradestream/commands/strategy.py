@@ -14,7 +14,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tradestream.commands.inputs import load_strategy, readable_file
+from tradestream.commands.inputs import load_account, load_strategy, readable_file
 from tradestream.config import Settings
 
 PROGRESS_EVERY = 4_096  # trades between two updates of the progress bar
@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="strategy file (YAML or JSON); repeat for several")
     live.add_argument("--scanner", action="append", default=[],
                       help="name of a scanner stored through the API (table scanners); repeat for several")
+    live.add_argument("--account", action="append", default=[], type=readable_file,
+                      help="account file (YAML or JSON, see examples/accounts/paper.yaml) of the strategies with a "
+                           "risk: section; repeat for several. Those strategies trade on the paper broker")
     live.add_argument("--group", default="tradestream-strategy-runners",
                       help="consumer group the instances share the strategies through")
     live.add_argument("--from", dest="start", type=instant, default=0,
@@ -58,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="ISO-8601 start (state is rebuilt from here)")
     replay.add_argument("--to", dest="end", type=instant, required=True, help="ISO-8601 end (exclusive)")
     replay.add_argument("--lateness-ms", type=int, default=0)
+    replay.add_argument("--account", type=readable_file,
+                        help="the account file of a strategy with a risk: section: its risk decisions, orders, fills "
+                             "and trades are reproduced too (trading.csv), on the paper broker; no order is sent")
     replay.add_argument("--out", required=True, help="directory for signals.csv, intents.csv, suppressed.csv")
     replay.add_argument("--compare", action="store_true",
                         help="compare with the signals stored in PostgreSQL for the range; exit 1 on a difference")
@@ -100,8 +106,9 @@ def run_live(args: argparse.Namespace) -> int:
     kafka = settings.kafka()
     codec = AvroCodec(kafka.registry_config())
     publisher = EventPublisher(kafka, codec, client_id=f"tradestream-strategy-{args.group}")
+    accounts = [load_account(path) for path in args.account]
     host = StrategyHost(kafka, codec, configs, args.start, publisher, lateness_ms=args.lateness_ms,
-                        group_id=args.group, event_time=settings.event_time())
+                        group_id=args.group, event_time=settings.event_time(), accounts=accounts)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -122,14 +129,20 @@ def run_live(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from connectors.kafka.codec import AvroCodec
     from streams.strategy_runner import StrategyRunner
-    from tradestream.commands.decisions import write_decisions
+    from tradestream.commands.decisions import write_decisions, write_trading
     from tradestream.commands.progress import progress_bar
 
     config = load_strategy(args.config)
+    account = load_account(args.account) if args.account else None
+    if account is not None and (config.risk is None or config.risk.account != account.account_id):
+        raise SystemExit(f"tradestream strategy replay: strategy {config.name!r} does not trade in account "
+                         f"{account.account_id!r} (its risk: section names "
+                         f"{config.risk.account if config.risk else 'no account'!r})")
     settings = Settings.from_env()
     runner = StrategyRunner(settings.kafka(), AvroCodec(settings.kafka().registry_config()), config, args.start,
                             end_ns=args.end, publisher=None, lateness_ms=args.lateness_ms,
-                            event_time=settings.event_time())
+                            event_time=settings.event_time(),
+                            **({"account": account} if account is not None else {}))
     with progress_bar(f"replay {config.name}", args.end - args.start, quiet=args.quiet) as progress:
         if progress.enabled:
             _report_event_time(runner, progress, args.start)
@@ -137,8 +150,12 @@ def run_replay(args: argparse.Namespace) -> int:
         progress.update(args.end - args.start, f"{report.trades:,} trades")
     decisions = runner.decisions
     write_decisions(Path(args.out), decisions.signals, decisions.suppressed, decisions.intents)
+    trading = runner.trading if account is not None else []
+    if account is not None:
+        write_trading(Path(args.out), trading)
     print(f"replayed {report.trades} trades: {len(decisions.signals)} signals, {len(decisions.intents)} intents, "
-          f"{len(decisions.suppressed)} suppressed; no order sent")
+          f"{len(decisions.suppressed)} suppressed" + (f", {len(trading)} trading events" if account else "")
+          + "; no order sent")
     if not args.compare:
         return 0
     differences = compare_with_database(settings, config.name, decisions.signals, args.start, args.end)
