@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from processors.calendar import ET
+from processors.deals import DEALS_COLUMNS
 from tradestream.cli import main
 
 D = Decimal
@@ -98,9 +99,9 @@ def test_a_tick_backtest_enters_at_the_next_print_stops_out_and_reports_the_deal
     # Charges: $1.00 minimum commission on each order; on the sale SEC 31 at $20.60 per million of
     # $19,483.20 = $0.40135 -> $0.41 and FINRA TAF 198 x $0.000195 = $0.03861 -> $0.04.
     fills = read_csv(out / "fills.csv")
-    assert [(f["ts"], f["side"], f["quantity"], f["price"], f["commission"], f["regulatory_fees"]) for f in fills] == [
-        ("2026-06-10T13:32:01Z", "BUY", "198", "101.50", "1.00", "0.00"),
-        ("2026-06-10T13:40:06Z", "SELL", "198", "98.40", "1.00", "0.45")]
+    assert [(f["ts"], f["side"], f["quantity"], D(f["price"]), D(f["commission"]), D(f["regulatory_fees"]))
+            for f in fills] == [("2026-06-10T13:32:01Z", "BUY", "198", D("101.50"), D("1.00"), D(0)),
+                                ("2026-06-10T13:40:06Z", "SELL", "198", D("98.40"), D("1.00"), D("0.45"))]
     assert all(f["trade_id"] == orders[0]["trade_id"] == orders[0]["client_order_id"] for f in fills)
     [trade] = read_csv(out / "trades.csv")
     assert (trade["version"], trade["change"], trade["status"], D(trade["net_pnl"]), trade["comment"]) == \
@@ -108,12 +109,15 @@ def test_a_tick_backtest_enters_at_the_next_print_stops_out_and_reports_the_deal
     assert (trade["opened"], trade["closed"], D(trade["target_price"])) == \
         ("2026-06-10T13:32:01Z", "2026-06-10T13:40:06Z", D("105.56"))  # 4 % above the 101.50 fill
     # P&L 198 x (98.40 - 101.50) = -613.80; net -616.25, -3.0664 % of the $20,097.00 entry value.
-    deals = (out / "deals.csv").read_text().splitlines()
-    assert deals == [
-        "strategy,ss_type,signal_type,symbol,entry_qty,exit_qty,entry_price,exit_price,entry_time,exit_time,"
-        "pnl,charges,net_pnl,net_pnl_pct,status,comment",
-        "above-100,intraday,long,XYZ,198,198,101.50,98.40,2026-06-10T13:32:01Z,2026-06-10T13:40:06Z,"
-        "-613.80,2.45,-616.25,-3.0664,Completed,stop-loss"]
+    assert (out / "deals.csv").read_text().splitlines()[0] == ",".join(DEALS_COLUMNS)
+    [deal] = read_csv(out / "deals.csv")
+    numbers = ("entry_price", "exit_price", "pnl", "charges", "net_pnl", "net_pnl_pct")
+    assert {k: D(v) if k in numbers else v for k, v in deal.items()} == {
+        "strategy": "above-100", "ss_type": "intraday", "signal_type": "long", "symbol": "XYZ", "entry_qty": "198",
+        "exit_qty": "198", "entry_price": D("101.50"), "exit_price": D("98.40"), "entry_time": "2026-06-10T13:32:01Z",
+        "exit_time": "2026-06-10T13:40:06Z", "pnl": D("-613.80"), "charges": D("2.45"), "net_pnl": D("-616.25"),
+        "net_pnl_pct": D("-3.0664"), "status": "Completed", "comment": "stop-loss"}
+    assert all(len(deal[k].split(".")[1]) >= 2 for k in ("pnl", "charges", "net_pnl"))  # money to the cent
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary == printed
@@ -200,7 +204,8 @@ def test_a_sale_before_the_fee_schedule_says_how_to_backtest_old_dates(tmp_path:
                  "--ticks", str(ticks_file(tmp_path, "2006-06-13")), "--account", str(account),
                  "--out", str(tmp_path / "old"), "--quiet"]) == 0
     [deal] = read_csv(tmp_path / "old" / "deals.csv")
-    assert (deal["entry_qty"], deal["pnl"], deal["charges"], deal["net_pnl"]) == ("198", "-613.80", "2.00", "-615.80")
+    assert (deal["entry_qty"], D(deal["pnl"]), D(deal["charges"]), D(deal["net_pnl"])) == \
+        ("198", D("-613.80"), D("2.00"), D("-615.80"))
 
 
 # == over bars only, on the real one-minute data ===================================================
@@ -303,6 +308,7 @@ def incremental_and_merged(config_path: Path, bars_path: Path, account_path: Pat
     decisions = backtest_bars(config, inputs.bars, calendar)
     merged = trade_over_bars(merged_session, inputs.bars, decisions, daily=config.timeframe == "1d")
     assert merged_session.desk.deal_rows() == stepped.desk.deal_rows()
+    assert merged_session.desk.snapshot() == stepped.desk.snapshot()  # the same state at the end
     return incremental, merged
 
 

@@ -112,24 +112,96 @@ def instants_of(decisions: Decisions) -> list[tuple[int, Decisions]]:
 def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Decisions, *, daily: bool,
                     progress: object = None) -> list[TradingEvent]:
     """The desk's events over `bars` (in any order) and the strategy's `decisions` over them (module docstring):
-    the same as stepping `session.on_bar(bar, bar.end)` through the strategy bar by bar."""
+    the same as stepping `session.on_bar(bar, bar.end)` through the strategy bar by bar, and the same final state.
+
+    A bar that reaches an idle desk is held back instead (`_IdleDesk`): with no working order and no running
+    trade, a bar only marks its symbol's price (the last one counts) and runs sweeps that find nothing, so
+    only the latest held bar of each symbol is given, just before the desk's next input. Bars that may do
+    more are always given at once: the first of each New York date (the day roll), those within two sweep
+    intervals of the desk's last event (the sweep after a fill may latch the kill switch) and a bar the
+    broker would refuse (so its error is raised where it would be)."""
     from processors.strategies.engine import event_order_key
 
     instants = instants_of(decisions)
     events: list[TradingEvent] = []
-    next_instant, count = 0, len(instants)
+    idle = _IdleDesk(session)
+    next_instant, count, total = 0, len(instants), len(bars)
     for i, bar in enumerate(sorted(bars, key=event_order_key), 1):
         end = bar.end
         # the instants this bar's arrival evaluates: before its end on 1d, at or before it intraday
         while next_instant < count and (instants[next_instant][0] < end or
                                         (not daily and instants[next_instant][0] == end)):
-            events += session.on_decisions(instants[next_instant][1], end).trading
+            events += idle.release()
+            step = session.on_decisions(instants[next_instant][1], end).trading
+            events += step
+            idle.after(step, end)
             next_instant += 1
-        events += session.on_market_bar(bar, end).trading
+        if not idle.hold(bar):
+            events += idle.release()
+            step = session.on_market_bar(bar, end).trading
+            events += step
+            idle.after(step, end)
         if progress is not None and i % PROGRESS_EVERY == 0:
-            progress.update(i, f"{i:,}/{len(bars):,} bars")  # type: ignore[attr-defined]
+            progress.update(i, f"{i:,}/{total:,} bars")  # type: ignore[attr-defined]
     # instants after the last bar were never evaluated by a bar (the pipeline's finish evaluates none)
-    return events
+    return events + idle.release()
+
+
+class _IdleDesk:
+    """Which bars an idle desk can be given late (trade_over_bars), and the bars held back."""
+
+    def __init__(self, session: TradingSession) -> None:
+        from processors.calendar import ET
+
+        self.session = session
+        self.desk = session.desk
+        self.zone = ET
+        self.held: dict[str, Bar] = {}
+        self.idle = False
+        self.quiet_from = 0           # bars ending at or after this may be held (two sweeps after the last event)
+        self.next_day_ns = 0          # the next New York midnight: the first bar at or after it rolls the day
+        if self.desk is not None:
+            self.margin_ns = 2 * self.desk.config.trade_manager.sweep_interval_s * 1_000_000_000
+
+    def hold(self, bar: Bar) -> bool:
+        """Hold `bar` back if the idle desk may take it later; False: give it now."""
+        end = bar.end
+        if end >= self.next_day_ns:
+            self._next_day(end)
+            return False
+        low, high = bar.low, bar.high
+        if not self.idle or end < self.quiet_from or not (0 < low <= bar.open <= high and low <= bar.close <= high):
+            return False
+        self.held[bar.symbol] = bar
+        return True
+
+    def release(self) -> list[TradingEvent]:
+        """The held bars (the latest of each symbol), in event order, before the desk's next input; each with its
+        end as ts_init, as it would have been given."""
+        if not self.held:
+            return []
+        from processors.strategies.engine import event_order_key
+
+        out: list[TradingEvent] = []
+        for bar in sorted(self.held.values(), key=event_order_key):
+            out += self.session.on_market_bar(bar, bar.end).trading
+        self.held.clear()
+        return out
+
+    def after(self, events: list, ts: int) -> None:
+        """The desk took an input at `ts` that gave `events`: is it idle now?"""
+        if events or not self.idle:
+            desk = self.desk
+            self.quiet_from = ts + self.margin_ns
+            self.idle = (desk is not None and not any(desk.trade_manager.open_trades(a) for a in desk.config.accounts)
+                         and not any(order.is_working for order in desk.broker.orders()))
+
+    def _next_day(self, ts: int) -> None:
+        import datetime as dt
+
+        local = dt.datetime.fromtimestamp(ts / 1e9, self.zone).date() + dt.timedelta(days=1)
+        midnight = dt.datetime.combine(local, dt.time(0), tzinfo=self.zone)
+        self.next_day_ns = int(midnight.timestamp()) * 1_000_000_000
 
 
 # -- the files ---------------------------------------------------------------------------------------
