@@ -351,3 +351,14 @@ def test_over_daily_bars_the_desk_makes_the_events_of_stepping_the_session_bar_b
     incremental, merged = incremental_and_merged(config, bars, old_account(tmp_path))
     assert sum(type(event).__name__ == "FillExecuted" for event in incremental) >= 20
     assert merged == incremental
+
+
+def test_the_readme_lists_the_trading_files_columns() -> None:
+    from tradestream.commands.backtest_trading import TRADING_FILES
+
+    tables = {}
+    for line in (Path(__file__).resolve().parents[2] / "README.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0] in (*TRADING_FILES, "deals.csv"):
+            tables[cells[0]] = tuple(c.strip() for c in cells[1].split(","))
+    assert tables == {**TRADING_FILES, "deals.csv": DEALS_COLUMNS}
