@@ -371,6 +371,18 @@ class TradeUpdated:
     closed_ns: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountChanged:
+    """An operator's change of an account from ts_event on (schemas/account_changed.avsc)."""
+    account_id: str
+    kind: str
+    ts_event: int
+    ts_init: int
+    reason: str
+    operator: str = ""
+    settings: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     ts_init: int

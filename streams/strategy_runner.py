@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.consumer import consumer_config, partitions_of, read_tail
@@ -42,14 +42,14 @@ from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
-from processors.model import TradeTickBatch
+from processors.model import AccountChanged, TradeTickBatch
 from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.session import TradingEvent, TradingSession
 from processors.trading.setup import desk_config
-from schemas.errors import DecodeError
+from schemas.errors import DecodeError, TradestreamError
 from streams.merge import PartitionMerge
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
 TRADING_TOPICS = {"RiskDecisionMade": "risk.decisions", "OrderStatusChanged": "orders.events",
                   "FillExecuted": "fills", "TradeUpdated": "trades"}
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
+ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' changes) here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
 
@@ -71,6 +72,8 @@ class RunReport:
     skipped_already_published: int = 0
     dead_letters: int = 0
     late: int = 0
+    account_changes: int = 0
+    resets_before_start: int = 0  # kill-switch resets older than the rebuild: the switch they reset is not rebuilt
 
 
 def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, key: str, topics: tuple[str, ...] = OUTPUT_TOPICS,
@@ -170,14 +173,17 @@ class StrategyRunner:
         self.batches_topic = kafka.topic("ticks.batches")
         self.topics = {name: kafka.topic(name) for name in (*OUTPUT_TOPICS, *TRADING_TOPICS.values())}
         self.deadletter_topic = kafka.topic("deadletter")
+        self.accounts_topic = kafka.topic("accounts")
         self.report = RunReport()
         self.decisions = Decisions()
         self.trading: list[TradingEvent] = []
         """A replay's trading events (nothing is published in a replay; live, they are not kept)."""
 
     def _consumer(self) -> tuple[Consumer, list[int]]:
-        """Every partition of the trades topic and of the batches topic, from the start time.
-        Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches."""
+        """Every partition of the trades topic and of the batches topic, from the start time, and with an account
+        the accounts topic from its beginning (the settings in force at the start time are the last changes
+        before it). Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches,
+        ACCOUNT_PARTITIONS + the number for accounts."""
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         assignment, ids = [], []
@@ -193,6 +199,10 @@ class StrategyRunner:
                     tp = TopicPartition(topic, tp.partition, high)
                 assignment.append(tp)
                 ids.append(base + tp.partition)
+        if self.account is not None:
+            for partition in partitions_of(consumer, self.accounts_topic):
+                assignment.append(TopicPartition(self.accounts_topic, partition, OFFSET_BEGINNING))
+                ids.append(ACCOUNT_PARTITIONS + partition)
         consumer.assign(assignment)
         return consumer, ids
 
@@ -276,6 +286,9 @@ class StrategyRunner:
     def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
         """One consumed record: its plausible prints into the merge; an end of partition marked there;
         a record that does not decode, and an implausible print, dead-lettered."""
+        if message.topic() == self.accounts_topic:
+            self._take_account_change(message, merge)
+            return
         batches = message.topic() == self.batches_topic
         merge_id = message.partition() + (BATCH_PARTITIONS if batches else 0)
         error = message.error()
@@ -296,6 +309,40 @@ class StrategyRunner:
         elif self._plausible(message, event, record_ns):
             merge.push(merge_id, message.offset(), event.ts_event, event)
 
+    def _take_account_change(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
+        """An operator's change of an account: this runner's account's into the merge (at its event time)."""
+        merge_id = ACCOUNT_PARTITIONS + message.partition()
+        error = message.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
+                merge.end_of_partition(merge_id)
+            return
+        try:
+            change = self.codec.decode(message.value(), "AccountChanged")
+        except DecodeError as exc:
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        if self.account is not None and change.account_id == self.account.account_id:
+            merge.push(merge_id, message.offset(), change.ts_event, (change, message))
+
+    def _apply_account_change(self, change: AccountChanged, message) -> None:  # noqa: ANN001
+        """The change applied to the desk at its instant; one it cannot apply is dead-lettered with the reason.
+        A kill-switch reset older than the start of the rebuild resets a switch this run never latched."""
+        if change.kind == "KILL_SWITCH_RESET" and change.ts_event < self.start_ns:
+            self.report.resets_before_start += 1
+            return
+        try:
+            step = self.session.on_account_change(change, self.wall_ns() if self.publisher is not None
+                                                  else change.ts_event)
+        except TradestreamError as exc:
+            log.warning("account=%s change %s at %d refused: %s", change.account_id, change.kind, change.ts_event, exc)
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        self.report.account_changes += 1
+        log.info("account=%s %s at %d: %s", change.account_id, change.kind, change.ts_event, change.reason)
+        if step.trading:
+            self._emit_trading(step.trading)
+
     def _take_batch(self, message, batch: TradeTickBatch, merge_id: int, record_ns: int | None,  # noqa: ANN001
                     merge: PartitionMerge) -> None:
         """A batch's plausible prints into the merge, ordered after one another within its offset."""
@@ -312,6 +359,10 @@ class StrategyRunner:
         """The strategy on every trade the merge releases, in event-time order; True once a trade at or
         after `end_ns` is reached (that trade and the rest released with it are not evaluated)."""
         for tick in merge.pop_ready():
+            if isinstance(tick, tuple):  # an account change and its record
+                if self.end_ns is None or tick[0].ts_event < self.end_ns:
+                    self._apply_account_change(*tick)
+                continue
             if self.end_ns is not None and tick.ts_event >= self.end_ns:
                 return True
             self.report.trades += 1

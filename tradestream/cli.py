@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "tradestream.commands.sink",
     "tradestream.commands.verify",
     "tradestream.commands.deals",
+    "tradestream.commands.account",
     "tradestream.commands.setup",
 )
 
@@ -63,6 +64,7 @@ command groups:
   strategies       strategy validate|replay, backtest
   checks           verify bars
   reports          deals (the deals report from the database)
+  accounts         account validate|change|reset-kill-switch (changes applied by the runner trading it)
 """
 
 EPILOG = """\

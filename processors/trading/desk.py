@@ -74,7 +74,7 @@ from processors.deals import DealRow
 from processors.model import Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, RiskDecisionMade, TradeTick
 from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, PaperEvent
 from processors.pnl import Direction
-from processors.risk import (Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
+from processors.risk import (Account, Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
                              RiskDecision, RiskIntent, decide, reject_unknown_account)
 from processors.risk.event import decision_event
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
@@ -200,6 +200,27 @@ class TradingDesk:
         book.set_kill_switch(book.kill_switch.reset(reason, ts_event))
         if self._manager.account(account_id).kill_switch_tripped:
             out += self._exits(self._manager.reset_kill_switch(account_id, reason, ts_event), ts_event)
+        return out
+
+    def change_account(self, account: Account, ts_event: int) -> list[DeskEvent]:
+        """The account's settings changed at `ts_event` (limits, margin levels, regimes, ...): decisions from then
+        on use the new ones, the trade manager's kill switch measures against the new RM-Max-sp%. Trades already
+        open are kept as they are: a tighter limit refuses the next entries (the decisions say which limit), it
+        does not close anything. The account must be one of the desk's (TradingDeskError otherwise)."""
+        _ts(ts_event, "account_change.ts_event")
+        if not isinstance(account, Account):
+            raise TradingDeskError("account", f"must be a processors.risk.Account, got {type(account).__name__}")
+        book = self._books.get(account.account_id)
+        if book is None:
+            raise TradingDeskError("account.account_id", f"account {account.account_id!r} is not on this desk")
+        out = self._begin(ts_event, ts_event, inclusive=False)
+        manager = self.config.trade_manager
+        others = {a: settings for a, settings in manager.accounts.items() if a != account.account_id}
+        self.config = replace(self.config, accounts={**self.config.accounts, account.account_id: account},
+                              trade_manager=replace(manager, accounts=others))
+        self._manager.config = self.config.trade_manager
+        book.account = account
+        self._sync_kill_switches(ts_event)
         return out
 
     # == reading ===================================================================================

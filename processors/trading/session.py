@@ -22,13 +22,16 @@ Without a desk (a strategy with no `risk:` section) only step 1 runs. `ts_init` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from processors.model import Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, RiskDecisionMade, \
-    SignalGenerated, TradeTick, TradeUpdated
+from processors.model import AccountChanged, Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, \
+    RiskDecisionMade, SignalGenerated, TradeTick, TradeUpdated
+from processors.risk.account_file import read_account
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
+from processors.trading.errors import TradingDeskError
 from processors.trading.trade_events import TradeFeed
 
 TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdated
@@ -83,6 +86,30 @@ class TradingSession:
         step = Step()
         if self.desk is not None:
             self._desk(self.desk.on_bar(bar), ts_init, step)
+        return step
+
+    def on_account_change(self, change: AccountChanged, ts_init: int) -> Step:
+        """An operator's change of the desk's account at its event time: new settings, or the kill switch
+        reset. A change the desk cannot apply (settings that do not validate, a reset of a switch that is not
+        tripped, another account) raises a TradestreamError naming why: the caller dead-letters it."""
+        step = Step()
+        if self.desk is None:
+            raise TradingDeskError("account", f"no desk here trades account {change.account_id!r}")
+        if change.kind == "KILL_SWITCH_RESET":
+            events = self.desk.reset_kill_switch(change.account_id, change.reason, change.ts_event)
+        elif change.kind == "SETTINGS_CHANGED":
+            try:
+                data = json.loads(change.settings)
+            except ValueError as exc:
+                raise TradingDeskError("settings", f"is not JSON: {exc}") from None
+            account = read_account(data)
+            if account.account_id != change.account_id:
+                raise TradingDeskError("settings.account_id", f"is {account.account_id!r}, the event is for "
+                                                              f"{change.account_id!r}")
+            events = self.desk.change_account(account, change.ts_event)
+        else:
+            raise TradingDeskError("kind", f"must be SETTINGS_CHANGED or KILL_SWITCH_RESET, got {change.kind!r}")
+        self._desk(events, ts_init, step)
         return step
 
     def finish(self) -> Step:

@@ -67,6 +67,8 @@ SAMPLES = {
         charges=Decimal("2.44"), net_pnl=Decimal("-414.44"), net_pnl_pct=Decimal("-2.0720"),
         comment="risk reduction; stop-loss", entry_price=Decimal("100.01"), exit_price=Decimal("97.95"),
         target_price=Decimal("102.01"), opened_ns=5, closed_ns=9),
+    "AccountChanged": model.AccountChanged(account_id="paper-1", kind="KILL_SWITCH_RESET", ts_event=11, ts_init=12,
+                                           reason="loss reviewed with the desk head", operator="ana"),
     "TradeTickBatch": model.TradeTickBatch.of([
         model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
                         trade_id="7", conditions=("I",)),

@@ -1,0 +1,136 @@
+"""An operator's account changes reach the runner trading the account through Kafka, at their event time:
+a kill switch latched by a loss refuses entries until a settings change (the limit raised) and a reset
+published on the accounts topic, after which entries are accepted again — the same risk decisions, orders, fills and trades as the in-process session
+given the same reset at the same instant; a change it cannot apply is dead-lettered with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import yaml
+from confluent_kafka import Consumer, TopicPartition
+
+from connectors.base import KafkaFeedSink
+from connectors.kafka.codec import AvroCodec, register_all
+from connectors.kafka.publisher import EventPublisher
+from processors.calendar import build_nyse_calendar, parse_sessions
+from processors.model import AccountChanged, RiskDecisionMade, TradeUpdated
+from processors.risk.account_file import read_account, write_account
+from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.simulation import MarketSimulator, SimulationConfig
+from processors.strategies.pipeline import StrategyPipeline
+from processors.trading.desk import TradingDesk
+from processors.trading.session import TradingSession
+from processors.trading.setup import desk_config
+from tradestream.config import Settings
+from tradestream.topics import ensure_topics
+
+from .conftest import eventually, spawn
+from .test_strategy import ROOT, TRADING_TOPICS, topic_events, without_ts_init
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_kill_switch_reset_published_on_the_accounts_topic_is_applied_at_its_instant(
+        settings: Settings, unique: str, tmp_path: Path) -> None:
+    prefix = f"k{unique}."
+    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+
+    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
+    data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
+    data |= {"name": f"ks-{unique}", "symbols": [primary, correlated], "primary": primary, "correlated": correlated,
+             "exit_rules": [f"price({primary}) < donchian_lower({primary}, 5m, 10)"],
+             "max_signals_per_day": 100, "max_signals_per_symbol": 100}
+    config = ScannerConfig.from_mapping(data)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    account_data = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
+    account_data["limits"]["max_drawdown_pct"] = "0.01"    # $10 of $100,000: the first loss latches it
+    account = read_account(account_data)
+    account_file = tmp_path / "account.yaml"
+    account_file.write_text(yaml.safe_dump(account_data))
+
+    calendar = build_nyse_calendar(dt.date(2026, 11, 16), dt.date(2026, 11, 25))
+    windows = [w for w in calendar.windows(parse_sessions("regular"))
+               if dt.datetime.fromtimestamp(w.start_ns / 1e9).date() == dt.date(2026, 11, 23)]
+    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
+                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
+                                  trades_per_minute=20, bad_print_probability=0.0)
+    ticks = list(MarketSimulator(simulation, windows).ticks())
+
+    def session() -> TradingSession:
+        pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
+                                    lambda ts: in_schedule(config, ts))
+        return TradingSession({config.name: pipeline}, TradingDesk(desk_config([config], account, calendar)))
+
+    # Without a reset the switch latches at the first loss and refuses the later entries; the reset comes
+    # just after the first refused entry, so that the next ones are accepted.
+    probe = session()
+    refused_at = [t.ts_event for t in ticks for e in probe.on_trade(t, t.ts_event).trading
+                  if isinstance(e, RiskDecisionMade) and e.action == "entry" and e.kill_switch_tripped]
+    assert len(refused_at) >= 2, "the data must make at least two entries after the latch"
+    refused_ns = [refused_at[0] + 1]  # just after the print whose step refused the first entry
+    # The operator raises the limit back to 3 %, then resets the switch (a reset alone would latch again at the
+    # next decision: the day's loss is still past 0.01 %).
+    raised = dict(account_data, limits={**account_data["limits"], "max_drawdown_pct": "3"})
+    change = AccountChanged(account_id=account.account_id, kind="SETTINGS_CHANGED", ts_event=refused_ns[0] + 1,
+                            ts_init=0, reason="limit back to the house level", operator="it",
+                            settings=json.dumps(write_account(read_account(raised))))
+    reset = AccountChanged(account_id=account.account_id, kind="KILL_SWITCH_RESET", ts_event=refused_ns[0] + 2,
+                           ts_init=0, reason="loss reviewed", operator="it")
+    refused = AccountChanged(account_id=account.account_id, kind="KILL_SWITCH_RESET", ts_event=reset.ts_event + 1,
+                             ts_init=0, reason="pressed twice")      # nothing latched: refused, dead-lettered
+    expected, run = [], session()
+    applied = False
+    for tick in ticks:
+        if not applied and tick.ts_event > reset.ts_event:
+            for operator_change in (change, reset):
+                expected += run.on_account_change(operator_change, operator_change.ts_event).trading
+            applied = True
+        expected += run.on_trade(tick, tick.ts_event).trading
+    decisions = [e for e in expected if isinstance(e, RiskDecisionMade) and e.action == "entry"]
+    assert any(d.outcome == "REJECT" and d.kill_switch_tripped and d.ts_event < reset.ts_event for d in decisions)
+    assert any(d.outcome != "REJECT" and d.ts_event > reset.ts_event for d in decisions), \
+        "entries must be accepted again after the reset"
+
+    publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), client_id=f"k-{unique}")
+    feed = KafkaFeedSink(publisher)
+    for operator_change in (change, reset, refused):
+        publisher.publish(f"{prefix}accounts", operator_change.account_id, operator_change)
+    for tick in ticks:
+        feed.on_trade(tick)
+    assert publisher.flush() == 0 and publisher.failed == 0
+
+    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(account_file)], env,
+                   tmp_path / "runner.log")
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"count-{unique}"})
+
+    def records(topic: str) -> int:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(high - low for low, high in (
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions))
+    try:
+        eventually(lambda: sum(records(f"{prefix}{t}") for t in TRADING_TOPICS) >= len(expected), timeout_s=180,
+                   what="every trading event on Kafka")
+        eventually(lambda: records(f"{prefix}deadletter") >= 1, timeout_s=60, what="the refused reset dead-lettered")
+    finally:
+        consumer.close()
+        os.killpg(runner.pid, signal.SIGTERM)
+        runner.wait(timeout=60)
+
+    for topic in TRADING_TOPICS:
+        published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
+        record = {"risk.decisions": RiskDecisionMade, "trades": TradeUpdated}.get(topic)
+        wanted = [e for e in expected if type(e).__name__ == (type(published[0]).__name__ if published else "")]
+        if record is not None:
+            assert wanted, topic
+        assert sorted(map(without_ts_init, published), key=repr) == sorted(map(without_ts_init, wanted), key=repr), topic
+    [letter] = topic_events(settings, f"{prefix}deadletter", f"letters-{unique}")
+    assert "not tripped" in letter.reason and letter.stage == f"strategy:{account.account_id}"
