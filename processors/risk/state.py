@@ -72,6 +72,8 @@ class OpenTrade:
     stop_price: Decimal
     opened_ns: int
     multiplier: int = 1
+    risk: Decimal = field(init=False, compare=False, repr=False)
+    """What the trade loses from its entry to its current stop (zero once the stop is at or past the entry)."""
 
     def __post_init__(self) -> None:
         text_field(self.trade_id, "open_trade.trade_id")
@@ -83,11 +85,8 @@ class OpenTrade:
         set_decimal(self, "stop_price", "open_trade.", minimum=0)
         int_field(self.opened_ns, "open_trade.opened_ns")
         int_field(self.multiplier, "open_trade.multiplier", minimum=1)
-
-    @property
-    def risk(self) -> Decimal:
         per_unit = self.entry_price - self.stop_price if self.side == BUY else self.stop_price - self.entry_price
-        return max(per_unit, ZERO) * self.quantity * self.multiplier
+        object.__setattr__(self, "risk", max(per_unit, ZERO) * self.quantity * self.multiplier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +118,7 @@ class AccountSnapshot:
     round_trips: Sequence[RoundTrip] = ()       # executed, at least the last 5 business days'
     kill_switch: KillSwitch = field(default_factory=KillSwitch)
     cash_ledger: CashLedger | None = None       # required under the cash regime
+    _cached_figures: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_decimal(self, "cash", "snapshot.")
@@ -138,13 +138,15 @@ class AccountSnapshot:
         if self.cash_ledger is not None and not isinstance(self.cash_ledger, CashLedger):
             raise RiskConfigError("snapshot.cash_ledger", "must be a CashLedger or None")
 
+    # The figures below are sums over every position or open trade, read several times by one decision:
+    # computed once, on first use (the snapshot never changes).
     @property
     def equity(self) -> Decimal:
-        return self.cash + sum((p.market_value for p in self.positions), ZERO)
+        return self._figures()[0]
 
     @property
     def unrealised_pnl_today(self) -> Decimal:
-        return sum((p.unrealised_pnl_today for p in self.positions), ZERO)
+        return self._figures()[1]
 
     @property
     def day_pnl(self) -> Decimal:
@@ -152,11 +154,22 @@ class AccountSnapshot:
 
     @property
     def open_risk(self) -> Decimal:
-        return sum((t.risk for t in self.open_trades), ZERO)
+        return self._figures()[2]
 
     @property
     def gross_market_value(self) -> Decimal:
-        return sum((abs(p.market_value) for p in self.positions), ZERO)
+        return self._figures()[3]
+
+    def _figures(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        figures = self._cached_figures
+        if figures is None:
+            market_values = [p.market_value for p in self.positions]
+            figures = (self.cash + sum(market_values, ZERO),
+                       sum((p.unrealised_pnl_today for p in self.positions), ZERO),
+                       sum((t.risk for t in self.open_trades), ZERO),
+                       sum((abs(v) for v in market_values), ZERO))
+            object.__setattr__(self, "_cached_figures", figures)
+        return figures
 
     def position(self, symbol: str) -> Position | None:
         return next((p for p in self.positions if p.symbol == symbol), None)

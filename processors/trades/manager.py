@@ -314,11 +314,14 @@ class TradeManager:
         return [trade.view() for trade in self._trades.values()]
 
     def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
-        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot)."""
-        return tuple(
-            OpenTrade(trade_id=t.trade_id, symbol=t.symbol, side="BUY" if t.long else "SELL",
-                      quantity=t.open_quantity, entry_price=t.average_entry, stop_price=t.stop, opened_ns=t.opened_ns)
-            for t in self._by_account.get(account_id, {}).values())
+        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
+        trade's record is built again only when its open quantity, average entry or stop changed."""
+        return tuple(_open_trade(t) for t in self._by_account.get(account_id, {}).values())
+
+    def kill_switch(self, account_id: str) -> KillSwitch | None:
+        """The account's kill switch as the manager holds it (None: an account it has not seen)."""
+        account = self._accounts.get(account_id)
+        return None if account is None else account.kill_switch
 
     def account(self, account_id: str) -> AccountView:
         account = self._accounts.get(account_id)
@@ -666,3 +669,13 @@ def _account_of(data: dict[str, Any]) -> _Account:
     return _Account(start_of_day_equity=None if equity is None else Decimal(equity), baseline=Decimal(data["baseline"]),
                     exit_minus_entry=Decimal(data["exit_minus_entry"]), charges=Decimal(data["charges"]),
                     realised=Decimal(data["realised"]), kill_switch=KillSwitch(**data["kill_switch"]))
+
+
+def _open_trade(trade: TradeState) -> OpenTrade:
+    key = (trade.open_quantity, trade.average_entry, trade.stop)
+    cached = trade.open_trade
+    if cached is None or cached[0] != key:
+        cached = (key, OpenTrade(trade_id=trade.trade_id, symbol=trade.symbol, side="BUY" if trade.long else "SELL",
+                                 quantity=key[0], entry_price=key[1], stop_price=key[2], opened_ns=trade.opened_ns))
+        trade.open_trade = cached
+    return cached[1]

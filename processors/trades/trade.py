@@ -69,6 +69,7 @@ class TradeState:
     charges: Decimal = ZERO
     lower_e8: int = NEVER_BELOW
     upper_e8: int = NEVER_ABOVE
+    open_trade: tuple | None = None  # (key, OpenTrade) of manager.open_trades, rebuilt when the key changes
 
     @property
     def long(self) -> bool:

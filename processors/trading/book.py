@@ -101,6 +101,7 @@ class AccountBook:
         self.trades_today = 0
         self.kill_switch = KillSwitch()
         self._holdings: dict[str, _Holding] = {}
+        self._position_records: dict[str, tuple[tuple, Position]] = {}  # positions(): rebuilt when changed
         self._prices: dict[str, Decimal] = {}
         self._fill_prices: dict[str, Decimal] = {}
         self._round_trips: list[RoundTrip] = []
@@ -200,10 +201,18 @@ class AccountBook:
         return self._prices.get(symbol, self._fill_prices.get(symbol))
 
     def positions(self) -> tuple[Position, ...]:
-        return tuple(Position(symbol=s, quantity=h.quantity, last_price=self._mark(s),
-                              reference_price=h.reference_value / h.quantity, opened_ns=h.opened_ns,
-                              multiplier=h.multiplier)
-                     for s, h in sorted(self._holdings.items()))
+        """The net positions, each record built again only when its figures changed (a decision reads them all)."""
+        cache = self._position_records
+        out = []
+        for s, h in sorted(self._holdings.items()):
+            key = (h.quantity, self._mark(s), h.reference_value, h.opened_ns, h.multiplier)
+            cached = cache.get(s)
+            if cached is None or cached[0] != key:
+                cached = cache[s] = (key, Position(symbol=s, quantity=h.quantity, last_price=key[1],
+                                                   reference_price=h.reference_value / h.quantity,
+                                                   opened_ns=h.opened_ns, multiplier=h.multiplier))
+            out.append(cached[1])
+        return tuple(out)
 
     def snapshot_at(self, ts_event: int) -> AccountSnapshot:
         """The account at `ts_event` as the risk decision takes it (rolling the day first if it is a new one)."""

@@ -106,6 +106,7 @@ class TradingDesk:
         self._orders: dict[str, DeskOrder] = {}
         self._working: dict[str, None] = {}       # entry orders at the broker that may still fill, in order placed
         self._seen: set[str] = set()
+        self._waiting_records: dict[str, OpenTrade] = {}  # not in the snapshot: a cache of _waiting_record
 
     # == inputs ====================================================================================
     def on_intent(self, intent: OrderIntentCreated, ts_init: int) -> list[DeskEvent]:
@@ -365,6 +366,7 @@ class TradingDesk:
                 out.append(status_event(order, event, ts_init))
             if event.status in TERMINAL:
                 self._working.pop(order.client_order_id, None)
+                self._waiting_records.pop(order.client_order_id, None)
                 out += self._release(order, event.ts_event, ts_init)
         return out
 
@@ -413,21 +415,30 @@ class TradingDesk:
             entry = working.pop(trade.trade_id, None)
             rest = 0 if entry is None else entry.quantity - entry.filled
             multiplier = self._orders[trade.trade_id].multiplier
-            running.append(replace(trade, quantity=trade.quantity + rest, multiplier=multiplier))
-        waiting = [OpenTrade(trade_id=o.trade_id, symbol=o.symbol, side=o.side, quantity=o.quantity - o.filled,
-                             entry_price=o.signal_price, stop_price=o.decision_stop, opened_ns=o.placed_ns,
-                             multiplier=o.multiplier)
-                   for o in working.values() if o.filled == 0]
+            running.append(trade if rest == 0 and multiplier == trade.multiplier
+                           else replace(trade, quantity=trade.quantity + rest, multiplier=multiplier))
+        waiting = [self._waiting_record(o) for o in working.values() if o.filled == 0]
         book.set_trades(running, waiting)
         return book
+
+    def _waiting_record(self, order: DeskOrder) -> OpenTrade:
+        """A working entry as the risk decision counts it, built once per order (its figures do not change while
+        nothing has filled)."""
+        record = self._waiting_records.get(order.client_order_id)
+        if record is None or record.quantity != order.quantity:
+            record = OpenTrade(trade_id=order.trade_id, symbol=order.symbol, side=order.side, quantity=order.quantity,
+                               entry_price=order.signal_price, stop_price=order.decision_stop,
+                               opened_ns=order.placed_ns, multiplier=order.multiplier)
+            self._waiting_records[order.client_order_id] = record
+        return record
 
     def _sync_kill_switches(self, ts: int, only: str | None = None) -> None:
         for account_id, book in self._books.items():
             if only is not None and account_id != only:
                 continue
-            view = self._manager.account(account_id)
-            if view.kill_switch_tripped and not book.kill_switch.tripped:
-                book.set_kill_switch(book.kill_switch.trip(view.kill_switch_reason, ts))
+            switch = self._manager.kill_switch(account_id)
+            if switch is not None and switch.tripped and not book.kill_switch.tripped:
+                book.set_kill_switch(book.kill_switch.trip(switch.reason, ts))
 
 
 def _set_trade_prices(order: DeskOrder, fill_price: Decimal, target: Any) -> None:
