@@ -73,6 +73,7 @@ class RunReport:
     dead_letters: int = 0
     late: int = 0
     account_changes: int = 0
+    refused_prints: int = 0  # impossible prints the desk did not take (the bars stage dead-letters them)
     resets_before_start: int = 0  # kill-switch resets older than the rebuild: the switch they reset is not rebuilt
 
 
@@ -367,6 +368,10 @@ class StrategyRunner:
                 return True
             self.report.trades += 1
             step = self.session.on_trade(tick, self.wall_ns() if self.publisher is not None else tick.ts_event)
+            if step.refused is not None:
+                self.report.refused_prints += 1
+                log.warning("account=%s the desk refused a print (dead-lettered by the bars stage): %s", self.name,
+                            step.refused)
             self._emit(step.decisions)
             if step.trading:
                 self._emit_trading(step.trading)

@@ -45,8 +45,8 @@ from processors.paper.errors import PaperBrokerError
 from processors.paper.events import (Operation, OrderAccepted, OrderCancelled, OrderFilled, OrderModified,
                                      OrderRejected, OrderTriggered, PaperEvent)
 from processors.paper.matching import PriceRange, fill_price, match
-from processors.paper.orders import (BracketOrder, BracketRole, OrderState, OrderStatus, OrderType, PaperOrder,
-                                     check_type)
+from processors.paper.orders import (TERMINAL, BracketOrder, BracketRole, OrderState, OrderStatus, OrderType,
+                                     PaperOrder, check_type)
 from processors.paper.snapshot import decode_state, encode_state
 from processors.paper.validation import (NEEDS_LIMIT, NEEDS_STOP, bracket_prices_problem, bracket_problem,
                                          order_problem, price_problem)
@@ -61,6 +61,7 @@ class PaperBroker:
         self.fill_model = fill_model
         self._orders: dict[str, OrderState] = {}
         self._next_sequence = 1
+        self._open_ids: dict[str, list[str]] = {}  # per symbol, the orders not finished yet (pruned as they finish)
 
     # -- state ---------------------------------------------------------------------------------------
     def order(self, client_order_id: str) -> OrderState | None:
@@ -79,6 +80,9 @@ class PaperBroker:
         broker = cls(fill_model)
         broker._next_sequence, orders = decode_state(snapshot)
         broker._orders = {order.client_order_id: order for order in orders}
+        for order in orders:
+            if order.status not in TERMINAL:
+                broker._open_ids.setdefault(order.symbol, []).append(order.client_order_id)
         return broker
 
     # -- commands ------------------------------------------------------------------------------------
@@ -196,9 +200,11 @@ class PaperBroker:
                intrabar: bool) -> list[PaperEvent]:
         events: list[PaperEvent] = []
         available = size if self.fill_model.partial_fills else None
-        reached = sorted((o for o in self._orders.values()
-                          if o.symbol == symbol and o.is_working and o.active_since_ns is not None
-                          and o.active_since_ns <= reach_ns), key=lambda o: o.sequence)
+        live = [order_id for order_id in self._open_ids.get(symbol, ()) if self._orders[order_id].status not in TERMINAL]
+        self._open_ids[symbol] = live
+        reached = sorted((o for o in map(self._orders.__getitem__, live)
+                          if o.is_working and o.active_since_ns is not None and o.active_since_ns <= reach_ns),
+                         key=lambda o: o.sequence)
         queue = deque((o.client_order_id, prices) for o in reached)
         queued = {o.client_order_id for o in reached}
         while queue:
@@ -337,6 +343,8 @@ class PaperBroker:
         return sequence
 
     def _store(self, state: OrderState) -> OrderState:
+        if state.client_order_id not in self._orders:
+            self._open_ids.setdefault(state.symbol, []).append(state.client_order_id)
         self._orders[state.client_order_id] = state
         return state
 

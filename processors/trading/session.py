@@ -41,6 +41,9 @@ TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdat
 class Step:
     decisions: Decisions = field(default_factory=Decisions)
     trading: list[TradingEvent] = field(default_factory=list)
+    refused: str | None = None
+    """Why the desk did not take the print (a price that is not positive, a negative size): the strategies'
+    sanity checks refuse it too, and the bars stage dead-letters the record."""
 
     def extend(self, other: Step) -> None:
         self.decisions.extend(other.decisions)
@@ -61,7 +64,10 @@ class TradingSession:
         step = Step(decisions)
         if self.desk is not None:
             self._signals(decisions, ts_init, step)
-            self._desk(self.desk.on_trade(tick), ts_init, step)
+            if not tick.price > 0 or tick.size < 0:
+                step.refused = f"{tick.symbol} print at {tick.ts_event}: price {tick.price}, size {tick.size}"
+            else:
+                self._desk(self.desk.on_trade(tick), ts_init, step)
         return step
 
     def on_bar(self, bar: Bar, ts_init: int) -> Step:

@@ -87,3 +87,13 @@ def test_a_strategy_without_a_desk_only_decides() -> None:
 def test_a_strategy_of_another_account_cannot_join_the_desk() -> None:
     with pytest.raises(TradingDeskError, match="not 'paper-1'"):
         desk_config([strategy(risk={"account": "live-9", "stop_pct": 2})], ACCOUNT, CALENDAR)
+
+
+def test_an_impossible_print_is_refused_by_the_desk_with_the_reason_and_trading_goes_on() -> None:
+    run = session(strategy())
+    refused = run.on_trade(tick("0", et(2026, 6, 10, 9, 31, 5)), et(2026, 6, 10, 9, 31, 5))
+    assert refused.refused is not None and "price 0" in refused.refused and not refused.trading
+    events = []
+    for print_ in (tick("101.00", et(2026, 6, 10, 9, 31, 10)), tick("101.50", et(2026, 6, 10, 9, 32, 1))):
+        events += run.on_trade(print_, print_.ts_event).trading
+    assert [type(e).__name__ for e in events].count("FillExecuted") == 1
