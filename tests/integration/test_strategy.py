@@ -29,7 +29,7 @@ from processors.strategies.pipeline import StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.session import TradingSession
 from processors.trading.setup import desk_config
-from tradestream.commands.decisions import write_trading
+from tradestream.commands.backtest_trading import write_trading_files
 from tradestream.commands.inputs import load_account
 from connectors.kafka.codec import AvroCodec, register_all
 from tradestream.config import Settings
@@ -196,6 +196,6 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     assert len(replayed) == len(expected.signals) + 1
     assert signals == stored()[0]  # nothing new was stored by the replay
     # ... and the trading, file for file as the in-process session's (ts_init is not in the files).
-    write_trading(tmp_path / "expected", expected_trading)
-    for name in ("risk_decisions.csv", "order_events.csv", "fills.csv", "trade_events.csv"):
+    write_trading_files(tmp_path / "expected", expected_trading, session.desk)
+    for name in ("decisions.csv", "orders.csv", "fills.csv", "trades.csv", "deals.csv"):
         assert (out / name).read_text() == (tmp_path / "expected" / name).read_text(), name

@@ -73,38 +73,3 @@ def write_decisions(out: Path, signals: Iterable[SignalGenerated], suppressed: I
             writer.writerow(FILES[name])
             writer.writerows(rows)
 
-
-# Trading ------------------------------------------------------------------------------------------
-# One file per trading event, every field of its schema as a column, in the schema's order; `ts_init` (when
-# the event object was built) is left out like the decisions', so a backtest and a replay write the same files.
-TRADING_FILES = {"RiskDecisionMade": "risk_decisions.csv", "OrderStatusChanged": "order_events.csv",
-                 "FillExecuted": "fills.csv", "TradeUpdated": "trade_events.csv"}
-
-
-def trading_columns(record: str) -> tuple[str, ...]:
-    from schemas import field_names
-
-    return tuple("ts" if name == "ts_event" else name for name in field_names(record) if name != "ts_init")
-
-
-def _trading_cell(value: object) -> str:
-    if isinstance(value, tuple):
-        return json.dumps([None if v is None else str(v) if isinstance(v, Decimal) else v for v in value],
-                          separators=(",", ":"))
-    return _cell(value)
-
-
-def write_trading(out: Path, events: Iterable[object]) -> None:
-    """risk_decisions.csv, order_events.csv, fills.csv and trade_events.csv in `out`, each event in the given
-    order (the order the desk made them)."""
-    out.mkdir(parents=True, exist_ok=True)
-    rows: dict[str, list[list[str]]] = {record: [] for record in TRADING_FILES}
-    for event in events:
-        record = type(event).__name__
-        rows[record].append([format_time(event.ts_event) if column == "ts" else  # type: ignore[attr-defined]
-                             _trading_cell(getattr(event, column)) for column in trading_columns(record)])
-    for record, name in TRADING_FILES.items():
-        with open(out / name, "w", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(trading_columns(record))
-            writer.writerows(rows[record])

@@ -62,8 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     replay.add_argument("--to", dest="end", type=instant, required=True, help="ISO-8601 end (exclusive)")
     replay.add_argument("--lateness-ms", type=int, default=0)
     replay.add_argument("--account", type=readable_file,
-                        help="the account file of a strategy with a risk: section: its risk decisions, orders, fills "
-                             "and trades are reproduced too (trading.csv), on the paper broker; no order is sent")
+                        help="the account file of a strategy with a risk: section: its risk decisions, orders, fills, "
+                             "trades and deals are reproduced too (the backtest's files), on the paper broker; no "
+                             "order is sent")
     replay.add_argument("--out", required=True, help="directory for signals.csv, intents.csv, suppressed.csv")
     replay.add_argument("--compare", action="store_true",
                         help="compare with the signals stored in PostgreSQL for the range; exit 1 on a difference")
@@ -129,7 +130,8 @@ def run_live(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from connectors.kafka.codec import AvroCodec
     from streams.strategy_runner import StrategyRunner
-    from tradestream.commands.decisions import write_decisions, write_trading
+    from tradestream.commands.backtest_trading import write_trading_files
+    from tradestream.commands.decisions import write_decisions
     from tradestream.commands.progress import progress_bar
 
     config = load_strategy(args.config)
@@ -152,7 +154,7 @@ def run_replay(args: argparse.Namespace) -> int:
     write_decisions(Path(args.out), decisions.signals, decisions.suppressed, decisions.intents)
     trading = runner.trading if account is not None else []
     if account is not None:
-        write_trading(Path(args.out), trading)
+        write_trading_files(Path(args.out), trading, runner.session.desk)
     print(f"replayed {report.trades} trades: {len(decisions.signals)} signals, {len(decisions.intents)} intents, "
           f"{len(decisions.suppressed)} suppressed" + (f", {len(trading)} trading events" if account else "")
           + "; no order sent")
