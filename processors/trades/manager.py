@@ -241,23 +241,31 @@ class TradeManager:
 
     def on_price(self, symbol: str, price: Decimal, ts_event: int) -> list[ExitRequested]:
         """A trade print of `symbol` at `price` (the sweeps compare against it from the next sweep instant)."""
+        return self.on_prices(symbol, (price,), ts_event)
+
+    def on_prices(self, symbol: str, prices: Iterable[Decimal], ts_event: int) -> list[ExitRequested]:
+        """Prints of `symbol` at one instant, in order (a bar's open, high, low and close at its end): the same as
+        `on_price` for each, checked and caught up once."""
         text_field(symbol, "price.symbol")
-        price = price_field(price, "price.price")
+        checked = [price_field(price, "price.price") for price in prices]
         int_field(ts_event, "price.ts_event")
         requests = self._catch_up(ts_event, inclusive=False)
-        units = price_e8(price)
-        current = self._prices.get(symbol)
-        if current is None or symbol not in self._by_symbol:
-            self._prices[symbol] = _Price(price, units, units, units)
-        else:
-            current.last, current.last_e8 = price, units
-            current.low_e8 = min(current.low_e8, units)
-            current.high_e8 = max(current.high_e8, units)
-        if symbol in self._by_symbol:
+        traded = symbol in self._by_symbol
+        fresh = self._fresh.get(symbol, ())
+        for price in checked:
+            units = price_e8(price)
+            current = self._prices.get(symbol)
+            if current is None or not traded:
+                self._prices[symbol] = _Price(price, units, units, units)
+            else:
+                current.last, current.last_e8 = price, units
+                current.low_e8 = min(current.low_e8, units)
+                current.high_e8 = max(current.high_e8, units)
+            for trade in fresh:
+                trade.fresh_low_e8 = units if trade.fresh_low_e8 is None else min(trade.fresh_low_e8, units)
+                trade.fresh_high_e8 = units if trade.fresh_high_e8 is None else max(trade.fresh_high_e8, units)
+        if traded and checked:
             self._touch(symbol)
-        for trade in self._fresh.get(symbol, ()):
-            trade.fresh_low_e8 = units if trade.fresh_low_e8 is None else min(trade.fresh_low_e8, units)
-            trade.fresh_high_e8 = units if trade.fresh_high_e8 is None else max(trade.fresh_high_e8, units)
         return requests
 
     def on_exit_signal(self, selector: Selector, ts_event: int, detail: str = "") -> list[ExitRequested]:

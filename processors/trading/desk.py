@@ -157,15 +157,15 @@ class TradingDesk:
         """A closed bar (bars-only mode), known at its end."""
         if not isinstance(bar, Bar):
             raise TradingDeskError("bar", f"must be a Bar, got {type(bar).__name__}")
-        bar = replace(bar, open=canonical(bar.open), high=canonical(bar.high), low=canonical(bar.low),
-                      close=canonical(bar.close))
+        prices = (canonical(bar.open), canonical(bar.high), canonical(bar.low), canonical(bar.close))
+        if any(new is not old for new, old in zip(prices, (bar.open, bar.high, bar.low, bar.close))):
+            bar = replace(bar, open=prices[0], high=prices[1], low=prices[2], close=prices[3])
         ts, ts_init = bar.end, bar.ts_init
         out = self._begin(ts, ts_init, inclusive=False)
         out += self._paper(self._broker.on_bar(bar), ts_init)
         for book in self._books.values():
             book.on_price(bar.symbol, bar.close, ts)
-        for price in (bar.open, bar.high, bar.low, bar.close):
-            out += self._exits(self._manager.on_price(bar.symbol, price, ts), ts_init)
+        out += self._exits(self._manager.on_prices(bar.symbol, (bar.open, bar.high, bar.low, bar.close), ts), ts_init)
         self._sync_kill_switches(ts)
         return out
 
