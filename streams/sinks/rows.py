@@ -59,6 +59,21 @@ class TextArray(tuple):
     __slots__ = ()
 
 
+def _settings_json(v: dict[str, Any]) -> str | None:
+    """An account change's settings as the jsonb column takes them (None for a kill-switch reset); text that is
+    not a JSON object is refused (a DataError: the sink dead-letters the record)."""
+    text = v.get("settings") or ""
+    if v["kind"] != "SETTINGS_CHANGED":
+        return None
+    try:
+        settings = json.loads(text)
+    except ValueError:
+        raise DataError(f"account change of {v['account_id']}: settings are not JSON") from None
+    if not isinstance(settings, dict):
+        raise DataError(f"account change of {v['account_id']}: settings must be a JSON object")
+    return text
+
+
 def _positive(value: Any, what: str) -> Any:
     if not value > 0 or (hasattr(value, "is_finite") and not value.is_finite()):
         raise DataError(f"{what} {value} is not a positive finite number")
@@ -257,6 +272,12 @@ TABLES: dict[str, Table] = {
          "initial_stop", "stop_price", "target_price", "pnl", "charges", "net_pnl", "net_pnl_pct", "opened_ns",
          "closed_ns", "last_exit_ns", "comment"),
         ("trade_id",), True, _trade_update_row, version="version", greatest=("last_exit_ns",)),
+    "AccountChanged": Table(
+        "account_changes",
+        ("account_id", "ts_event_ns", "kind", "ts_init_ns", "reason", "operator", "settings"),
+        ("account_id", "ts_event_ns", "kind"), False,
+        lambda v: (v["account_id"], v["ts_event"], v["kind"], v["ts_init"], v["reason"], v.get("operator") or "",
+                   _settings_json(v))),
     "FeedStatusChanged": Table(
         "feed_status",
         ("feed", "ts", "ts_init_ns", "connected", "active", "subscribed_symbols", "messages_per_second",
