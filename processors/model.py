@@ -28,6 +28,19 @@ class TradeTick:
     conditions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def plain_decimal(value: Decimal | None) -> Decimal | None:
+    """`value` without trailing fractional zeros (636.28000000 -> 636.28, 600.00000000 -> 600), else `value`
+    itself. Prices decoded from Kafka carry the schemas' 8 decimal places and prices read from a file the digits
+    written there: what is shown or written of them must read the same live, replayed and backtested."""
+    if value is None:
+        return None
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int) or exponent >= 0 or digits[-1] != 0:
+        return value
+    normal = value.normalize()
+    return normal.quantize(1) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+
+
 PRICE_E8 = 100_000_000  # prices in a TradeTickBatch are integer counts of 1e-8
 
 
@@ -381,6 +394,23 @@ class AccountChanged:
     reason: str
     operator: str = ""
     settings: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OvernightCoverageChecked:
+    """Whether the account's positions would be covered overnight, checked before the close
+    (schemas/overnight_coverage_checked.avsc)."""
+    check_id: str
+    account_id: str
+    ts_event: int
+    ts_init: int
+    regime: str
+    equity: Decimal
+    requirement: Decimal
+    excess: Decimal
+    positions: int
+    uncovered: tuple[str, ...]
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
                   "triggered, cancelled), keyed by account (audit, kept)."),
     TopicSpec("fills", "FillExecuted", "account", None, -1,
               doc="Every execution with its commission and regulatory fees, keyed by account (audit, kept)."),
+    TopicSpec("risk.overnight", "OvernightCoverageChecked", "account", None, -1,
+              doc="Before each close, whether each account's positions would be covered overnight; uncovered "
+                  "positions flagged by symbol (audit, kept)."),
     TopicSpec("accounts", "AccountChanged", "account", None, -1,
               doc="Operators' changes of accounts (settings replaced, kill switch reset), keyed by account, applied "
                   "by the account's runner in event-time order with the prints (audit, kept)."),

@@ -57,7 +57,7 @@ log = logging.getLogger(__name__)
 MS = 1_000_000
 OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
 TRADING_TOPICS = {"RiskDecisionMade": "risk.decisions", "OrderStatusChanged": "orders.events",
-                  "FillExecuted": "fills", "TradeUpdated": "trades"}
+                  "FillExecuted": "fills", "TradeUpdated": "trades", "OvernightCoverageChecked": "risk.overnight"}
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
 ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' changes) here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
@@ -101,6 +101,8 @@ def record_id(value: dict) -> str:
     """A published record's natural id, from its fields (see `decision_id`)."""
     if "exec_id" in value:
         return str(value["exec_id"])
+    if "check_id" in value:
+        return str(value["check_id"])
     if "sequence" in value:
         return f"{value['client_order_id']}#{value['sequence']}"
     if "version" in value:
@@ -126,6 +128,8 @@ def decision_id(event: object) -> str:
     decision's intent id, an order event's order id and sequence, a fill's exec id, a trade's id and version."""
     if hasattr(event, "exec_id"):
         return str(event.exec_id)
+    if hasattr(event, "check_id"):
+        return str(event.check_id)
     if hasattr(event, "sequence"):
         return f"{event.client_order_id}#{event.sequence}"
     if hasattr(event, "version"):

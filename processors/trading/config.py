@@ -135,8 +135,14 @@ class DeskConfig:
     charges: ChargesModel = field(default_factory=default_charges_model)
     fill_model: FillModel = field(default_factory=FillModel)
     settlement_holidays: frozenset[dt.date] = frozenset()
+    overnight_check_s: int = 15 * 60
+    """How long before each day's close every account's positions are checked for overnight coverage."""
 
     def __post_init__(self) -> None:
+        if isinstance(self.overnight_check_s, bool) or not isinstance(self.overnight_check_s, int) \
+                or not 0 <= self.overnight_check_s <= 6 * 3600:
+            raise TradingDeskError("overnight_check_s", f"must be whole seconds from 0 to 21,600, got "
+                                                        f"{self.overnight_check_s!r}")
         accounts = tuple(self.accounts.values()) if isinstance(self.accounts, Mapping) else tuple(self.accounts)
         if any(not isinstance(a, Account) for a in accounts):
             raise TradingDeskError("accounts", "must hold processors.risk.Account records only")

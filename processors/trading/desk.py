@@ -65,18 +65,24 @@ Choices, with the reason:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from processors.calendar import NS
 from processors.charges import charge_fill
 from processors.deals import DealRow
-from processors.model import Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, RiskDecisionMade, TradeTick
+from processors.model import (Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged,
+                              OvernightCoverageChecked, RiskDecisionMade, TradeTick)
+from processors.model import plain_decimal as canonical
 from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, PaperEvent
 from processors.pnl import Direction
 from processors.risk import (Account, Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
                              RiskDecision, RiskIntent, decide, reject_unknown_account)
-from processors.risk.event import decision_event
+from processors.risk.account import et_date
+from processors.risk.event import decision_event, event_decimal
+from processors.risk.margin import overnight_coverage
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
                                TradeStatus)
 from processors.trading.book import AccountBook
@@ -84,7 +90,7 @@ from processors.trading.config import DeskConfig, target_price
 from processors.trading.errors import TradingDeskError
 from processors.trading.orders import ENTRY, EXIT, DeskOrder, fill_event, status_event
 
-DeskEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted
+DeskEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | OvernightCoverageChecked
 UNASSIGNED = "(unassigned)"
 BUY = "BUY"
 SNAPSHOT_FORMAT = 1
@@ -107,6 +113,7 @@ class TradingDesk:
         self._working: dict[str, None] = {}       # entry orders at the broker that may still fill, in order placed
         self._seen: set[str] = set()
         self._waiting_records: dict[str, OpenTrade] = {}  # not in the snapshot: a cache of _waiting_record
+        self._checked_day: dt.date | None = None   # the last trading day whose overnight check ran
 
     # == inputs ====================================================================================
     def on_intent(self, intent: OrderIntentCreated, ts_init: int) -> list[DeskEvent]:
@@ -259,7 +266,8 @@ class TradingDesk:
                 "books": {a: book.snapshot() for a, book in self._books.items()},
                 "broker": self._broker.snapshot(), "trade_manager": self._manager.snapshot(),
                 "orders": [order.to_dict() for order in self._orders.values()],
-                "working": list(self._working), "seen": sorted(self._seen)}
+                "working": list(self._working), "seen": sorted(self._seen),
+                "checked_day": None if self._checked_day is None else self._checked_day.isoformat()}
 
     @classmethod
     def restore(cls, config: DeskConfig, data: dict[str, Any]) -> TradingDesk:
@@ -279,15 +287,53 @@ class TradingDesk:
             desk._orders = {o["client_order_id"]: DeskOrder.from_dict(o) for o in data["orders"]}
             desk._working = dict.fromkeys(data["working"])
             desk._seen = set(data["seen"])
-        except (KeyError, TypeError) as error:
+            checked = data.get("checked_day")
+            desk._checked_day = None if checked is None else dt.date.fromisoformat(checked)
+        except (KeyError, TypeError, ValueError) as error:
             raise TradingDeskError("snapshot", f"cannot be read: {error!r}") from None
         return desk
 
     # == steps =====================================================================================
     def _begin(self, ts: int, ts_init: int, *, inclusive: bool) -> list[DeskEvent]:
-        """Steps 1 and 2: the sweeps due before `ts` (at or before it if `inclusive`), then the day roll."""
+        """Steps 1 and 2: the sweeps due before `ts` (at or before it if `inclusive`), the day's overnight check
+        if its instant has passed, then the day roll."""
         out = self._exits(self._manager.advance_to(ts if inclusive else ts - 1), ts_init)
+        out += self._overnight_check(ts, ts_init, inclusive=inclusive)
         return out + self._roll(ts, ts_init)
+
+    def _overnight_check(self, ts: int, ts_init: int, *, inclusive: bool) -> list[DeskEvent]:
+        """Once per trading day, at `overnight_check_s` before its close (its first input after that instant
+        runs it, on the books as they stood then): for every account holding positions, whether they would be
+        covered overnight (processors.risk.margin.overnight_coverage); the uncovered ones are flagged."""
+        day = et_date(ts)
+        if self._checked_day is not None and day <= self._checked_day:
+            return []
+        session = self.config.trade_manager.calendar.day(day)
+        if session is None:
+            return []
+        instant = session.close - self.config.overnight_check_s * NS
+        if ts < instant or (ts == instant and not inclusive):
+            return []
+        self._checked_day = day
+        out: list[DeskEvent] = []
+        for account_id, account in self.config.accounts.items():
+            book = self._prepare(account_id, instant)
+            positions = book.positions()
+            regime = account.regime_at(instant)
+            if not positions or regime is None:
+                continue
+            coverage = overnight_coverage(positions, book.equity, account.margin, regime, instant)
+            uncovered = coverage.uncovered
+            detail = (f"requirement {coverage.requirement} of {len(positions)} positions against equity "
+                      f"{coverage.equity} ({regime.value}, margin {account.margin.initial_pct} % initial, "
+                      f"{account.margin.maintenance_pct} % maintenance)"
+                      + (f": {', '.join(uncovered)} would not be covered overnight" if uncovered else ""))
+            out.append(OvernightCoverageChecked(
+                check_id=f"{account_id}:{day.isoformat()}", account_id=account_id, ts_event=instant, ts_init=ts_init,
+                regime=regime.value, equity=event_decimal(coverage.equity),
+                requirement=event_decimal(coverage.requirement), excess=event_decimal(coverage.excess),
+                positions=len(positions), uncovered=uncovered, detail=detail))
+        return out
 
     def _roll(self, ts: int, ts_init: int) -> list[DeskEvent]:
         out: list[DeskEvent] = []
@@ -459,20 +505,6 @@ def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, d
         side=intent.side, action=Action.ENTRY, ts_event=ts, regime=None, outcome=Outcome.REJECT, quantity=0,
         requested_quantity=intent.quantity, checks=checks, reasons=(f"{check}: {detail}",), equity=None,
         signal_price=intent.reference_price)
-
-
-def canonical(value: Decimal | None) -> Decimal | None:
-    """`value` without trailing fractional zeros (636.28000000 -> 636.28, 600.00000000 -> 600), else `value`
-    itself. Prices decoded from Kafka carry the schemas' 8 decimal places and prices read from a CSV file
-    the digits written there: the desk's decisions quote their figures in words, and these must read the
-    same live, in a replay and in a backtest of the same prints."""
-    if value is None:
-        return None
-    sign, digits, exponent = value.as_tuple()
-    if not isinstance(exponent, int) or exponent >= 0 or digits[-1] != 0:
-        return value
-    normal = value.normalize()
-    return normal.quantize(1) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
 
 
 def _ts(value: object, name: str) -> None:

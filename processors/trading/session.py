@@ -27,14 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.model import AccountChanged, Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, \
-    RiskDecisionMade, SignalGenerated, TradeTick, TradeUpdated
+    OvernightCoverageChecked, RiskDecisionMade, SignalGenerated, TradeTick, TradeUpdated
 from processors.risk.account_file import read_account
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.errors import TradingDeskError
 from processors.trading.trade_events import TradeFeed
 
-TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdated
+TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdated | OvernightCoverageChecked
 
 
 @dataclass(slots=True)

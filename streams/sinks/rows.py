@@ -272,6 +272,13 @@ TABLES: dict[str, Table] = {
          "initial_stop", "stop_price", "target_price", "pnl", "charges", "net_pnl", "net_pnl_pct", "opened_ns",
          "closed_ns", "last_exit_ns", "comment"),
         ("trade_id",), True, _trade_update_row, version="version", greatest=("last_exit_ns",)),
+    "OvernightCoverageChecked": Table(
+        "overnight_checks",
+        ("check_id", "account_id", "ts_event_ns", "ts_init_ns", "regime", "equity", "requirement", "excess",
+         "positions", "uncovered", "detail"),
+        ("check_id",), False,
+        lambda v: (v["check_id"], v["account_id"], v["ts_event"], v["ts_init"], v["regime"], v["equity"],
+                   v["requirement"], v["excess"], v["positions"], list(v.get("uncovered") or ()), v["detail"])),
     "AccountChanged": Table(
         "account_changes",
         ("account_id", "ts_event_ns", "kind", "ts_init_ns", "reason", "operator", "settings"),

@@ -189,7 +189,9 @@ def test_every_fault_recovers_without_losing_or_duplicating_anything(settings: S
     prefix = f"f{unique}."
     symbols = symbols_beside(FEED_SYMBOLS, unique, settings.kafka_partitions)
     truth = GroundTruth(symbols, len(FAULTS), dt.date.today())
-    strategy_stage = f"strategy:{load_strategy(str(DEFAULT_STRATEGY)).name}"
+    strategy = load_strategy(str(DEFAULT_STRATEGY))
+    # The runner's dead letters name its unit: the account a trading strategy runs in, else the strategy.
+    strategy_stage = f"strategy:{strategy.risk.account if strategy.risk else strategy.name}"
     try:
         with PlatformRun(settings, tmp_path / "home", prefix, env=RUN_ENV) as platform:
             platform.wait_all_running(timeout_s=START_TIMEOUT_S)

@@ -69,6 +69,10 @@ SAMPLES = {
         target_price=Decimal("102.01"), opened_ns=5, closed_ns=9),
     "AccountChanged": model.AccountChanged(account_id="paper-1", kind="KILL_SWITCH_RESET", ts_event=11, ts_init=12,
                                            reason="loss reviewed with the desk head", operator="ana"),
+    "OvernightCoverageChecked": model.OvernightCoverageChecked(
+        check_id="paper-1:2026-11-24", account_id="paper-1", ts_event=13, ts_init=14, regime="intraday_margin",
+        equity=Decimal("49000"), requirement=Decimal("51000.5"), excess=Decimal("-2000.5"), positions=2,
+        uncovered=("QQQ",), detail="requirement 51000.5 over equity 49000"),
     "TradeTickBatch": model.TradeTickBatch.of([
         model.TradeTick(symbol="SPY", ts_event=1, ts_init=2, price=Decimal("600.01"), size=100, feed="sim",
                         trade_id="7", conditions=("I",)),
