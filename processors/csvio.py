@@ -26,14 +26,19 @@ def parse_time(text: str, line: int, column: str) -> int:
     text = text.strip()
     if text.lstrip("-").isdigit():
         return int(text)
+    # Python's datetime keeps microseconds: the fraction is read here, to the nanosecond.
+    whole, dot, rest = text.partition(".")
+    digits = rest[:len(rest) - len(rest.lstrip("0123456789"))] if dot else ""
+    if dot and not 1 <= len(digits) <= 9:
+        raise CsvFormatError(f"line {line}, column {column}: {text!r} has {len(digits)} fractional digits, "
+                             "not 1 to 9")
     try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = dt.datetime.fromisoformat((whole + rest[len(digits):]).replace("Z", "+00:00"))
     except ValueError:
         raise CsvFormatError(f"line {line}, column {column}: {text!r} is not ISO-8601 or epoch nanoseconds") from None
     if value.tzinfo is None:
         raise CsvFormatError(f"line {line}, column {column}: {text!r} has no UTC offset")
-    seconds = int(value.timestamp())
-    return seconds * NS + value.microsecond * 1000
+    return int(value.timestamp()) * NS + (int(digits.ljust(9, "0")) if digits else 0)
 
 
 def format_time(ns: int) -> str:
