@@ -70,6 +70,11 @@ class PaperBroker:
     def orders(self) -> tuple[OrderState, ...]:
         return tuple(self._orders.values())
 
+    def has_working_orders(self) -> bool:
+        """Whether an order may still fill: `any(order.is_working for order in self.orders())`, looking only at the
+        orders not finished yet."""
+        return any(self._orders[order_id].is_working for ids in self._open_ids.values() for order_id in ids)
+
     def snapshot(self) -> dict[str, Any]:
         """The whole state as a plain dict (see `processors.paper.snapshot`)."""
         return encode_state(self._next_sequence, list(self._orders.values()))

@@ -34,6 +34,7 @@ from tradestream.commands.inputs import csv_rows, load_strategy, readable_file, 
 
 if TYPE_CHECKING:  # for annotations; the functions import these where they use them
     from processors.calendar import MarketCalendar
+    from processors.csvio import BarColumns
     from processors.model import Bar, TradeTick
     from processors.scanner import ScannerConfig
     from processors.risk import Account
@@ -66,14 +67,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _infer_timeframe(bars) -> str:  # noqa: ANN001
+def _infer_timeframe(bars: BarColumns) -> str:
+    import numpy as np
+
     from processors.csvio import CsvFormatError
 
-    starts = sorted({b.start for b in bars if b.symbol == bars[0].symbol})
-    gaps = [b - a for a, b in zip(starts, starts[1:]) if b > a]
-    if not gaps:
+    gaps = np.diff(np.unique(bars.start[bars.symbol == bars.symbol[0]]))
+    if not len(gaps):
         raise CsvFormatError("cannot infer the bars' timeframe from one bar; pass --bars-timeframe")
-    minutes = min(gaps) // 60_000_000_000
+    minutes = int(gaps.min()) // 60_000_000_000
     return "1d" if minutes >= DAILY_GAP_MINUTES else f"{minutes}m"
 
 
@@ -83,7 +85,7 @@ class _Inputs:
 
     config: ScannerConfig
     account: Account | None
-    bars: list[Bar]
+    bars: BarColumns
     ticks: list[TradeTick]
     calendar: MarketCalendar
     first_ns: int
@@ -123,24 +125,37 @@ def run(args: argparse.Namespace) -> int:
 
 def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
     """The strategy, bars and ticks of the command line; None when there are neither bars nor ticks."""
-    from processors.csvio import read_bars, read_ticks
+    from processors.csvio import read_ticks
 
     from tradestream.commands.backtest_trading import account_for
 
     config = load_strategy(args.config)
     account = account_for(config, args.account)
-    with csv_rows(args.bars) as (header, rows):
-        bars = read_bars(rows, header)
-        bars_timeframe = (args.bars_timeframe or _infer_timeframe(bars)) if bars else ""
+    bars = _read_bars(args.bars)
+    bars_timeframe = (args.bars_timeframe or _infer_timeframe(bars)) if len(bars) else ""
     ticks = []
     if args.ticks:
         with csv_rows(args.ticks) as (header, rows):
             ticks = read_ticks(rows, header)
-    times = [b.start for b in bars] + [t.ts_event for t in ticks]
+    times = [int(bars.start.min()), int(bars.start.max())] if len(bars) else []
+    times += [t.ts_event for t in ticks]
     if not times:
         return None
     calendar = _calendar_around(min(times), max(times))
     return _Inputs(config, account, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
+
+
+def _read_bars(path: str) -> BarColumns:
+    """The bars file, parsed vectorised when it has the common form, else row by row (`read_bars`, which names
+    the line and column of a bad value); the same bars either way."""
+    from processors.csvio import BarColumns, read_bar_columns, read_bars
+
+    with open(path, newline="") as handle:
+        bars = read_bar_columns(handle)
+    if bars is None:
+        with csv_rows(path) as (header, rows):
+            bars = BarColumns.of_bars(read_bars(rows, header))
+    return bars
 
 
 def _calendar_around(first_ns: int, last_ns: int) -> MarketCalendar:
@@ -152,21 +167,28 @@ def _calendar_around(first_ns: int, last_ns: int) -> MarketCalendar:
     return build_nyse_calendar(first, last)
 
 
-def _in_sessions(bars: list[Bar], bars_timeframe: str, calendar: MarketCalendar) -> list[Bar]:
+def _in_sessions(bars: BarColumns, bars_timeframe: str, calendar: MarketCalendar) -> BarColumns:
     """The bars with their timeframe and session set, and an end (start + timeframe) where the file had none.
     A daily (1d) bar is placed on the regular session of its start's ET date, [open, close), whatever
     times the file gave it; a date that is not a trading day raises CsvFormatError."""
-    from processors.bars import Timeframe
-    from processors.model import Bar
+    from dataclasses import replace
 
-    if not bars:
+    import numpy as np
+    import pandas as pd
+
+    from processors.bars import Timeframe
+    from processors.calendar import Session
+    from processors.csvio import BarColumns
+
+    if not len(bars):
         return bars
     timeframe = Timeframe.parse(bars_timeframe)
     if timeframe.length_ns is None:
-        return [_on_session(b, calendar) for b in bars]
-    return [Bar(b.symbol, timeframe.text, calendar.session_at(b.start).value, b.start,
-                b.end if b.end > b.start else b.start + timeframe.length_ns, b.open, b.high, b.low, b.close,
-                b.volume, b.vwap, b.trades, b.ts_init) for b in bars]
+        return BarColumns.of_bars([_on_session(b, calendar) for b in bars])
+    sessions = pd.Series(calendar.sessions_at(bars.start)).map({session: session.value for session in Session})
+    return replace(bars, timeframe=np.full(len(bars), timeframe.text, dtype=object),
+                   session=sessions.to_numpy(dtype=object),
+                   end=np.where(bars.end > bars.start, bars.end, bars.start + timeframe.length_ns))
 
 
 def _on_session(bar: Bar, calendar: MarketCalendar) -> Bar:
@@ -214,16 +236,18 @@ def _backtest(inputs: _Inputs, lateness_ms: int, *, quiet: bool) -> _Outcome:
     return _Outcome(decisions, trading, session.desk, events, pipeline.rejected, time.perf_counter() - started)
 
 
-def _replay(session: TradingSession, bars: list[Bar], ticks: list[TradeTick], *,
+def _replay(session: TradingSession, bars: BarColumns, ticks: list[TradeTick], *,
             quiet: bool) -> tuple[int, Decisions, list[TradingEvent]]:
     """Warm-up bars, then the trades in time order, one event at a time, each stamped with its event time
     as ts_init; returns the events, the decisions and the desk's events."""
+    import numpy as np
+
     from processors.strategies.engine import event_order_key
     from processors.trading.session import Step
     from tradestream.commands.progress import progress_bar
 
     ticks.sort(key=lambda t: t.ts_event)
-    warmup = sorted((b for b in bars if b.end <= ticks[0].ts_event), key=event_order_key)
+    warmup = sorted(bars.rows(np.flatnonzero(bars.end <= ticks[0].ts_event)), key=event_order_key)
     total = len(warmup) + len(ticks)
     run = Step()
     with progress_bar("backtest", total, quiet=quiet) as progress:

@@ -37,10 +37,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from schemas.errors import ConfigError
 
 if TYPE_CHECKING:
     from processors.calendar import MarketCalendar
+    from processors.csvio import BarColumns
     from processors.model import Bar
     from processors.risk import Account
     from processors.scanner import ScannerConfig
@@ -111,38 +114,50 @@ def instants_of(decisions: Decisions) -> list[tuple[int, Decisions]]:
 
 def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Decisions, *, daily: bool,
                     progress: object = None) -> list[TradingEvent]:
-    """The desk's events over `bars` (in any order) and the strategy's `decisions` over them (module docstring):
-    the same as stepping `session.on_bar(bar, bar.end)` through the strategy bar by bar, and the same final state.
+    """The desk's events over `bars` (in any order; of a `BarColumns`, only the bars the desk is given are built)
+    and the strategy's `decisions` over them (module docstring): the same as stepping `session.on_bar(bar,
+    bar.end)` through the strategy bar by bar, and the same final state.
 
     A bar that reaches an idle desk is held back instead (`_IdleDesk`): with no working order and no running
     trade, a bar only marks its symbol's price (the last one counts) and runs sweeps that find nothing, so
     only the latest held bar of each symbol is given, just before the desk's next input. Bars that may do
     more are always given at once: the first of each New York date (the day roll), those within two sweep
     intervals of the desk's last event (the sweep after a fill may latch the kill switch) and a bar the
-    broker would refuse (so its error is raised where it would be)."""
-    from processors.strategies.engine import event_order_key
+    broker would refuse (so its error is raised where it would be). The bars held in a row are found by
+    searching the bars' ends, not bar by bar."""
+    import pandas as pd
 
+    from processors.csvio import BarColumns
+
+    columns = BarColumns.of_bars(bars)
+    codes = pd.factorize(columns.symbol, sort=True)[0]
+    order = np.lexsort((np.arange(len(columns)), codes, columns.end))  # event_order_key, stable
+    idle = _IdleDesk(session, columns.rows(order), codes[order])
+    ends = idle.bars.end
     instants = instants_of(decisions)
+    # the bar whose arrival evaluates each instant: the first ending after it on 1d, at or after it intraday
+    evaluated_by = np.searchsorted(ends, np.array([ts for ts, _ in instants], dtype=np.int64),
+                                   side="right" if daily else "left")
     events: list[TradingEvent] = []
-    idle = _IdleDesk(session)
-    next_instant, count, total = 0, len(instants), len(bars)
-    for i, bar in enumerate(sorted(bars, key=event_order_key), 1):
-        end = bar.end
-        # the instants this bar's arrival evaluates: before its end on 1d, at or before it intraday
-        while next_instant < count and (instants[next_instant][0] < end or
-                                        (not daily and instants[next_instant][0] == end)):
+    next_instant, count, total, row = 0, len(instants), len(ends), 0
+    while row < total:
+        end = int(ends[row])
+        while next_instant < count and evaluated_by[next_instant] <= row:
             events += idle.release()
             step = session.on_decisions(instants[next_instant][1], end).trading
             events += step
             idle.after(step, end)
             next_instant += 1
-        if not idle.hold(bar):
+        stop = idle.hold(row, int(evaluated_by[next_instant]) if next_instant < count else total)
+        if stop == row:
             events += idle.release()
-            step = session.on_market_bar(bar, end).trading
+            step = session.on_market_bar(idle.bars[row], end).trading
             events += step
             idle.after(step, end)
-        if progress is not None and i % PROGRESS_EVERY == 0:
-            progress.update(i, f"{i:,}/{total:,} bars")  # type: ignore[attr-defined]
+            stop = row + 1
+        if progress is not None and stop // PROGRESS_EVERY > row // PROGRESS_EVERY:
+            progress.update(stop, f"{stop:,}/{total:,} bars")  # type: ignore[attr-defined]
+        row = stop
     # instants after the last bar were never evaluated by a bar (the pipeline's finish evaluates none)
     return events + idle.release()
 
@@ -150,40 +165,49 @@ def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Dec
 class _IdleDesk:
     """Which bars an idle desk can be given late (trade_over_bars), and the bars held back."""
 
-    def __init__(self, session: TradingSession) -> None:
+    def __init__(self, session: TradingSession, bars: BarColumns, codes: np.ndarray) -> None:
         from processors.calendar import ET
 
         self.session = session
         self.desk = session.desk
+        self.bars = bars              # in event order
+        self.codes = codes            # each bar's symbol, as a number
+        self.refused = np.flatnonzero(~_in_range(bars))  # the bars the broker would refuse
         self.zone = ET
-        self.held: dict[str, Bar] = {}
+        self.held: dict[int, int] = {}  # symbol code -> the row of its latest held bar
         self.idle = False
         self.quiet_from = 0           # bars ending at or after this may be held (two sweeps after the last event)
         self.next_day_ns = 0          # the next New York midnight: the first bar at or after it rolls the day
         if self.desk is not None:
             self.margin_ns = 2 * self.desk.config.trade_manager.sweep_interval_s * 1_000_000_000
 
-    def hold(self, bar: Bar) -> bool:
-        """Hold `bar` back if the idle desk may take it later; False: give it now."""
-        end = bar.end
+    def hold(self, row: int, limit: int) -> int:
+        """Hold back the bars from `row` that the idle desk may take later, up to `limit` at most (exclusive);
+        returns the row after the last one held, `row` itself when that bar must be given now."""
+        ends = self.bars.end
+        end = int(ends[row])
         if end >= self.next_day_ns:
             self._next_day(end)
-            return False
-        low, high = bar.low, bar.high
-        if not self.idle or end < self.quiet_from or not (0 < low <= bar.open <= high and low <= bar.close <= high):
-            return False
-        self.held[bar.symbol] = bar
-        return True
+            return row
+        if not self.idle or end < self.quiet_from:
+            return row
+        # the ends increase: every bar up to the next day roll, the next refused bar or `limit` is held
+        refused = self.refused[np.searchsorted(self.refused, row):][:1]
+        stop = min(limit, int(refused[0]) if refused.size else len(ends),
+                   int(np.searchsorted(ends, self.next_day_ns)))
+        if stop > row:
+            codes, last = np.unique(self.codes[row:stop][::-1], return_index=True)
+            self.held.update(zip(codes.tolist(), (stop - 1 - last).tolist()))
+        return stop
 
     def release(self) -> list[TradingEvent]:
         """The held bars (the latest of each symbol), in event order, before the desk's next input; each with its
         end as ts_init, as it would have been given."""
         if not self.held:
             return []
-        from processors.strategies.engine import event_order_key
-
         out: list[TradingEvent] = []
-        for bar in sorted(self.held.values(), key=event_order_key):
+        for row in sorted(self.held.values()):
+            bar = self.bars[row]
             out += self.session.on_market_bar(bar, bar.end).trading
         self.held.clear()
         return out
@@ -194,7 +218,7 @@ class _IdleDesk:
             desk = self.desk
             self.quiet_from = ts + self.margin_ns
             self.idle = (desk is not None and not any(desk.trade_manager.open_trades(a) for a in desk.config.accounts)
-                         and not any(order.is_working for order in desk.broker.orders()))
+                         and not desk.broker.has_working_orders())
 
     def _next_day(self, ts: int) -> None:
         import datetime as dt
@@ -202,6 +226,21 @@ class _IdleDesk:
         local = dt.datetime.fromtimestamp(ts / 1e9, self.zone).date() + dt.timedelta(days=1)
         midnight = dt.datetime.combine(local, dt.time(0), tzinfo=self.zone)
         self.next_day_ns = int(midnight.timestamp()) * 1_000_000_000
+
+
+def _in_range(bars: BarColumns) -> np.ndarray:
+    """Which bars the broker takes as far as their prices go: 0 < low <= open <= high and low <= close <= high,
+    compared exactly (on the floats where they differ, on the prices themselves where the floats are equal)."""
+    low, open_, high, close = (bars.floats(name) for name in ("low", "open", "high", "close"))
+
+    def at_most(name: str, value: np.ndarray, other_name: str, other: np.ndarray) -> np.ndarray:
+        result = value < other
+        tie = np.flatnonzero(value == other)
+        result[tie] = getattr(bars, name)[tie] <= getattr(bars, other_name)[tie]
+        return result
+
+    return ((low > 0) & at_most("low", low, "open", open_) & at_most("open", open_, "high", high)
+            & at_most("low", low, "close", close) & at_most("close", close, "high", high))
 
 
 # -- the files ---------------------------------------------------------------------------------------

@@ -46,10 +46,10 @@ def backtest_bars(config: Any, bars: Sequence[Bar] | pd.DataFrame, calendar: Mar
     `StrategyPipeline(config, calendar, limiter, in_schedule, params=params, option_chain=...)` takes
     them when fed the bars in `event_order_key` order with `on_bar`, then `finish()`.
 
-    `bars`: `Bar`s in any order, or a DataFrame with the columns symbol, timeframe, start, end
-    (integer ns), open, high, low, close (Decimal, or floats standing for `Decimal(repr(x))`), volume
-    (whole numbers) and optionally session (default: the calendar's session at the start) and
-    ts_init (default 0). Bars of symbols the strategy does not watch are ignored.
+    `bars`: `Bar`s in any order (a `processors.csvio.BarColumns` is read as its columns), or a DataFrame
+    with the columns symbol, timeframe, start, end (integer ns), open, high, low, close (Decimal, or
+    floats standing for `Decimal(repr(x))`), volume (whole numbers) and optionally session (default:
+    the calendar's session at the start) and ts_init (default 0). Bars of symbols the strategy does not watch are ignored.
     `limiter`: default `SignalLimiter.from_config(config)`; it is called as the engine calls it.
     `in_schedule`: default the configuration's days and hours (`processors.scanner.in_schedule`).
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from processors.calendar import MarketCalendar
+from processors.csvio import BarColumns
 from processors.model import Bar
 
 FRAME_COLUMNS = ("symbol", "timeframe", "start", "end", "open", "high", "low", "close", "volume")
@@ -41,7 +42,7 @@ class BarTable:
 
     @classmethod
     def build(cls, bars: Sequence[Bar] | pd.DataFrame, config: Any, calendar: MarketCalendar) -> BarTable:
-        """The bars of `config.symbols` (a DataFrame or `Bar`s), sorted as the pipeline takes them."""
+        """The bars of `config.symbols` (a DataFrame, `BarColumns` or `Bar`s), sorted as the pipeline takes them."""
         if isinstance(bars, pd.DataFrame):
             missing = [name for name in FRAME_COLUMNS if name not in bars.columns]
             if missing:
@@ -49,6 +50,10 @@ class BarTable:
             symbol = bars["symbol"].to_numpy(dtype=object)
             keep = _watched(symbol, config)
             columns = _frame_columns(bars.iloc[keep], calendar)
+        elif isinstance(bars, BarColumns):
+            symbol = bars.symbol
+            keep = _watched(symbol, config)
+            columns = _columns_of(bars.rows(keep))
         else:
             bars = list(bars)
             symbol = np.array([b.symbol for b in bars], dtype=object)
@@ -109,6 +114,12 @@ def _bar_columns(kept: list[Bar]) -> dict[str, np.ndarray]:
         "ts_init": np.array([b.ts_init for b in kept], dtype=np.int64),
         "decimals": np.array(prices["close"], dtype=object),
     }
+
+
+def _columns_of(kept: BarColumns) -> dict[str, np.ndarray]:
+    return {"timeframe": kept.timeframe, "session": kept.session, "start": kept.start, "end": kept.end,
+            **{name: kept.floats(name) for name in PRICES}, "volume": kept.volume, "ts_init": kept.ts_init,
+            "decimals": kept.close}
 
 
 def _price_column(values: np.ndarray) -> np.ndarray:

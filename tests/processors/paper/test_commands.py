@@ -148,3 +148,15 @@ def test_impossible_market_data_is_an_error_naming_the_field() -> None:
         broker.on_bar(bar(0, "10", "9", "8", "9"))
     with pytest.raises(PaperBrokerError, match="fill_model.slippage_ticks"):
         FillModel(slippage_ticks=-1)
+
+
+def test_has_working_orders_says_whether_an_order_may_still_fill() -> None:
+    broker = PaperBroker()
+    assert not broker.has_working_orders()
+    broker.place(order("m", "BUY", "MARKET"), 10)
+    broker.place(order("l", "BUY", "LIMIT", limit="9.00"), 10)
+    assert broker.has_working_orders()
+    broker.on_trade(SYMBOL, D("10.00"), 100, 11)
+    assert broker.has_working_orders() == any(o.is_working for o in broker.orders()) is True
+    broker.cancel("l", 12)
+    assert broker.has_working_orders() == any(o.is_working for o in broker.orders()) is False
