@@ -182,9 +182,9 @@ class PaperBroker:
     def on_bar(self, bar: Bar) -> list[PaperEvent]:
         """A closed OHLCV bar (bars-only mode): it reaches the orders working since its start or before."""
         check_type(bar, Bar, "bar")
-        for name in ("open", "high", "low", "close"):
-            value = getattr(bar, name)
-            check_type(value, Decimal, f"bar.{name}")
+        for name, value in (("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)):
+            if not isinstance(value, Decimal):
+                check_type(value, Decimal, f"bar.{name}")  # raises, naming the field
             if not value.is_finite() or value <= 0:
                 raise PaperBrokerError(f"bar.{name}", f"must be a positive price, got {value}")
         if not bar.low <= min(bar.open, bar.close) or not max(bar.open, bar.close) <= bar.high:
@@ -207,6 +207,8 @@ class PaperBroker:
         available = size if self.fill_model.partial_fills else None
         live = [order_id for order_id in self._open_ids.get(symbol, ()) if self._orders[order_id].status not in TERMINAL]
         self._open_ids[symbol] = live
+        if not live:
+            return events
         reached = sorted((o for o in map(self._orders.__getitem__, live)
                           if o.is_working and o.active_since_ns is not None and o.active_since_ns <= reach_ns),
                          key=lambda o: o.sequence)

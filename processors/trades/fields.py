@@ -33,12 +33,16 @@ def decimal_field(value: object, name: str, *, above: Decimal | int | None = Non
 
 def price_field(value: object, name: str) -> Decimal:
     """A price: a finite Decimal above zero with at most 8 decimal places."""
+    return price_units_field(value, name)[0]
+
+
+def price_units_field(value: object, name: str) -> tuple[Decimal, int]:
+    """`price_field`, and the price as its integer count of 1e-8 (`price_e8`)."""
     price = decimal_field(value, name, above=0)
     try:
-        price_e8(price)
+        return price, price_e8(price)
     except ValueError:
         raise TradeError(name, f"must have at most 8 decimal places, got {price}") from None
-    return price
 
 
 def int_field(value: object, name: str, *, minimum: int | None = None) -> int:

@@ -58,13 +58,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from processors.calendar import NS
+from processors.calendar import NS, MarketCalendar, TradingDay, to_ns
 from processors.deals import DealRow, deal_row
 from processors.model import price_e8, price_of_e8
 from processors.pnl import Fill
+from processors.risk.account import et_date
 from processors.risk.intent import ExitReason
 from processors.risk.killswitch import KillSwitch
 from processors.risk.sizing import percent
@@ -72,9 +74,9 @@ from processors.risk.state import OpenTrade
 from processors.trades.errors import TradeError
 from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
                                       ExitRequested, TradeSelector, TradeStatus, TradeView)
-from processors.trades.fields import decimal_field, int_field, price_field, text_field
+from processors.trades.fields import decimal_field, int_field, price_units_field, text_field
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
-from processors.trades.timeclose import moment_on_day_of, next_moment_ns
+from processors.trades.timeclose import close_moment_ns, next_moment_ns
 from processors.trades.trade import NEVER_ABOVE, NEVER_BELOW, PendingExit, TradeState
 
 SNAPSHOT_VERSION = 1
@@ -132,6 +134,8 @@ class TradeManager:
         self._fresh: dict[str, list[TradeState]] = {}
         self._ordinal = 0
         self._memo: dict[int, Decimal] = {}     # the Decimal prices of one sweep's lows and highs
+        # (calendar, the ET date's first and last-plus-one ns, its trading day) of the last sweep's date
+        self._looked_up_day: tuple[MarketCalendar, int, int, TradingDay | None] | None = None
 
     # == inputs ====================================================================================
     def on_entry_submitted(self, event: EntrySubmitted) -> list[ExitRequested]:
@@ -247,13 +251,12 @@ class TradeManager:
         """Prints of `symbol` at one instant, in order (a bar's open, high, low and close at its end): the same as
         `on_price` for each, checked and caught up once."""
         text_field(symbol, "price.symbol")
-        checked = [price_field(price, "price.price") for price in prices]
+        checked = [price_units_field(price, "price.price") for price in prices]
         int_field(ts_event, "price.ts_event")
         requests = self._catch_up(ts_event, inclusive=False)
         traded = symbol in self._by_symbol
         fresh = self._fresh.get(symbol, ())
-        for price in checked:
-            units = price_e8(price)
+        for price, units in checked:
             current = self._prices.get(symbol)
             if current is None or not traded:
                 self._prices[symbol] = _Price(price, units, units, units)
@@ -325,6 +328,10 @@ class TradeManager:
         """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
         trade's record is built again only when its open quantity, average entry or stop changed."""
         return tuple(_open_trade(t) for t in self._by_account.get(account_id, {}).values())
+
+    def has_open_trades(self, account_id: str) -> bool:
+        """Whether the account has a running trade: `bool(self.open_trades(account_id))`, without the records."""
+        return bool(self._by_account.get(account_id))
 
     def kill_switch(self, account_id: str) -> KillSwitch | None:
         """The account's kill switch as the manager holds it (None: an account it has not seen)."""
@@ -522,13 +529,24 @@ class TradeManager:
         for rule, trades in scopes:
             if not trades:
                 continue
-            moment = moment_on_day_of(rule, self.config.calendar, at)
+            day = self._trading_day(at)
+            moment = None if day is None else close_moment_ns(rule, day)
             if moment is None or at < moment:
                 continue
             for trade in list(trades.values()):
                 if trade.available > 0 and (trade.intraday or rule.positional):
                     self._request(trade, trade.available, ExitReason.TIME_CLOSE, self._latest(trade.symbol), at,
                                   f"time close at {_describe(rule)}", made)
+
+    def _trading_day(self, ts: int) -> TradingDay | None:
+        """The calendar's trading day of the ET date of `ts` (`moment_on_day_of`'s day), looked up once a date."""
+        calendar = self.config.calendar
+        looked_up = self._looked_up_day
+        if looked_up is None or looked_up[0] is not calendar or not looked_up[1] <= ts < looked_up[2]:
+            date = et_date(ts)
+            looked_up = (calendar, to_ns(date, time(0)), to_ns(date + timedelta(days=1), time(0)), calendar.day(date))
+            self._looked_up_day = looked_up
+        return looked_up[3]
 
     def _request(self, trade: TradeState, quantity: int, reason: ExitReason, trigger: Decimal | None, at: int,
                  detail: str, made: list[tuple[int, int, ExitRequested]]) -> None:

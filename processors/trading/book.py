@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from processors.calendar import ET, NS
 from processors.risk.account import Account, Regime, et_date
 from processors.risk.days import TradingDays
 from processors.risk.killswitch import KillSwitch
@@ -95,6 +96,7 @@ class AccountBook:
         self.days = days
         self.settlement_holidays = frozenset(settlement_holidays)
         self.day: dt.date | None = None
+        self._midnight: tuple[dt.date, int] | None = None  # (day, _midnight_after(day)), kept for the next input
         self.cash: Decimal = account.starting_capital
         self.start_of_day_equity: Decimal = account.starting_capital
         self.realised_pnl_today: Decimal = ZERO
@@ -117,6 +119,8 @@ class AccountBook:
         """Start the New York date of `ts_event` if it is later than the book's: the new start-of-day equity,
         or None when the date is the book's own (or earlier: an older event does not roll back)."""
         _ts(ts_event, "roll.ts_event")
+        if self.day is not None and ts_event < self._midnight_after(self.day):  # the book's day (or before)
+            return None
         day = et_date(ts_event)
         if self.day is not None and day <= self.day:
             return None
@@ -133,6 +137,13 @@ class AccountBook:
             self._compact_ledger(ts_event)
         self.day = day
         return self.start_of_day_equity
+
+    def _midnight_after(self, day: dt.date) -> int:
+        """The instant (UTC ns) the New York date after `day` starts: `et_date(ts) <= day` iff ts is before it."""
+        if self._midnight is None or self._midnight[0] != day:
+            start = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=ET)
+            self._midnight = (day, int(start.timestamp()) * NS)
+        return self._midnight[1]
 
     def on_price(self, symbol: str, price: Decimal, ts_event: int) -> None:
         """A print (or a bar's close) of `symbol`: its positions are marked at it from now on."""

@@ -132,7 +132,7 @@ def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Dec
     columns = BarColumns.of_bars(bars)
     codes = pd.factorize(columns.symbol, sort=True)[0]
     order = np.lexsort((np.arange(len(columns)), codes, columns.end))  # event_order_key, stable
-    idle = _IdleDesk(session, columns.rows(order), codes[order])
+    idle = _IdleDesk(session, _canonical_prices(columns.rows(order)), codes[order])
     ends = idle.bars.end
     instants = instants_of(decisions)
     # the bar whose arrival evaluates each instant: the first ending after it on 1d, at or after it intraday
@@ -217,7 +217,7 @@ class _IdleDesk:
         if events or not self.idle:
             desk = self.desk
             self.quiet_from = ts + self.margin_ns
-            self.idle = (desk is not None and not any(desk.trade_manager.open_trades(a) for a in desk.config.accounts)
+            self.idle = (desk is not None and not any(desk.trade_manager.has_open_trades(a) for a in desk.config.accounts)
                          and not desk.broker.has_working_orders())
 
     def _next_day(self, ts: int) -> None:
@@ -226,6 +226,24 @@ class _IdleDesk:
         local = dt.datetime.fromtimestamp(ts / 1e9, self.zone).date() + dt.timedelta(days=1)
         midnight = dt.datetime.combine(local, dt.time(0), tzinfo=self.zone)
         self.next_day_ns = int(midnight.timestamp()) * 1_000_000_000
+
+
+def _canonical_prices(bars: BarColumns) -> BarColumns:
+    """The bars with their open, high, low and close as the desk takes them (`canonical`: without trailing
+    fractional zeros), made once per price object (the reader shares one per distinct price text), so that
+    the desk need not replace a bar."""
+    from dataclasses import replace
+
+    from processors.trading.desk import canonical
+
+    def plain(prices: np.ndarray) -> np.ndarray:
+        identities = np.fromiter(map(id, prices), dtype=np.uint64, count=len(prices))
+        _, first, codes = np.unique(identities, return_index=True, return_inverse=True)
+        values = np.empty(len(first), dtype=object)
+        values[:] = [canonical(price) for price in prices[first]]
+        return values[codes]
+
+    return replace(bars, **{name: plain(getattr(bars, name)) for name in ("open", "high", "low", "close")})
 
 
 def _in_range(bars: BarColumns) -> np.ndarray:

@@ -27,6 +27,7 @@ def test_realised_pnl_and_charges_update_the_open_risk_budget() -> None:
     assert (view.realised_pnl, view.charges, view.net_realised_pnl) == (D("100.00"), D("2.00"), D("98.00"))
     assert (view.open_risk, view.remaining_risk_budget) == (D("50.00"), D("2048.00"))   # 2000 + 98 - 50
     assert m.open_trades("ACC")[0].trade_id == "T2"
+    assert m.has_open_trades("ACC") and not m.has_open_trades("OTHER")
 
 
 def test_the_kill_switch_latches_closes_everything_and_is_reset_only_with_a_reason() -> None:
