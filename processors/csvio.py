@@ -135,9 +135,10 @@ class BarColumns(Sequence[Bar]):
         return len(self.start)
 
     def __getitem__(self, row: int) -> Bar:  # type: ignore[override]
-        return Bar(self.symbol[row], self.timeframe[row], self.session[row], int(self.start[row]),
-                   int(self.end[row]), self.open[row], self.high[row], self.low[row], self.close[row],
-                   int(self.volume[row]), self.vwap[row], int(self.trades[row]), int(self.ts_init[row]))
+        return Bar(self.symbol.item(row), self.timeframe.item(row), self.session.item(row), self.start.item(row),
+                   self.end.item(row), self.open.item(row), self.high.item(row), self.low.item(row),
+                   self.close.item(row), self.volume.item(row), self.vwap.item(row), self.trades.item(row),
+                   self.ts_init.item(row))
 
     def __iter__(self) -> Iterator[Bar]:
         return map(self.__getitem__, range(len(self)))

@@ -181,22 +181,8 @@ class PaperBroker:
 
     def on_bar(self, bar: Bar) -> list[PaperEvent]:
         """A closed OHLCV bar (bars-only mode): it reaches the orders working since its start or before."""
-        check_type(bar, Bar, "bar")
-        for name, value in (("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)):
-            if not isinstance(value, Decimal):
-                check_type(value, Decimal, f"bar.{name}")  # raises, naming the field
-            if not value.is_finite() or value <= 0:
-                raise PaperBrokerError(f"bar.{name}", f"must be a positive price, got {value}")
-        if not bar.low <= min(bar.open, bar.close) or not max(bar.open, bar.close) <= bar.high:
-            raise PaperBrokerError("bar.high", f"the bar's range {bar.low}..{bar.high} must hold its open "
-                                               f"{bar.open} and close {bar.close}")
-        check_type(bar.volume, int, "bar.volume")
-        if bar.volume < 0:
-            raise PaperBrokerError("bar.volume", f"must not be negative, got {bar.volume}")
-        _check_ts(bar.start, "bar.start")
-        _check_ts(bar.end, "bar.end")
-        if bar.end < bar.start:
-            raise PaperBrokerError("bar.end", f"must not be before bar.start ({bar.end} < {bar.start})")
+        if not _sound(bar):
+            _check_bar(bar)
         return self._match(bar.symbol, PriceRange(bar.open, bar.high, bar.low), bar.volume, bar.start, bar.end,
                            intrabar=True)
 
@@ -354,6 +340,37 @@ class PaperBroker:
             self._open_ids.setdefault(state.symbol, []).append(state.client_order_id)
         self._orders[state.client_order_id] = state
         return state
+
+
+def _sound(bar: object) -> bool:
+    """Whether `_check_bar` passes `bar`, in one expression for the usual bar (False: let it say what is wrong)."""
+    if type(bar) is not Bar:
+        return False
+    open_, high, low, close = bar.open, bar.high, bar.low, bar.close
+    return (type(open_) is Decimal and type(high) is Decimal and type(low) is Decimal and type(close) is Decimal
+            and open_.is_finite() and high.is_finite() and low.is_finite() and close.is_finite()
+            and 0 < low <= open_ <= high and low <= close <= high and type(bar.volume) is int and bar.volume >= 0
+            and type(bar.start) is int and type(bar.end) is int and bar.start <= bar.end)
+
+
+def _check_bar(bar: Bar) -> None:
+    """A bar the broker can take: positive finite Decimal prices, the range holding the open and the close, a
+    volume that is not negative, int times, the end not before the start; else the error naming the field."""
+    check_type(bar, Bar, "bar")
+    for name, value in (("open", bar.open), ("high", bar.high), ("low", bar.low), ("close", bar.close)):
+        check_type(value, Decimal, f"bar.{name}")
+        if not value.is_finite() or value <= 0:
+            raise PaperBrokerError(f"bar.{name}", f"must be a positive price, got {value}")
+    if not bar.low <= min(bar.open, bar.close) or not max(bar.open, bar.close) <= bar.high:
+        raise PaperBrokerError("bar.high", f"the bar's range {bar.low}..{bar.high} must hold its open "
+                                           f"{bar.open} and close {bar.close}")
+    check_type(bar.volume, int, "bar.volume")
+    if bar.volume < 0:
+        raise PaperBrokerError("bar.volume", f"must not be negative, got {bar.volume}")
+    _check_ts(bar.start, "bar.start")
+    _check_ts(bar.end, "bar.end")
+    if bar.end < bar.start:
+        raise PaperBrokerError("bar.end", f"must not be before bar.start ({bar.end} < {bar.start})")
 
 
 def _check_ts(ts_event: object, name: str = "ts_event") -> None:

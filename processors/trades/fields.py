@@ -19,7 +19,7 @@ def decimal_field(value: object, name: str, *, above: Decimal | int | None = Non
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise TradeError(name, f"must be a Decimal (or int), got {type(value).__name__} {value!r}; "
                                "convert floats with Decimal(str(x))")
-    result = Decimal(value)
+    result = value if type(value) is Decimal else Decimal(value)
     if not result.is_finite():
         raise TradeError(name, f"must be finite, got {value!r}")
     if above is not None and not result > above:

@@ -82,6 +82,7 @@ from processors.trades.trade import NEVER_ABOVE, NEVER_BELOW, PendingExit, Trade
 SNAPSHOT_VERSION = 1
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+UNITS_REMEMBERED = 4096  # distinct prices whose check and 1e-8 count the manager keeps (`_price_units`)
 
 Selector = TradeSelector | Callable[[TradeView], bool]
 
@@ -134,6 +135,7 @@ class TradeManager:
         self._fresh: dict[str, list[TradeState]] = {}
         self._ordinal = 0
         self._memo: dict[int, Decimal] = {}     # the Decimal prices of one sweep's lows and highs
+        self._units: dict[Decimal, int] = {}    # checked prices and their 1e-8 counts (`_price_units`)
         # (calendar, the ET date's first and last-plus-one ns, its trading day) of the last sweep's date
         self._looked_up_day: tuple[MarketCalendar, int, int, TradingDay | None] | None = None
 
@@ -251,7 +253,7 @@ class TradeManager:
         """Prints of `symbol` at one instant, in order (a bar's open, high, low and close at its end): the same as
         `on_price` for each, checked and caught up once."""
         text_field(symbol, "price.symbol")
-        checked = [price_units_field(price, "price.price") for price in prices]
+        checked = [self._price_units(price) for price in prices]
         int_field(ts_event, "price.ts_event")
         requests = self._catch_up(ts_event, inclusive=False)
         traded = symbol in self._by_symbol
@@ -537,6 +539,18 @@ class TradeManager:
                 if trade.available > 0 and (trade.intraday or rule.positional):
                     self._request(trade, trade.available, ExitReason.TIME_CLOSE, self._latest(trade.symbol), at,
                                   f"time close at {_describe(rule)}", made)
+
+    def _price_units(self, price: object) -> tuple[Decimal, int]:
+        """`price_units_field` of a print's price, remembered for the latest distinct finite Decimal prices (a
+        symbol's prices repeat: a bar's four, the next bar's)."""
+        if type(price) is not Decimal or not price.is_finite():
+            return price_units_field(price, "price.price")
+        units = self._units.get(price)
+        if units is None:
+            if len(self._units) >= UNITS_REMEMBERED:
+                self._units.clear()
+            units = self._units[price] = price_units_field(price, "price.price")[1]
+        return price, units
 
     def _trading_day(self, ts: int) -> TradingDay | None:
         """The calendar's trading day of the ET date of `ts` (`moment_on_day_of`'s day), looked up once a date."""

@@ -165,7 +165,8 @@ class TradingDesk:
         if not isinstance(bar, Bar):
             raise TradingDeskError("bar", f"must be a Bar, got {type(bar).__name__}")
         prices = (canonical(bar.open), canonical(bar.high), canonical(bar.low), canonical(bar.close))
-        if any(new is not old for new, old in zip(prices, (bar.open, bar.high, bar.low, bar.close))):
+        if prices[0] is not bar.open or prices[1] is not bar.high or prices[2] is not bar.low \
+                or prices[3] is not bar.close:
             bar = replace(bar, open=prices[0], high=prices[1], low=prices[2], close=prices[3])
         ts, ts_init = bar.end, bar.ts_init
         out = self._begin(ts, ts_init, inclusive=False)

@@ -31,6 +31,7 @@ The files, beside signals.csv (times ISO-8601 UTC, money as exact decimals, empt
 
 from __future__ import annotations
 
+import bisect
 import csv
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -133,22 +134,22 @@ def trade_over_bars(session: TradingSession, bars: Sequence[Bar], decisions: Dec
     codes = pd.factorize(columns.symbol, sort=True)[0]
     order = np.lexsort((np.arange(len(columns)), codes, columns.end))  # event_order_key, stable
     idle = _IdleDesk(session, _canonical_prices(columns.rows(order)), codes[order])
-    ends = idle.bars.end
+    ends = idle.bars.end.tolist()
     instants = instants_of(decisions)
     # the bar whose arrival evaluates each instant: the first ending after it on 1d, at or after it intraday
-    evaluated_by = np.searchsorted(ends, np.array([ts for ts, _ in instants], dtype=np.int64),
-                                   side="right" if daily else "left")
+    evaluated_by = np.searchsorted(idle.bars.end, np.array([ts for ts, _ in instants], dtype=np.int64),
+                                   side="right" if daily else "left").tolist()
     events: list[TradingEvent] = []
     next_instant, count, total, row = 0, len(instants), len(ends), 0
     while row < total:
-        end = int(ends[row])
+        end = ends[row]
         while next_instant < count and evaluated_by[next_instant] <= row:
             events += idle.release()
             step = session.on_decisions(instants[next_instant][1], end).trading
             events += step
             idle.after(step, end)
             next_instant += 1
-        stop = idle.hold(row, int(evaluated_by[next_instant]) if next_instant < count else total)
+        stop = idle.hold(row, evaluated_by[next_instant] if next_instant < count else total)
         if stop == row:
             events += idle.release()
             step = session.on_market_bar(idle.bars[row], end).trading
@@ -171,6 +172,7 @@ class _IdleDesk:
         self.session = session
         self.desk = session.desk
         self.bars = bars              # in event order
+        self.ends = bars.end.tolist()
         self.codes = codes            # each bar's symbol, as a number
         self.refused = np.flatnonzero(~_in_range(bars))  # the bars the broker would refuse
         self.zone = ET
@@ -184,8 +186,7 @@ class _IdleDesk:
     def hold(self, row: int, limit: int) -> int:
         """Hold back the bars from `row` that the idle desk may take later, up to `limit` at most (exclusive);
         returns the row after the last one held, `row` itself when that bar must be given now."""
-        ends = self.bars.end
-        end = int(ends[row])
+        end = self.ends[row]
         if end >= self.next_day_ns:
             self._next_day(end)
             return row
@@ -193,8 +194,8 @@ class _IdleDesk:
             return row
         # the ends increase: every bar up to the next day roll, the next refused bar or `limit` is held
         refused = self.refused[np.searchsorted(self.refused, row):][:1]
-        stop = min(limit, int(refused[0]) if refused.size else len(ends),
-                   int(np.searchsorted(ends, self.next_day_ns)))
+        stop = min(limit, int(refused[0]) if refused.size else len(self.ends),
+                   bisect.bisect_left(self.ends, self.next_day_ns))
         if stop > row:
             codes, last = np.unique(self.codes[row:stop][::-1], return_index=True)
             self.held.update(zip(codes.tolist(), (stop - 1 - last).tolist()))
@@ -234,11 +235,14 @@ def _canonical_prices(bars: BarColumns) -> BarColumns:
     the desk need not replace a bar."""
     from dataclasses import replace
 
+    import pandas as pd
+
     from processors.trading.desk import canonical
 
     def plain(prices: np.ndarray) -> np.ndarray:
-        identities = np.fromiter(map(id, prices), dtype=np.uint64, count=len(prices))
-        _, first, codes = np.unique(identities, return_index=True, return_inverse=True)
+        codes, _ = pd.factorize(np.fromiter(map(id, prices), dtype=np.uint64, count=len(prices)))
+        first = np.empty(codes.max(initial=-1) + 1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # the first row of each price object
         values = np.empty(len(first), dtype=object)
         values[:] = [canonical(price) for price in prices[first]]
         return values[codes]
