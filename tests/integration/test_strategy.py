@@ -29,6 +29,7 @@ from processors.strategies.pipeline import StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.session import TradingSession
 from processors.trading.setup import desk_config
+from processors.csvio import format_time
 from tradestream.commands.backtest_trading import write_trading_files
 from tradestream.commands.inputs import load_account
 from connectors.kafka.codec import AvroCodec, register_all
@@ -40,7 +41,9 @@ from .conftest import eventually, spawn
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_FILE = ROOT / "examples/accounts/paper.yaml"
-TRADING_TOPICS = ("risk.decisions", "orders.events", "fills", "trades")
+TRADING_RECORDS = {"risk.decisions": "RiskDecisionMade", "orders.events": "OrderStatusChanged", "fills": "FillExecuted",
+                   "trades": "TradeUpdated", "risk.overnight": "OvernightCoverageChecked"}
+TRADING_TOPICS = tuple(TRADING_RECORDS)
 
 
 def without_ts_init(event: object) -> tuple:
@@ -177,7 +180,7 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     # although the runner was killed mid-stream and rebuilt its desk from the trades.
     for topic in TRADING_TOPICS:
         published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
-        wanted = [e for e in expected_trading if type(e).__name__ == type(published[0]).__name__] if published else []
+        wanted = [e for e in expected_trading if type(e).__name__ == TRADING_RECORDS[topic]]
         got, want = sorted(map(without_ts_init, published), key=repr), sorted(map(without_ts_init, wanted), key=repr)
         assert got == want, topic
         assert len(published) == len({without_ts_init(e) for e in published}), f"{topic}: a record published twice"
@@ -199,3 +202,17 @@ def test_streamed_signals_equal_the_backtest_across_a_restart_and_replay(setting
     write_trading_files(tmp_path / "expected", expected_trading, session.desk)
     for name in ("decisions.csv", "orders.csv", "fills.csv", "trades.csv", "deals.csv"):
         assert (out / name).read_text() == (tmp_path / "expected" / name).read_text(), name
+
+    # ... and the backtest over the same prints writes the same files (the command, as a user runs it).
+    ticks_csv, bars_csv = tmp_path / "ticks.csv", tmp_path / "bars.csv"
+    ticks_csv.write_text("ts,symbol,price,size,trade_id,conditions\n" + "".join(
+        f"{format_time(t.ts_event)},{t.symbol},{t.price},{t.size},{t.trade_id or ''},{' '.join(t.conditions)}\n"
+        for t in ticks))
+    bars_csv.write_text("symbol,start,open,high,low,close,volume\n")
+    backtest = subprocess.run([sys.executable, "-m", "tradestream.cli", "backtest", "--config", str(config_file),
+                               "--bars", str(bars_csv), "--ticks", str(ticks_csv), "--account", str(ACCOUNT_FILE),
+                               "--out", str(tmp_path / "backtest"), "--quiet"], env=env, capture_output=True,
+                              text=True, timeout=300)
+    assert backtest.returncode == 0, backtest.stdout + backtest.stderr
+    for name in ("signals.csv", "intents.csv", "decisions.csv", "orders.csv", "fills.csv", "trades.csv", "deals.csv"):
+        assert (tmp_path / "backtest" / name).read_text() == (out / name).read_text(), name

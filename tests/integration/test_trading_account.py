@@ -31,7 +31,7 @@ from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
 from .conftest import eventually, spawn
-from .test_strategy import ROOT, TRADING_TOPICS, topic_events, without_ts_init
+from .test_strategy import ROOT, TRADING_RECORDS, TRADING_TOPICS, topic_events, without_ts_init
 
 pytestmark = pytest.mark.integration
 
@@ -128,7 +128,7 @@ def test_a_kill_switch_reset_published_on_the_accounts_topic_is_applied_at_its_i
     for topic in TRADING_TOPICS:
         published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
         record = {"risk.decisions": RiskDecisionMade, "trades": TradeUpdated}.get(topic)
-        wanted = [e for e in expected if type(e).__name__ == (type(published[0]).__name__ if published else "")]
+        wanted = [e for e in expected if type(e).__name__ == TRADING_RECORDS[topic]]
         if record is not None:
             assert wanted, topic
         assert sorted(map(without_ts_init, published), key=repr) == sorted(map(without_ts_init, wanted), key=repr), topic
