@@ -317,7 +317,8 @@ def test_over_bars_the_desk_makes_the_events_of_stepping_the_session_bar_by_bar(
     incremental, merged = incremental_and_merged(breakout(tmp_path), minute_bars_csv(tmp_path / "b.csv"),
                                                  old_account(tmp_path))
     kinds = {type(event).__name__ for event in incremental}
-    assert kinds == {"RiskDecisionMade", "OrderStatusChanged", "FillExecuted", "TradeUpdated"}
+    assert kinds == {"RiskDecisionMade", "OrderStatusChanged", "FillExecuted", "TradeUpdated",
+                     "OvernightCoverageChecked"}
     assert len(incremental) > 200
     assert merged == incremental
 

@@ -22,6 +22,7 @@ from processors.strategies.pipeline import StrategyPipeline
 from tradestream.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
+ACCOUNT = ROOT / "examples" / "accounts" / "paper.yaml"  # the example strategy trades in this account
 NS = 1_000_000_000
 
 
@@ -88,7 +89,7 @@ def test_backtest_cli_writes_signals_and_summary(config: ScannerConfig, ticks: l
     config_file.write_text(yaml.safe_dump(config.to_mapping()))
     out = tmp_path / "out"
     assert main(["backtest", "--config", str(config_file), "--bars", str(bars_csv), "--ticks", str(ticks_csv),
-                 "--out", str(out), "--quiet"]) == 0
+                 "--account", str(ACCOUNT), "--out", str(out), "--quiet"]) == 0
     _, expected = run_pipeline(config, ticks)
     with open(out / "signals.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -111,8 +112,8 @@ def test_backtest_over_bars_only(tmp_path: Path, ticks: list) -> None:
         writer.writerows([b.symbol, b.start, b.open, b.high, b.low, b.close, b.volume] for b in bars)
     config_file = ROOT / "examples/strategies/correlation.yaml"
     out = tmp_path / "out"
-    assert main(["backtest", "--config", str(config_file), "--bars", str(bars_csv), "--out", str(out),
-                 "--quiet"]) == 0
+    assert main(["backtest", "--config", str(config_file), "--bars", str(bars_csv), "--account", str(ACCOUNT),
+                 "--out", str(out), "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["bars"] == len(bars) and summary["signals"] >= 1
     assert np.isfinite(summary["events_per_second"])
