@@ -98,18 +98,8 @@ def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, key: str, topics: tu
 
 
 def record_id(value: dict) -> str:
-    """A published record's natural id, from its fields (see `decision_id`)."""
-    if "exec_id" in value:
-        return str(value["exec_id"])
-    if "check_id" in value:
-        return str(value["check_id"])
-    if "sequence" in value:
-        return f"{value['client_order_id']}#{value['sequence']}"
-    if "version" in value:
-        return f"{value['trade_id']}#{value['version']}"
-    if "intent_id" in value:
-        return str(value["intent_id"])
-    return str(value.get("client_order_id") or value.get("signal_id"))
+    """A published record's natural id, from its decoded fields (see `decision_id`)."""
+    return _natural_id(value.get)
 
 
 def resume_points(kafka: KafkaSettings, codec: AvroCodec, strategies: list[str],
@@ -125,18 +115,23 @@ def resume_points(kafka: KafkaSettings, codec: AvroCodec, strategies: list[str],
 
 def decision_id(event: object) -> str:
     """An event's deterministic id: an intent's client order id, a signal's (or suppressed signal's) id, a risk
-    decision's intent id, an order event's order id and sequence, a fill's exec id, a trade's id and version."""
-    if hasattr(event, "exec_id"):
-        return str(event.exec_id)
-    if hasattr(event, "check_id"):
-        return str(event.check_id)
-    if hasattr(event, "sequence"):
-        return f"{event.client_order_id}#{event.sequence}"
-    if hasattr(event, "version"):
-        return f"{event.trade_id}#{event.version}"
-    if hasattr(event, "intent_id"):
-        return str(event.intent_id)
-    return str(getattr(event, "client_order_id", None) or getattr(event, "signal_id"))
+    decision's intent id, an order event's order id and sequence, a fill's exec id, a trade's id and version,
+    an overnight check's id."""
+    return _natural_id(lambda name: getattr(event, name, None))
+
+
+def _natural_id(field: Callable[[str], object]) -> str:
+    """The natural id of an event or of its decoded record, given how to read one of its fields (None: absent)."""
+    for name in ("exec_id", "check_id"):
+        if field(name) is not None:
+            return str(field(name))
+    if field("sequence") is not None:
+        return f"{field('client_order_id')}#{field('sequence')}"
+    if field("version") is not None:
+        return f"{field('trade_id')}#{field('version')}"
+    if field("intent_id") is not None:
+        return str(field("intent_id"))
+    return str(field("client_order_id") or field("signal_id"))
 
 
 class StrategyRunner:
