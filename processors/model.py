@@ -397,6 +397,17 @@ class AccountChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SettingsChanged:
+    """A new version of the universal settings, in force from ts_event on (schemas/settings_changed.avsc)."""
+    version: int
+    ts_event: int
+    ts_init: int
+    reason: str
+    operator: str = ""
+    settings: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OvernightCoverageChecked:
     """Whether the account's positions would be covered overnight, checked before the close
     (schemas/overnight_coverage_checked.avsc)."""

@@ -25,6 +25,8 @@
     ├── PnlError                processors.pnl: fills that do not make a trade (exits beyond the entries)
     ├── RiskConfigError         processors.risk: an account, a limit or a margin level is invalid (the
     │                           field is named in `.field`)
+    ├── SettingsError           processors.settings: universal settings, or a change of them (back-dated, out
+    │                           of sequence), every invalid field listed (`.errors`)
     ├── PaperBrokerError        processors.paper: market data, a fill-model setting or a snapshot the paper
     │                           broker cannot use (`.field`); a bad order is a rejection event, not this
     └── TradeError              processors.trades: an event or setting the trade manager cannot apply

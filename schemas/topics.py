@@ -63,6 +63,10 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TopicSpec("accounts", "AccountChanged", "account", None, -1,
               doc="Operators' changes of accounts (settings replaced, kill switch reset), keyed by account, applied "
                   "by the account's runner in event-time order with the prints (audit, kept)."),
+    TopicSpec("settings", "SettingsChanged", "universal", 1, -1,
+              doc="Versions of the universal settings (capital, session hours, extra closed dates and half-days, "
+                  "the default option category split), each in force from its event time; every record has the "
+                  "key \"universal\" and the topic one partition, so the versions are read in order (audit, kept)."),
     TopicSpec("trades", "TradeUpdated", "account", None, -1,
               doc="Every change of every trade (opened, added, reduced, stop moved, closed), keyed by account; "
                   "the newest version of a trade is its deals row (audit, kept)."),

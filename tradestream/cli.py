@@ -44,6 +44,7 @@ COMMAND_MODULES = (
     "tradestream.commands.verify",
     "tradestream.commands.deals",
     "tradestream.commands.account",
+    "tradestream.commands.settings",
     "tradestream.commands.setup",
 )
 
@@ -65,6 +66,7 @@ command groups:
   checks           verify bars
   reports          deals (the deals report from the database)
   accounts         account validate|change|reset-kill-switch (changes applied by the runner trading it)
+  settings         settings validate|show|change (the universal settings, versioned on the settings topic)
 """
 
 EPILOG = """\

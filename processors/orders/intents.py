@@ -29,6 +29,8 @@ from processors.instruments.dates import business_days_before
 from processors.instruments.options import OptionChain, select_expiry, select_strike
 from processors.instruments.ticks import equity_tick_size, futures_spec, round_to_tick
 from processors.model import OrderIntentCreated, SignalGenerated
+from processors.settings.effects import option_category_split
+from processors.settings.universal import UniversalSettings
 from schemas.errors import TradestreamError
 
 
@@ -77,9 +79,11 @@ def front_futures_contract(root: str, day: dt.date, roll_days: int, holidays: Co
 
 def build_intent(signal: SignalGenerated, config: Any, trading_day: dt.date,
                  option_chain: Callable[[str], OptionChain | None] = lambda symbol: None,
-                 holidays: Collection[dt.date] = frozenset()) -> OrderIntentCreated:
+                 holidays: Collection[dt.date] = frozenset(),
+                 settings: UniversalSettings | None = None) -> OrderIntentCreated:
     """The order intent of `signal` under the scanner `config` (its `instrument`, `option`, `futures`,
-    `order` and `mode` settings)."""
+    `order` and `mode` settings). An option section without a category split uses the universal `settings`'
+    default split (those in force at the signal's time; the instruments module's default without them)."""
     order = config.order
     instrument = config.instrument.upper()
     price = signal.price
@@ -91,7 +95,8 @@ def build_intent(signal: SignalGenerated, config: Any, trading_day: dt.date,
             raise IntentError(f"no option chain for {signal.symbol}: cannot pick a {option.category} {option.right}")
         # A buy signal buys the configured right; a sell signal on a long-only option scanner sells it back.
         expiry = select_expiry(chain.expiries, trading_day, config.expiry, option.min_days_to_expiry, holidays)
-        contract = select_strike(chain, price, option.right, option.category, expiry, option.category_split)
+        split = option_category_split(option.category_split, settings)
+        contract = select_strike(chain, price, option.right, option.category, expiry, split)
         name = contract.symbol
         tick = Decimal("0.01")
         multiplier = contract.multiplier

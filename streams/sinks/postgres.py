@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 SINK_GROUP = "tradestream-sink"
 SINK_TOPICS = ("ticks.trades", "ticks.batches", "ticks.quotes", "bars", "indicators", "signals", "signals.suppressed",
                "orders.intents", "risk.decisions", "orders.events", "fills", "trades", "accounts", "risk.overnight",
-               "feed.status", "metrics.latency", "deadletter")
+               "settings", "feed.status", "metrics.latency", "deadletter")
 
 
 @dataclass(slots=True)

@@ -74,6 +74,19 @@ def _settings_json(v: dict[str, Any]) -> str | None:
     return text
 
 
+def _settings_change_row(v: dict[str, Any]) -> tuple[Any, ...]:
+    """A settings_changes row; a version below 1 or settings that are not a JSON object are refused."""
+    if v["version"] < 1:
+        raise DataError(f"settings version {v['version']} is below 1")
+    try:
+        settings = json.loads(v["settings"])
+    except ValueError:
+        raise DataError(f"settings version {v['version']}: settings are not JSON") from None
+    if not isinstance(settings, dict):
+        raise DataError(f"settings version {v['version']}: settings must be a JSON object")
+    return (v["version"], v["ts_event"], v["ts_init"], v["reason"], v.get("operator") or "", v["settings"])
+
+
 def _positive(value: Any, what: str) -> Any:
     if not value > 0 or (hasattr(value, "is_finite") and not value.is_finite()):
         raise DataError(f"{what} {value} is not a positive finite number")
@@ -285,6 +298,10 @@ TABLES: dict[str, Table] = {
         ("account_id", "ts_event_ns", "kind"), False,
         lambda v: (v["account_id"], v["ts_event"], v["kind"], v["ts_init"], v["reason"], v.get("operator") or "",
                    _settings_json(v))),
+    "SettingsChanged": Table(
+        "settings_changes",
+        ("version", "ts_event_ns", "ts_init_ns", "reason", "operator", "settings"),
+        ("version",), False, _settings_change_row),
     "FeedStatusChanged": Table(
         "feed_status",
         ("feed", "ts", "ts_init_ns", "connected", "active", "subscribed_symbols", "messages_per_second",

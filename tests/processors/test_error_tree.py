@@ -13,6 +13,7 @@ from processors.pnl import PnlError
 from processors.risk.errors import RiskConfigError
 from processors.rules import RuleError, RuleSyntaxError, RuleTypeError
 from processors.scanner import FieldError, ScannerConfigError
+from processors.settings import SettingsError
 from processors.trades.errors import TradeError
 from schemas.errors import TradestreamError
 
@@ -22,6 +23,7 @@ ERRORS = [
     IntentError("no option chain"), ChargesError("quantity 0"), FeeScheduleError("no SEC row on 2024-01-02"),
     PnlError("exits beyond the entries"), RiskConfigError("limits.max_open_risk", "must be positive"),
     PaperBrokerError("trade.price", "must be above zero"), TradeError("entry.quantity", "must be at least 1"),
+    SettingsError([FieldError("capital", "must be greater than 0")]),
 ]
 
 

@@ -69,6 +69,9 @@ SAMPLES = {
         target_price=Decimal("102.01"), opened_ns=5, closed_ns=9),
     "AccountChanged": model.AccountChanged(account_id="paper-1", kind="KILL_SWITCH_RESET", ts_event=11, ts_init=12,
                                            reason="loss reviewed with the desk head", operator="ana"),
+    "SettingsChanged": model.SettingsChanged(
+        version=2, ts_event=15, ts_init=14, reason="half-day on 2026-12-31", operator="ana",
+        settings='{"capital": "100000", "extra_half_days": ["2026-12-31"]}'),
     "OvernightCoverageChecked": model.OvernightCoverageChecked(
         check_id="paper-1:2026-11-24", account_id="paper-1", ts_event=13, ts_init=14, regime="intraday_margin",
         equity=Decimal("49000"), requirement=Decimal("51000.5"), excess=Decimal("-2000.5"), positions=2,

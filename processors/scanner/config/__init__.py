@@ -21,7 +21,8 @@ Settings (the mapping's keys; the plan's SS-* names are these keys without the p
         right                    call | put (required)
         category                 ATM | ITM | OTM | DITM | DOTM (required)
         category_split           CategorySplit fields: mode count (itm_strikes, otm_strikes,
-                                 deep_strikes) or percent (itm_pct, otm_pct, deep_pct); default count 1/1/5
+                                 deep_strikes) or percent (itm_pct, otm_pct, deep_pct); default: the
+                                 universal settings' option_category_split (count 1/1/5 unless changed)
         min_days_to_expiry       whole number >= 0, default 0
     futures                  section, required iff instrument is futures:
         root                     a root of `ticks.FUTURES_SPECS` (ES, NQ, CL, GC, ZN) (required)

@@ -30,12 +30,13 @@ from processors.scanner.config.table import Field, Table, apply
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OptionSettings:
     """Which option of each symbol a signal trades: the `right`, the strike `category` relative to
-    the underlying price (how far ITM/OTM/deep reach is `category_split`), and the nearest expiry
+    the underlying price (how far ITM/OTM/deep reach is `category_split`; None: the universal settings'
+    default split, `processors.settings.effects.option_category_split`), and the nearest expiry
     (of the config's `expiry` kind) at least `min_days_to_expiry` calendar days away."""
 
     right: str
     category: StrikeCategory
-    category_split: CategorySplit = CategorySplit()
+    category_split: CategorySplit | None = None
     min_days_to_expiry: int = 0
 
     def __post_init__(self) -> None:
@@ -74,7 +75,7 @@ CATEGORY_SPLIT = Table(CategorySplit, (
 ))
 
 
-def _read_category_split(checker: Checker, path: str, data: Any) -> Any:
+def read_category_split(checker: Checker, path: str, data: Any) -> Any:
     errors_before = len(checker.errors)
     values = read_fields(checker, path, data, CATEGORY_SPLIT)
     if values is INVALID or len(checker.errors) > errors_before:
@@ -87,7 +88,7 @@ def _read_category_split(checker: Checker, path: str, data: Any) -> Any:
         return checker.add(join(path, first_word) if first_word in CATEGORY_SPLIT.names else path, message)
 
 
-def _category_split(checker: Checker, name: str, value: Any) -> Any:
+def check_category_split(checker: Checker, name: str, value: Any) -> Any:
     """A CategorySplit (made in Python or read) whose strike counts are at most MAX_STRIKES."""
     value = instance(CategorySplit)(checker, name, value)
     if isinstance(value, CategorySplit):
@@ -98,7 +99,7 @@ def _category_split(checker: Checker, name: str, value: Any) -> Any:
     return value
 
 
-def _write_category_split(split: CategorySplit) -> dict[str, Any]:
+def write_category_split(split: CategorySplit) -> dict[str, Any]:
     if split.mode == "count":
         return {"mode": "count", "itm_strikes": split.itm_strikes, "otm_strikes": split.otm_strikes,
                 "deep_strikes": split.deep_strikes}
@@ -109,7 +110,8 @@ def _write_category_split(split: CategorySplit) -> dict[str, Any]:
 OPTION = Table(OptionSettings, (
     Field("right", check=choice(RIGHTS)),
     Field("category", check=_category, write=lambda category: category.value),
-    Field("category_split", check=_category_split, read=_read_category_split, write=_write_category_split),
+    Field("category_split", check=optional(check_category_split), read=read_category_split,
+          write=write_category_split),
     Field("min_days_to_expiry", check=integer(0, MAX_DAYS_TO_EXPIRY)),
 ))
 

@@ -84,3 +84,23 @@ def test_futures_front_contract_rolls_before_expiry() -> None:
                           dt.date(2026, 11, 24))
     assert (intent.contract, intent.tick_size, intent.limit_price, intent.multiplier) == (
         "ESZ6", D("0.25"), D("6000.75"), 50)
+
+
+def test_an_option_section_without_a_split_uses_the_universal_settings_default() -> None:
+    from processors.settings import UniversalSettings
+
+    rows = ["underlying,expiry,strike,right"] + [f"SPY,2026-12-18,{k},{r}" for k in range(580, 621, 5)
+                                                 for r in ("call", "put")]
+    chain = chain_from_csv("\n".join(rows))
+    option = SimpleNamespace(right="call", category="ITM", category_split=None, min_days_to_expiry=0)
+    cfg = config("option", expiry="monthly", option=option, order=order(exchange="cboe", multiplier=100))
+    settings = UniversalSettings(capital=D("100000"), option_category_split=CategorySplit(itm_strikes=2))
+    day = dt.date(2026, 11, 24)
+    # ATM 600; the settings' split reaches two strikes in the money (590), the module's default one (595).
+    with_settings = build_intent(signal(price="601.00"), cfg, day, option_chain=lambda s: chain, settings=settings)
+    assert with_settings.contract == "SPY   261218C00590000"
+    assert build_intent(signal(price="601.00"), cfg, day, option_chain=lambda s: chain).contract == \
+        "SPY   261218C00595000"
+    option.category_split = CategorySplit(itm_strikes=3)  # the section's own split wins over the settings'
+    assert build_intent(signal(price="601.00"), cfg, day, option_chain=lambda s: chain,
+                        settings=settings).contract == "SPY   261218C00585000"

@@ -152,7 +152,7 @@ def test_extended_hours_allow_the_pre_and_post_market(start, end):
 
 def test_option_config_defaults_and_multiplier():
     config = ScannerConfig.from_mapping(option())
-    assert config.option == OptionSettings(right="call", category=StrikeCategory.ATM, category_split=CategorySplit(),
+    assert config.option == OptionSettings(right="call", category=StrikeCategory.ATM, category_split=None,
                                            min_days_to_expiry=0)
     assert config.order.multiplier == 100
 
