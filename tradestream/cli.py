@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "tradestream.commands.account",
     "tradestream.commands.settings",
     "tradestream.commands.setup",
+    "tradestream.commands.users",
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -67,6 +68,7 @@ command groups:
   reports          deals (the deals report from the database)
   accounts         account validate|change|reset-kill-switch (changes applied by the runner trading it)
   settings         settings validate|show|change (the universal settings, versioned on the settings topic)
+  users            users add|list|token|revoke|grant (who may use the API and dashboard, and what they own)
 """
 
 EPILOG = """\
