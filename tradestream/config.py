@@ -9,6 +9,7 @@ local stack generates under the git-ignored data folder; they are never logged.
 |---------------------------|----------------------------------|-------------------------------------------|
 | TRADESTREAM_HOME          | ./.tradestream                   | data, logs and pid files of the stack     |
 | TRADESTREAM_CACHE         | ~/.cache/tradestream             | downloaded Kafka jars (outside the repo)  |
+| TRADESTREAM_TOOLS         | ./.tradestream/tools             | tools the stack builds (versitygw)        |
 | KAFKA_VERSION             | 4.1.1                            | Apache Kafka release fetched from Maven   |
 | KAFKA_PORT                | 9092                             | broker listener                           |
 | KAFKA_CONTROLLER_PORT     | 9093                             | KRaft controller listener                 |

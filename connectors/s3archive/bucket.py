@@ -1,6 +1,6 @@
 """The compliance archive bucket: S3 Object Lock in COMPLIANCE mode (SEC 17a-4 WORM storage).
 
-Only the plain S3 API through boto3 is used, so AWS S3, MinIO or the local moto server work
+Only the plain S3 API through boto3 is used, so AWS S3 or the local stack's versitygw work
 unchanged. Object Lock can only be enabled when a bucket is created; an existing bucket without it
 is refused rather than silently used for records that must be immutable.
 """
@@ -33,13 +33,26 @@ class ArchiveSettings:
     """Default COMPLIANCE retention in days (S3_RETENTION_DAYS)."""
 
 
+LOCAL_KEY = ("local", "local")
+
+
+def local_credentials() -> tuple[str, str]:
+    """The key pair for the local stack's server: boto3's from the environment, else the fixed local pair
+    (the local server takes the same pair as its root key, `tradestream.stack.s3`)."""
+    found = boto3.session.Session().get_credentials()
+    if found is None:
+        return LOCAL_KEY
+    frozen = found.get_frozen_credentials()
+    return frozen.access_key, frozen.secret_key
+
+
 def s3_client(settings: ArchiveSettings):  # noqa: ANN201 - boto3 clients are dynamically typed
     """A boto3 S3 client for the configured endpoint (credentials from the environment as boto3 reads them)."""
     credentials: dict[str, str] = {}
     local = settings.endpoint_url.startswith(("http://127.", "http://localhost"))
-    if local and boto3.session.Session().get_credentials() is None:
-        # The local moto server accepts any key; AWS or MinIO credentials come from the environment.
-        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    if local:
+        access_key, secret_key = local_credentials()
+        credentials = {"aws_access_key_id": access_key, "aws_secret_access_key": secret_key}
     return boto3.client(
         "s3",
         endpoint_url=settings.endpoint_url or None,

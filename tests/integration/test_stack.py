@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import subprocess
 
@@ -92,10 +93,29 @@ def test_archive_bucket_has_object_lock_and_refuses_deletes(settings: Settings, 
     assert report["object_lock"] == "COMPLIANCE"
     assert report["versioning"] == "Enabled"
     s3 = s3_client(settings.archive())
-    put = s3.put_object(Bucket=settings.s3_bucket, Key=f"tests/{unique}.txt", Body=b"record")
-    head = s3.head_object(Bucket=settings.s3_bucket, Key=f"tests/{unique}.txt")
+    key = f"tests/{unique}.txt"
+    until = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=2)
+    # As the archiver does: the lock on the PUT itself (a version written under the bucket's default rule
+    # alone carries no retention of its own on versitygw).
+    put = s3.put_object(Bucket=settings.s3_bucket, Key=key, Body=b"record", ObjectLockMode="COMPLIANCE",
+                        ObjectLockRetainUntilDate=until)
+    head = s3.head_object(Bucket=settings.s3_bucket, Key=key)
     assert head["ObjectLockMode"] == "COMPLIANCE"
-    with pytest.raises(ClientError) as refused:
-        s3.delete_object(Bucket=settings.s3_bucket, Key=f"tests/{unique}.txt", VersionId=put["VersionId"])
-    assert refused.value.response["Error"]["Code"] == "AccessDenied"
-
+    retention = s3.get_object_retention(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"])["Retention"]
+    assert (retention["Mode"], retention["RetainUntilDate"]) == ("COMPLIANCE", until)
+    refused_calls = (
+        lambda: s3.delete_object(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"]),
+        lambda: s3.put_object_retention(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"], Retention={
+            "Mode": "COMPLIANCE", "RetainUntilDate": until - dt.timedelta(days=1)}),
+        lambda: s3.put_object_retention(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"], Retention={
+            "Mode": "GOVERNANCE", "RetainUntilDate": until}, BypassGovernanceRetention=True),
+    )
+    for call in refused_calls:  # delete the version, shorten its retention, downgrade it to GOVERNANCE
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    retention = s3.get_object_retention(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"])["Retention"]
+    assert (retention["Mode"], retention["RetainUntilDate"]) == ("COMPLIANCE", until)
+    body = s3.get_object(Bucket=settings.s3_bucket, Key=key, VersionId=put["VersionId"])["Body"].read()
+    assert body == b"record"
