@@ -3,7 +3,9 @@
 `create_app(settings)` wires the pieces; the lifespan opens the PostgreSQL pool (without waiting for the
 database), starts the feed-status watcher and the scanner validation workers, and stops them on shut-down.
 Handlers get what they need by dependency injection: `settings`, `pool`, `conn` (a pooled connection per
-request), `watcher`, `health_checks`, `validator`, `request_metrics`.
+request), `watcher`, `health_checks`, `validator`, `request_metrics`, and `caller`: the user of the request,
+found by the authentication middleware (`api.auth`) on every route but the public ones (PUBLIC_PATHS, the
+static pages and the log-in).
 
 Bad input never reaches a handler as a 500: bodies are limited to `max_body_bytes` (413), NUL characters
 in path and query parameters and over-deep JSON are refused first (`api.bounds`), and an exception no
@@ -26,17 +28,21 @@ from pathlib import Path
 import psycopg
 from litestar import Litestar
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from api import errors
+from api.auth import (PUBLIC, AuthenticationMiddleware, Authenticator, Caller, DatabaseAuthenticator,
+                      provide_caller)
 from api.bounds import refuse_bad_input
 from api.deals import DealsController
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
 from connectors.kafka.feedwatch import FeedStatusWatcher
 from api.health import FeedWatcher, HealthChecks, HealthController
 from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
+from api.login import AuthController
 from api.metrics import MetricsController
 from api.scanners import ScannerController, SignalsController
 from api.settings import ApiSettings
@@ -44,6 +50,9 @@ from api.validation import ScannerValidator
 from connectors.kafka.codec import AvroCodec
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+PUBLIC_PATHS = ["^/api/health", "^/metrics$", "^/schema"]
+"""Routes anyone may call: the health probes, Prometheus's scrape and the OpenAPI document (none shows a user's
+data). The static pages and the log-in are public by their handlers' `opt` (`api.auth.PUBLIC`)."""
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +69,10 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None) -> Litestar:
-    """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher (tests)."""
+def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None,
+               authenticator: Authenticator | None = None) -> Litestar:
+    """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher, `authenticator`
+    the database's look-up of API tokens and sessions (tests)."""
     watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
     health_checks = HealthChecks(settings, watcher)
@@ -73,6 +84,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         # Not waiting: the API starts and serves /api/health/live while the database is down.
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.authenticator = authenticator or DatabaseAuthenticator(app.state)
         watcher.start()
         validator.start()
         health_checks.reset()
@@ -101,7 +113,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
 
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
-                        create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True)],
+                        AuthController,
+                        create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "watcher": Provide(provide_watcher, sync_to_thread=False),
@@ -110,15 +123,17 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
             "validator": Provide(provide_validator, sync_to_thread=False),
             "pool": Provide(provide_pool),
             "conn": Provide(provide_connection),
+            "caller": Provide(provide_caller, sync_to_thread=False),
         },
         exception_handlers={psycopg.OperationalError: unavailable_handler(settings), **errors.handlers(settings)},
         before_request=refuse_bad_input,
         request_max_body_size=settings.max_body_bytes,
-        middleware=[RequestMetricsMiddleware(request_metrics)],
+        middleware=[RequestMetricsMiddleware(request_metrics),
+                    DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         lifespan=[lifespan],
         openapi_config=openapi_config(),
         # The process's logging is the CLI's (text, or JSON lines with LOG_FORMAT=json): Litestar's default
         # configuration would replace it with its own text format.
         logging_config=None,
-        signature_types=[ApiSettings, RequestMetrics, HealthChecks, ScannerValidator],
+        signature_types=[ApiSettings, RequestMetrics, HealthChecks, ScannerValidator, Caller],
     )

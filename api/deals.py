@@ -6,6 +6,8 @@ a date that is not YYYY-MM-DD, `to` before `from`, a range longer than MAX_RANGE
 At most MAX_DEALS rows are answered: a range holding more is a 400 asking for a narrower one, never a
 truncated report. The query runs on the async pool (the event loop waits on the socket, not on PostgreSQL);
 the rows become DealRows and text in a thread, since a full report is thousands of rows.
+Only the trades of the caller's accounts are answered (`api.users`): another user's account, asked for by name,
+gives an empty report, as an account without trades does.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 from psycopg_pool import AsyncConnectionPool
 
+from api.auth import Caller
 from api.database import POOL
 from api.deals_report import DealsFilter, deal_json, deal_of, deals_query, write_csv
 from processors.scanner.config.choices import MAX_NAME_LENGTH
@@ -54,8 +57,10 @@ def _date(field: str, text: str) -> dt.date:
     raise BadParameter(field, f"{field} must be a date as YYYY-MM-DD, not {shown!r}")
 
 
-def deals_filter(start: str, end: str, account: str | None, strategy: str | None, output: str) -> DealsFilter:
-    """The request's filter; BadParameter naming the first parameter that is wrong."""
+def deals_filter(start: str, end: str, account: str | None, strategy: str | None, output: str,
+                 owner_id: int | None = None) -> DealsFilter:
+    """The request's filter (of the accounts `owner_id` owns); BadParameter naming the first parameter that is
+    wrong."""
     first, last = _date("from", start), _date("to", end)
     if last < first:
         raise BadParameter("to", f"to ({last.isoformat()}) is before from ({first.isoformat()})")
@@ -66,7 +71,7 @@ def deals_filter(start: str, end: str, account: str | None, strategy: str | None
     if output not in FORMATS:
         shown = output if len(output) <= 20 else output[:20] + "…"
         raise BadParameter("format", f"format must be json or csv, not {shown!r}")
-    return DealsFilter(first, last, account or None, strategy or None)
+    return DealsFilter(first, last, account or None, strategy or None, owner_id)
 
 
 def _bad(field: str, message: str) -> Response[dict[str, object]]:
@@ -99,14 +104,14 @@ class DealsController(Controller):
             strategy: str | None = Parameter(default=None, max_length=MAX_NAME_LENGTH,
                                              description="only this strategy's trades"),
             output: str = Parameter(query="format", default="json", description="json (default) or csv"),
-            pool: AsyncConnectionPool = POOL) -> Response[Any]:
-        """The deals report: one row per trade entered (first entry fill) from `from` to `to` (dates in New York
+            *, caller: Caller, pool: AsyncConnectionPool = POOL) -> Response[Any]:
+        """The deals report of the caller's accounts: one row per trade entered (first entry fill) from `from` to `to` (dates in New York
         time), by entry time then trade id, with the columns of deals.csv. JSON: a list of objects, quantities as
         numbers, money, percentages and times (ISO-8601 UTC) as strings, null for an exit not made yet; CSV: the
         file `tradestream deals` writes. 400 names the parameter that is wrong, or asks for a narrower range
         when it holds more than 10,000 deals."""
         try:
-            where = deals_filter(start, end, account, strategy, output)
+            where = deals_filter(start, end, account, strategy, output, caller.user.user_id)
         except BadParameter as exc:
             return _bad(exc.field, str(exc))
         query, params = deals_query(where, MAX_DEALS + 1)

@@ -45,6 +45,8 @@ class DealsFilter:
     last: dt.date
     account: str | None = None
     strategy: str | None = None
+    owner_id: int | None = None
+    """Only the trades of the accounts this user owns (`api.users`); None: every account (the CLI's report)."""
 
     def __post_init__(self) -> None:
         if self.last < self.first:
@@ -80,6 +82,9 @@ def deals_query(where: DealsFilter, limit: int | None) -> tuple[str, tuple[Any, 
     if where.strategy is not None:
         filters.append(" and strategy = %s")
         params.append(where.strategy)
+    if where.owner_id is not None:
+        filters.append(" and account_id in (select resource_id from ownerships where kind = 'account' and user_id = %s)")
+        params.append(where.owner_id)
     return _SELECT.format(filters="".join(filters)), (*params, limit)
 
 

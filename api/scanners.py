@@ -7,6 +7,11 @@ the normalised mapping (`to_mapping`), so what is read back is exactly what runs
 Reads use the pooled connection DI gives them (`conn`, see `api.database`); writes take a connection
 from the pool only once the settings are valid, so a validation never holds one. Either way, one
 transaction per request, and a 503 when PostgreSQL cannot be reached.
+
+Each caller sees and changes only the scanners (strategies) they own, and the signals of those (`api.users`):
+another user's scanner answers 404 as a missing one does. Creating a scanner makes the caller its owner; a name
+another user owns is taken (409), also once its scanner is deleted, since its signals and trades keep the name.
+A viewer may read and validate, not change (403). Every change is recorded in `user_changes` with who and when.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_4
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.auth import Caller, may_change
 from api.database import POOL
+from api.users import OWNED, User, record
 from api.validation import Invalid, ScannerValidator, Valid
 from processors.rules import rolling_correlation
 from processors.scanner.config.choices import MAX_NAME_LENGTH
@@ -47,16 +54,33 @@ async def validate(validator: ScannerValidator, request: Request) -> Valid | Res
     return _invalid(outcome.errors) if isinstance(outcome, Invalid) else outcome
 
 
-async def _store(conn: AsyncConnection, scanner: Valid, create: bool) -> int | None:
-    """Insert (create) or update; the new version, or None when the name exists (create) / is missing (update)."""
+async def _claim(conn: AsyncConnection, name: str, user: User) -> bool:
+    """Make the user the owner of the strategy name unless another user owns it; whether they own it now."""
+    cursor = await conn.execute(
+        "insert into ownerships (kind, resource_id, user_id) values ('strategy', %s, %s) on conflict (kind, "
+        "resource_id) do update set user_id = excluded.user_id where ownerships.user_id = excluded.user_id "
+        "returning user_id", (name, user.user_id))
+    return await cursor.fetchone() is not None
+
+
+async def _store(conn: AsyncConnection, scanner: Valid, create: bool, user: User) -> int | None:
+    """Insert (create) or update the user's scanner, recording the change; the new version, or None when the name
+    exists or is another user's (create) / is missing or another user's (update)."""
     body = json.dumps(scanner.config)
-    if create:
-        cursor = await conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) "
-                                    "do nothing returning version", (scanner.name, body))
-    else:
-        cursor = await conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
-                                    "where name = %s returning version", (body, scanner.name))
-    row = await cursor.fetchone()
+    async with conn.transaction():
+        if create:
+            if not await _claim(conn, scanner.name, user):
+                return None
+            cursor = await conn.execute("insert into scanners (name, config) values (%s, %s) on conflict (name) "
+                                        "do nothing returning version", (scanner.name, body))
+        else:
+            cursor = await conn.execute("update scanners set config = %s, version = version + 1, updated_at = now() "
+                                        f"where name = %s and name in ({OWNED}) returning version",
+                                        (body, scanner.name, "strategy", user.user_id))
+        row = await cursor.fetchone()
+        if row is not None:
+            await record(conn, user.name, "strategy_created" if create else "strategy_replaced", scanner.name,
+                         version=row[0])
     return None if row is None else row[0]
 
 
@@ -67,25 +91,31 @@ def _row(row: tuple) -> dict[str, object]:
 # The list as one JSON text built by PostgreSQL: the stored configurations are passed through as they are
 # instead of being parsed into Python and encoded again (0.69 -> 0.30 ms of the API's CPU per request with
 # a dozen scanners, growing with their number). Same JSON as `_row` gives for each.
-LIST = """select coalesce(json_agg(json_build_object('name', name, 'version', version, 'config', config,
-                                              'updated_at', updated_at) order by name), '[]')::text
-          from scanners"""
+LIST = f"""select coalesce(json_agg(json_build_object('name', name, 'version', version, 'config', config,
+                                               'updated_at', updated_at) order by name), '[]')::text
+           from scanners where name in ({OWNED})"""
 
 
-async def _list(conn: AsyncConnection) -> bytes:
-    """Every scanner as the JSON array the API answers, encoded."""
-    (text,) = await (await conn.execute(LIST)).fetchone()
+async def _list(conn: AsyncConnection, user: User) -> bytes:
+    """Every scanner of the user as the JSON array the API answers, encoded."""
+    (text,) = await (await conn.execute(LIST, ("strategy", user.user_id))).fetchone()
     return text.encode()
 
 
-async def _one(conn: AsyncConnection, name: str) -> dict[str, object] | None:
-    cursor = await conn.execute("select name, version, config, updated_at from scanners where name = %s", (name,))
+async def _one(conn: AsyncConnection, name: str, user: User) -> dict[str, object] | None:
+    cursor = await conn.execute(f"select name, version, config, updated_at from scanners where name = %s and "
+                                f"name in ({OWNED})", (name, "strategy", user.user_id))
     row = await cursor.fetchone()
     return None if row is None else _row(row)
 
 
-async def _delete(conn: AsyncConnection, name: str) -> bool:
-    return (await conn.execute("delete from scanners where name = %s", (name,))).rowcount == 1
+async def _delete(conn: AsyncConnection, name: str, user: User) -> bool:
+    async with conn.transaction():
+        deleted = (await conn.execute(f"delete from scanners where name = %s and name in ({OWNED})",
+                                      (name, "strategy", user.user_id))).rowcount == 1
+        if deleted:
+            await record(conn, user.name, "strategy_deleted", name)
+    return deleted
 
 
 class ScannerController(Controller):
@@ -101,54 +131,56 @@ class ScannerController(Controller):
             return result
         return Response({"valid": True, "config": result.config})
 
-    @post("/")
-    async def create(self, request: Request, validator: ScannerValidator, data: dict[str, Any],
+    @post("/", guards=[may_change])
+    async def create(self, request: Request, validator: ScannerValidator, data: dict[str, Any], caller: Caller,
                      pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
-        """Create a scanner; 201, 400 with field errors, or 409 when the name is taken (use PUT)."""
+        """Create a scanner, owned by the caller; 201, 400 with field errors, 403 for a viewer, or 409 when the
+        name is taken (PUT replaces the caller's own)."""
         result = await validate(validator, request)
         if isinstance(result, Response):
             return result
         async with pool.connection() as conn:
-            version = await _store(conn, result, True)
+            version = await _store(conn, result, True, caller.user)
         if version is None:
-            return Response({"status_code": 409, "detail": f"scanner {result.name!r} exists; PUT "
-                                                             f"/api/scanners/{result.name} replaces it"},
+            return Response({"status_code": 409, "detail": f"the scanner name {result.name!r} is taken; choose "
+                                                           f"another, or PUT /api/scanners/{result.name} to replace "
+                                                           "your own"},
                             status_code=HTTP_409_CONFLICT)
         return Response({"name": result.name, "version": version, "config": result.config},
                         status_code=HTTP_201_CREATED)
 
-    @put("/{name:str}")
-    async def replace(self, request: Request, validator: ScannerValidator, data: dict[str, Any],
+    @put("/{name:str}", guards=[may_change])
+    async def replace(self, request: Request, validator: ScannerValidator, data: dict[str, Any], caller: Caller,
                       name: str = NAME, pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
-        """Replace a scanner's settings (the version increases); 404 when it does not exist."""
+        """Replace one of the caller's scanners (the version increases); 404 when they have none of that name."""
         result = await validate(validator, request)
         if isinstance(result, Response):
             return result
         if result.name != name:
             return _invalid([{"field": "name", "message": f"must be {name!r}, the scanner in the URL"}])
         async with pool.connection() as conn:
-            version = await _store(conn, result, False)
+            version = await _store(conn, result, False, caller.user)
         if version is None:
             raise NotFoundException(f"no scanner named {name!r}; POST /api/scanners creates it")
         return Response({"name": name, "version": version, "config": result.config})
 
     @get("/")
-    async def list_scanners(self, conn: AsyncConnection) -> Response[list[dict[str, object]]]:
-        """Every stored scanner (name, version, normalised settings, last change), by name."""
-        return Response(await _list(conn), media_type=MediaType.JSON)
+    async def list_scanners(self, conn: AsyncConnection, caller: Caller) -> Response[list[dict[str, object]]]:
+        """The caller's scanners (name, version, normalised settings, last change), by name."""
+        return Response(await _list(conn, caller.user), media_type=MediaType.JSON)
 
     @get("/{name:str}")
-    async def get_scanner(self, conn: AsyncConnection, name: str = NAME) -> dict[str, object]:
-        """One scanner's stored settings and version; 404 when there is none of that name."""
-        found = await _one(conn, name)
+    async def get_scanner(self, conn: AsyncConnection, caller: Caller, name: str = NAME) -> dict[str, object]:
+        """One of the caller's scanners, its settings and version; 404 when they have none of that name."""
+        found = await _one(conn, name, caller.user)
         if found is None:
             raise NotFoundException(f"no scanner named {name!r}")
         return found
 
-    @delete("/{name:str}")
-    async def delete_scanner(self, conn: AsyncConnection, name: str = NAME) -> None:
-        """Delete a scanner; 204, or 404 when there is none of that name."""
-        if not await _delete(conn, name):
+    @delete("/{name:str}", guards=[may_change])
+    async def delete_scanner(self, conn: AsyncConnection, caller: Caller, name: str = NAME) -> None:
+        """Delete one of the caller's scanners; 204, or 404 when they have none of that name."""
+        if not await _delete(conn, name, caller.user):
             raise NotFoundException(f"no scanner named {name!r}")
 
 
@@ -180,10 +212,11 @@ SIGNALS = """
 """
 
 
-async def _signals(conn: AsyncConnection, strategy: str | None, limit: int) -> bytes:
-    """The newest `limit` signals (of `strategy`) as the JSON array the API answers, encoded."""
-    query = SIGNALS.format(where="where strategy = %s" if strategy else "")
-    params: tuple = (strategy, limit) if strategy else (limit,)
+async def _signals(conn: AsyncConnection, user: User, strategy: str | None, limit: int) -> bytes:
+    """The newest `limit` signals of the user's strategies (of `strategy`) as the JSON array the API answers."""
+    owned = f"where strategy in ({OWNED})"
+    query = SIGNALS.format(where=owned + " and strategy = %s" if strategy else owned)
+    params: tuple = ("strategy", user.user_id, strategy, limit) if strategy else ("strategy", user.user_id, limit)
     (text,) = await (await conn.execute(query, params)).fetchone()
     return text.encode()
 
@@ -226,11 +259,11 @@ class SignalsController(Controller):
     path = "/api"
 
     @get("/signals")
-    async def signals(self, conn: AsyncConnection,
+    async def signals(self, conn: AsyncConnection, caller: Caller,
                       strategy: str | None = Parameter(default=None, max_length=MAX_NAME_LENGTH),
                       limit: int = Parameter(default=100, ge=1, le=1000)) -> Response[list[dict[str, object]]]:
-        """The newest signals (times in ET), optionally of one strategy."""
-        return Response(await _signals(conn, strategy, limit), media_type=MediaType.JSON)
+        """The newest signals of the caller's strategies (times in ET), optionally of one of them."""
+        return Response(await _signals(conn, caller.user, strategy, limit), media_type=MediaType.JSON)
 
     @get("/correlation")
     async def correlation(self, conn: AsyncConnection, symbols: str = Parameter(max_length=1000),

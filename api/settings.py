@@ -54,6 +54,15 @@ class ApiSettings:
     (API_VALIDATION_TIMEOUT_S)."""
     workers: int = 1
     """uvicorn worker processes serving the API (API_WORKERS)."""
+    session_hours: float = 12.0
+    """How long a dashboard log-in lasts (API_SESSION_HOURS)."""
+    login_failures_per_user: int = 5
+    """Failed log-ins of one user name within `login_window_s` after which its log-ins are refused (429) until the
+    oldest of them is older than the window (API_LOGIN_FAILURES_PER_USER)."""
+    login_failures_per_client: int = 20
+    """The same for one client address, whatever the names it tries (API_LOGIN_FAILURES_PER_CLIENT)."""
+    login_window_s: float = 300.0
+    """The window of the log-in limits (API_LOGIN_WINDOW_S)."""
 
     def __post_init__(self) -> None:
         if self.pool_min_size < 0:
@@ -82,3 +91,13 @@ class ApiSettings:
                               "(API_VALIDATION_TIMEOUT_S)")
         if not 1 <= self.workers <= 64:
             raise ConfigError(f"workers={self.workers} must be 1-64 (API_WORKERS)")
+        if not 0 < self.session_hours <= 24 * 30:
+            raise ConfigError(f"session_hours={self.session_hours} must be above 0 and at most 720 (API_SESSION_HOURS)")
+        if self.login_failures_per_user < 1:
+            raise ConfigError(f"login_failures_per_user={self.login_failures_per_user} must be at least 1 "
+                              "(API_LOGIN_FAILURES_PER_USER)")
+        if self.login_failures_per_client < 1:
+            raise ConfigError(f"login_failures_per_client={self.login_failures_per_client} must be at least 1 "
+                              "(API_LOGIN_FAILURES_PER_CLIENT)")
+        if not 1 <= self.login_window_s <= 86_400:
+            raise ConfigError(f"login_window_s={self.login_window_s} must be 1-86400 (API_LOGIN_WINDOW_S)")

@@ -1,5 +1,6 @@
-"""API unit-test fixtures: settings whose every service is at a port where nothing listens, and a stub
-feed watcher, so the tests need no stack and show how the API behaves with its dependencies down."""
+"""API unit-test fixtures: settings whose every service is at a port where nothing listens, a stub feed watcher
+and a stub authenticator (one API token, one trader), so the tests need no stack and show how the API behaves
+with its dependencies down."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from api.users import Role, User
 from api.settings import ApiSettings
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
@@ -41,6 +43,20 @@ class StubFeedWatcher:
         return self.status
 
 
+TOKEN = "tsk_the-offline-trader's-token"
+TRADER = User(1, "offline-trader", Role.TRADER)
+
+
+class StubAuthenticator:
+    """Stands in for the database's look-up of callers: knows one API token (TOKEN, of TRADER) and no session."""
+
+    async def by_token(self, token: str) -> User | None:
+        return TRADER if token == TOKEN else None
+
+    async def by_session(self, session: str) -> tuple[User, str] | None:
+        return None
+
+
 @pytest.fixture
 def offline_settings() -> ApiSettings:
     database_port = closed_port()
@@ -55,8 +71,10 @@ def offline_settings() -> ApiSettings:
 
 @pytest.fixture
 def offline_client(offline_settings: ApiSettings) -> Iterator[TestClient]:
-    """The API started with every dependency down."""
-    with TestClient(app=create_app(offline_settings, feed_watcher=StubFeedWatcher())) as client:
+    """The API started with every dependency down, called by TRADER with their API token."""
+    app = create_app(offline_settings, feed_watcher=StubFeedWatcher(), authenticator=StubAuthenticator())
+    with TestClient(app=app) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
         yield client
 
 

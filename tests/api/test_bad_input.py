@@ -20,7 +20,7 @@ from processors.scanner.config.choices import (MAX_DAYS_TO_EXPIRY, MAX_DEVIATION
                                                MAX_QUANTITY, MAX_RULE_LENGTH, MAX_RULES, MAX_SIGNALS_PER_DAY,
                                                MAX_STALENESS_SECONDS, MAX_STRIKES)
 
-from .conftest import StubFeedWatcher, equity_scanner, futures_scanner, option_scanner
+from .conftest import TOKEN, StubAuthenticator, StubFeedWatcher, equity_scanner, futures_scanner, option_scanner
 
 HUGE = 10**4000  # what the operator stored as order.quantity
 
@@ -154,7 +154,9 @@ def test_a_number_too_long_to_decode_is_a_400(offline_client: TestClient) -> Non
 
 
 def test_a_body_over_the_limit_is_a_413_naming_it(offline_settings: ApiSettings) -> None:
-    with TestClient(app=create_app(offline_settings, feed_watcher=StubFeedWatcher())) as client:
+    app = create_app(offline_settings, feed_watcher=StubFeedWatcher(), authenticator=StubAuthenticator())
+    with TestClient(app=app) as client:
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
         response = validate(client, equity_scanner(exit_rules=["price(SPY) > 1" * 20_000]))
     assert response.status_code == 413
     assert f"{offline_settings.max_body_bytes:,} bytes (API_MAX_BODY_BYTES)" in response.json()["detail"]
@@ -184,14 +186,14 @@ def test_an_unexpected_error_is_a_500_with_only_a_request_id(offline_settings: A
         """A handler with a bug."""
         raise ZeroDivisionError("secret internals: the pool at 10.0.0.7")
 
-    app = create_app(offline_settings, feed_watcher=StubFeedWatcher())
+    app = create_app(offline_settings, feed_watcher=StubFeedWatcher(), authenticator=StubAuthenticator())
     app.register(broken)
     logged = Records()
     logger = logging.getLogger("api.errors")
     with TestClient(app=app) as client:
         logger.addHandler(logged)  # after start-up: Litestar's logging set-up replaces the root's handlers
         try:
-            response = client.get("/api/broken")
+            response = client.get("/api/broken", headers={"Authorization": f"Bearer {TOKEN}"})
         finally:
             logger.removeHandler(logged)
     assert response.status_code == 500

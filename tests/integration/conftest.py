@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.users import ApiUser, make_user
 from tradestream import stack
 from tradestream.config import Settings
 from tradestream.topics import delete_topics, topic_names
@@ -64,3 +65,9 @@ def unique() -> str:
     token = uuid.uuid4().hex[:10]
     SESSION_TOKENS.add(token)
     return token
+
+
+@pytest.fixture
+def api_user(settings: Settings, unique: str) -> ApiUser:
+    """A trader of the API with an API token (`.headers`), owning nothing yet."""
+    return make_user(settings.database_url, f"trader-{unique}")

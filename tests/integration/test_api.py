@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from tests.users import ApiUser
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -41,14 +42,15 @@ def test_health_reports_each_component(settings: Settings) -> None:
     assert live.status_code == 200 and live.json() == {"status": "up"}
 
 
-def test_latency_metrics_json_and_prometheus(settings: Settings, unique: str) -> None:
+def test_latency_metrics_json_and_prometheus(settings: Settings, unique: str, api_user: ApiUser) -> None:
     now = dt.datetime.now(dt.timezone.utc)
     with psycopg.connect(settings.database_url) as conn:
         conn.execute("insert into latency_metrics (feed, symbol, hop, window_start, window_end, sample_count, p50_ns,"
                      " p95_ns, p99_ns, max_ns) values (%s, 'SPY', 'TICK_TO_BAR_CLOSE', %s, %s, 40, 2000000, "
                      "5000000, 7000000, 9000000)", (f"f{unique}", now - dt.timedelta(seconds=60), now))
     with TestClient(app=create_app(api_settings(settings))) as client:
-        rows = client.get("/api/metrics/latency").json()
+        assert client.get("/api/metrics/latency").status_code == 401
+        rows = client.get("/api/metrics/latency", headers=api_user.headers).json()
         scrape = client.get("/metrics")
     ours = [r for r in rows if r["feed"] == f"f{unique}"]
     assert ours and ours[0]["p99_ms"] == 7.0 and ours[0]["hop"] == "tick_to_bar_close" and ours[0]["count"] == 40

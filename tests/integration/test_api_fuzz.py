@@ -4,7 +4,8 @@ numbers and long strings among them) never get a 5xx while PostgreSQL is up.
 
 The one 5xx allowed is the health endpoints' 503, which is their answer when a component is down (no
 stream worker runs during the tests). The API runs in-process (schemathesis's ASGI client), against the
-stack's real PostgreSQL, Kafka and registry."""
+stack's real PostgreSQL, Kafka and registry, called by a trader with an API token (so the routes of a user's data
+are fuzzed past their authentication; the log-in is fuzzed too)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
+from tests.users import ApiUser
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -29,8 +31,8 @@ schema.app = APP
 
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_generated_request_gets_a_5xx(case: schemathesis.Case, settings: Settings) -> None:
-    response = case.call(timeout=30)
+def test_no_generated_request_gets_a_5xx(case: schemathesis.Case, settings: Settings, api_user: ApiUser) -> None:
+    response = case.call(timeout=30, headers=api_user.headers)
     if case.operation.path in HEALTH and response.status_code == 503:
         assert response.json()["status"] in ("down", "lagging")  # a component is down: the health answer
         return

@@ -16,6 +16,7 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
+from tests.users import ApiUser
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -24,30 +25,35 @@ from .conftest import eventually
 pytestmark = pytest.mark.integration
 
 
-def test_requests_share_pooled_connections(settings: Settings) -> None:
+def test_requests_share_pooled_connections(settings: Settings, api_user: ApiUser) -> None:
     # Health checked on every request here (no cache), so each readiness request takes a connection too.
     api = dataclasses.replace(api_settings(settings), pool_min_size=1, pool_max_size=3, health_cache_s=0)
     with TestClient(app=create_app(api)) as client:
+        client.headers.update(api_user.headers)
         assert client.get("/api/scanners").status_code == 200
         pool = client.app.state.pool
         before = pool.get_stats()
         for path in ["/api/scanners", "/api/signals", "/api/metrics/latency", "/api/health/ready", "/metrics"] * 5:
             assert client.get(path).status_code in (200, 503), path  # ready may be 503 (no worker running)
         after = pool.get_stats()
-    assert after["requests_num"] - before["requests_num"] == 25  # each request took a pooled connection
+    # Each request took a pooled connection, and each of the 15 to the routes of a user's data one more before,
+    # to find the caller of its API token.
+    assert after["requests_num"] - before["requests_num"] == 25 + 15
     assert after.get("connections_num", 0) == before.get("connections_num", 0)  # and none opened a new one
     assert after["pool_size"] <= 3
 
 
-def test_validation_takes_no_pooled_connection(settings: Settings) -> None:
-    """A scanner is validated before its request takes a connection: invalid ones never hold one."""
+def test_validation_takes_no_pooled_connection(settings: Settings, api_user: ApiUser) -> None:
+    """A scanner is validated before its request takes a connection: invalid ones never hold one (beyond the
+    connection that found the caller, returned before the validation)."""
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(api_user.headers)
         pool = client.app.state.pool
         before = pool.get_stats().get("requests_num", 0)
         for _ in range(5):
             assert client.post("/api/scanners", json={"name": "x", "interval": "7x"}).status_code == 400
             assert client.put("/api/scanners/x", json={"name": "x", "interval": "7x"}).status_code == 400
-        assert pool.get_stats().get("requests_num", 0) == before
+        assert pool.get_stats().get("requests_num", 0) == before + 10
 
 
 class _Forward(socketserver.BaseRequestHandler):
@@ -90,7 +96,7 @@ def forwarding(port: int, target: tuple[str, int]) -> Iterator[None]:
         thread.join(timeout=5)
 
 
-def test_api_started_without_its_database_serves_once_it_is_reachable(settings: Settings) -> None:
+def test_api_started_without_its_database_serves_once_it_is_reachable(settings: Settings, api_user: ApiUser) -> None:
     with socket.socket() as probe:  # a port nothing listens on, until the forwarder does
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -98,6 +104,7 @@ def test_api_started_without_its_database_serves_once_it_is_reachable(settings: 
     via_port = real._replace(netloc=real.netloc.replace(f"{real.hostname}:{real.port}", f"127.0.0.1:{port}")).geturl()
     api = dataclasses.replace(api_settings(settings), database_url=via_port, database_wait_s=0.5)
     with TestClient(app=create_app(api)) as client:
+        client.headers.update(api_user.headers)
         assert client.get("/api/health/live").status_code == 200
         assert client.get("/api/scanners").status_code == 503
         assert client.get("/metrics").status_code == 200

@@ -1,5 +1,6 @@
 """Scanners through the API against the real PostgreSQL: validation with precise 400s, create, read,
-replace, delete; signals listed in ET; the correlation matrix computed from stored bars."""
+replace, delete, each change recorded with who made it; signals listed in ET; the correlation matrix computed
+from stored bars. Every request is a trader's, with their API token."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from litestar.testing import TestClient
 
 from api.app import create_app
 from api.scanners import SIGNALS, correlation_matrix, signal_row
+from tests.users import ApiUser, make_user
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -29,9 +31,10 @@ def example(name: str) -> dict:
     return data
 
 
-def test_scanner_lifecycle_and_validation_errors(settings: Settings, unique: str) -> None:
+def test_scanner_lifecycle_and_validation_errors(settings: Settings, unique: str, api_user: ApiUser) -> None:
     name = f"scan-{unique}"
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(api_user.headers)
         bad = example(name) | {"interval": "7x", "exit_rules": ["price(SPY) > > 1"], "colour": "red"}
         response = client.post("/api/scanners", json=bad)
         assert response.status_code == 400
@@ -54,6 +57,12 @@ def test_scanner_lifecycle_and_validation_errors(settings: Settings, unique: str
         assert client.delete(f"/api/scanners/{name}").status_code == 204
         assert client.get(f"/api/scanners/{name}").status_code == 404
         assert client.delete(f"/api/scanners/{name}").status_code == 404
+    with psycopg.connect(settings.database_url) as conn:
+        changes = conn.execute("select actor, action, detail from user_changes where subject = %s order by change_id",
+                               (name,)).fetchall()
+    assert changes == [(api_user.name, "strategy_created", {"version": 1}),
+                       (api_user.name, "strategy_replaced", {"version": 2}),
+                       (api_user.name, "strategy_deleted", {})]
 
 
 def test_signals_are_listed_in_eastern_time(settings: Settings, unique: str) -> None:
@@ -62,8 +71,11 @@ def test_signals_are_listed_in_eastern_time(settings: Settings, unique: str) -> 
         conn.execute("insert into signals (signal_id, strategy, symbol, side, action, ts, ts_event_ns, ts_init_ns, "
                      "price, reason) values (%s, %s, 'SPY', 'BUY', 'ENTRY', %s, 1, 2, 600.5, 'r')",
                      (f"sig-{unique}", f"st-{unique}", ts))
+    owner = make_user(settings.database_url, f"trader-{unique}", strategies=[f"st-{unique}"])
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(owner.headers)
         (signal,) = client.get("/api/signals", params={"strategy": f"st-{unique}"}).json()
+        assert client.get("/api/signals").json() == [signal]  # only the signals of the caller's strategies
         assert client.get("/api/signals", params={"limit": 0}).status_code == 400
     assert signal["ts"] == "2026-11-24T10:01:00-05:00" and signal["price"] == "600.50000000"
 
@@ -87,11 +99,13 @@ def test_signals_built_as_json_by_the_database_read_as_python_formats_them(setti
         (text,) = conn.execute(SIGNALS.format(where="where strategy = %s"), (strategy, 10)).fetchone()
     assert json.loads(text) == [signal_row(row) for row in rows]
     assert {item["ts"][-6:] for item in json.loads(text)} == {"-04:00", "-05:00"}
+    owner = make_user(settings.database_url, f"trader-{unique}", strategies=[strategy])
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(owner.headers)
         assert client.get("/api/signals", params={"strategy": strategy}).json() == json.loads(text)
 
 
-def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str) -> None:
+def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str, api_user: ApiUser) -> None:
     a, b = f"A{unique[:6]}".upper(), f"B{unique[:6]}".upper()
     rng = np.random.default_rng(3)
     returns = rng.normal(0, 0.01, 30)
@@ -107,6 +121,7 @@ def test_correlation_matrix_from_stored_bars(settings: Settings, unique: str) ->
                              "to_timestamp(%s / 1e9), %s, %s, 'regular', %s, %s, %s, %s, 1, %s, 1, 0)",
                              (symbol, s, s + 300 * 10**9, s, s + 300 * 10**9, c, c, c, c, c))
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(api_user.headers)
         body = client.get("/api/correlation", params={"symbols": f"{a},{b}", "bars": 20}).json()
         assert client.get("/api/correlation", params={"symbols": a}).status_code == 400
     assert body["symbols"] == [a, b]

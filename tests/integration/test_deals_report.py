@@ -22,6 +22,7 @@ from api.app import create_app
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
 from tests.streams.trading_events import deals_csv, deals_trades
+from tests.users import make_user
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
@@ -103,11 +104,16 @@ def test_cli_refuses_an_empty_range_and_a_bad_date_and_says_when_the_database_is
 
 def test_api_answers_the_same_report_as_csv_and_as_json(stored: str, settings: Settings) -> None:
     query = f"/api/deals?from=2026-03-10&to=2026-03-10&account=A-{stored}"
+    owner = make_user(settings.database_url, f"owner-{uuid.uuid4().hex[:10]}", accounts=[f"A-{stored}"])
     with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(owner.headers)
         as_csv = client.get(f"{query}&format=csv")
         as_json = client.get(query)
         one_strategy = client.get(f"{query}&strategy=S2-{stored}&format=json")
         nothing = client.get(f"/api/deals?from=2026-03-10&to=2026-03-10&account=none-{stored}")
+        # Account B's trade is not the caller's: neither asked for by name nor in the report of every account.
+        not_theirs = client.get(f"/api/deals?from=2026-03-10&to=2026-03-10&account=B-{stored}")
+        everything = client.get("/api/deals?from=2026-03-10&to=2026-03-10&format=csv")
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
     assert as_csv.text == deals_csv(stored)
     assert as_json.status_code == 200
@@ -118,3 +124,5 @@ def test_api_answers_the_same_report_as_csv_and_as_json(stored: str, settings: S
     assert as_json.json() == expected
     assert [deal["symbol"] for deal in one_strategy.json()] == ["IWM", "QQQ"]
     assert nothing.status_code == 200 and nothing.json() == []
+    assert not_theirs.status_code == 200 and not_theirs.json() == []
+    assert everything.text == deals_csv(stored)

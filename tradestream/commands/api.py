@@ -14,6 +14,10 @@ reads:
 | API_VALIDATION_TIMEOUT_S | 5       | longest wait for, and longest run of, one validation          |
 | API_HEALTH_CACHE_S       | 1       | seconds one round of health checks answers for                |
 | API_LAG_THRESHOLD        | 10000   | records behind past which the worker or sink is "lagging"     |
+| API_SESSION_HOURS        | 12      | how long a dashboard log-in lasts                             |
+| API_LOGIN_FAILURES_PER_USER   | 5  | failed log-ins of a name within the window before 429         |
+| API_LOGIN_FAILURES_PER_CLIENT | 20 | failed log-ins from one address within the window before 429  |
+| API_LOGIN_WINDOW_S       | 300     | the window of the log-in limits, in seconds                   |
 
 With API_WORKERS above 1, each uvicorn worker builds the app from the environment
 (`app_from_environment`), with its own database pool and validation workers.
@@ -85,6 +89,10 @@ def api_settings(settings: Settings) -> ApiSettings:
         validation_workers=_integer(settings, "API_VALIDATION_WORKERS", 1),
         validation_timeout_s=_seconds(settings, "API_VALIDATION_TIMEOUT_S", 5.0),
         workers=_integer(settings, "API_WORKERS", 1),
+        session_hours=_seconds(settings, "API_SESSION_HOURS", 12.0),
+        login_failures_per_user=_integer(settings, "API_LOGIN_FAILURES_PER_USER", 5),
+        login_failures_per_client=_integer(settings, "API_LOGIN_FAILURES_PER_CLIENT", 20),
+        login_window_s=_seconds(settings, "API_LOGIN_WINDOW_S", 300.0),
     )
 
 

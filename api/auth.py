@@ -1,0 +1,122 @@
+"""Who is calling: every route but the public ones (health probes, /metrics, the OpenAPI document, the static
+pages and the log-in) needs a caller, found by the authentication middleware before the handler runs.
+
+    Authorization: Bearer tsk_...      an API token for scripts (`tradestream users token NAME`)
+    Cookie: tradestream_session=...    a dashboard log-in (`POST /api/auth/login`, `api.login`)
+
+A session's state-changing request (POST, PUT, PATCH, DELETE) must also carry the session's CSRF token in
+the `X-CSRF-Token` header: the log-in answers it and sets it in the `tradestream_csrf` cookie, which the page's
+script (and only a page of this origin) can read. The session cookie is HttpOnly and SameSite=Strict, so a
+script cannot read it and another site's page does not send it; the CSRF token is the second lock, checked
+against its hash in the session. A request with an API token needs none: a browser never adds that header by
+itself.
+
+401 when there is no caller or the token/session is unknown, ended or revoked; 403 for a missing or wrong CSRF
+token, or a viewer asking for a change. The handler gets the caller by dependency injection (`caller`).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.datastructures import State
+from psycopg_pool import AsyncConnectionPool
+
+from api.users import User, digest, session_user, user_by_token
+
+SESSION_COOKIE = "tradestream_session"
+CSRF_COOKIE = "tradestream_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+PUBLIC = {"exclude_from_auth": True}
+"""`opt` of a handler or router anyone may call."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tradestream"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user of a request, and how they proved it: "token" or "session" (with the session's cookie value)."""
+
+    user: User
+    via: str
+    session: str | None = None
+
+
+class Authenticator(Protocol):
+    """Finds the user of an API token or a session value (the database's; tests give a stub)."""
+
+    async def by_token(self, token: str) -> User | None: ...
+
+    async def by_session(self, session: str) -> tuple[User, str] | None:
+        """The user and the hash of the session's CSRF token."""
+        ...
+
+
+class DatabaseAuthenticator:
+    """Looks tokens and sessions up in PostgreSQL through the app's pool (one index read each)."""
+
+    def __init__(self, state: State) -> None:
+        self._state = state
+
+    async def by_token(self, token: str) -> User | None:
+        pool: AsyncConnectionPool = self._state.pool
+        async with pool.connection() as conn:
+            return await user_by_token(conn, token)
+
+    async def by_session(self, session: str) -> tuple[User, str] | None:
+        pool: AsyncConnectionPool = self._state.pool
+        async with pool.connection() as conn:
+            return await session_user(conn, session)
+
+
+def _well_formed(secret: str) -> bool:
+    return 0 < len(secret) <= 200 and secret.isascii() and secret.isprintable()
+
+
+class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        authenticator: Authenticator = connection.app.state.authenticator
+        header = connection.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.strip().partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not _well_formed(token):
+                raise NotAuthorizedException("the Authorization header must be 'Bearer <API token>'", headers=CHALLENGE)
+            user = await authenticator.by_token(token)
+            if user is None:
+                raise NotAuthorizedException("the API token is unknown or revoked; `tradestream users token NAME` "
+                                             "issues a new one", headers=CHALLENGE)
+            return AuthenticationResult(user=Caller(user, "token"), auth=None)
+        session = connection.cookies.get(SESSION_COOKIE)
+        if not session:
+            raise NotAuthorizedException("log in first (POST /api/auth/login), or send 'Authorization: Bearer <API "
+                                         "token>'", headers=CHALLENGE)
+        found = await authenticator.by_session(session) if _well_formed(session) else None
+        if found is None:
+            raise NotAuthorizedException("the session has ended or is unknown; log in again", headers=CHALLENGE)
+        user, csrf_hash = found
+        if connection.scope["method"] not in SAFE_METHODS:
+            sent = connection.headers.get(CSRF_HEADER, "")
+            if not sent or not hmac.compare_digest(digest(sent), csrf_hash):
+                raise PermissionDeniedException(f"a change made with a session needs the {CSRF_HEADER} header: the "
+                                                f"value of the {CSRF_COOKIE} cookie the log-in set")
+        return AuthenticationResult(user=Caller(user, "session", session), auth=None)
+
+
+def provide_caller(request: Request[Caller, Any, Any]) -> Caller:
+    return request.user
+
+
+def may_change(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of the routes that change something: a viewer may only read."""
+    caller: Caller = connection.user
+    if not caller.user.role.may_change:
+        raise PermissionDeniedException(f"user {caller.user.name!r} has the viewer role, which only reads; an admin "
+                                        "can give the trader role")
