@@ -181,6 +181,20 @@ class MarketCalendar:
     def day(self, date: dt.date) -> TradingDay | None:
         return self._by_date.get(date)
 
+    def amend(self, other: MarketCalendar, from_date: dt.date) -> None:
+        """Take `other`'s days from `from_date` on in place of this calendar's (the days before it are kept):
+        every holder of this calendar sees a settings change that applies from that date. ValueError (this
+        calendar unchanged) when the two would overlap."""
+        days = [d for d in self.days if d.date < from_date] + [d for d in other.days if d.date >= from_date]
+        previous = self.days
+        self.days = days
+        try:
+            self.__post_init__()
+        except ValueError:
+            self.days = previous
+            self.__post_init__()
+            raise
+
     def windows(self, sessions: Iterable[Session] = (Session.REGULAR,)) -> list[SessionWindow]:
         wanted = set(sessions)
         return [SessionWindow(s, e, k.value) for s, e, k in zip(self._starts, self._ends, self._sessions)

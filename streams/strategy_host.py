@@ -28,7 +28,8 @@ from processors.event_time import EventTimeBounds
 from processors.risk import Account
 from processors.scanner import ScannerConfig
 from schemas.errors import ConfigError
-from streams.strategy_runner import StrategyRunner, resume_points
+from streams.strategy_resume import resume_points
+from streams.strategy_runner import StrategyRunner
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ reproduce the same decisions.
 Delivery: signals, suppressed signals and order intents are published keyed by strategy, with ids
 derived from the strategy, symbol, side and evaluation instant (`processors.strategies.engine`), so
 the sink's upserts store each once. On a restart the runner first reads back, per output topic, the
-newest decision it already published there (`resume_after_ns`) and publishes only later ones, so Kafka
+newest decision it already published there (`streams.strategy_resume`) and publishes only later ones, so Kafka
 does not carry a second copy either. A replay publishes nothing: it returns the decisions for comparison.
 
 Trading: given an `Account`, the runner runs every strategy of that account (each with a `risk:` section
@@ -22,6 +22,11 @@ trade updates are published keyed by the account, on their topics, with the same
 time and natural id: intent id, order id and sequence, exec id, trade id and version). The desk's state is
 rebuilt from the prints like the strategies', so `--from` must reach back to before the oldest trade still
 open (the default, the oldest retained print, does).
+
+Settings: every run reads the settings topic from its beginning; a new version of the universal settings
+(SettingsChanged) enters the event-time merge at the instant it was made (`ts_init`) and amends the calendar
+the bars, strategies and desk share for the days it governs (`processors.settings.CalendarInForce`), so a
+replay builds each day's sessions with the hours, closed dates and half-days the live run had.
 """
 
 from __future__ import annotations
@@ -36,30 +41,30 @@ from dataclasses import dataclass
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from connectors.kafka.codec import AvroCodec
-from connectors.kafka.consumer import consumer_config, partitions_of, read_tail
+from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
-from processors.model import AccountChanged, TradeTickBatch
+from processors.model import AccountChanged, SettingsChanged, TradeTickBatch
 from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.settings import CalendarInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.session import TradingEvent, TradingSession
 from processors.trading.setup import desk_config
 from schemas.errors import DecodeError, TradestreamError
 from streams.merge import PartitionMerge
+from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 
 log = logging.getLogger(__name__)
 
 MS = 1_000_000
-OUTPUT_TOPICS = ("signals", "signals.suppressed", "orders.intents")
-TRADING_TOPICS = {"RiskDecisionMade": "risk.decisions", "OrderStatusChanged": "orders.events",
-                  "FillExecuted": "fills", "TradeUpdated": "trades", "OvernightCoverageChecked": "risk.overnight"}
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
 ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' changes) here
+SETTINGS_PARTITIONS = 300_000  # ... and those of the settings topic here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
 
@@ -73,65 +78,9 @@ class RunReport:
     dead_letters: int = 0
     late: int = 0
     account_changes: int = 0
+    settings_changes: int = 0
     refused_prints: int = 0  # impossible prints the desk did not take (the bars stage dead-letters them)
     resets_before_start: int = 0  # kill-switch resets older than the rebuild: the switch they reset is not rebuilt
-
-
-def resume_after_ns(kafka: KafkaSettings, codec: AvroCodec, key: str, topics: tuple[str, ...] = OUTPUT_TOPICS,
-                    tail: int = 5_000) -> dict[str, tuple[int, frozenset[str]]]:
-    """Per output topic (catalogue name), the newest ts_event among the records keyed `key` (a strategy, or an
-    account for the trading topics) at its tail and the ids of the records at that instant. Per topic, because
-    a crash can lose the producer's queue of one topic and not of another; with the ids, because two events of
-    one instant (an exit and the opposite entry) can be split by a crash: the first on Kafka, the second lost."""
-    points: dict[str, tuple[int, frozenset[str]]] = {}
-    for name in topics:
-        newest, ids = -1, set()
-        for _, _, value in read_tail(kafka, codec, kafka.topic(name), tail, f"tradestream-resume-{key}", key.encode()):
-            ts_event = int(value.get("ts_event", -1))
-            if ts_event > newest:
-                newest, ids = ts_event, set()
-            if ts_event == newest:
-                ids.add(record_id(value))
-        if newest >= 0:
-            points[name] = (newest, frozenset(ids))
-    return points
-
-
-def record_id(value: dict) -> str:
-    """A published record's natural id, from its decoded fields (see `decision_id`)."""
-    return _natural_id(value.get)
-
-
-def resume_points(kafka: KafkaSettings, codec: AvroCodec, strategies: list[str],
-                  account: str | None) -> dict[tuple[str, str], tuple[int, frozenset[str]]]:
-    """The resume points of a runner: per (topic, key), for each strategy's decisions and the account's trading."""
-    points = {(topic, name): point for name in strategies
-              for topic, point in resume_after_ns(kafka, codec, name).items()}
-    if account is not None:
-        points.update({(topic, account): point for topic, point in
-                       resume_after_ns(kafka, codec, account, tuple(TRADING_TOPICS.values())).items()})
-    return points
-
-
-def decision_id(event: object) -> str:
-    """An event's deterministic id: an intent's client order id, a signal's (or suppressed signal's) id, a risk
-    decision's intent id, an order event's order id and sequence, a fill's exec id, a trade's id and version,
-    an overnight check's id."""
-    return _natural_id(lambda name: getattr(event, name, None))
-
-
-def _natural_id(field: Callable[[str], object]) -> str:
-    """The natural id of an event or of its decoded record, given how to read one of its fields (None: absent)."""
-    for name in ("exec_id", "check_id"):
-        if field(name) is not None:
-            return str(field(name))
-    if field("sequence") is not None:
-        return f"{field('client_order_id')}#{field('sequence')}"
-    if field("version") is not None:
-        return f"{field('trade_id')}#{field('version')}"
-    if field("intent_id") is not None:
-        return str(field("intent_id"))
-    return str(field("client_order_id") or field("signal_id"))
 
 
 class StrategyRunner:
@@ -162,18 +111,20 @@ class StrategyRunner:
         first = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).date() if start_ns else today - dt.timedelta(
             days=366)
         last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date() if end_ns else today
-        calendar = build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30))
+        in_force = CalendarInForce(build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30)))
+        calendar = in_force.calendar
         pipelines = {c.name: StrategyPipeline(c, calendar, SignalLimiter.from_config(c),
                                               lambda ts, c=c: in_schedule(c, ts), lateness_ns=lateness_ms * MS)
                      for c in configs}
         self.pipeline = pipelines[self.config.name]
         desk = TradingDesk(desk_config(configs, account, calendar)) if account is not None else None
-        self.session = TradingSession(pipelines, desk)
+        self.session = TradingSession(pipelines, desk, settings=in_force)
         self.trades_topic = kafka.topic("ticks.trades")
         self.batches_topic = kafka.topic("ticks.batches")
         self.topics = {name: kafka.topic(name) for name in (*OUTPUT_TOPICS, *TRADING_TOPICS.values())}
         self.deadletter_topic = kafka.topic("deadletter")
         self.accounts_topic = kafka.topic("accounts")
+        self.settings_topic = kafka.topic("settings")
         self.report = RunReport()
         self.decisions = Decisions()
         self.trading: list[TradingEvent] = []
@@ -182,8 +133,9 @@ class StrategyRunner:
     def _consumer(self) -> tuple[Consumer, list[int]]:
         """Every partition of the trades topic and of the batches topic, from the start time, and with an account
         the accounts topic from its beginning (the settings in force at the start time are the last changes
-        before it). Merge ids: the partition number for trades, BATCH_PARTITIONS + the number for batches,
-        ACCOUNT_PARTITIONS + the number for accounts."""
+        before it), and the settings topic from its beginning. Merge ids: the partition number for trades,
+        BATCH_PARTITIONS + the number for batches, ACCOUNT_PARTITIONS + the number for accounts,
+        SETTINGS_PARTITIONS + the number for settings."""
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         assignment, ids = [], []
@@ -199,10 +151,11 @@ class StrategyRunner:
                     tp = TopicPartition(topic, tp.partition, high)
                 assignment.append(tp)
                 ids.append(base + tp.partition)
-        if self.account is not None:
-            for partition in partitions_of(consumer, self.accounts_topic):
-                assignment.append(TopicPartition(self.accounts_topic, partition, OFFSET_BEGINNING))
-                ids.append(ACCOUNT_PARTITIONS + partition)
+        control = ((self.accounts_topic, ACCOUNT_PARTITIONS),) if self.account is not None else ()
+        for topic, base in (*control, (self.settings_topic, SETTINGS_PARTITIONS)):
+            for partition in partitions_of(consumer, topic):
+                assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
+                ids.append(base + partition)
         consumer.assign(assignment)
         return consumer, ids
 
@@ -286,8 +239,8 @@ class StrategyRunner:
     def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
         """One consumed record: its plausible prints into the merge; an end of partition marked there;
         a record that does not decode, and an implausible print, dead-lettered."""
-        if message.topic() == self.accounts_topic:
-            self._take_account_change(message, merge)
+        if message.topic() in (self.accounts_topic, self.settings_topic):
+            self._take_change(message, merge)
             return
         batches = message.topic() == self.batches_topic
         merge_id = message.partition() + (BATCH_PARTITIONS if batches else 0)
@@ -309,21 +262,38 @@ class StrategyRunner:
         elif self._plausible(message, event, record_ns):
             merge.push(merge_id, message.offset(), event.ts_event, event)
 
-    def _take_account_change(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
-        """An operator's change of an account: this runner's account's into the merge (at its event time)."""
-        merge_id = ACCOUNT_PARTITIONS + message.partition()
+    def _take_change(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
+        """An operator's change: of this runner's account into the merge at its event time; of the universal
+        settings at the instant it was made (it governs days ahead, `CalendarInForce`)."""
+        settings = message.topic() == self.settings_topic
+        merge_id = (SETTINGS_PARTITIONS if settings else ACCOUNT_PARTITIONS) + message.partition()
         error = message.error()
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
                 merge.end_of_partition(merge_id)
             return
         try:
-            change = self.codec.decode(message.value(), "AccountChanged")
+            change = self.codec.decode(message.value(), "SettingsChanged" if settings else "AccountChanged")
         except DecodeError as exc:
             self._dead_letter(message, str(exc), type(exc).__name__)
             return
-        if self.account is not None and change.account_id == self.account.account_id:
+        if settings:
+            merge.push(merge_id, message.offset(), change.ts_init, (change, message))
+        elif self.account is not None and change.account_id == self.account.account_id:
             merge.push(merge_id, message.offset(), change.ts_event, (change, message))
+
+    def _apply_settings_change(self, change: SettingsChanged, message) -> None:  # noqa: ANN001
+        """A new version of the universal settings applied to the calendar; one that cannot follow the versions
+        so far is dead-lettered with the reason (the settings in force stay as they were)."""
+        try:
+            self.session.on_settings_change(change)
+        except TradestreamError as exc:
+            log.warning("strategy=%s settings version %d refused: %s", self.name, change.version, exc)
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        self.report.settings_changes += 1
+        log.info("strategy=%s settings version %d in force from %d: %s", self.name, change.version, change.ts_event,
+                 change.reason)
 
     def _apply_account_change(self, change: AccountChanged, message) -> None:  # noqa: ANN001
         """The change applied to the desk at its instant; one it cannot apply is dead-lettered with the reason.
@@ -359,8 +329,10 @@ class StrategyRunner:
         """The strategy on every trade the merge releases, in event-time order; True once a trade at or
         after `end_ns` is reached (that trade and the rest released with it are not evaluated)."""
         for tick in merge.pop_ready():
-            if isinstance(tick, tuple):  # an account change and its record
-                if self.end_ns is None or tick[0].ts_event < self.end_ns:
+            if isinstance(tick, tuple):  # an operator's change and its record
+                if isinstance(tick[0], SettingsChanged):
+                    self._apply_settings_change(*tick)
+                elif self.end_ns is None or tick[0].ts_event < self.end_ns:
                     self._apply_account_change(*tick)
                 continue
             if self.end_ns is not None and tick.ts_event >= self.end_ns:

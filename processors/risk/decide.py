@@ -11,7 +11,7 @@ account the caller does not know is answered by `reject_unknown_account`.
 
 from __future__ import annotations
 
-from processors.risk.account import Account
+from processors.risk.account import Account, et_date
 from processors.risk.checks import Check, CheckOutcome
 from processors.risk.days import TradingDays
 from processors.risk.decision import Outcome, RiskDecision, reasons_of
@@ -36,6 +36,10 @@ def decide(intent: RiskIntent, account: Account, snapshot: AccountSnapshot, days
                                                  f"no regime is in force before {account.regimes[0].effective_from}"))
     if intent.action is Action.EXIT:
         return decide_exit(intent, account, snapshot, regime, days, ts_event)
+    day = et_date(ts_event)
+    if days.covers(day) and not days.is_business_day(day):
+        return _rejected(intent, ts_event, Check("trading_day", None, None, CheckOutcome.FAILED,
+                                                 f"{day} is not a trading day of the calendar in force: no entry"))
     return decide_entry(intent, account, snapshot, regime, days, ts_event)
 
 

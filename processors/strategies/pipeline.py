@@ -84,6 +84,13 @@ class StrategyPipeline:
         self.rejected = 0
         self.holidays = calendar.holidays()  # option expiries and futures rolls skip them
 
+    def on_calendar_amended(self) -> None:
+        """The calendar was amended in place for days ahead (`processors.settings.CalendarInForce`): the holidays
+        and, for the daily timeframe, the session closes evaluated follow it (past closes keep their slots)."""
+        self.holidays = self.calendar.holidays()
+        if self.daily:
+            self.engine.clock = strategy_clock(self.config, self.calendar, self.engine.clock.lateness_ns)
+
     # -- trades (live, replay, backtest with ticks) -------------------------------------------------
     def on_trade(self, tick: TradeTick) -> Decisions:
         if tick.symbol not in self.symbols:

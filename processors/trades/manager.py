@@ -552,6 +552,10 @@ class TradeManager:
             units = self._units[price] = price_units_field(price, "price.price")[1]
         return price, units
 
+    def on_calendar_amended(self) -> None:
+        """The calendar was amended in place: the trading day looked up last is looked up again."""
+        self._looked_up_day = None
+
     def _trading_day(self, ts: int) -> TradingDay | None:
         """The calendar's trading day of the ET date of `ts` (`moment_on_day_of`'s day), looked up once a date."""
         calendar = self.config.calendar

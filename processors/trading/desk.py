@@ -81,6 +81,7 @@ from processors.pnl import Direction
 from processors.risk import (Account, Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
                              RiskDecision, RiskIntent, decide, reject_unknown_account)
 from processors.risk.account import et_date
+from processors.risk.days import TradingDays
 from processors.risk.event import decision_event, event_decimal
 from processors.risk.margin import overnight_coverage
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
@@ -210,6 +211,15 @@ class TradingDesk:
         if self._manager.account(account_id).kill_switch_tripped:
             out += self._exits(self._manager.reset_kill_switch(account_id, reason, ts_event), ts_event)
         return out
+
+    def on_calendar_amended(self) -> None:
+        """The trade manager's calendar was amended in place (a new version of the universal settings for the
+        days ahead): the business days the books count (day trades, settlement) follow it."""
+        days = TradingDays.of(self.config.trade_manager.calendar)
+        self.config = replace(self.config, days=days)
+        for book in self._books.values():
+            book.days = days
+        self._manager.on_calendar_amended()
 
     def change_account(self, account: Account, ts_event: int) -> list[DeskEvent]:
         """The account's settings changed at `ts_event` (limits, margin levels, regimes, ...): decisions from then

@@ -5,6 +5,7 @@ trades from the same data.
     session = TradingSession(pipelines, desk)        # pipelines: {strategy name: StrategyPipeline}
     step = session.on_trade(tick, ts_init)           # Step(decisions, desk events, trade events)
     step = session.on_bar(bar, ts_init)              # bars-only history (warm-up, or a backtest over bars)
+    session.on_settings_change(change)               # a new version of the universal settings, when it was made
 
 For one print:
  1. every strategy takes it, in name order (`StrategyPipeline.on_trade`): its signals, suppressed signals
@@ -18,6 +19,10 @@ A market entry decided at an instant is thus filled by the first print after it,
 
 Without a desk (a strategy with no `risk:` section) only step 1 runs. `ts_init` stamps the desk's events
 (when they were built): the wall clock live, the event time in a backtest; it is metadata, never compared.
+
+With `settings` (a `processors.settings.CalendarInForce` whose calendar the pipelines and the desk were built
+with), a SettingsChanged event amends that calendar for the days it governs, and the desk's business days
+follow: the caller gives it at the instant the change was made (its `ts_init`), live and in a replay alike.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.model import AccountChanged, Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, \
-    OvernightCoverageChecked, RiskDecisionMade, SignalGenerated, TradeTick, TradeUpdated
+    OvernightCoverageChecked, RiskDecisionMade, SettingsChanged, SignalGenerated, TradeTick, TradeUpdated
 from processors.risk.account_file import read_account
+from processors.settings import CalendarInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.errors import TradingDeskError
@@ -52,10 +58,23 @@ class Step:
 
 class TradingSession:
     def __init__(self, pipelines: Mapping[str, StrategyPipeline], desk: TradingDesk | None = None,
-                 trades: TradeFeed | None = None) -> None:
+                 trades: TradeFeed | None = None, settings: CalendarInForce | None = None) -> None:
         self.pipelines = dict(sorted(pipelines.items()))
         self.desk = desk
         self.trades = trades or TradeFeed()
+        self.settings = settings
+
+    def on_settings_change(self, change: SettingsChanged) -> None:
+        """A new version of the universal settings: the shared calendar amended from the first date it governs.
+        SettingsError (nothing changed) when it cannot follow the versions so far; TradingDeskError when this
+        session was built without the calendar in force."""
+        if self.settings is None:
+            raise TradingDeskError("settings", "this session was built without a CalendarInForce")
+        self.settings.apply(change)
+        for pipeline in self.pipelines.values():
+            pipeline.on_calendar_amended()
+        if self.desk is not None:
+            self.desk.on_calendar_amended()
 
     def on_trade(self, tick: TradeTick, ts_init: int) -> Step:
         decisions = Decisions()

@@ -11,6 +11,7 @@ import pytest
 from processors.model import FillExecuted, RiskDecisionMade, TradeTick, TradeUpdated
 from processors.risk import Account, RegimePeriod, RiskLimits
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.settings import CalendarInForce, SettingsError, SettingsHistory, UniversalSettings
 from processors.strategies.pipeline import StrategyPipeline
 from processors.trading.errors import TradingDeskError
 from processors.trading.desk import TradingDesk
@@ -97,3 +98,55 @@ def test_an_impossible_print_is_refused_by_the_desk_with_the_reason_and_trading_
     for print_ in (tick("101.00", et(2026, 6, 10, 9, 31, 10)), tick("101.50", et(2026, 6, 10, 9, 32, 1))):
         events += run.on_trade(print_, print_.ts_event).trading
     assert [type(e).__name__ for e in events].count("FillExecuted") == 1
+
+
+def test_a_settings_change_closes_a_day_ahead_for_the_strategies_and_the_desk_alike() -> None:
+    config = strategy()
+    in_force = CalendarInForce(CALENDAR)
+    pipeline = StrategyPipeline(config, in_force.calendar, SignalLimiter.from_config(config),
+                                lambda ts: in_schedule(config, ts))
+    run = TradingSession({config.name: pipeline}, TradingDesk(desk_config([config], ACCOUNT, in_force.calendar)),
+                         settings=in_force)
+    history = SettingsHistory()
+    made = et(2026, 6, 10, 10, 0)
+    closed = UniversalSettings(capital=D(50_000), extra_closed_dates=(dt.date(2026, 6, 11),))
+    run.on_settings_change(history.next_change(closed, ts_event=made, ts_init=made, reason="office closed"))
+    assert not run.desk.config.days.is_business_day(dt.date(2026, 6, 11))
+    assert run.desk.config.days.last_n(dt.date(2026, 6, 12), 2) == (dt.date(2026, 6, 10), dt.date(2026, 6, 12))
+    # The strategy still signals on the closed day (a fact of its rule); the risk stage refuses the entry, where
+    # a session without the change accepts it.
+    prints = (tick("101.00", et(2026, 6, 11, 9, 31, 10)), tick("101.00", et(2026, 6, 11, 9, 32, 10)))
+    decided = {}
+    for name, other in (("changed", run), ("unchanged", session(config))):
+        events = [e for print_ in prints for e in other.on_trade(print_, print_.ts_event).trading]
+        [decided[name]] = [(e.outcome, e.ts_event, e.reasons[:1]) for e in events if isinstance(e, RiskDecisionMade)]
+    assert decided["changed"] == ("REJECT", et(2026, 6, 11, 9, 32),
+                                  ("trading_day: 2026-06-11 is not a trading day of the calendar in force: no entry",))
+    assert decided["unchanged"][:2] == ("ACCEPT", et(2026, 6, 11, 9, 32))
+    # The same version again cannot follow: refused, nothing changed.
+    with pytest.raises(SettingsError):
+        run.on_settings_change(history.next_change(closed, ts_event=made, ts_init=made, reason="office closed"))
+    assert len(in_force.history.versions) == 1
+
+
+def test_a_session_without_the_calendar_in_force_refuses_a_settings_change() -> None:
+    history = SettingsHistory()
+    change = history.next_change(UniversalSettings(capital=D(1)), ts_event=1, ts_init=1, reason="x")
+    with pytest.raises(TradingDeskError, match="CalendarInForce"):
+        session(strategy()).on_settings_change(change)
+
+
+def test_a_daily_strategy_evaluates_at_the_early_close_of_a_half_day_the_settings_add() -> None:
+    config = strategy(timeframe="1d", interval="1d", type="positional")
+    in_force = CalendarInForce(CALENDAR)
+    pipeline = StrategyPipeline(config, in_force.calendar, SignalLimiter.from_config(config),
+                                lambda ts: in_schedule(config, ts))
+    run = TradingSession({config.name: pipeline}, settings=in_force)
+    assert et(2026, 6, 12, 16, 0) in pipeline.engine.clock.closes
+    history = SettingsHistory()
+    made = et(2026, 6, 10, 10, 0)
+    half = UniversalSettings(capital=D(50_000), extra_half_days=(dt.date(2026, 6, 12),))
+    run.on_settings_change(history.next_change(half, ts_event=made, ts_init=made, reason="half-day"))
+    closes = pipeline.engine.clock.closes
+    assert et(2026, 6, 12, 13, 0) in closes and et(2026, 6, 12, 16, 0) not in closes
+    assert et(2026, 6, 11, 16, 0) in closes

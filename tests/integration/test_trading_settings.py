@@ -1,0 +1,121 @@
+"""A new version of the universal settings published on the settings topic reaches the runner trading an
+account at the instant it was made and governs the days ahead: a date it closes refuses every entry with the
+`trading_day` check, the day it was made in keeps trading — the same trading events as the in-process session
+given the same change; a version that cannot follow the ones before is dead-lettered with the reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from confluent_kafka import Consumer, TopicPartition
+
+from connectors.base import KafkaFeedSink
+from connectors.kafka.codec import AvroCodec, register_all
+from connectors.kafka.publisher import EventPublisher
+from processors.calendar import ET, NS, build_nyse_calendar, parse_sessions
+from processors.model import RiskDecisionMade
+from processors.risk.account_file import read_account
+from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.settings import CalendarInForce, SettingsHistory, UniversalSettings
+from processors.simulation import MarketSimulator, SimulationConfig
+from processors.strategies.pipeline import StrategyPipeline
+from processors.trading.desk import TradingDesk
+from processors.trading.session import TradingSession
+from processors.trading.setup import desk_config
+from tradestream.config import Settings
+from tradestream.topics import ensure_topics
+
+from .conftest import eventually, spawn
+from .test_strategy import ROOT, TRADING_RECORDS, TRADING_TOPICS, topic_events, without_ts_init
+
+pytestmark = pytest.mark.integration
+
+MADE = int(dt.datetime(2026, 11, 23, 12, 0, tzinfo=ET).timestamp()) * NS
+CLOSED = dt.date(2026, 11, 24)
+
+
+def test_a_settings_change_on_the_topic_closes_a_day_ahead_for_the_live_runner(
+        settings: Settings, unique: str, tmp_path: Path) -> None:
+    prefix = f"u{unique}."
+    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+
+    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
+    data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
+    data |= {"name": f"st-{unique}", "symbols": [primary, correlated], "primary": primary, "correlated": correlated,
+             "exit_rules": [f"price({primary}) < donchian_lower({primary}, 5m, 10)"],
+             "max_signals_per_day": 100, "max_signals_per_symbol": 100}
+    config = ScannerConfig.from_mapping(data)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    account_data = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
+    account = read_account(account_data)
+    account_file = tmp_path / "account.yaml"
+    account_file.write_text(yaml.safe_dump(account_data))
+
+    nyse = build_nyse_calendar(dt.date(2026, 11, 16), dt.date(2026, 11, 30))
+    windows = [w for w in nyse.windows(parse_sessions("regular"))
+               if dt.datetime.fromtimestamp(w.start_ns / 1e9, ET).date() in (dt.date(2026, 11, 23), CLOSED)]
+    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
+                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
+                                  trades_per_minute=20, bad_print_probability=0.0)
+    ticks = list(MarketSimulator(simulation, windows).ticks())
+    history = SettingsHistory()
+    change = history.next_change(UniversalSettings(capital=Decimal("100000"), extra_closed_dates=(CLOSED,)),
+                                 ts_event=MADE, ts_init=MADE, reason="desk closed on the 24th", operator="ops")
+    again = change  # the same version twice: out of sequence, dead-lettered
+
+    in_force = CalendarInForce(nyse)
+    pipeline = StrategyPipeline(config, in_force.calendar, SignalLimiter.from_config(config),
+                                lambda ts: in_schedule(config, ts))
+    run = TradingSession({config.name: pipeline}, TradingDesk(desk_config([config], account, in_force.calendar)),
+                         settings=in_force)
+    expected, applied = [], False
+    for tick in ticks:
+        if not applied and tick.ts_event > MADE:
+            run.on_settings_change(change)
+            applied = True
+        expected += run.on_trade(tick, tick.ts_event).trading
+    entries = [e for e in expected if isinstance(e, RiskDecisionMade) and e.action == "entry"]
+    on_closed = [e for e in entries if dt.datetime.fromtimestamp(e.ts_event / 1e9, ET).date() == CLOSED]
+    assert on_closed and all(e.outcome == "REJECT" and e.reasons[0].startswith("trading_day") for e in on_closed)
+    assert any(e.outcome != "REJECT" for e in entries if e not in on_closed), "the 23rd trades as usual"
+
+    publisher = EventPublisher(settings.kafka(prefix), AvroCodec(settings.schema_registry_url), client_id=f"u-{unique}")
+    for settings_change in (change, again):
+        publisher.publish(f"{prefix}settings", "universal", settings_change)
+    feed = KafkaFeedSink(publisher)
+    for tick in ticks:
+        feed.on_trade(tick)
+    assert publisher.flush() == 0 and publisher.failed == 0
+
+    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(account_file)], env,
+                   tmp_path / "runner.log")
+    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"count-{unique}"})
+
+    def records(topic: str) -> int:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return sum(high - low for low, high in (
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions))
+    try:
+        eventually(lambda: sum(records(f"{prefix}{t}") for t in TRADING_TOPICS) >= len(expected), timeout_s=180,
+                   what="every trading event on Kafka")
+        eventually(lambda: records(f"{prefix}deadletter") >= 1, timeout_s=60, what="the repeated version dead-lettered")
+    finally:
+        consumer.close()
+        os.killpg(runner.pid, signal.SIGTERM)
+        runner.wait(timeout=60)
+
+    for topic in TRADING_TOPICS:
+        published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
+        wanted = [e for e in expected if type(e).__name__ == TRADING_RECORDS[topic]]
+        assert sorted(map(without_ts_init, published), key=repr) == sorted(map(without_ts_init, wanted), key=repr), topic
+    [letter] = topic_events(settings, f"{prefix}deadletter", f"letters-{unique}")
+    assert "must be 2" in letter.reason and letter.stage == f"strategy:{account.account_id}"
