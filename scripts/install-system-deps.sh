@@ -12,6 +12,10 @@ command -v go >/dev/null 2>&1 || missing+=(golang-go)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
 # kcat: a standard Kafka client used to check the broker from outside Python (`kcat -L`).
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+# The dashboard's browser tests (tests/browser): Debian's chromium and chromium-driver come from one source
+# package, so the driver always matches the browser; Selenium uses them without downloading anything.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -67,5 +67,11 @@ def test_latency_metrics_json_and_prometheus(settings: Settings, unique: str, ap
 def test_dashboard_is_served(settings: Settings) -> None:
     with TestClient(app=create_app(api_settings(settings))) as client:
         page = client.get("/")
-    assert page.status_code == 200 and "color-scheme" in page.text and "/api/health" in page.text
-    assert "/api/signals" in page.text and "/api/correlation" in page.text
+        script = client.get("/app.js")
+        styles = client.get("/app.css")
+    assert page.status_code == 200 and "color-scheme" in page.text and 'data-theme="dark"' in page.text
+    assert 'src="/app.js"' in page.text and 'href="/app.css"' in page.text and 'id="login-form"' in page.text
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    for route in ("/api/auth/login", "/api/auth/me", "/api/health", "/api/signals", "/api/correlation"):
+        assert route in script.text, route
+    assert styles.status_code == 200 and styles.headers["content-type"].startswith("text/css")

@@ -1,0 +1,195 @@
+// The dashboard: log-in, then the overview (platform health, latency, the caller's signals, correlation).
+// Every request goes to this API; the session cookie is HttpOnly, and each change carries the CSRF token the
+// log-in set in the tradestream_csrf cookie (X-CSRF-Token). Times are shown in New York time.
+'use strict';
+
+const ET = new Intl.DateTimeFormat('en-US', {timeZone: 'America/New_York', hour12: false, year: 'numeric',
+  month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit'});
+const $ = (id) => document.getElementById(id);
+const timers = [];
+
+function cookie(name) {
+  const found = document.cookie.split('; ').find((part) => part.startsWith(name + '='));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : '';
+}
+
+async function api(path, options = {}) {
+  const method = options.method || 'GET';
+  const headers = {Accept: 'application/json', ...(options.headers || {})};
+  if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['X-CSRF-Token'] = cookie('tradestream_csrf');
+  const response = await fetch(path, {method, headers, credentials: 'same-origin',
+    body: options.body === undefined ? undefined : JSON.stringify(options.body)});
+  if (response.status === 401 && !options.allow401) { showLogin(); }
+  return response;
+}
+
+function cell(text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+function etTime(iso) { return ET.format(new Date(iso)).replace(',', ''); }
+
+// Theme ------------------------------------------------------------------------------------------------------
+function applyTheme(theme) {
+  document.documentElement.dataset.theme = theme;
+  $('theme-toggle').textContent = theme === 'dark' ? 'Light' : 'Dark';
+}
+applyTheme(localStorage.getItem('theme') || 'dark');
+$('theme-toggle').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  localStorage.setItem('theme', next);
+  applyTheme(next);
+});
+
+// Log-in -----------------------------------------------------------------------------------------------------
+function showLogin() {
+  timers.splice(0).forEach(clearInterval);
+  $('app-view').hidden = true;
+  $('login-view').hidden = false;
+  $('login-name').focus();
+}
+
+function clearErrors() {
+  for (const field of ['name', 'password']) {
+    $(`login-${field}-error`).textContent = '';
+    $(`login-${field}`).removeAttribute('aria-invalid');
+  }
+  $('login-error').textContent = '';
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  clearErrors();
+  const body = {name: $('login-name').value.trim(), password: $('login-password').value};
+  let missing = false;
+  for (const field of ['name', 'password']) {
+    if (!body[field]) {
+      $(`login-${field}-error`).textContent = 'required';
+      $(`login-${field}`).setAttribute('aria-invalid', 'true');
+      missing = true;
+    }
+  }
+  if (missing) return;
+  $('login-submit').disabled = true;
+  try {
+    const response = await api('/api/auth/login', {method: 'POST', body, allow401: true});
+    const answer = await response.json();
+    if (response.ok) {
+      $('login-password').value = '';
+      showApp(answer);
+    } else if (response.status === 400 && answer.errors) {
+      for (const error of answer.errors) {
+        const where = $(`login-${error.field}-error`) || $('login-error');
+        where.textContent = error.message;
+        const input = $(`login-${error.field}`);
+        if (input) input.setAttribute('aria-invalid', 'true');
+      }
+    } else {
+      $('login-error').textContent = answer.detail || `log-in failed (${response.status})`;
+    }
+  } catch (error) {
+    $('login-error').textContent = 'the API cannot be reached';
+  } finally {
+    $('login-submit').disabled = false;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  await api('/api/auth/logout', {method: 'POST', allow401: true});
+  showLogin();
+});
+
+// Overview ---------------------------------------------------------------------------------------------------
+function showApp(me) {
+  $('who').textContent = `${me.name} (${me.role})`;
+  $('login-view').hidden = true;
+  $('app-view').hidden = false;
+  refreshAll();
+  timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
+              setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
+              setInterval(() => { $('clock').textContent = etTime(new Date().toISOString()) + ' ET'; }, 1000));
+}
+
+function refreshAll() {
+  $('clock').textContent = etTime(new Date().toISOString()) + ' ET';
+  refreshHealth(); refreshSignals(); refreshLatency(); refreshHeatmap();
+}
+
+async function refreshHealth() {
+  const response = await api('/api/health');
+  const body = await response.json();
+  $('overall').textContent = body.status;
+  $('overall').className = 'badge ' + body.status;
+  $('rows').replaceChildren(...Object.entries(body.components || {}).map(([name, c]) => {
+    const tr = document.createElement('tr');
+    tr.append(cell(name), cell(c.status, c.status), cell(c.detail));
+    return tr;
+  }));
+}
+
+async function refreshLatency() {
+  const response = await api('/api/metrics/latency');
+  if (!response.ok) return;
+  const rows = await response.json();
+  $('latency').replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    tr.append(cell(r.feed), cell(r.symbol), cell(r.hop), cell(r.p50_ms.toFixed(1)), cell(r.p95_ms.toFixed(1)),
+              cell(r.p99_ms.toFixed(1)));
+    return tr;
+  }));
+}
+
+async function refreshSignals() {
+  const response = await api('/api/signals?limit=20');
+  if (!response.ok) return;
+  const signals = await response.json();
+  $('signals').replaceChildren(...signals.map((s) => {
+    const tr = document.createElement('tr');
+    tr.append(cell(s.ts.replace('T', ' ').slice(0, 19)), cell(s.strategy), cell(s.symbol), cell(s.action),
+              cell(s.side, s.side), cell(s.price), cell(s.reason));
+    return tr;
+  }));
+}
+
+function colour(value) {
+  if (value === null) return '#30363d';
+  const v = Math.max(-1, Math.min(1, value));
+  return v >= 0 ? `rgb(${Math.round(200 - 140 * v)}, ${Math.round(200 + 20 * v)}, ${Math.round(200 - 120 * v)})`
+                : `rgb(${Math.round(200 - 20 * v)}, ${Math.round(200 + 110 * v)}, ${Math.round(200 + 110 * v)})`;
+}
+
+async function refreshHeatmap() {
+  const response = await api('/api/correlation?bars=20&symbols=' + encodeURIComponent($('symbols').value));
+  if (!response.ok) return;
+  const body = await response.json();
+  $('asof').textContent = body.as_of ? 'as of ' + etTime(body.as_of) + ' ET' : 'no bars yet';
+  const head = document.createElement('tr');
+  head.append(document.createElement('th'), ...body.symbols.map((s) => {
+    const th = document.createElement('th'); th.textContent = s; return th;
+  }));
+  const rows = body.matrix.map((row, i) => {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th'); th.textContent = body.symbols[i]; tr.append(th);
+    for (const value of row) {
+      const td = cell(value === null ? '–' : value.toFixed(2)); td.style.background = colour(value); tr.append(td);
+    }
+    return tr;
+  });
+  $('heatmap').replaceChildren(head, ...rows);
+}
+$('symbols').addEventListener('change', refreshHeatmap);
+
+// Start: the overview when a session is live, else the log-in.
+(async () => {
+  try {
+    const response = await api('/api/auth/me', {allow401: true});
+    if (response.ok) showApp(await response.json()); else showLogin();
+  } catch (error) {
+    showLogin();
+    $('login-error').textContent = 'the API cannot be reached';
+  }
+})();
