@@ -21,6 +21,11 @@ What each input moves (money exact in Decimal, in the account's currency):
                     entries still working at the broker: see `processors.trading.desk`)
     set_kill_switch the kill switch after a risk decision or a trade-manager sweep tripped it, or a reset
 
+Round trips: a fill that closes part or all of a position after an opening fill of the same date records
+a day trade (`RoundTrip`), once per opening-then-closing sequence as FINRA counts them (buy, sell, sell is
+one; buy, sell, buy, sell is two); closing a position carried over night records a round trip that is not
+one (opened on an earlier date).
+
 The day roll happens at the first input of a later New York date (`roll_to`, which every input calls):
 start_of_day_equity becomes the equity at the previous close (cash + positions at their last prices),
 realised_pnl_today and trades_today go to 0, each position's reference price becomes its last price, the
@@ -61,8 +66,9 @@ from processors.risk.account import Account, Regime, et_date
 from processors.risk.days import TradingDays
 from processors.risk.killswitch import KillSwitch
 from processors.risk.pdt import WINDOW_BUSINESS_DAYS
-from processors.risk.settlement import CashFill, CashLedger, Lot, PendingSettlement, SettlementCalendarError, fold_ledger
+from processors.risk.settlement import CashFill, CashLedger, SettlementCalendarError, fold_ledger
 from processors.risk.state import AccountSnapshot, OpenTrade, Position, RoundTrip
+from processors.trading.book_codec import ledger_dict, ledger_of, switch_dict, trade_dict, trade_of
 from processors.trading.errors import TradingDeskError
 
 BUY = "BUY"
@@ -81,6 +87,10 @@ class _Holding:
     reference_value: Decimal
     opened_ns: int
     added_today_ns: int | None = None
+    opening_ns: int | None = None
+    """The first opening fill today not yet followed by a closing one: the next sale (or purchase to cover)
+    makes a day trade, counted once for the sequence however many fills close it (FINRA counts buy, sell, sell
+    as one day trade and buy, sell, buy, sell as two)."""
 
 
 class AccountBook:
@@ -131,6 +141,7 @@ class AccountBook:
             for symbol, holding in self._holdings.items():
                 holding.reference_value = holding.quantity * self._mark(symbol)
                 holding.added_today_ns = None
+                holding.opening_ns = None
             window = self.days.last_n(day, WINDOW_BUSINESS_DAYS)
             if window is not None:
                 self._round_trips = [t for t in self._round_trips if et_date(t.closed_ns) >= window[0]]
@@ -243,16 +254,17 @@ class AccountBook:
             "format": SNAPSHOT_FORMAT, "account_id": self.account.account_id,
             "day": None if self.day is None else self.day.isoformat(), "cash": str(self.cash),
             "start_of_day_equity": str(self.start_of_day_equity), "realised_pnl_today": str(self.realised_pnl_today),
-            "trades_today": self.trades_today, "kill_switch": _switch_dict(self.kill_switch),
+            "trades_today": self.trades_today, "kill_switch": switch_dict(self.kill_switch),
             "holdings": {s: {"quantity": h.quantity, "multiplier": h.multiplier,
                              "reference_value": str(h.reference_value), "opened_ns": h.opened_ns,
-                             "added_today_ns": h.added_today_ns} for s, h in sorted(self._holdings.items())},
+                             "added_today_ns": h.added_today_ns, "opening_ns": h.opening_ns}
+                         for s, h in sorted(self._holdings.items())},
             "prices": {s: str(p) for s, p in sorted(self._prices.items())},
             "fill_prices": {s: str(p) for s, p in sorted(self._fill_prices.items())},
             "round_trips": [[t.symbol, t.opened_ns, t.closed_ns] for t in self._round_trips],
-            "open_trades": [_trade_dict(t) for t in self._open_trades],
-            "working_entries": [_trade_dict(t) for t in self._working_entries],
-            "ledger": None if self._ledger is None else _ledger_dict(self._ledger),
+            "open_trades": [trade_dict(t) for t in self._open_trades],
+            "working_entries": [trade_dict(t) for t in self._working_entries],
+            "ledger": None if self._ledger is None else ledger_dict(self._ledger),
         }
 
     @classmethod
@@ -273,13 +285,14 @@ class AccountBook:
             book.trades_today = data["trades_today"]
             book.kill_switch = KillSwitch(**data["kill_switch"])
             book._holdings = {s: _Holding(h["quantity"], h["multiplier"], Decimal(h["reference_value"]),
-                                          h["opened_ns"], h["added_today_ns"]) for s, h in data["holdings"].items()}
+                                          h["opened_ns"], h["added_today_ns"], h.get("opening_ns"))
+                              for s, h in data["holdings"].items()}
             book._prices = {s: Decimal(p) for s, p in data["prices"].items()}
             book._fill_prices = {s: Decimal(p) for s, p in data["fill_prices"].items()}
             book._round_trips = [RoundTrip(*t) for t in data["round_trips"]]
-            book._open_trades = tuple(_trade_of(t) for t in data["open_trades"])
-            book._working_entries = tuple(_trade_of(t) for t in data["working_entries"])
-            book._ledger = None if data["ledger"] is None else _ledger_of(data["ledger"])
+            book._open_trades = tuple(trade_of(t) for t in data["open_trades"])
+            book._working_entries = tuple(trade_of(t) for t in data["working_entries"])
+            book._ledger = None if data["ledger"] is None else ledger_of(data["ledger"])
         except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             raise TradingDeskError("book", f"the snapshot cannot be read: {error!r}") from None
         return book
@@ -292,13 +305,15 @@ class AccountBook:
     def _apply_to_position(self, symbol: str, signed: int, price: Decimal, multiplier: int, ts_event: int) -> None:
         holding = self._holdings.get(symbol)
         if holding is None:
-            self._holdings[symbol] = _Holding(signed, multiplier, signed * price, ts_event)
+            self._holdings[symbol] = _Holding(signed, multiplier, signed * price, ts_event, opening_ns=ts_event)
             return
         if (holding.quantity > 0) == (signed > 0):
             holding.quantity += signed
             holding.reference_value += signed * price
             if holding.added_today_ns is None and et_date(holding.opened_ns) != self.day:
                 holding.added_today_ns = ts_event
+            if holding.opening_ns is None:
+                holding.opening_ns = ts_event
             return
         held = abs(holding.quantity)
         closed = min(abs(signed), held)
@@ -308,16 +323,19 @@ class AccountBook:
         self.realised_pnl_today += (direction * closed * price - removed) * holding.multiplier
         holding.quantity -= direction * closed
         holding.reference_value -= removed
+        if holding.opening_ns is not None:      # a closing fill after an opening one today: a day trade
+            self._round_trips.append(RoundTrip(symbol, holding.opening_ns, ts_event))
+            holding.opening_ns = None
+        elif not holding.quantity and holding.added_today_ns is None and et_date(holding.opened_ns) != self.day:
+            self._round_trips.append(RoundTrip(symbol, holding.opened_ns, ts_event))  # carried over night: not one
         if holding.quantity:
             return
-        opened = holding.opened_ns if et_date(holding.opened_ns) == self.day else (holding.added_today_ns
-                                                                                  or holding.opened_ns)
-        self._round_trips.append(RoundTrip(symbol, opened, ts_event))
         del self._holdings[symbol]
         rest = abs(signed) - closed
         if rest:
             opened_signed = rest if signed > 0 else -rest
-            self._holdings[symbol] = _Holding(opened_signed, multiplier, opened_signed * price, ts_event)
+            self._holdings[symbol] = _Holding(opened_signed, multiplier, opened_signed * price, ts_event,
+                                              opening_ns=ts_event)
 
     def _compact_ledger(self, ts_event: int) -> None:
         if self._ledger is None:
@@ -355,41 +373,3 @@ def _trades(trades: Iterable[OpenTrade], name: str) -> tuple[OpenTrade, ...]:
     if any(not isinstance(t, OpenTrade) for t in result):
         raise TradingDeskError(name, "must hold processors.risk.OpenTrade records only")
     return result
-
-
-def _switch_dict(switch: KillSwitch) -> dict[str, Any]:
-    return {"tripped": switch.tripped, "reason": switch.reason, "tripped_at_ns": switch.tripped_at_ns,
-            "reset_reason": switch.reset_reason, "reset_at_ns": switch.reset_at_ns}
-
-
-def _trade_dict(trade: OpenTrade) -> dict[str, Any]:
-    return {"trade_id": trade.trade_id, "symbol": trade.symbol, "side": trade.side, "quantity": trade.quantity,
-            "entry_price": str(trade.entry_price), "stop_price": str(trade.stop_price), "opened_ns": trade.opened_ns,
-            "multiplier": trade.multiplier}
-
-
-def _trade_of(data: dict[str, Any]) -> OpenTrade:
-    return OpenTrade(trade_id=data["trade_id"], symbol=data["symbol"], side=data["side"], quantity=data["quantity"],
-                     entry_price=Decimal(data["entry_price"]), stop_price=Decimal(data["stop_price"]),
-                     opened_ns=data["opened_ns"], multiplier=data["multiplier"])
-
-
-def _ledger_dict(ledger: CashLedger) -> dict[str, Any]:
-    return {"settled_cash": str(ledger.settled_cash),
-            "pending": [[str(p.amount), p.settles_on.isoformat()] for p in ledger.pending],
-            "fills": [[f.symbol, f.side, f.quantity, str(f.price), f.ts_event, f.multiplier] for f in ledger.fills],
-            "opening_lots": [[lot.symbol, lot.quantity,
-                              None if lot.funds_settle_on is None else lot.funds_settle_on.isoformat()]
-                             for lot in ledger.opening_lots],
-            "settlement_holidays": sorted(day.isoformat() for day in ledger.settlement_holidays)}
-
-
-def _ledger_of(data: dict[str, Any]) -> CashLedger:
-    return CashLedger(
-        settled_cash=Decimal(data["settled_cash"]),
-        pending=[PendingSettlement(Decimal(amount), dt.date.fromisoformat(day)) for amount, day in data["pending"]],
-        fills=[CashFill(symbol, side, quantity, Decimal(price), ts, multiplier)
-               for symbol, side, quantity, price, ts, multiplier in data["fills"]],
-        opening_lots=[Lot(symbol, quantity, None if day is None else dt.date.fromisoformat(day))
-                      for symbol, quantity, day in data["opening_lots"]],
-        settlement_holidays=frozenset(dt.date.fromisoformat(day) for day in data["settlement_holidays"]))

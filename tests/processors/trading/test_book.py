@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 
 from .conftest import DAYS, D, account, cash_account, et
 from processors.risk import KillSwitch, OpenTrade
+from processors.risk.pdt import day_trades_in_window
 from processors.risk.settlement import fold_ledger
 from processors.trading.book import AccountBook
 
@@ -136,3 +138,29 @@ def test_a_restored_book_is_the_book() -> None:
     again = AccountBook.restore(cash_account(), DAYS, data)
     assert again.snapshot() == book.snapshot()
     assert again.snapshot_at(et(*THU, 10)) == book.snapshot_at(et(*THU, 10))
+
+
+def test_partial_sales_make_day_trades_counted_by_sequence() -> None:
+    book = AccountBook(account(), DAYS)
+    # Buy 100, sell 50, sell 50: one day trade (the second sale continues the same closing sequence).
+    book.on_fill(symbol="XYZ", side="BUY", quantity=100, price=D("100.00"), ts_event=et(*WED, 10))
+    book.on_fill(symbol="XYZ", side="SELL", quantity=50, price=D("101.00"), ts_event=et(*WED, 10, 5))
+    assert [(t.opened_ns, t.closed_ns) for t in book.round_trips] == [(et(*WED, 10), et(*WED, 10, 5))]
+    book.on_fill(symbol="XYZ", side="SELL", quantity=50, price=D("101.00"), ts_event=et(*WED, 10, 6))
+    assert len(book.round_trips) == 1
+    # Buy, sell part, buy, sell: two more (each purchase followed by a sale opens and closes a sequence), and
+    # the position is still open: a partial sale is a day trade without the position going flat.
+    book.on_fill(symbol="ABC", side="BUY", quantity=30, price=D("10.00"), ts_event=et(*WED, 11))
+    book.on_fill(symbol="ABC", side="SELL", quantity=10, price=D("10.10"), ts_event=et(*WED, 11, 1))
+    book.on_fill(symbol="ABC", side="BUY", quantity=10, price=D("10.00"), ts_event=et(*WED, 11, 2))
+    book.on_fill(symbol="ABC", side="SELL", quantity=10, price=D("10.20"), ts_event=et(*WED, 11, 3))
+    snap = book.snapshot_at(et(*WED, 11, 3))
+    assert [p.quantity for p in snap.positions] == [20]
+    assert day_trades_in_window(snap, dt.date(*WED), DAYS) == 3
+    # A partial sale of a position carried over night is no day trade; the snapshot keeps the open sequence.
+    book.on_fill(symbol="ABC", side="BUY", quantity=5, price=D("10.00"), ts_event=et(*WED, 15))
+    restored = AccountBook.restore(account(), DAYS, json.loads(json.dumps(book.snapshot())))
+    restored.on_fill(symbol="ABC", side="SELL", quantity=5, price=D("10.00"), ts_event=et(*WED, 15, 1))
+    assert len(restored.round_trips) == 4
+    restored.on_fill(symbol="ABC", side="SELL", quantity=5, price=D("10.00"), ts_event=et(*THU, 10))
+    assert day_trades_in_window(restored.snapshot_at(et(*THU, 10)), dt.date(*THU), DAYS) == 4
