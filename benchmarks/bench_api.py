@@ -2,8 +2,9 @@
 
 Run: .venv/bin/python benchmarks/bench_api.py [--seconds 5] [--concurrency 20]
 Needs the local stack's PostgreSQL (`make bench` starts the stack first). The benchmark starts the API
-itself, as `tradestream api` on a free port, seeds its own rows (scanners, signals of one strategy,
-latency windows, all named after one run token) and deletes them at the end.
+itself, as `tradestream api` on a free port, seeds its own rows (a user with an API token who owns the scanners
+and the strategy, scanners, signals of one strategy, latency windows, all named after one run token) and deletes
+them at the end. Every request carries the user's token, as a script's would.
 
 Targets on a 2-core machine, at concurrency 20:
     cached reads (liveness, the OpenAPI document, readiness: 1 s cache)     >= 1,000 requests/s
@@ -53,6 +54,7 @@ from pathlib import Path
 import psycopg
 import yaml
 
+from api.users import digest, new_secret
 from tradestream.config import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,16 +101,17 @@ def free_port() -> int:
 class Connection:
     """One kept-alive HTTP/1.1 connection: a GET at a time, the body read by its Content-Length."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, token: str) -> None:
         self.reader, self.writer, self.host = reader, writer, host
+        self.authorization = f"Authorization: Bearer {token}\r\n" if token else ""
 
     @classmethod
-    async def open(cls, host: str, port: int) -> Connection:
+    async def open(cls, host: str, port: int, token: str = "") -> Connection:
         reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer, f"{host}:{port}")
+        return cls(reader, writer, f"{host}:{port}", token)
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.authorization}\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
@@ -136,9 +139,9 @@ class Connection:
 
 
 async def measure(host: str, port: int, route: Route, concurrency: int, seconds: float,
-                  warm_up_s: float) -> Result:
+                  warm_up_s: float, token: str) -> Result:
     """`concurrency` connections each sending GETs back to back for `warm_up_s` (not counted), then `seconds`."""
-    connections = [await Connection.open(host, port) for _ in range(concurrency)]
+    connections = [await Connection.open(host, port, token) for _ in range(concurrency)]
     latencies: list[float] = []
     started = time.perf_counter()
     counting_from = started + warm_up_s
@@ -167,12 +170,21 @@ async def measure(host: str, port: int, route: Route, concurrency: int, seconds:
 # The rows the benchmark reads -------------------------------------------------------------------------
 
 @contextmanager
-def seeded(settings: Settings, token: str) -> Iterator[str]:
-    """Scanners, 500 signals of strategy `bench-<token>` and latency windows; deleted afterwards."""
+def seeded(settings: Settings, token: str) -> Iterator[tuple[str, str]]:
+    """A user who owns scanners and the strategy `bench-<token>`, with 500 signals, and latency windows; yields the
+    strategy and the user's API token; deleted afterwards."""
     strategy = f"bench-{token}"
+    api_token = new_secret("tsk_")
     config = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         with conn.cursor() as cursor:
+            # The password hash is never checked (the user calls with the token): a fixed, valid-looking one.
+            (user_id,) = cursor.execute("insert into users (name, role, password_hash) values (%s, 'trader', "
+                                        "'$argon2id$v=19$m=65536,t=3,p=4$unused$unused') returning user_id",
+                                        (f"bench-{token}",)).fetchone()
+            cursor.execute("insert into api_tokens (token_hash, user_id) values (%s, %s)", (digest(api_token), user_id))
+            cursor.executemany("insert into ownerships (kind, resource_id, user_id) values ('strategy', %s, %s)",
+                               [(name, user_id) for name in [strategy, *(f"bench-{token}-{i}" for i in range(10))]])
             cursor.executemany("insert into scanners (name, config) values (%s, %s)",
                                [(f"bench-{token}-{i}", json.dumps(config | {"name": f"bench-{token}-{i}"}))
                                 for i in range(10)])
@@ -186,9 +198,10 @@ def seeded(settings: Settings, token: str) -> Iterator[str]:
                 "40, 2000000, 5000000, 7000000, 9000000)",
                 [(f"bench-{token}", symbol) for symbol in ("SPY", "QQQ", "AAPL", "MSFT")])
     try:
-        yield strategy
+        yield strategy, api_token
     finally:
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute("delete from users where name = %s", (f"bench-{token}",))  # its token and ownerships too
             conn.execute("delete from scanners where name like %s", (f"bench-{token}-%",))
             conn.execute("delete from signals where strategy = %s", (strategy,))
             conn.execute("delete from latency_metrics where feed = %s", (f"bench-{token}",))
@@ -253,7 +266,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
     log_path = settings.home / "logs" / f"bench-api-{token}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     extra_env = {"API_WORKERS": str(args.workers)} if args.workers else {}
-    with seeded(settings, token) as strategy, api_process(port, extra_env, log_path) as process:
+    with seeded(settings, token) as (strategy, api_token), api_process(port, extra_env, log_path) as process:
         await wait_until_live(host, port, process, timeout_s=60)
         routes = [Route("/api/health/live", "cached"), Route("/schema/openapi.json", "cached"),
                   Route("/api/health/ready", "cached", (200, 503)),
@@ -261,7 +274,7 @@ async def run(args: argparse.Namespace) -> list[Result]:
                   Route("/api/metrics/latency", "database")]
         results = []
         for route in routes:
-            results.append(await measure(host, port, route, args.concurrency, args.seconds, args.warm_up))
+            results.append(await measure(host, port, route, args.concurrency, args.seconds, args.warm_up, api_token))
     return results
 
 
