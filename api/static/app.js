@@ -103,11 +103,24 @@ $('logout').addEventListener('click', async () => {
   showLogin();
 });
 
+// Pages ------------------------------------------------------------------------------------------------------
+function showPage() {
+  const page = (location.hash || '#overview').slice(1);
+  const known = [...document.querySelectorAll('main.page')].map((main) => main.id);
+  const shown = known.includes(page) ? page : 'overview';
+  for (const id of known) $(id).hidden = id !== shown;
+  for (const link of document.querySelectorAll('#pages a')) {
+    link.classList.toggle('active', link.dataset.page === shown);
+  }
+}
+window.addEventListener('hashchange', showPage);
+
 // Overview ---------------------------------------------------------------------------------------------------
 function showApp(me) {
   $('who').textContent = `${me.name} (${me.role})`;
   $('login-view').hidden = true;
   $('app-view').hidden = false;
+  showPage();
   refreshAll();
   timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
               setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
@@ -182,6 +195,46 @@ async function refreshHeatmap() {
   $('heatmap').replaceChildren(head, ...rows);
 }
 $('symbols').addEventListener('change', refreshHeatmap);
+
+// Deals ------------------------------------------------------------------------------------------------------
+function dealsQuery() {
+  const query = new URLSearchParams({from: $('deals-from').value.trim(), to: $('deals-to').value.trim()});
+  for (const field of ['account', 'strategy']) {
+    const value = $(`deals-${field}`).value.trim();
+    if (value) query.set(field, value);
+  }
+  return query;
+}
+
+function signed(text) { return text.startsWith('-') ? 'loss' : (Number(text) > 0 ? 'gain' : ''); }
+
+$('deals-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  for (const id of ['deals-from-error', 'deals-to-error', 'deals-error']) $(id).textContent = '';
+  $('deals-export').setAttribute('aria-disabled', 'true');
+  const query = dealsQuery();
+  const response = await api('/api/deals?' + query);
+  const body = await response.json();
+  if (!response.ok) {
+    for (const error of body.errors || [{field: '', message: body.detail}]) {
+      ($(`deals-${error.field}-error`) || $('deals-error')).textContent = error.message;
+    }
+    $('deals-rows').replaceChildren();
+    return;
+  }
+  $('deals-rows').replaceChildren(...body.map((d) => {
+    const tr = document.createElement('tr');
+    tr.append(cell(etTime(d.entry_time)), cell(d.strategy), cell(d.symbol), cell(d.signal_type),
+              cell(String(d.entry_qty), 'num'), cell(String(d.exit_qty), 'num'), cell(d.entry_price, 'num'),
+              cell(d.exit_price || '', 'num'), cell(d.net_pnl, 'num ' + signed(d.net_pnl)),
+              cell(d.net_pnl_pct, 'num ' + signed(d.net_pnl_pct)), cell(d.status));
+    return tr;
+  }));
+  $('deals-summary').textContent = `${body.length} deal(s)`;
+  query.set('format', 'csv');
+  $('deals-export').href = '/api/deals?' + query;
+  $('deals-export').setAttribute('aria-disabled', 'false');
+});
 
 // Start: the overview when a session is live, else the log-in.
 (async () => {
