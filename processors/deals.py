@@ -79,6 +79,8 @@ class Trade:
     direction: Direction
     entries: tuple[Fill, ...]
     exits: tuple[TradeExit, ...] = ()
+    multiplier: int = 1
+    """Units per contract (100 for a U.S. equity option): P&L and values are quantity x price x multiplier."""
 
     def __post_init__(self) -> None:
         for name in ("strategy", "symbol"):
@@ -122,7 +124,7 @@ class DealRow:
 def deal_row(trade: Trade) -> DealRow:
     """The report's row for `trade`."""
     exit_fills = [exit_.fill for exit_ in trade.exits]
-    pnl = trade_pnl(trade.direction, trade.entries, exit_fills)
+    pnl = trade_pnl(trade.direction, trade.entries, exit_fills, trade.multiplier)
     reasons = list(dict.fromkeys(exit_.reason for exit_ in sorted(trade.exits, key=lambda e: e.fill.ts_event)))
     return DealRow(
         strategy=trade.strategy, ss_type=trade.ss_type, signal_type=trade.signal_type, symbol=trade.symbol,

@@ -101,6 +101,7 @@ class TradePnl:
     charges: Decimal
     net_pnl: Decimal
     net_pnl_pct: Decimal
+    multiplier: int = 1
 
     @property
     def open_quantity(self) -> int:
@@ -113,7 +114,8 @@ class TradePnl:
     def total_pnl_at(self, mark_price: Decimal) -> Decimal:
         """Realised plus unrealised P&L if the open shares were worth `mark_price` (before further charges)."""
         mark_price = _require_mark(mark_price)
-        return self.direction.sign * (self.exit_value + self.open_quantity * mark_price - self.entry_value)
+        return self.direction.sign * (self.exit_value + self.open_quantity * mark_price * self.multiplier
+                                      - self.entry_value)
 
     def unrealised_pnl(self, mark_price: Decimal) -> Decimal:
         """The P&L of the open shares at `mark_price`; zero once the trade is closed."""
@@ -127,8 +129,12 @@ def average_price(fills: Sequence[Fill]) -> Decimal:
     return _price(Fraction(sum(fill.value for fill in fills)) / sum(fill.quantity for fill in fills))
 
 
-def trade_pnl(direction: Direction | str, entries: Sequence[Fill], exits: Sequence[Fill] = ()) -> TradePnl:
-    """The P&L of a trade from its entry and exit fills so far."""
+def trade_pnl(direction: Direction | str, entries: Sequence[Fill], exits: Sequence[Fill] = (),
+              multiplier: int = 1) -> TradePnl:
+    """The P&L of a trade from its entry and exit fills so far; `multiplier` units per contract (100 for a U.S.
+    equity option): values and P&L are in dollars, prices and quantities per contract as filled."""
+    if isinstance(multiplier, bool) or not isinstance(multiplier, int) or multiplier < 1:
+        raise PnlError(f"multiplier must be a whole number of at least 1, not {multiplier!r}")
     try:
         direction = Direction(direction)
     except ValueError:
@@ -139,8 +145,8 @@ def trade_pnl(direction: Direction | str, entries: Sequence[Fill], exits: Sequen
     exit_quantity = sum(fill.quantity for fill in exits)
     if exit_quantity > entry_quantity:
         raise PnlError(f"exits of {exit_quantity} shares exceed the entries of {entry_quantity}")
-    entry_value = _money(sum((fill.value for fill in entries), Decimal(0)))
-    exit_value = _money(sum((fill.value for fill in exits), Decimal(0)))
+    entry_value = _money(sum((fill.value for fill in entries), Decimal(0)) * multiplier)
+    exit_value = _money(sum((fill.value for fill in exits), Decimal(0)) * multiplier)
     if exit_quantity == entry_quantity:
         cost_of_exited = entry_value
     else:
@@ -152,7 +158,8 @@ def trade_pnl(direction: Direction | str, entries: Sequence[Fill], exits: Sequen
         direction=direction, entry_quantity=entry_quantity, exit_quantity=exit_quantity, entry_value=entry_value,
         exit_value=exit_value, average_entry_price=average_price(entries),
         average_exit_price=average_price(exits) if exits else None, realised_pnl=realised, charges=charges,
-        net_pnl=net, net_pnl_pct=_round_half_up(Fraction(net) * 100 / Fraction(entry_value), PERCENT_PLACES))
+        net_pnl=net, net_pnl_pct=_round_half_up(Fraction(net) * 100 / Fraction(entry_value), PERCENT_PLACES),
+        multiplier=multiplier)
 
 
 def _require_mark(mark_price: Decimal) -> Decimal:

@@ -63,9 +63,12 @@ class EntrySubmitted:
     intraday: bool = True
     lot_size: int = 1
     signal_type: str = ""
+    multiplier: int = 1
+    """Units per contract (100 for a U.S. equity option): P&L and risk are quantity x price x multiplier."""
 
     def __post_init__(self) -> None:
         _check_identity(self, "entry")
+        int_field(self.multiplier, "entry.multiplier", minimum=1)
         _check_stop_target(self, "entry")
 
 
@@ -89,11 +92,14 @@ class EntryFilled:
     intraday: bool = True
     lot_size: int = 1
     signal_type: str = ""
+    multiplier: int = 1
+    """Units per contract (100 for a U.S. equity option): P&L and risk are quantity x price x multiplier."""
 
     def __post_init__(self) -> None:
         _check_identity(self, "entry")
         _check_stop_target(self, "entry")
         int_field(self.quantity, "entry.quantity", minimum=1)
+        int_field(self.multiplier, "entry.multiplier", minimum=1)
         set_field(self, "price", price_field(self.price, "entry.price"))
         set_field(self, "charges", decimal_field(self.charges, "entry.charges", minimum=0))
 

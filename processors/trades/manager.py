@@ -173,9 +173,10 @@ class TradeManager:
         self._by_account.setdefault(trade.account_id, {})[trade.trade_id] = trade
         self._by_strategy.setdefault(trade.strategy, {})[trade.trade_id] = trade
         account = self._account(trade.account_id)
-        account.exit_minus_entry -= trade.sign * event.quantity * event.price
+        account.exit_minus_entry -= trade.sign * event.quantity * event.price * trade.multiplier
         account.charges += event.charges
-        account.net_open[trade.symbol] = account.net_open.get(trade.symbol, 0) + trade.sign * event.quantity
+        account.net_open[trade.symbol] = (account.net_open.get(trade.symbol, 0)
+                                          + trade.sign * event.quantity * trade.multiplier)
         self._fill_marks[trade.symbol] = event.price
         trade.refresh_thresholds(self._levels(trade))
         self._touch(trade.symbol)
@@ -216,9 +217,9 @@ class TradeManager:
         trade.add_exit(Fill(event.ts_event, event.quantity, event.price, event.charges), reason)
         _trim_pending(trade)
         account = self._account(trade.account_id)
-        account.exit_minus_entry += trade.sign * event.quantity * event.price
+        account.exit_minus_entry += trade.sign * event.quantity * event.price * trade.multiplier
         account.charges += event.charges
-        account.net_open[trade.symbol] -= trade.sign * event.quantity
+        account.net_open[trade.symbol] -= trade.sign * event.quantity * trade.multiplier
         self._fill_marks[trade.symbol] = event.price
         account.realised += trade.realised_pnl - before
         if trade.status is TradeStatus.CLOSED:
@@ -588,7 +589,7 @@ class TradeManager:
             trade_id=event.trade_id, ordinal=self._ordinal, account_id=event.account_id, strategy=event.strategy,
             symbol=event.symbol, direction=event.direction, intraday=event.intraday, lot_size=event.lot_size,
             signal_type=event.signal_type, initial_stop=event.stop_price, stop=event.stop_price,
-            target=event.target_price, opened_ns=event.ts_event)
+            target=event.target_price, opened_ns=event.ts_event, multiplier=event.multiplier)
         self._trades[trade.trade_id] = trade
         self._account(trade.account_id)
         return trade
@@ -665,7 +666,7 @@ def _check_same_trade(trade: TradeState, event: EntryFilled) -> None:
         raise TradeError("entry.trade_id", f"trade {trade.trade_id!r} is closed: an entry fill cannot reopen it")
     for name, mine in (("account_id", trade.account_id), ("strategy", trade.strategy), ("symbol", trade.symbol),
                        ("direction", trade.direction), ("stop_price", trade.initial_stop),
-                       ("target_price", trade.target)):
+                       ("target_price", trade.target), ("multiplier", trade.multiplier)):
         if getattr(event, name) != mine:
             raise TradeError(f"entry.{name}", f"trade {trade.trade_id!r} has {mine!r}, the fill says "
                                               f"{getattr(event, name)!r}")
@@ -720,6 +721,7 @@ def _open_trade(trade: TradeState) -> OpenTrade:
     cached = trade.open_trade
     if cached is None or cached[0] != key:
         cached = (key, OpenTrade(trade_id=trade.trade_id, symbol=trade.symbol, side="BUY" if trade.long else "SELL",
-                                 quantity=key[0], entry_price=key[1], stop_price=key[2], opened_ns=trade.opened_ns))
+                                 quantity=key[0], entry_price=key[1], stop_price=key[2], opened_ns=trade.opened_ns,
+                                 multiplier=trade.multiplier))
         trade.open_trade = cached
     return cached[1]

@@ -53,6 +53,7 @@ class TradeState:
     target: Decimal | None
     opened_ns: int
     status: TradeStatus = TradeStatus.WAITING
+    multiplier: int = 1             # units per contract: P&L is quantity x price x multiplier
     closed_ns: int | None = None
     entries: list[Fill] = field(default_factory=list)
     exits: list[tuple[Fill, ExitReason]] = field(default_factory=list)
@@ -107,7 +108,7 @@ class TradeState:
     def add_exit(self, fill: Fill, reason: ExitReason) -> None:
         self.exits.append((fill, reason))
         self.exit_quantity += fill.quantity
-        pnl = trade_pnl(self.direction, self.entries, [f for f, _ in self.exits])
+        pnl = trade_pnl(self.direction, self.entries, [f for f, _ in self.exits], self.multiplier)
         self.realised_pnl = pnl.realised_pnl
         self.charges += fill.charges
         if self.open_quantity == 0:
@@ -170,7 +171,8 @@ class TradeState:
         return deals.Trade(
             strategy=self.strategy, ss_type="intraday" if self.intraday else "positional",
             signal_type=self.signal_type, symbol=self.symbol, direction=self.direction, entries=tuple(self.entries),
-            exits=tuple(deals.TradeExit(fill, deals.ExitReason[reason.name]) for fill, reason in self.exits))
+            exits=tuple(deals.TradeExit(fill, deals.ExitReason[reason.name]) for fill, reason in self.exits),
+            multiplier=self.multiplier)
 
     # -- snapshot ----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -178,6 +180,7 @@ class TradeState:
             "trade_id": self.trade_id, "ordinal": self.ordinal, "account_id": self.account_id,
             "strategy": self.strategy, "symbol": self.symbol, "direction": self.direction.value,
             "intraday": self.intraday, "lot_size": self.lot_size, "signal_type": self.signal_type,
+            "multiplier": self.multiplier,
             "initial_stop": str(self.initial_stop), "stop": str(self.stop),
             "target": None if self.target is None else str(self.target), "opened_ns": self.opened_ns,
             "status": self.status.value, "closed_ns": self.closed_ns,
@@ -196,7 +199,8 @@ class TradeState:
             strategy=data["strategy"], symbol=data["symbol"], direction=Direction(data["direction"]),
             intraday=data["intraday"], lot_size=data["lot_size"], signal_type=data["signal_type"],
             initial_stop=Decimal(data["initial_stop"]), stop=Decimal(data["stop"]),
-            target=None if data["target"] is None else Decimal(data["target"]), opened_ns=data["opened_ns"])
+            target=None if data["target"] is None else Decimal(data["target"]), opened_ns=data["opened_ns"],
+            multiplier=data.get("multiplier", 1))
         for entry in data["entries"]:
             trade.add_entry(_fill_of(entry))
         for exit_ in data["exits"]:

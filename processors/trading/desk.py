@@ -445,7 +445,7 @@ class TradingDesk:
                 direction=Direction.LONG if order.side == "BUY" else Direction.SHORT, quantity=event.quantity,
                 price=event.price, stop_price=order.trade_stop, target_price=order.trade_target,
                 ts_event=event.ts_event, charges=charges.total, intraday=order.intraday, lot_size=order.lot_size,
-                signal_type=order.signal_type))
+                signal_type=order.signal_type, multiplier=order.multiplier))
         else:
             requests = self._manager.on_exit_fill(ExitFilled(
                 trade_id=order.trade_id, quantity=event.quantity, price=event.price, ts_event=event.ts_event,

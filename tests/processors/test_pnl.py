@@ -25,7 +25,7 @@ def assert_all_decimal(pnl: TradePnl) -> None:
     for field in dataclasses.fields(pnl):
         value = getattr(pnl, field.name)
         assert not isinstance(value, float), field.name
-        if field.name not in ("direction", "entry_quantity", "exit_quantity", "average_exit_price"):
+        if field.name not in ("direction", "entry_quantity", "exit_quantity", "average_exit_price", "multiplier"):
             assert type(value) is Decimal, field.name
 
 
@@ -188,3 +188,17 @@ def test_realised_and_unrealised_add_up_to_the_total(trip: tuple[list[Fill], lis
     exact = direction.sign * (mark - sum((f.value for f in entries), D(0)) / pnl.entry_quantity) * open_quantity
     assert abs(pnl.unrealised_pnl(mark) - exact) <= D("0.01")
     assert type(pnl.unrealised_pnl(mark)) is Decimal
+
+
+def test_an_option_trade_counts_its_contract_multiplier() -> None:
+    # Buy 3 contracts at 2.15, sell 2 at 2.60 and mark the last at 2.40, 100 shares each: realised
+    # 2 x 100 x (2.60 - 2.15) = 90.00; entry value 3 x 100 x 2.15 = 645.00; charges 1.95 + 1.30 = 3.25.
+    entries = [Fill(1, 3, D("2.15"), D("1.95"))]
+    exits = [Fill(2, 2, D("2.60"), D("1.30"))]
+    pnl = trade_pnl(Direction.LONG, entries, exits, multiplier=100)
+    assert (pnl.entry_value, pnl.exit_value, pnl.realised_pnl, pnl.charges, pnl.net_pnl) == (
+        D("645.00"), D("520.00"), D("90.00"), D("3.25"), D("86.75"))
+    assert (pnl.average_entry_price, pnl.average_exit_price) == (D("2.15"), D("2.60"))
+    assert pnl.unrealised_pnl(D("2.40")) == D("25.00")        # 1 x 100 x (2.40 - 2.15)
+    with pytest.raises(PnlError, match="multiplier"):
+        trade_pnl(Direction.LONG, entries, exits, multiplier=0)

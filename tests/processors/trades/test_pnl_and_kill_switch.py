@@ -80,3 +80,20 @@ def test_the_day_loss_counts_from_start_day() -> None:
     m.on_price("SPY", D("95.00"), at(4))                     # -200.00 today = 1 % of 20,000.00
     assert m.advance_to(at(5)) == []
     assert (m.account("ACC").day_pnl, m.account("ACC").day_loss_pct) == (D("-200.00"), D("1.000000"))
+
+
+def test_an_option_trade_counts_its_contract_multiplier_in_risk_pnl_and_the_day_loss() -> None:
+    m = guarded()
+    # 5 contracts of 100 at 2.00 with the stop at 1.50: risk 5 x 100 x 0.50 = 250.
+    m.on_entry_fill(entry("O1", symbol="SPY261218C00600000", quantity=5, price="2.00", stop="1.50", ts=at(1),
+                          charges=D("3.25"), multiplier=100))
+    assert m.account("ACC").open_risk == D("250.00")
+    assert m.open_trades("ACC")[0].multiplier == 100
+    # Marked at 1.80: the day's P&L is 5 x 100 x (1.80 - 2.00) - 3.25 = -103.25.
+    m.on_price("SPY261218C00600000", D("1.80"), at(2))
+    assert m.account("ACC").day_pnl == D("-103.25")
+    m.on_exit_fill(exit_fill(None, 5, "2.40", at(3), trade_id="O1", charges=D("3.25")))
+    view = m.account("ACC")
+    assert (view.realised_pnl, view.net_realised_pnl, view.day_pnl) == (D("200.00"), D("193.50"), D("193.50"))
+    row = m.deal_row_of("O1")
+    assert (row.pnl, row.charges, row.net_pnl, row.net_pnl_pct) == (D("200.00"), D("6.50"), D("193.50"), D("19.35"))
