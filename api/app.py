@@ -34,6 +34,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from api import errors
+from api.accounts import AccountChangePublisher, AccountsController, KafkaAccountChanges
 from api.auth import (PUBLIC, AuthenticationMiddleware, Authenticator, Caller, DatabaseAuthenticator,
                       provide_caller)
 from api.bounds import refuse_bad_input
@@ -70,9 +71,11 @@ def openapi_config() -> OpenAPIConfig:
 
 
 def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None,
-               authenticator: Authenticator | None = None) -> Litestar:
+               authenticator: Authenticator | None = None,
+               account_changes: AccountChangePublisher | None = None) -> Litestar:
     """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher, `authenticator`
-    the database's look-up of API tokens and sessions (tests)."""
+    the database's look-up of API tokens and sessions, `account_changes` the accounts topic's producer (tests)."""
+    publisher = account_changes or KafkaAccountChanges(settings.kafka)
     watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
     health_checks = HealthChecks(settings, watcher)
@@ -111,9 +114,12 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     def provide_validator() -> ScannerValidator:
         return validator
 
+    def provide_publisher() -> AccountChangePublisher:
+        return publisher
+
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
-                        AuthController,
+                        AuthController, AccountsController,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
@@ -124,6 +130,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
             "pool": Provide(provide_pool),
             "conn": Provide(provide_connection),
             "caller": Provide(provide_caller, sync_to_thread=False),
+            "publisher": Provide(provide_publisher, sync_to_thread=False),
         },
         exception_handlers={psycopg.OperationalError: unavailable_handler(settings), **errors.handlers(settings)},
         before_request=refuse_bad_input,

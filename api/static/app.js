@@ -117,6 +117,7 @@ window.addEventListener('hashchange', showPage);
 
 // Overview ---------------------------------------------------------------------------------------------------
 function showApp(me) {
+  role = me.role;
   $('who').textContent = `${me.name} (${me.role})`;
   $('login-view').hidden = true;
   $('app-view').hidden = false;
@@ -129,8 +130,75 @@ function showApp(me) {
 
 function refreshAll() {
   $('clock').textContent = etTime(new Date().toISOString()) + ' ET';
-  refreshHealth(); refreshSignals(); refreshLatency(); refreshHeatmap();
+  refreshHealth(); refreshAccounts(); refreshSignals(); refreshLatency(); refreshHeatmap();
 }
+
+// Accounts and the kill switch: a reset needs a reason and a second, confirming click.
+let role = 'viewer';
+
+async function refreshAccounts() {
+  const response = await api('/api/accounts');
+  if (!response.ok) return;
+  const accounts = await response.json();
+  $('accounts').replaceChildren(...accounts.map((a) => {
+    const tr = document.createElement('tr');
+    tr.dataset.account = a.account_id;
+    const reset = a.last_kill_switch_reset;
+    tr.append(cell(a.account_id), cell(reset ? etTime(new Date(reset.ts_event_ns / 1e6).toISOString()) : 'never'),
+              cell(reset ? reset.reason : ''), cell(reset ? reset.operator : ''));
+    const action = document.createElement('td');
+    if (role !== 'viewer') {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'danger';
+      button.textContent = 'Reset kill switch…';
+      button.addEventListener('click', () => openReset(a.account_id));
+      action.append(button);
+    }
+    tr.append(action);
+    return tr;
+  }));
+}
+
+function openReset(account) {
+  $('reset-account').textContent = account;
+  $('reset-reason').value = '';
+  $('reset-reason-error').textContent = '';
+  $('reset-result').textContent = '';
+  $('reset-form').hidden = false;
+  $('reset-reason').focus();
+}
+
+$('reset-cancel').addEventListener('click', () => { $('reset-form').hidden = true; });
+
+$('reset-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const account = $('reset-account').textContent;
+  const reason = $('reset-reason').value.trim();
+  $('reset-reason-error').textContent = '';
+  if (!reason) {
+    $('reset-reason-error').textContent = 'say why trading may resume';
+    return;
+  }
+  $('reset-confirm').disabled = true;
+  try {
+    const response = await api(`/api/accounts/${encodeURIComponent(account)}/kill-switch/reset`,
+                               {method: 'POST', body: {reason}});
+    const body = await response.json();
+    if (response.status === 202) {
+      $('reset-form').hidden = true;
+      $('reset-result').textContent = `Kill switch of ${account} reset at ${etTime(new Date(body.ts_event_ns / 1e6)
+        .toISOString())} ET by ${body.operator}: ${body.reason}`;
+      refreshAccounts();
+    } else if (body.errors) {
+      $('reset-reason-error').textContent = body.errors.map((e) => e.message).join('; ');
+    } else {
+      $('reset-reason-error').textContent = body.detail || `the reset failed (${response.status})`;
+    }
+  } finally {
+    $('reset-confirm').disabled = false;
+  }
+});
 
 async function refreshHealth() {
   const response = await api('/api/health');

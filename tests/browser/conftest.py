@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,10 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+
+from schemas.topics import CATALOGUE
+from tradestream.config import Settings
+from tradestream.topics import delete_topics, ensure_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -58,11 +63,23 @@ def wait_until_live(url: str, process: subprocess.Popen, log: Path, timeout_s: f
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The API and dashboard served by `tradestream api` with the environment's settings, on a free port."""
+def dashboard_topic_prefix() -> Iterator[str]:
+    """Topics of the browser tests' own (what the dashboard publishes, such as a kill-switch reset, reaches no
+    strategy runner of the developer's), deleted at the end."""
+    settings = Settings.from_env()
+    prefix = f"browser{uuid.uuid4().hex[:8]}."
+    ensure_topics(settings, prefix=prefix)
+    yield prefix
+    delete_topics(settings, [spec.full_name(prefix) for spec in CATALOGUE])
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory, dashboard_topic_prefix: str) -> Iterator[str]:
+    """The API and dashboard served by `tradestream api` with the environment's settings (on the session's own
+    topics), on a free port."""
     port = free_port()
     log = tmp_path_factory.mktemp("browser-api") / "api.log"
-    env = os.environ | {"API_HOST": "127.0.0.1", "API_PORT": str(port)}
+    env = os.environ | {"API_HOST": "127.0.0.1", "API_PORT": str(port), "TOPIC_PREFIX": dashboard_topic_prefix}
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "api"], env=env, cwd=ROOT,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)

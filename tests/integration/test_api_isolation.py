@@ -1,5 +1,5 @@
 """Two users of the API against the real PostgreSQL: neither reads, changes nor deletes the other's strategies
-(scanners), signals or deals through any route; a log-in gives a session whose cookies are HttpOnly and
+(scanners), signals, deals or accounts (kill-switch reset) through any route; a log-in gives a session whose cookies are HttpOnly and
 SameSite=Strict (and Secure over TLS), whose changes need the CSRF token, and which the log-out ends; failed
 log-ins are limited per user and per client address (429); no password, hash, token or session value ever
 appears in an answer's body or in a log line.
@@ -124,6 +124,11 @@ def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(desk: Desk, clien
     csv_text = client.get("/api/deals", params=query | {"format": "csv"}, headers=b.headers).text
     assert mine in csv_text and theirs not in csv_text
     assert [d["strategy"] for d in client.get("/api/deals", params=query, headers=a.headers).json()] == [theirs]
+
+    # Accounts: listed only to their owner; another's kill switch is not theirs to reset (404, nothing published).
+    assert [x["account_id"] for x in client.get("/api/accounts", headers=b.headers).json()] == [desk.account(b)]
+    assert client.post(f"/api/accounts/{desk.account(a)}/kill-switch/reset", json={"reason": "mine now"},
+                       headers=b.headers).status_code == 404
 
     # Their own still works for each.
     assert client.delete(f"/api/scanners/{mine}", headers=b.headers).status_code == 204
