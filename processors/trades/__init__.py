@@ -28,7 +28,8 @@ decision (processors.risk.RiskIntent with action EXIT and the request's reason),
 from processors.trades.errors import TradeError
 from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
                                       ExitRequested, TradeSelector, TradeStatus, TradeView)
-from processors.trades.manager import SNAPSHOT_VERSION, TradeManager
+from processors.trades.manager import TradeManager
+from processors.trades.manager_state import SNAPSHOT_VERSION
 from processors.trades.settings import (DEFAULT_SWEEP_INTERVAL_S, AccountSettings, BreakEven, RiskReductionLevel,
                                         SellFraction, SellShares, StopOffset, StrategySettings, TimeClose,
                                         TradeManagerConfig)

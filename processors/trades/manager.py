@@ -51,22 +51,18 @@ Progressive P&L and the kill switch
 Scale: the sweep visits only the symbols that had a price or a fill since the previous one, compares two
 integers per trade (trade.py) and does Decimal work only for the trades whose prices crossed something. A
 sweep with nothing new since the previous one changes nothing, so during a long gap only the time-close
-instants are swept.
+instants are swept. The sweep is in sweep.py, the account figures and the snapshot in manager_state.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from processors.calendar import NS, MarketCalendar, TradingDay, to_ns
+from processors.calendar import NS, MarketCalendar, TradingDay
 from processors.deals import DealRow, deal_row
-from processors.model import price_e8, price_of_e8
 from processors.pnl import Fill
-from processors.risk.account import et_date
 from processors.risk.intent import ExitReason
 from processors.risk.killswitch import KillSwitch
 from processors.risk.sizing import percent
@@ -74,42 +70,19 @@ from processors.risk.state import OpenTrade
 from processors.trades.errors import TradeError
 from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
                                       ExitRequested, TradeSelector, TradeStatus, TradeView)
-from processors.trades.fields import decimal_field, int_field, price_units_field, text_field
+from processors.trades.fields import decimal_field, int_field, text_field
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
-from processors.trades.timeclose import close_moment_ns, next_moment_ns
-from processors.trades.trade import NEVER_ABOVE, NEVER_BELOW, PendingExit, TradeState
+from processors.trades.manager_state import AccountFigures, restore_into, snapshot_of
+from processors.trades.sweep import Price, SweepMixin, in_order
+from processors.trades.trade import TradeState, check_same_trade, issued_ids, open_trade, trim_pending
 
-SNAPSHOT_VERSION = 1
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-UNITS_REMEMBERED = 4096  # distinct prices whose check and 1e-8 count the manager keeps (`_price_units`)
 
 Selector = TradeSelector | Callable[[TradeView], bool]
 
 
-@dataclass(slots=True)
-class _Price:
-    last: Decimal
-    last_e8: int
-    low_e8: int
-    high_e8: int
-
-
-@dataclass(slots=True)
-class _Account:
-    """An account's running P&L figures. `exit_minus_entry` is Σ over its trades of sign x (exit value - entry
-    value), so the total P&L at marks is exit_minus_entry + Σ net open shares x mark - charges."""
-
-    start_of_day_equity: Decimal | None = None
-    baseline: Decimal = ZERO
-    exit_minus_entry: Decimal = ZERO
-    charges: Decimal = ZERO
-    realised: Decimal = ZERO
-    kill_switch: KillSwitch = field(default_factory=KillSwitch)
-    net_open: dict[str, int] = field(default_factory=dict)
-
-
-class TradeManager:
+class TradeManager(SweepMixin):
     """Opens trades from entry fills, sweeps them on event time and asks for their exits (module docstring)."""
 
     def __init__(self, config: TradeManagerConfig) -> None:
@@ -124,10 +97,10 @@ class TradeManager:
         self._by_symbol: dict[str, dict[str, TradeState]] = {}
         self._by_account: dict[str, dict[str, TradeState]] = {}
         self._by_strategy: dict[str, dict[str, TradeState]] = {}
-        self._prices: dict[str, _Price] = {}
+        self._prices: dict[str, Price] = {}
         self._fill_marks: dict[str, Decimal] = {}
-        self._accounts: dict[str, _Account] = {
-            account_id: _Account(start_of_day_equity=settings.start_of_day_equity)
+        self._accounts: dict[str, AccountFigures] = {
+            account_id: AccountFigures(start_of_day_equity=settings.start_of_day_equity)
             for account_id, settings in config.accounts.items()}
         self._swept_ns: int | None = None
         self._dirty = False
@@ -160,7 +133,7 @@ class TradeManager:
             if problem is not None:
                 raise TradeError(problem[0], f"trade {event.trade_id!r}: {problem[1]}")
         if trade is not None:
-            _check_same_trade(trade, event)
+            check_same_trade(trade, event)
         requests = self._catch_up(event.ts_event, inclusive=False)
         if trade is None:
             trade = self._new_trade(event)
@@ -215,7 +188,7 @@ class TradeManager:
                 del trade.pending[event.request_id]
         before = trade.realised_pnl
         trade.add_exit(Fill(event.ts_event, event.quantity, event.price, event.charges), reason)
-        _trim_pending(trade)
+        trim_pending(trade)
         account = self._account(trade.account_id)
         account.exit_minus_entry += trade.sign * event.quantity * event.price * trade.multiplier
         account.charges += event.charges
@@ -237,7 +210,7 @@ class TradeManager:
         if not isinstance(event, ExitCancelled):
             raise TradeError("exit_cancelled", f"must be an ExitCancelled, got {type(event).__name__}")
         trade = self._known(event.trade_id, "exit_cancelled.trade_id")
-        if event.request_id not in trade.pending and event.request_id not in _issued_ids(trade):
+        if event.request_id not in trade.pending and event.request_id not in issued_ids(trade):
             raise TradeError("exit_cancelled.request_id", f"{event.request_id!r} was never requested for trade "
                                                           f"{trade.trade_id!r}")
         requests = self._catch_up(event.ts_event, inclusive=False)
@@ -262,7 +235,7 @@ class TradeManager:
         for price, units in checked:
             current = self._prices.get(symbol)
             if current is None or not traded:
-                self._prices[symbol] = _Price(price, units, units, units)
+                self._prices[symbol] = Price(price, units, units, units)
             else:
                 current.last, current.last_e8 = price, units
                 current.low_e8 = min(current.low_e8, units)
@@ -287,7 +260,7 @@ class TradeManager:
             if trade.available > 0:
                 self._request(trade, trade.available, ExitReason.EXIT_RULE, self._latest(trade.symbol), ts_event,
                               detail or "an exit rule fired", made)
-        return requests + _in_order(made)
+        return requests + in_order(made)
 
     def start_day(self, account_id: str, start_of_day_equity: Decimal, ts_event: int) -> list[ExitRequested]:
         """A new trading day for the account: its day P&L counts from now, measured on `start_of_day_equity`.
@@ -330,7 +303,7 @@ class TradeManager:
     def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
         """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
         trade's record is built again only when its open quantity, average entry or stop changed."""
-        return tuple(_open_trade(t) for t in self._by_account.get(account_id, {}).values())
+        return tuple(open_trade(t) for t in self._by_account.get(account_id, {}).values())
 
     def has_open_trades(self, account_id: str) -> bool:
         """Whether the account has a running trade: `bool(self.open_trades(account_id))`, without the records."""
@@ -371,216 +344,14 @@ class TradeManager:
     # == snapshot ==================================================================================
     def snapshot(self) -> dict[str, Any]:
         """The whole state as plain JSON-able data (str, int, bool, None, lists, dicts); Decimals as strings."""
-        return {
-            "version": SNAPSHOT_VERSION, "swept_ns": self._swept_ns, "dirty": self._dirty, "ordinal": self._ordinal,
-            "touched": sorted(self._touched),
-            "prices": {s: {"last": str(p.last), "low_e8": p.low_e8, "high_e8": p.high_e8}
-                       for s, p in self._prices.items()},
-            "fill_marks": {s: str(p) for s, p in self._fill_marks.items()},
-            "accounts": {a: _account_dict(account) for a, account in self._accounts.items()},
-            "trades": [trade.to_dict() for trade in self._trades.values()],
-        }
+        return snapshot_of(self)
 
     @classmethod
     def restore(cls, config: TradeManagerConfig, data: dict[str, Any]) -> TradeManager:
         """A manager in the state `snapshot()` gave, with `config` (the same config the snapshot was made with)."""
-        if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:
-            raise TradeError("snapshot.version", f"must be {SNAPSHOT_VERSION}, got "
-                                                 f"{data.get('version') if isinstance(data, dict) else data!r}")
         manager = cls(config)
-        manager._swept_ns, manager._dirty, manager._ordinal = data["swept_ns"], data["dirty"], data["ordinal"]
-        manager._touched = set(data["touched"])
-        for symbol, price in data["prices"].items():
-            last = Decimal(price["last"])
-            manager._prices[symbol] = _Price(last, price_e8(last), price["low_e8"], price["high_e8"])
-        manager._fill_marks = {s: Decimal(p) for s, p in data["fill_marks"].items()}
-        manager._accounts = {a: _account_of(d) for a, d in data["accounts"].items()}
-        for item in data["trades"]:
-            trade = TradeState.from_dict(item, config.strategy(item["strategy"]).risk_reduction)
-            manager._trades[trade.trade_id] = trade
-            if trade.status is TradeStatus.RUNNING:
-                manager._by_symbol.setdefault(trade.symbol, {})[trade.trade_id] = trade
-                manager._by_account.setdefault(trade.account_id, {})[trade.trade_id] = trade
-                manager._by_strategy.setdefault(trade.strategy, {})[trade.trade_id] = trade
-                if trade.fresh:
-                    manager._fresh.setdefault(trade.symbol, []).append(trade)
-                net = manager._account(trade.account_id).net_open
-                net[trade.symbol] = net.get(trade.symbol, 0) + trade.sign * trade.open_quantity
+        restore_into(manager, data)
         return manager
-
-    # == the sweep =================================================================================
-    def _catch_up(self, ts_event: int, *, inclusive: bool) -> list[ExitRequested]:
-        """Run the sweeps due before `ts_event` (at or before it if `inclusive`)."""
-        interval = self._interval_ns
-        last_due = ts_event // interval * interval
-        if not inclusive and last_due == ts_event:
-            last_due -= interval
-        if self._swept_ns is None:
-            self._swept_ns = last_due       # nothing existed before the first event: no sweep to run
-            return []
-        requests: list[ExitRequested] = []
-        while self._swept_ns < last_due:
-            if self._dirty:
-                at = self._swept_ns + interval
-            else:
-                at = self._next_time_close_sweep(self._swept_ns, last_due)
-                if at is None:
-                    self._swept_ns = last_due
-                    break
-            requests += self._sweep(at)
-        return requests
-
-    def _next_time_close_sweep(self, after_ns: int, until_ns: int) -> int | None:
-        """The first sweep instant at or after a time-close instant in (after_ns, until_ns], if any trade runs."""
-        if not self._by_symbol:
-            return None
-        moments = [m for rule in self._time_close_rules
-                   if (m := next_moment_ns(rule, self.config.calendar, after_ns, until_ns)) is not None]
-        if not moments:
-            return None
-        interval = self._interval_ns
-        return -(-min(moments) // interval) * interval
-
-    def _sweep(self, at: int) -> list[ExitRequested]:
-        self._swept_ns = at
-        made: list[tuple[int, int, ExitRequested]] = []
-        for symbol in sorted(self._touched):
-            price = self._prices.get(symbol)
-            trades = self._by_symbol.get(symbol)
-            if price is None:
-                continue
-            if trades:
-                low, high = price.low_e8, price.high_e8
-                for trade in list(trades.values()):
-                    if trade.fresh:
-                        own_low, own_high = trade.fresh_low_e8, trade.fresh_high_e8
-                        trade.fresh, trade.fresh_low_e8, trade.fresh_high_e8 = False, None, None
-                        if own_low is not None and own_high is not None and (
-                                own_low <= trade.lower_e8 or own_high >= trade.upper_e8):
-                            self._crossed(trade, own_low, own_high, price, at, made)
-                    elif low <= trade.lower_e8 or high >= trade.upper_e8:
-                        self._crossed(trade, low, high, price, at, made)
-            self._fresh.pop(symbol, None)
-            price.low_e8 = price.high_e8 = price.last_e8
-        self._touched.clear()
-        self._memo.clear()
-        self._kill_switches(at, made)
-        self._time_closes(at, made)
-        self._dirty = False
-        return _in_order(made)
-
-    def _crossed(self, trade: TradeState, low_e8: int, high_e8: int, price: _Price, at: int,
-                 made: list[tuple[int, int, ExitRequested]]) -> None:
-        """The exits of a trade whose interval range [low, high] reached one of its thresholds."""
-        levels = self._levels(trade)
-        long = trade.long
-        adverse = _price_of(low_e8 if long else high_e8, self._memo)
-        favour = _price_of(high_e8 if long else low_e8, self._memo)
-        extreme = "low" if long else "high"
-        best = "high" if long else "low"
-        if (adverse <= trade.stop) if long else (adverse >= trade.stop):
-            self._request(trade, trade.available, ExitReason.STOP_LOSS, adverse, at,
-                          f"the {extreme} {adverse} since the last sweep reached the stop {trade.stop}", made)
-            return
-        if trade.target is not None and ((favour >= trade.target) if long else (favour <= trade.target)):
-            self._request(trade, trade.available, ExitReason.PROFIT_TARGET, favour, at,
-                          f"the {best} {favour} since the last sweep reached the target {trade.target}", made)
-            return
-        moved = False
-        while trade.levels_done < len(levels) and trade.available > 0:
-            level = levels[trade.levels_done]
-            level_price = trade.level_price(level)
-            if not ((favour >= level_price) if long else (favour <= level_price)):
-                break
-            trade.levels_done += 1
-            quantity = 0 if level.sell is None else level.sell.quantity(trade.available, trade.lot_size)
-            new_stop = trade.moved_stop(level)
-            stop_words = f"; stop {trade.stop} -> {new_stop}" if new_stop != trade.stop else ""
-            if quantity > 0:
-                self._request(trade, quantity, ExitReason.RISK_REDUCTION, favour, at,
-                              f"the {best} {favour} reached {level.trigger_r} R at {level_price}{stop_words}", made)
-            moved = moved or new_stop != trade.stop
-            trade.stop = new_stop
-        if moved and trade.available > 0 and ((price.last <= trade.stop) if long else (price.last >= trade.stop)):
-            self._request(trade, trade.available, ExitReason.STOP_LOSS, price.last, at,
-                          f"the stop moved to {trade.stop}, at or through the latest price {price.last}", made)
-        trade.refresh_thresholds(levels)
-
-    def _kill_switches(self, at: int, made: list[tuple[int, int, ExitRequested]]) -> None:
-        for account_id in sorted(self._accounts):
-            account = self._accounts[account_id]
-            settings = self.config.accounts.get(account_id)
-            if settings is not None and not account.kill_switch.tripped and account.start_of_day_equity is not None:
-                loss = max(ZERO, account.baseline - self._total_pnl(account))
-                limit_pct = settings.limits.max_drawdown_pct
-                if loss > 0 and loss >= account.start_of_day_equity * limit_pct / 100:
-                    reason = (f"max_drawdown_pct {limit_pct} % reached: the day's loss {loss} is "
-                              f"{percent(loss, account.start_of_day_equity)} % of start-of-day equity "
-                              f"{account.start_of_day_equity}")
-                    account.kill_switch = account.kill_switch.trip(reason, at)
-            if account.kill_switch.tripped:
-                for trade in list(self._by_account.get(account_id, {}).values()):
-                    if trade.available > 0:
-                        self._request(trade, trade.available, ExitReason.KILL_SWITCH, self._latest(trade.symbol), at,
-                                      f"the kill switch is latched: {account.kill_switch.reason}", made)
-
-    def _time_closes(self, at: int, made: list[tuple[int, int, ExitRequested]]) -> None:
-        scopes = [(rule, self._by_strategy.get(name, {})) for name, settings in sorted(self.config.strategies.items())
-                  if (rule := settings.time_close) is not None]
-        scopes += [(rule, self._by_account.get(name, {})) for name, settings in sorted(self.config.accounts.items())
-                   if (rule := settings.time_close) is not None]
-        for rule, trades in scopes:
-            if not trades:
-                continue
-            day = self._trading_day(at)
-            moment = None if day is None else close_moment_ns(rule, day)
-            if moment is None or at < moment:
-                continue
-            for trade in list(trades.values()):
-                if trade.available > 0 and (trade.intraday or rule.positional):
-                    self._request(trade, trade.available, ExitReason.TIME_CLOSE, self._latest(trade.symbol), at,
-                                  f"time close at {_describe(rule)}", made)
-
-    def _price_units(self, price: object) -> tuple[Decimal, int]:
-        """`price_units_field` of a print's price, remembered for the latest distinct finite Decimal prices (a
-        symbol's prices repeat: a bar's four, the next bar's)."""
-        if type(price) is not Decimal or not price.is_finite():
-            return price_units_field(price, "price.price")
-        units = self._units.get(price)
-        if units is None:
-            if len(self._units) >= UNITS_REMEMBERED:
-                self._units.clear()
-            units = self._units[price] = price_units_field(price, "price.price")[1]
-        return price, units
-
-    def on_calendar_amended(self) -> None:
-        """The calendar was amended in place: the trading day looked up last is looked up again."""
-        self._looked_up_day = None
-
-    def _trading_day(self, ts: int) -> TradingDay | None:
-        """The calendar's trading day of the ET date of `ts` (`moment_on_day_of`'s day), looked up once a date."""
-        calendar = self.config.calendar
-        looked_up = self._looked_up_day
-        if looked_up is None or looked_up[0] is not calendar or not looked_up[1] <= ts < looked_up[2]:
-            date = et_date(ts)
-            looked_up = (calendar, to_ns(date, time(0)), to_ns(date + timedelta(days=1), time(0)), calendar.day(date))
-            self._looked_up_day = looked_up
-        return looked_up[3]
-
-    def _request(self, trade: TradeState, quantity: int, reason: ExitReason, trigger: Decimal | None, at: int,
-                 detail: str, made: list[tuple[int, int, ExitRequested]]) -> None:
-        sequence = trade.next_sequence
-        trade.next_sequence += 1
-        request_id = f"{trade.trade_id}:exit:{sequence}"
-        trade.pending[request_id] = PendingExit(quantity, reason)
-        if trade.available > 0:
-            trade.refresh_thresholds(self._levels(trade))
-        else:  # every open share is being closed: nothing left for a sweep to check
-            trade.lower_e8, trade.upper_e8 = NEVER_BELOW, NEVER_ABOVE
-        made.append((trade.ordinal, sequence, ExitRequested(
-            request_id=request_id, trade_id=trade.trade_id, account_id=trade.account_id, strategy=trade.strategy,
-            symbol=trade.symbol, side=trade.exit_side, quantity=quantity, reason=reason, trigger_price=trigger,
-            ts_event=at, detail=detail)))
 
     # == helpers ===================================================================================
     def _new_trade(self, event: EntrySubmitted | EntryFilled) -> TradeState:
@@ -594,10 +365,10 @@ class TradeManager:
         self._account(trade.account_id)
         return trade
 
-    def _account(self, account_id: str) -> _Account:
+    def _account(self, account_id: str) -> AccountFigures:
         account = self._accounts.get(account_id)
         if account is None:
-            account = self._accounts[account_id] = _Account()
+            account = self._accounts[account_id] = AccountFigures()
         return account
 
     def _known(self, trade_id: object, name: str) -> TradeState:
@@ -621,7 +392,7 @@ class TradeManager:
         price = self._prices.get(symbol)
         return self._fill_marks[symbol] if price is None else price.last
 
-    def _total_pnl(self, account: _Account) -> Decimal:
+    def _total_pnl(self, account: AccountFigures) -> Decimal:
         total = account.exit_minus_entry - account.charges
         for symbol, quantity in account.net_open.items():
             if quantity:
@@ -650,78 +421,3 @@ class TradeManager:
 
     def _by_account_all(self) -> list[TradeState]:
         return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)
-
-
-def _price_of(units: int, memo: dict[int, Decimal]) -> Decimal:
-    """The price of a count of 1e-8 without its trailing zeros, to the cent at least (102.10, 97.905)."""
-    price = memo.get(units)
-    if price is None:
-        price = price_of_e8(units).normalize()
-        price = memo[units] = price.quantize(CENT) if int(price.as_tuple().exponent) > -2 else price
-    return price
-
-
-def _check_same_trade(trade: TradeState, event: EntryFilled) -> None:
-    if trade.status is TradeStatus.CLOSED:
-        raise TradeError("entry.trade_id", f"trade {trade.trade_id!r} is closed: an entry fill cannot reopen it")
-    for name, mine in (("account_id", trade.account_id), ("strategy", trade.strategy), ("symbol", trade.symbol),
-                       ("direction", trade.direction), ("stop_price", trade.initial_stop),
-                       ("target_price", trade.target), ("multiplier", trade.multiplier)):
-        if getattr(event, name) != mine:
-            raise TradeError(f"entry.{name}", f"trade {trade.trade_id!r} has {mine!r}, the fill says "
-                                              f"{getattr(event, name)!r}")
-
-
-def _trim_pending(trade: TradeState) -> None:
-    """After an exit fill outside the requests, pending requests never cover more than is open (newest first)."""
-    excess = trade.pending_quantity - trade.open_quantity
-    for request_id in reversed(list(trade.pending)):
-        if excess <= 0:
-            break
-        pending = trade.pending[request_id]
-        cut = min(excess, pending.quantity)
-        pending.quantity -= cut
-        excess -= cut
-        if pending.quantity == 0:
-            del trade.pending[request_id]
-
-
-def _issued_ids(trade: TradeState) -> set[str]:
-    return {f"{trade.trade_id}:exit:{n}" for n in range(1, trade.next_sequence)}
-
-
-def _in_order(made: list[tuple[int, int, ExitRequested]]) -> list[ExitRequested]:
-    return [request for _, _, request in sorted(made, key=lambda item: (item[0], item[1]))]
-
-
-def _describe(rule: TimeClose) -> str:
-    if rule.before_close_s is not None:
-        return f"{rule.before_close_s} s before the close"
-    return f"{rule.at_et:%H:%M} ET (relative to the close on early-close days)"
-
-
-def _account_dict(account: _Account) -> dict[str, Any]:
-    switch = account.kill_switch
-    return {"start_of_day_equity": None if account.start_of_day_equity is None else str(account.start_of_day_equity),
-            "baseline": str(account.baseline), "exit_minus_entry": str(account.exit_minus_entry),
-            "charges": str(account.charges), "realised": str(account.realised),
-            "kill_switch": {"tripped": switch.tripped, "reason": switch.reason, "tripped_at_ns": switch.tripped_at_ns,
-                            "reset_reason": switch.reset_reason, "reset_at_ns": switch.reset_at_ns}}
-
-
-def _account_of(data: dict[str, Any]) -> _Account:
-    equity = data["start_of_day_equity"]
-    return _Account(start_of_day_equity=None if equity is None else Decimal(equity), baseline=Decimal(data["baseline"]),
-                    exit_minus_entry=Decimal(data["exit_minus_entry"]), charges=Decimal(data["charges"]),
-                    realised=Decimal(data["realised"]), kill_switch=KillSwitch(**data["kill_switch"]))
-
-
-def _open_trade(trade: TradeState) -> OpenTrade:
-    key = (trade.open_quantity, trade.average_entry, trade.stop)
-    cached = trade.open_trade
-    if cached is None or cached[0] != key:
-        cached = (key, OpenTrade(trade_id=trade.trade_id, symbol=trade.symbol, side="BUY" if trade.long else "SELL",
-                                 quantity=key[0], entry_price=key[1], stop_price=key[2], opened_ns=trade.opened_ns,
-                                 multiplier=trade.multiplier))
-        trade.open_trade = cached
-    return cached[1]

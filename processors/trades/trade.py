@@ -11,6 +11,9 @@ and needs attention only when the interval's low is at or below `lower` or its h
 The thresholds round outwards exactly (floor for a level reached from above, ceiling from below), so for a
 price on the 1e-8 grid the integer test is the Decimal test. A trade with nothing left to request (all of
 its open quantity in pending exits) gets thresholds no price reaches.
+
+Beside it, what the manager checks and derives per trade: `check_same_trade` (a later entry fill repeats the
+trade), `trim_pending` and `issued_ids` (exit requests), `open_trade` (the risk stage's record, cached).
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Any
 from processors import deals
 from processors.pnl import Direction, Fill, average_price, trade_pnl
 from processors.risk.intent import ExitReason
-from processors.trades.events import TradeStatus, TradeView
+from processors.risk.state import OpenTrade
+from processors.trades.errors import TradeError
+from processors.trades.events import EntryFilled, TradeStatus, TradeView
 from processors.trades.fields import ceil_e8, floor_e8
 from processors.trades.settings import BreakEven, RiskReductionLevel, StopOffset
 
@@ -223,3 +228,43 @@ def _fill_dict(fill: Fill) -> dict[str, Any]:
 
 def _fill_of(data: dict[str, Any]) -> Fill:
     return Fill(data["ts_event"], data["quantity"], Decimal(data["price"]), Decimal(data["charges"]))
+
+
+def check_same_trade(trade: TradeState, event: EntryFilled) -> None:
+    if trade.status is TradeStatus.CLOSED:
+        raise TradeError("entry.trade_id", f"trade {trade.trade_id!r} is closed: an entry fill cannot reopen it")
+    for name, mine in (("account_id", trade.account_id), ("strategy", trade.strategy), ("symbol", trade.symbol),
+                       ("direction", trade.direction), ("stop_price", trade.initial_stop),
+                       ("target_price", trade.target), ("multiplier", trade.multiplier)):
+        if getattr(event, name) != mine:
+            raise TradeError(f"entry.{name}", f"trade {trade.trade_id!r} has {mine!r}, the fill says "
+                                              f"{getattr(event, name)!r}")
+
+
+def trim_pending(trade: TradeState) -> None:
+    """After an exit fill outside the requests, pending requests never cover more than is open (newest first)."""
+    excess = trade.pending_quantity - trade.open_quantity
+    for request_id in reversed(list(trade.pending)):
+        if excess <= 0:
+            break
+        pending = trade.pending[request_id]
+        cut = min(excess, pending.quantity)
+        pending.quantity -= cut
+        excess -= cut
+        if pending.quantity == 0:
+            del trade.pending[request_id]
+
+
+def issued_ids(trade: TradeState) -> set[str]:
+    return {f"{trade.trade_id}:exit:{n}" for n in range(1, trade.next_sequence)}
+
+
+def open_trade(trade: TradeState) -> OpenTrade:
+    key = (trade.open_quantity, trade.average_entry, trade.stop)
+    cached = trade.open_trade
+    if cached is None or cached[0] != key:
+        cached = (key, OpenTrade(trade_id=trade.trade_id, symbol=trade.symbol, side="BUY" if trade.long else "SELL",
+                                 quantity=key[0], entry_price=key[1], stop_price=key[2], opened_ns=trade.opened_ns,
+                                 multiplier=trade.multiplier))
+        trade.open_trade = cached
+    return cached[1]
