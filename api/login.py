@@ -11,7 +11,9 @@ The rate limit counts failed log-ins in PostgreSQL (`login_attempts`), so every 
 more than `login_failures_per_user` for one name, or `login_failures_per_client` from one client address,
 within `login_window_s` refuse further log-ins of that name or from that address, with or without the right
 password, until the oldest failure leaves the window. A refused log-in is not counted (an attacker cannot
-lengthen the lock-out), and a successful one clears its name's failures. Log lines name the user only when
+lengthen the lock-out), and a successful one clears its name's failures. An admitted attempt is counted as a
+failure before its password is checked, under transaction-scoped advisory locks on its name and its address,
+so guesses sent at once are admitted one after the other and never more than the limit of them. Log lines name the user only when
 the name is a user's (a password typed into the name field is not logged).
 """
 
@@ -77,13 +79,19 @@ async def refused_for(conn: AsyncConnection, name: str, client: str, settings: A
     return None
 
 
-async def note_attempt(conn: AsyncConnection, name: str, client: str, succeeded: bool, window_s: float) -> None:
+async def admit(conn: AsyncConnection, name: str, client: str, settings: ApiSettings) -> tuple[str, int] | None:
+    """Count the attempt as a failure unless the limits refuse it: None when admitted, else what `refused_for`
+    says. The name's and the address's advisory locks (always in that order) serialise concurrent attempts."""
     async with conn.transaction():
-        await conn.execute("delete from login_attempts where ts < now() - make_interval(secs => %s)", (window_s,))
-        if succeeded:
-            await conn.execute("delete from login_attempts where user_name = %s", (name,))
-        await conn.execute("insert into login_attempts (user_name, client, succeeded) values (%s, %s, %s)",
-                           (name, client, succeeded))
+        await conn.execute("select pg_advisory_xact_lock(hashtextextended('login user ' || %s, 0)), "
+                           "pg_advisory_xact_lock(hashtextextended('login client ' || %s, 0))", (name, client))
+        await conn.execute("delete from login_attempts where ts < now() - make_interval(secs => %s)",
+                           (settings.login_window_s,))
+        refused = await refused_for(conn, name, client, settings)
+        if refused is None:
+            await conn.execute("insert into login_attempts (user_name, client, succeeded) values (%s, %s, false)",
+                               (name, client))
+    return refused
 
 
 def _cookies(request: Request, session: str, csrf: str, max_age: int) -> list[Cookie]:
@@ -113,7 +121,7 @@ class AuthController(Controller):
         name, password = data["name"], data["password"]
         client = request.client.host if request.client else "unknown"
         async with pool.connection() as conn:
-            refused = await refused_for(conn, name, client, settings)
+            refused = await admit(conn, name, client, settings)
             found = None if refused else await credentials(conn, name)
         if refused:
             whose, wait_s = refused
@@ -123,12 +131,13 @@ class AuthController(Controller):
                                                            f"{wait_s} s"},
                             status_code=HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(wait_s)})
         valid = await asyncio.to_thread(verify_password, found[1] if found else None, password)
+        if not valid or found is None:
+            log.warning("login failed user=%s client=%s", found[0].name if found else "(no such user)", client)
+            return _error(HTTP_401_UNAUTHORIZED, "the name or the password is wrong")
+        user = found[0]
         async with pool.connection() as conn:
-            await note_attempt(conn, name, client, valid, settings.login_window_s)
-            if not valid or found is None:
-                log.warning("login failed user=%s client=%s", found[0].name if found else "(no such user)", client)
-                return _error(HTTP_401_UNAUTHORIZED, "the name or the password is wrong")
-            user = found[0]
+            # The attempt was counted as a failure when admitted: a success clears the name's failures.
+            await conn.execute("delete from login_attempts where user_name = %s", (name,))
             session, csrf = await open_session(conn, user, settings.session_hours, client)
         log.info("login user=%s role=%s client=%s", user.name, user.role.value, client)
         return Response({"name": user.name, "role": user.role.value, "csrf_token": csrf},

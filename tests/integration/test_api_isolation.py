@@ -1,7 +1,7 @@
 """Two users of the API against the real PostgreSQL: neither reads, changes nor deletes the other's strategies
 (scanners), signals, deals or accounts (kill-switch reset) through any route; a log-in gives a session whose cookies are HttpOnly and
 SameSite=Strict (and Secure over TLS), whose changes need the CSRF token, and which the log-out ends; failed
-log-ins are limited per user and per client address (429); no password, hash, token or session value ever
+log-ins are limited per user and per client address (429; sent at once: test_api_login_served.py); no password, hash, token or session value ever
 appears in an answer's body or in a log line.
 
 There is no websocket and no settings route yet: when they come, their routes join ROUTES below."""
@@ -225,3 +225,4 @@ def test_no_secret_in_any_answer_or_log_line(settings: Settings, desk: Desk, cli
         assert not [text for text in answers if secret in text], f"the {what} is in an answer"
         assert not [line for line in lines if secret in line], f"the {what} is in a log line"
     assert not [text for text in answers if "$argon2" in text]
+
