@@ -72,6 +72,8 @@ def et_date(ts_ns: int) -> dt.date:
     return dt.datetime.fromtimestamp(ts_ns // NS, UTC).astimezone(ET).date()
 
 
+BROKERS = ("paper", "ibkr")  # where an account's orders go
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarginLevels:
     """House margin levels, % of market value: `initial_pct` for new positions carried overnight (Reg-T
@@ -157,6 +159,9 @@ class Account:
     def __post_init__(self) -> None:
         text_field(self.account_id, "account_id")
         text_field(self.broker, "broker")
+        if self.broker not in BROKERS:
+            raise RiskConfigError("broker", f"must be one of {', '.join(BROKERS)} (paper: the paper broker, SS-Mode "
+                                            f"Virtual; ibkr: Interactive Brokers, SS-Mode Live), got {self.broker!r}")
         if not isinstance(self.currency, str) or len(self.currency) != 3 or not self.currency.isalpha() \
                 or not self.currency.isupper():
             raise RiskConfigError("currency", f"must be a three-letter ISO 4217 code (USD), got {self.currency!r}")

@@ -7,6 +7,8 @@
     desk.advance_to(ts)                 -> the watermark: the exits of the sweeps due at or before ts
     desk.on_exit_signal(strategy, symbol, ts)   an exit rule of the strategy fired
     desk.reset_kill_switch(account_id, reason, ts)
+    desk.take_outbox()                  -> the orders for a live broker (an account whose broker is not "paper")
+    desk.on_broker_events(events, ts_init)  the live broker's reports of them (`BrokerEvent`), as the paper's
     TradingDesk.restore(config, desk.snapshot())      # restore + continue = one uninterrupted run
 
 The backtest, the live stage and the audit replay all call this, so they make the same decisions, orders,
@@ -89,7 +91,7 @@ from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitReque
 from processors.trading.book import AccountBook
 from processors.trading.config import DeskConfig, target_price
 from processors.trading.errors import TradingDeskError
-from processors.trading.orders import ENTRY, EXIT, DeskOrder, fill_event, status_event
+from processors.trading.orders import BROKER, ENTRY, EXIT, BrokerEvent, DeskOrder, fill_event, status_event
 
 DeskEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | OvernightCoverageChecked
 UNASSIGNED = "(unassigned)"
@@ -115,6 +117,8 @@ class TradingDesk:
         self._seen: set[str] = set()
         self._waiting_records: dict[str, OpenTrade] = {}  # not in the snapshot: a cache of _waiting_record
         self._checked_day: dt.date | None = None   # the last trading day whose overnight check ran
+        self._outbox: list[DeskOrder] = []          # orders for a live broker, not yet taken (`take_outbox`)
+        self._broker_execs: set[str] = set()        # a live broker's execution ids applied (each applied once)
 
     # == inputs ====================================================================================
     def on_intent(self, intent: OrderIntentCreated, ts_init: int) -> list[DeskEvent]:
@@ -139,7 +143,8 @@ class TradingDesk:
                 multiplier=intent.multiplier, placed_ns=ts, limit_price=intent.limit_price,
                 stop_price=intent.stop_price, signal_price=intent.reference_price, decision_stop=decision.stop_price,
                 intraday=settings.intraday, lot_size=settings.lot_size,
-                signal_type=settings.signal_type or ("long" if intent.side == BUY else "short"))
+                signal_type=settings.signal_type or ("long" if intent.side == BUY else "short"),
+                route=intent.exchange)
             self._working[order.client_order_id] = None
             out += self._place(order, ts, ts_init)
         self._sync_kill_switches(ts)
@@ -176,6 +181,35 @@ class TradingDesk:
             book.on_price(bar.symbol, bar.close, ts)
         out += self._exits(self._manager.on_prices(bar.symbol, (bar.open, bar.high, bar.low, bar.close), ts), ts_init)
         self._sync_kill_switches(ts)
+        return out
+
+    def take_outbox(self) -> list[DeskOrder]:
+        """The orders placed for accounts with a live broker since the last call, in the order placed: the
+        caller sends them (a replay never does) and gives their reports back to `on_broker_events`."""
+        orders, self._outbox = self._outbox, []
+        return orders
+
+    def on_broker_events(self, events: list[BrokerEvent], ts_init: int) -> list[DeskEvent]:
+        """A live broker's reports of orders this desk placed, in the order reported, each at its event time (the
+        caller keeps them in time order with the prints): handled as the paper broker's events are, with the
+        broker's identity of the order kept. An execution applied before is skipped (a broker may report it
+        again after a reconnection); an order this desk did not place raises TradingDeskError naming it."""
+        out: list[DeskEvent] = []
+        for item in events:
+            if not isinstance(item, BrokerEvent):
+                raise TradingDeskError("broker_event", f"must be a BrokerEvent, got {type(item).__name__}")
+            event = item.event
+            order = self._orders.get(event.client_order_id)
+            if order is None or order.broker != item.broker:
+                raise TradingDeskError("broker_event.client_order_id", f"{event.client_order_id!r} is not an order "
+                                                                        f"this desk sent to {item.broker!r}")
+            if isinstance(event, OrderFilled):
+                if event.exec_id in self._broker_execs:
+                    continue
+                self._broker_execs.add(event.exec_id)
+            out += self._begin(event.ts_event, ts_init, inclusive=False)
+            out += self._paper([event], ts_init, item)
+            self._sync_kill_switches(event.ts_event)
         return out
 
     def advance_to(self, ts_event: int) -> list[DeskEvent]:
@@ -278,6 +312,8 @@ class TradingDesk:
                 "broker": self._broker.snapshot(), "trade_manager": self._manager.snapshot(),
                 "orders": [order.to_dict() for order in self._orders.values()],
                 "working": list(self._working), "seen": sorted(self._seen),
+                "outbox": [order.client_order_id for order in self._outbox],
+                "broker_execs": sorted(self._broker_execs),
                 "checked_day": None if self._checked_day is None else self._checked_day.isoformat()}
 
     @classmethod
@@ -298,6 +334,8 @@ class TradingDesk:
             desk._orders = {o["client_order_id"]: DeskOrder.from_dict(o) for o in data["orders"]}
             desk._working = dict.fromkeys(data["working"])
             desk._seen = set(data["seen"])
+            desk._outbox = [desk._orders[order_id] for order_id in data.get("outbox", [])]
+            desk._broker_execs = set(data.get("broker_execs", []))
             checked = data.get("checked_day")
             desk._checked_day = None if checked is None else dt.date.fromisoformat(checked)
         except (KeyError, TypeError, ValueError) as error:
@@ -406,31 +444,37 @@ class TradingDesk:
                           strategy=request.strategy, trade_id=request.trade_id, symbol=request.symbol,
                           side=request.side, order_type=OrderType.MARKET.value, quantity=decision.quantity,
                           tick_size=entry.tick_size, multiplier=entry.multiplier, placed_ns=ts,
-                          requested=request.quantity)
+                          requested=request.quantity, route=entry.route)
         return out + self._place(order, ts, ts_init)
 
     def _place(self, order: DeskOrder, ts: int, ts_init: int) -> list[DeskEvent]:
         self._orders[order.client_order_id] = order
+        broker = self.config.accounts[order.account_id].broker
+        if broker != BROKER:                    # a live broker: sent by the caller, its reports come back later
+            order.broker = broker
+            self._outbox.append(order)
+            return []
         return self._paper(self._broker.place(order.paper_order(), ts), ts_init)
 
-    def _paper(self, events: list[PaperEvent], ts_init: int) -> list[DeskEvent]:
+    def _paper(self, events: list[PaperEvent], ts_init: int, identity: BrokerEvent | None = None) -> list[DeskEvent]:
         out: list[DeskEvent] = []
         for event in events:
             order = self._orders[event.client_order_id]
             if isinstance(event, OrderFilled):
-                out += self._filled(order, event, ts_init)
+                out += self._filled(order, event, ts_init, identity)
             else:
-                out.append(status_event(order, event, ts_init))
+                out.append(status_event(order, event, ts_init, identity))
             if event.status in TERMINAL:
                 self._working.pop(order.client_order_id, None)
                 self._waiting_records.pop(order.client_order_id, None)
                 out += self._release(order, event.ts_event, ts_init)
         return out
 
-    def _filled(self, order: DeskOrder, event: OrderFilled, ts_init: int) -> list[DeskEvent]:
+    def _filled(self, order: DeskOrder, event: OrderFilled, ts_init: int,
+                identity: BrokerEvent | None = None) -> list[DeskEvent]:
         charges, order.commission = charge_fill(self.config.charges, order.commission, event.side.value,
                                                 event.quantity, event.price, event.ts_event)
-        out: list[DeskEvent] = [fill_event(order, event, charges, ts_init)]
+        out: list[DeskEvent] = [fill_event(order, event, charges, ts_init, identity)]
         first = order.filled == 0
         order.filled += event.quantity
         self._books[order.account_id].on_fill(

@@ -6,6 +6,11 @@
     status_event    a paper-broker event other than a fill -> `OrderStatusChanged` (sequence from 0 per order,
                     broker "paper", the order's status as the broker gives it)
     fill_event      an `OrderFilled` with its charges -> `FillExecuted`
+    BrokerEvent     an order event from a live broker (the paper broker's event language) with the broker's
+                    own identity of the order: its raw state, order id and permanent id
+
+The broker is the paper broker's ("paper") unless the order's account trades elsewhere (`DeskOrder.broker`);
+a live broker's events carry its ids into the OrderStatusChanged and FillExecuted events.
 
 An entry order's id is the intent's client order id and is also its trade's id; an exit order's id is the
 trade manager's request id ("<trade id>:exit:<n>").
@@ -58,6 +63,8 @@ class DeskOrder:
     # an exit: the quantity the trade manager asked for; `released` once what did not fill was given back
     requested: int = 0
     released: bool = False
+    broker: str = BROKER                   # where the order is sent: the paper broker, or the account's broker
+    route: str = "SMART"                   # the intent's exchange (an exit: its entry's)
 
     def paper_order(self) -> PaperOrder:
         return PaperOrder(client_order_id=self.client_order_id, symbol=self.symbol, side=self.side,
@@ -86,14 +93,28 @@ class DeskOrder:
         return cls(**values)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerEvent:
+    """An order event reported by a live broker, translated into the paper broker's event language (accepted,
+    rejected, modified, cancelled, filled), with the broker's own identity of the order."""
+
+    event: PaperEvent
+    broker: str
+    broker_status: str = ""
+    broker_order_id: int | None = None
+    broker_perm_id: int | None = None
+
+
 _DECIMALS = ("tick_size", "limit_price", "stop_price", "signal_price", "decision_stop", "trade_stop", "trade_target")
 
 _KINDS = {OrderAccepted: "ACCEPTED", OrderRejected: "REJECTED", OrderModified: "MODIFIED",
           OrderTriggered: "TRIGGERED", OrderCancelled: "CANCELLED"}
 
 
-def status_event(order: DeskOrder, event: PaperEvent, ts_init: int) -> OrderStatusChanged:
-    """`event` (not a fill) as the order's next `OrderStatusChanged`; takes the order's next sequence number."""
+def status_event(order: DeskOrder, event: PaperEvent, ts_init: int,
+                 identity: BrokerEvent | None = None) -> OrderStatusChanged:
+    """`event` (not a fill) as the order's next `OrderStatusChanged`; takes the order's next sequence number.
+    With `identity` (a live broker's event), its raw state and order ids are kept beside ours."""
     sequence = order.next_sequence
     order.next_sequence += 1
     extra: dict[str, Any] = {"quantity": order.quantity, "limit_price": order.limit_price,
@@ -115,14 +136,23 @@ def status_event(order: DeskOrder, event: PaperEvent, ts_init: int) -> OrderStat
         client_order_id=order.client_order_id, sequence=sequence, account_id=order.account_id,
         strategy=order.strategy, trade_id=order.trade_id, event=_KINDS[type(event)],
         status=None if status is None else status.value, ts_event=event.ts_event, ts_init=ts_init,
-        symbol=order.symbol, side=order.side, order_type=order.order_type, broker=BROKER, **extra)
+        symbol=order.symbol, side=order.side, order_type=order.order_type, broker=order.broker,
+        **extra, **_identity(identity))
 
 
-def fill_event(order: DeskOrder, event: OrderFilled, charges: FillCharges, ts_init: int) -> FillExecuted:
+def _identity(identity: BrokerEvent | None) -> dict[str, Any]:
+    if identity is None:
+        return {}
+    return {"broker_status": identity.broker_status, "broker_order_id": identity.broker_order_id,
+            "broker_perm_id": identity.broker_perm_id}
+
+
+def fill_event(order: DeskOrder, event: OrderFilled, charges: FillCharges, ts_init: int,
+               identity: BrokerEvent | None = None) -> FillExecuted:
     return FillExecuted(
         exec_id=event.exec_id, client_order_id=order.client_order_id, account_id=order.account_id,
         strategy=order.strategy, trade_id=order.trade_id, ts_event=event.ts_event, ts_init=ts_init,
         symbol=order.symbol, side=event.side.value, quantity=event.quantity, price=event.price,
         filled_quantity=event.filled_quantity, leaves_quantity=event.leaves_quantity,
-        commission=charges.commission, regulatory_fees=charges.regulatory.total, broker=BROKER,
-        multiplier=order.multiplier)
+        commission=charges.commission, regulatory_fees=charges.regulatory.total, broker=order.broker,
+        multiplier=order.multiplier, broker_perm_id=None if identity is None else identity.broker_perm_id)

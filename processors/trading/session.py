@@ -6,6 +6,7 @@ trades from the same data.
     step = session.on_trade(tick, ts_init)           # Step(decisions, desk events, trade events)
     step = session.on_bar(bar, ts_init)              # bars-only history (warm-up, or a backtest over bars)
     session.on_settings_change(change)               # a new version of the universal settings, when it was made
+    step = session.on_broker_events(events, ts_init) # a live broker's reports of the orders the desk placed
 
 For one print:
  1. every strategy takes it, in name order (`StrategyPipeline.on_trade`): its signals, suppressed signals
@@ -38,6 +39,7 @@ from processors.settings import CalendarInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.errors import TradingDeskError
+from processors.trading.orders import BrokerEvent
 from processors.trading.trade_events import TradeFeed
 
 TradingEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | TradeUpdated | OvernightCoverageChecked
@@ -111,6 +113,15 @@ class TradingSession:
         step = Step()
         if self.desk is not None:
             self._desk(self.desk.on_bar(bar), ts_init, step)
+        return step
+
+    def on_broker_events(self, events: list[BrokerEvent], ts_init: int) -> Step:
+        """A live broker's reports of the desk's orders (`TradingDesk.on_broker_events`) and the trades they
+        changed."""
+        step = Step()
+        if self.desk is None:
+            raise TradingDeskError("broker_event", "no desk here placed orders")
+        self._desk(self.desk.on_broker_events(events, ts_init), ts_init, step)
         return step
 
     def on_account_change(self, change: AccountChanged, ts_init: int) -> Step:
