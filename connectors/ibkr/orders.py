@@ -14,21 +14,26 @@ How it behaves where IBKR integrations usually lose money:
 - **Brackets**: the entry and the stop are sent with transmit=0 and the target with transmit=1, both children
   with `parentId` and one `ocaGroup` (ocaType 3: a partial fill of one reduces the other), so nothing is live
   half-built. Each entry fill resizes the children to the open position (the entry's fills less theirs).
-- **Statuses**: IBKR's states map onto Initiated / Placed / Pending / Success / Failed / Cancelled
-  (`ibkr_status`), the raw state kept in every report. Executions come from `execDetails` and are joined with
-  `commissionReport` by execution id (IBKR's own commissions), each reported once, ever (the journal).
-- **Reconnection and restarts**: `run` connects (backing off), then reconciles before sending anything new:
-  it re-requests all open orders (manual TWS orders included, reported as external) and the executions
-  since the last one seen, matches them by permId / orderRef / execution id, and only then sends what was
-  held. An order sent but never acknowledged is found by its `orderRef` and never sent again; one that never
-  left our socket is sent with a new id; one that left but cannot be found is reported, not resent.
-- **While disconnected** commands are held and sent after reconciliation (`when_disconnected="hold"`) or
-  refused with the reason (`"refuse"`).
+- **Statuses and executions** (connectors.ibkr.reports): IBKR's states map onto Initiated / Placed / Pending /
+  Success / Failed / Cancelled (`ibkr_status`), the raw state kept in every report. Executions come from
+  `execDetails` and are joined with `commissionReport` by execution id, each reported once, ever (the journal).
+- **Reconnection and restarts** (connectors.ibkr.reconcile): `run` connects (backing off), then reconciles
+  before sending anything new: open orders and executions are re-requested and matched with ours by permId /
+  orderRef / execution id, and only then is what was held sent. While disconnected, commands are held
+  (`when_disconnected="hold"`) or refused with the reason (`"refuse"`).
 - **Pacing**: every message on the connection goes through a token bucket (connectors.ibkr.pacing).
 - **Margin**: `check_margin` asks TWS for the order's `whatIf` margin impact and reports it beside the risk
   stage's Reg-T figure, flagging a difference above `margin_difference_pct`.
 
-The library's objects stay here: the rest of the platform sees only connectors.broker's commands and reports.
+The modules of the broker:
+
+    orders      IbkrBroker (the Broker interface, sending, bracket resizing) and IbkrBrokerConfig
+    reports     TwsReports: TWS's order messages as reports (statuses, executions and commissions, errors)
+    reconcile   Reconnection: connecting, reconciling after a reconnection or restart, holding commands
+    tracked     Tracked (one order as we know it) and its entry in the journal
+
+The library's objects stay in these modules: the rest of the platform sees only connectors.broker's commands
+and reports.
 """
 
 from __future__ import annotations
@@ -37,54 +42,29 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
-from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, BrokerReport, CommissionReported,
-                               ExternalOrderReported, FillReported, MarginChecked, ModifyOrder, OpenOrder,
-                               OrderIdentityConflict, OrderStatusReported, PlaceBracket, PlaceOrder, ReportSink,
-                               Route)
+from connectors.broker import (BrokerReport, FillReported, MarginChecked, ModifyOrder, OpenOrder, PlaceBracket,
+                               PlaceOrder, ReportSink)
 from connectors.ibkr.api import load_library
-from connectors.ibkr.feed import Backoff
 from connectors.ibkr.order_journal import JournalStore
 from connectors.ibkr.pacing import PacedSender, TokenBucket
+from connectors.ibkr.reconcile import Reconnection
+from connectors.ibkr.reports import BROKER, NS, TwsReports, epoch_ns, ibkr_status
+from connectors.ibkr.tracked import Tracked, journal_entry
 from processors.instruments.ticks import round_to_tick
-from processors.paper import OrderStatus, OrderType, Side
+from processors.paper import OrderType
 from processors.paper.orders import TERMINAL
 from schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-BROKER = "ibkr"
-NS = 1_000_000_000
 IB_ORDER_TYPES = {OrderType.MARKET: "MKT", OrderType.LIMIT: "LMT", OrderType.STOP: "STP",
                   OrderType.STOP_LIMIT: "STP LMT"}
-PRICE_INCREMENT = 110
-ORDER_ERRORS = {103: "duplicate order id", 104: "cannot modify a filled order", 105: "the modification does not "
-                "match the original order", 110: "price off the minimum price variation", 161: "cancel refused",
-                201: "order rejected", 203: "the security is not available or allowed for this account",
-                10147: "cancel of an unknown order", 10148: "cancel refused: the order is done"}
-REJECTING = {103, 110, 201, 203}
-INFORMATION = range(2100, 2200)
-CANCELLED_NOTICE = 202
-CONNECTIVITY = {1100, 1101, 1102}
 WHEN_DISCONNECTED = ("hold", "refuse")
-
-
-def ibkr_status(raw: str, filled: int, waiting_for_parent: bool) -> OrderStatus:
-    """IBKR's order state as ours. PreSubmitted is a bracket child waiting for its entry (Initiated) or an
-    order IB holds until it triggers (Placed); PendingCancel is still working until IB says Cancelled."""
-    if raw == "Filled":
-        return OrderStatus.SUCCESS
-    if raw in ("Cancelled", "ApiCancelled"):
-        return OrderStatus.CANCELLED
-    if raw == "Inactive":
-        return OrderStatus.FAILED
-    if raw in ("PendingSubmit", "ApiPending") or (raw == "PreSubmitted" and waiting_for_parent and not filled):
-        return OrderStatus.INITIATED
-    return OrderStatus.PENDING if filled else OrderStatus.PLACED
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,35 +96,7 @@ class IbkrBrokerConfig:
         TokenBucket(self.pacing_per_second, self.pacing_burst, 0.0)   # the pacing settings' own checks
 
 
-@dataclass
-class Tracked:
-    """One of our orders as we know it. `perm_ids[0]` is its identity at IB; later ones are conflicts."""
-    command: PlaceOrder
-    role: str | None = None                 # entry, stop, target
-    parent: str | None = None
-    children: tuple[str, ...] = ()
-    order_id: int | None = None
-    perm_ids: list[int] = field(default_factory=list)
-    written: bool = False
-    lost: bool = False
-    status: OrderStatus = OrderStatus.INITIATED
-    broker_status: str = ""
-    quantity: int = 0
-    filled: int = 0                         # from executions, each counted once
-    limit_price: Decimal | None = None
-    stop_price: Decimal | None = None
-    last_report: tuple[Any, ...] | None = None
-
-    @property
-    def ref(self) -> str:
-        return self.command.client_order_id
-
-    @property
-    def acknowledged(self) -> bool:
-        return bool(self.perm_ids)
-
-
-class IbkrBroker:
+class IbkrBroker(Reconnection, TwsReports):
     name = BROKER
 
     def __init__(self, config: IbkrBrokerConfig, sink: ReportSink, journal: JournalStore,
@@ -262,7 +214,7 @@ class IbkrBroker:
         fills = await asyncio.wait_for(self.ib.reqExecutionsAsync(self.lib.ExecutionFilter(time=since)),
                                        self.config.request_timeout_s)
         return [self._fill_report(fill.execution, self._ref_of_execution(fill.execution), fill.contract.symbol)
-                for fill in fills if _ns(fill.execution.time) >= ts_event]
+                for fill in fills if epoch_ns(fill.execution.time) >= ts_event]
 
     async def check_margin(self, order: PlaceOrder, reg_t_initial_margin: Decimal) -> MarginChecked:
         """TWS's initial-margin change for `order` (whatIf: nothing is placed) beside our Reg-T figure."""
@@ -281,100 +233,6 @@ class IbkrBroker:
                                large_difference=abs(difference) > threshold, ts_init=self.wall_ns(), broker=BROKER)
         self.sink(report)
         return report
-
-    # -- connection ---------------------------------------------------------------------------------------
-    async def run(self, stop: asyncio.Event) -> None:
-        """Connect, reconcile, send what was held; again after every disconnection, until `stop` is set."""
-        backoff = Backoff(self.config.reconnect_initial_s, self.config.reconnect_max_s)
-        address = f"{self.config.host}:{self.config.port}"
-        try:
-            while not stop.is_set():
-                self._disconnected.clear()
-                try:
-                    # readonly: ib_insync's own start-up sync skips open orders; `_reconcile` asks for all of them
-                    await self.ib.connectAsync(self.config.host, self.config.port, self.config.client_id,
-                                               timeout=self.config.connect_timeout_s, readonly=True,
-                                               account=self.config.account)
-                    self._connection("connected", f"TWS/IB Gateway at {address}, nextValidId {self._next_valid_id}")
-                    await self._reconcile()
-                except (OSError, asyncio.TimeoutError, ConnectionError) as exc:
-                    if self.ib.isConnected():
-                        self.ib.disconnect()
-                    delay = backoff.next_delay()
-                    log.warning("IBKR orders: connect to %s failed (%s); retry in %.1f s", address,
-                                type(exc).__name__, delay)
-                    await _wait(stop, delay)
-                    continue
-                backoff.reset()
-                waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._disconnected.wait())]
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-                for waiter in waiters:
-                    waiter.cancel()
-        finally:
-            self.ready = False
-            if self.ib.isConnected():
-                self.ib.disconnect()
-
-    async def _reconcile(self) -> None:
-        """Match IB's open orders and executions with ours, then send what waited; nothing new before."""
-        await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), self.config.request_timeout_s)
-        last = self._state["last_execution_ns"]
-        since = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(last // NS)) if last else ""
-        await asyncio.wait_for(self.ib.reqExecutionsAsync(self.lib.ExecutionFilter(time=since)),
-                               self.config.request_timeout_s)
-        resend = []
-        for tracked in self._orders.values():
-            if tracked.order_id is None or tracked.acknowledged or tracked.lost:
-                continue
-            if not tracked.written:
-                resend.append(tracked)
-                continue
-            tracked.lost = True
-            self._error(tracked.ref, None, f"sent as order id {tracked.order_id} before the connection was lost, "
-                                           "but IB has no open order or execution with this orderRef; not sent "
-                                           "again (check TWS's completed orders)", "place")
-        self.ready = True
-        for tracked in resend:
-            log.info("IBKR orders: %s never left before the disconnection; sending it with a new id", tracked.ref)
-            self._send_new(tracked, transmit=tracked.role in (None, "target"))
-        for entry in sorted(self._resize_pending):
-            self._resize_children(self._orders[entry])
-        self._resize_pending.clear()
-        held, self._held = self._held, []
-        for kind, command, ts_event in held:
-            getattr(self, kind)(command, ts_event)
-        self._connection("reconciled", f"{len(self._orders)} orders known, {len(held)} held commands sent, "
-                                       f"{len(resend)} unsent orders sent")
-
-    def _on_disconnected(self) -> None:
-        self.ready = False
-        for message in self.pacer.clear():
-            fields = message.split("\0")
-            if fields[0] in ("3", "4") and (ref := self._id_to_ref.get(int(fields[1] if fields[0] == "3"
-                                                                             else fields[2]))):
-                tracked = self._orders[ref]
-                if fields[0] == "3" and not tracked.acknowledged and not tracked.written:
-                    continue                                          # sent after reconnecting
-                self._error(ref, None, "not sent before the connection to TWS was lost; ask again",
-                            "cancel" if fields[0] == "4" else "modify")
-        self._connection("disconnected", "the connection to TWS/IB Gateway was lost; commands are "
-                                         + ("held" if self.config.when_disconnected == "hold" else "refused"))
-        self._disconnected.set()
-
-    def _connection(self, state: str, detail: str) -> None:
-        log.info("IBKR orders: %s (%s)", state, detail)
-        self.sink(BrokerConnectionChanged(state=state, detail=detail, ts_init=self.wall_ns(), broker=BROKER))
-
-    def _refused_or_held(self, kind: str, command: Any, ts_event: int, ref: str) -> bool:
-        if self.ready:
-            return False
-        if self.config.when_disconnected == "hold":
-            self._held.append((kind, command, ts_event))
-            return True
-        self._error(ref, None, f"not connected to TWS/IB Gateway at {self.config.host}:{self.config.port}; "
-                               f"refused (when_disconnected=refuse): send it again once connected",
-                    "place" if kind.startswith("place") else kind)
-        return True
 
     # -- sending ------------------------------------------------------------------------------------------
     def _taken(self, ref: str) -> str | None:
@@ -401,7 +259,7 @@ class IbkrBroker:
             tracked.order_id = order_id
             tracked.written = False
             self._id_to_ref[order_id] = tracked.ref
-            self._state["orders"][tracked.ref] = _journal_entry(tracked)
+            self._state["orders"][tracked.ref] = journal_entry(tracked)
         self.journal.save(self._state)
         return order_id
 
@@ -442,7 +300,7 @@ class IbkrBroker:
             tracked = self._orders[ref]
             if not tracked.written:
                 tracked.written = True
-                self._state["orders"][ref] = _journal_entry(tracked)
+                self._state["orders"][ref] = journal_entry(tracked)
                 self.journal.save(self._state)
 
     def _resize_children(self, entry: Tracked) -> None:
@@ -460,201 +318,6 @@ class IbkrBroker:
                 child.quantity = wanted
                 self._send_change(child, totalQuantity=wanted)
 
-    # -- what TWS says ------------------------------------------------------------------------------------
-    def _hook_wrapper(self) -> None:
-        """Raw callbacks, before ib_insync's bookkeeping (which keys orders by client and order id)."""
-        wrapper = self.ib.wrapper
-        originals = {name: getattr(wrapper, name) for name in
-                     ("openOrder", "orderStatus", "execDetails", "commissionReport", "nextValidId")}
-
-        def chained(name: str, ours: Callable[..., None]) -> Callable[..., None]:
-            def call(*args: Any) -> None:
-                originals[name](*args)
-                ours(*args)
-            return call
-
-        wrapper.openOrder = chained("openOrder", self._on_open_order)
-        wrapper.orderStatus = chained("orderStatus", self._on_order_status)
-        wrapper.execDetails = chained("execDetails", self._on_execution)
-        wrapper.commissionReport = chained("commissionReport", self._on_commission)
-        wrapper.nextValidId = chained("nextValidId", self._on_next_valid_id)
-
-    def _on_next_valid_id(self, order_id: int) -> None:
-        self._next_valid_id = order_id
-
-    def _on_open_order(self, order_id: int, contract: Any, order: Any, state: Any) -> None:
-        if order.whatIf:
-            return
-        perm_id = order.permId
-        ref = order.orderRef if order.orderRef in self._orders else self._perm_to_ref.get(perm_id)
-        if ref is None:
-            if perm_id not in self._external:
-                self._external.add(perm_id)
-                self.sink(ExternalOrderReported(
-                    broker_perm_id=perm_id, broker_order_id=order_id or None, broker_client_id=order.clientId,
-                    broker_ref=order.orderRef, symbol=contract.symbol, side=Side(order.action),
-                    order_type=order.orderType, quantity=int(order.totalQuantity), broker_status=state.status,
-                    ts_init=self.wall_ns(), broker=BROKER))
-            return
-        tracked = self._orders[ref]
-        if not self._acknowledge(tracked, perm_id, order_id) or (perm_id and perm_id != tracked.perm_ids[0]):
-            self._report_other_identity(tracked, perm_id, order_id, state.status, 0, int(order.totalQuantity))
-            return
-        if order.totalQuantity:
-            tracked.quantity = int(order.totalQuantity)
-        self._update_status(tracked, state.status, None)
-
-    def _on_order_status(self, order_id: int, status: str, filled: float, remaining: float, average_price: float,
-                         perm_id: int, parent_id: int, last_fill_price: float, client_id: int, why_held: str,
-                         market_cap_price: float = 0.0) -> None:
-        ref = self._perm_to_ref.get(perm_id)
-        if ref is None and client_id == self.config.client_id:
-            ref = self._id_to_ref.get(order_id)
-        if ref is None:
-            return
-        tracked = self._orders[ref]
-        if perm_id and not self._acknowledge(tracked, perm_id, order_id) or perm_id and perm_id != tracked.perm_ids[0]:
-            self._report_other_identity(tracked, perm_id, order_id, status, int(filled), int(filled + remaining))
-            return
-        if status not in ("Cancelled", "ApiCancelled", "Inactive") and filled + remaining:
-            tracked.quantity = int(filled + remaining)
-        self._update_status(tracked, status, int(filled))
-
-    def _on_execution(self, request_id: int, contract: Any, execution: Any) -> None:
-        exec_id = execution.execId
-        if exec_id in self._state["executions"]:
-            return
-        ref = self._ref_of_execution(execution)
-        self._state["executions"][exec_id] = ref or ""
-        self._state["last_execution_ns"] = max(self._state["last_execution_ns"], _ns(execution.time))
-        tracked = self._orders.get(ref) if ref else None
-        if tracked is not None and execution.permId and not tracked.perm_ids:
-            self._acknowledge(tracked, execution.permId, execution.orderId)
-        self.journal.save(self._state)
-        self.sink(self._fill_report(execution, ref, contract.symbol))
-        if tracked is not None and tracked.perm_ids and execution.permId == tracked.perm_ids[0]:
-            tracked.filled += int(execution.shares)
-            if tracked.role == "entry":
-                self._resize_children(tracked)
-        if exec_id in self._early_commissions:
-            self._on_commission(self._early_commissions.pop(exec_id))
-
-    def _on_commission(self, report: Any) -> None:
-        exec_id = report.execId
-        if exec_id in self._state["commissions"]:
-            return
-        if exec_id not in self._state["executions"]:
-            self._early_commissions[exec_id] = report
-            return
-        self._state["commissions"].append(exec_id)
-        self.journal.save(self._state)
-        self.sink(CommissionReported(exec_id=exec_id, client_order_id=self._state["executions"][exec_id] or None,
-                                     commission=_decimal(report.commission), currency=report.currency,
-                                     realized_pnl=_decimal(report.realizedPNL) if report.realizedPNL else None,
-                                     ts_init=self.wall_ns(), broker=BROKER))
-
-    def _on_error(self, request_id: int, code: int, text: str, contract: Any = None) -> None:
-        if code in INFORMATION or code in CONNECTIVITY or code == CANCELLED_NOTICE:
-            return
-        ref = self._id_to_ref.get(request_id)
-        if ref is None:
-            if request_id > 0 and code in ORDER_ERRORS:
-                self._error(None, code, f"{text} (order id {request_id}, not ours)", None)
-            return
-        tracked = self._orders[ref]
-        meaning = ORDER_ERRORS.get(code, "")
-        if code == PRICE_INCREMENT:
-            prices = ", ".join(f"{name} {value}" for name, value in (("limit", tracked.limit_price),
-                                                                     ("stop", tracked.stop_price)) if value)
-            text = (f"{prices} is off IBKR's price grid for {tracked.command.symbol} (our tick "
-                    f"{tracked.command.tick_size}); set the instrument's tick size: IBKR {code}: {text}")
-        elif meaning:
-            text = f"{meaning}: IBKR {code}: {text}"
-        operation = "place" if not tracked.acknowledged else ("cancel" if code in (161, 10147, 10148) else "modify")
-        self._error(ref, code, text, operation, tracked.order_id)
-        if code in REJECTING and not tracked.acknowledged:
-            tracked.lost = True
-            self._update_status(tracked, "Inactive", 0, reason=text)
-
-    # -- bookkeeping --------------------------------------------------------------------------------------
-    def _ref_of_execution(self, execution: Any) -> str | None:
-        if execution.orderRef in self._orders:
-            return execution.orderRef
-        return self._perm_to_ref.get(execution.permId)
-
-    def _acknowledge(self, tracked: Tracked, perm_id: int, order_id: int) -> bool:
-        """Record a permId for the order; False when it is a second one (a conflict, reported once)."""
-        if not perm_id or perm_id in tracked.perm_ids:
-            return True
-        tracked.perm_ids.append(perm_id)
-        self._perm_to_ref[perm_id] = tracked.ref
-        if len(tracked.perm_ids) == 1:
-            if order_id:
-                tracked.order_id = order_id
-                self._id_to_ref[order_id] = tracked.ref
-            tracked.lost = False
-        self._state["orders"][tracked.ref] = _journal_entry(tracked)
-        self.journal.save(self._state)
-        if len(tracked.perm_ids) > 1:
-            log.error("IBKR orders: orderRef %s carried by permIds %s", tracked.ref, tracked.perm_ids)
-            self.sink(OrderIdentityConflict(client_order_id=tracked.ref, broker_perm_ids=tuple(tracked.perm_ids),
-                                            ts_init=self.wall_ns(), broker=BROKER))
-            return False
-        return True
-
-    def _update_status(self, tracked: Tracked, raw: str, filled: int | None, reason: str = "") -> None:
-        filled_quantity = max(tracked.filled, filled or 0)
-        parent = self._orders.get(tracked.parent) if tracked.parent else None
-        waiting = parent is not None and parent.filled == 0
-        status = ibkr_status(raw, filled_quantity, waiting)
-        if tracked.status in TERMINAL and status not in TERMINAL:
-            return                                    # a late message about an order already done
-        tracked.status, tracked.broker_status = status, raw
-        key = (status, raw, filled_quantity, tracked.quantity)
-        if key == tracked.last_report:
-            return
-        tracked.last_report = key
-        now = self.wall_ns()
-        self.sink(OrderStatusReported(client_order_id=tracked.ref, status=status, broker_status=raw,
-                                      filled_quantity=filled_quantity, quantity=tracked.quantity, ts_event=now,
-                                      ts_init=now, broker=BROKER, broker_order_id=tracked.order_id,
-                                      broker_perm_id=tracked.perm_ids[0] if tracked.perm_ids else None,
-                                      reason=reason))
-
-    def _report_other_identity(self, tracked: Tracked, perm_id: int, order_id: int, raw: str, filled: int,
-                               quantity: int) -> None:
-        now = self.wall_ns()
-        self.sink(OrderStatusReported(client_order_id=tracked.ref, status=ibkr_status(raw, filled, False),
-                                      broker_status=raw, filled_quantity=filled, quantity=quantity, ts_event=now,
-                                      ts_init=now, broker=BROKER, broker_order_id=order_id or None,
-                                      broker_perm_id=perm_id, reason="a second broker order with this client "
-                                                                     "order id (see OrderIdentityConflict)"))
-
-    def _fill_report(self, execution: Any, ref: str | None, symbol: str) -> FillReported:
-        return FillReported(exec_id=execution.execId, client_order_id=ref, symbol=symbol,
-                            side=Side.BUY if execution.side == "BOT" else Side.SELL, quantity=int(execution.shares),
-                            price=_decimal(execution.price), cumulative_quantity=int(execution.cumQty),
-                            ts_event=_ns(execution.time), ts_init=self.wall_ns(), broker=BROKER,
-                            broker_order_id=execution.orderId or None, broker_perm_id=execution.permId or None)
-
-    def _error(self, ref: str | None, code: int | None, text: str, operation: str | None,
-               order_id: int | None = None) -> None:
-        log.warning("IBKR orders: %s %s code=%s %s", operation, ref, code, text)
-        self.sink(BrokerErrorReported(client_order_id=ref, code=code, text=text, ts_init=self.wall_ns(),
-                                      broker=BROKER, operation=operation, broker_order_id=order_id))
-
-    def _restore(self) -> None:
-        for ref, entry in self._state["orders"].items():
-            tracked = self._track(_command_from_journal(ref, entry), role=entry["role"], parent=entry["parent"],
-                                  children=tuple(entry["children"]))
-            tracked.order_id = entry["order_id"]
-            tracked.written = True          # sent by an earlier process: it may have reached TWS
-            tracked.perm_ids = list(entry["perm_ids"])
-            self._id_to_ref[tracked.order_id] = ref
-            for perm_id in tracked.perm_ids:
-                self._perm_to_ref[perm_id] = ref
-
-
 def _on_grid(order: PlaceOrder) -> PlaceOrder:
     side = order.side.value.lower()
     limit = None if order.limit_price is None else round_to_tick(order.limit_price, order.tick_size, side)
@@ -663,40 +326,6 @@ def _on_grid(order: PlaceOrder) -> PlaceOrder:
         log.info("IBKR orders: %s prices moved onto the %s grid: limit %s -> %s, stop %s -> %s",
                  order.client_order_id, order.tick_size, order.limit_price, limit, order.stop_price, stop)
     return replace(order, limit_price=limit, stop_price=stop)
-
-
-def _journal_entry(tracked: Tracked) -> dict[str, Any]:
-    command = tracked.command
-    return {"order_id": tracked.order_id, "perm_ids": tracked.perm_ids, "written": tracked.written,
-            "role": tracked.role, "parent": tracked.parent, "children": list(tracked.children),
-            "symbol": command.symbol, "side": command.side.value, "order_type": command.order_type.value,
-            "quantity": command.quantity, "tick_size": str(command.tick_size), "route": command.route.value,
-            "limit_price": None if command.limit_price is None else str(command.limit_price),
-            "stop_price": None if command.stop_price is None else str(command.stop_price)}
-
-
-def _command_from_journal(ref: str, entry: dict[str, Any]) -> PlaceOrder:
-    def price(name: str) -> Decimal | None:
-        return None if entry[name] is None else Decimal(entry[name])
-    return PlaceOrder(client_order_id=ref, symbol=entry["symbol"], side=Side(entry["side"]),
-                      order_type=OrderType(entry["order_type"]), quantity=entry["quantity"],
-                      tick_size=Decimal(entry["tick_size"]), route=Route(entry["route"]),
-                      limit_price=price("limit_price"), stop_price=price("stop_price"))
-
-
-def _decimal(value: float) -> Decimal:
-    return Decimal(repr(float(value)))
-
-
-def _ns(moment: Any) -> int:
-    return int(moment.timestamp()) * NS + moment.microsecond * 1000
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except asyncio.TimeoutError:
-        pass
 
 
 __all__ = ["IbkrBroker", "IbkrBrokerConfig", "ibkr_status", "BrokerReport"]
