@@ -10,6 +10,8 @@
     ├── StateError              a stage's stored state is inconsistent: the stage stops (going on would
     │                           count or drop prints silently)
     ├── RegistryError           the schema registry answered with an error: see its code and message
+    ├── ArchiveError            the compliance archive's bucket refused or lost a write or a read: stop;
+    │                           the archiver resumes from what the bucket holds
     │
     │   The domain errors about what a user wrote are also ValueErrors (`except ValueError` still
     │   catches them); each names what to fix, and the same input fails the same way again:
@@ -76,3 +78,8 @@ class RegistryError(TradestreamError):
         super().__init__(message)
         self.error_code = error_code
         self.http_status = http_status
+
+
+class ArchiveError(TradestreamError):
+    """The compliance archive's bucket refused or lost a write or read the archive needs, or holds something
+    the archiver did not write. Stop: the archiver resumes from what the bucket holds when started again."""

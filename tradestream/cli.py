@@ -47,6 +47,8 @@ COMMAND_MODULES = (
     "tradestream.commands.settings",
     "tradestream.commands.setup",
     "tradestream.commands.users",
+    "tradestream.commands.archive",
+    "tradestream.commands.audit",
 )
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -65,10 +67,11 @@ command groups:
   offline tools    bars, indicators, calendar (CSV in, CSV out; no services needed)
   strategies       strategy validate|replay, backtest
   checks           verify bars
+  compliance       archive once|run|keygen (the WORM archive of the topics), audit verify
   reports          deals (the deals report from the database)
   accounts         account validate|change|reset-kill-switch (changes applied by the runner trading it)
   settings         settings validate|show|change (the universal settings, versioned on the settings topic)
-  users            users add|list|token|revoke|grant (who may use the API and dashboard, and what they own)
+  users            users add|list|token|revoke|grant|role|password|disable (who may use the API and dashboard)
 """
 
 EPILOG = """\

@@ -27,6 +27,16 @@ local stack generates under the git-ignored data folder; they are never logged.
 | S3_BUCKET                 | tradestream-archive              | compliance archive bucket                 |
 | S3_REGION                 | us-east-1                        | bucket region                             |
 | S3_RETENTION_DAYS         | 2555                             | Object Lock retention (17a-4: 6-7 years)  |
+| ARCHIVE_SIGNING_KEY       | (required by `archive`)          | ed25519 key signing daily roots (secret)  |
+| ARCHIVE_VERIFY_KEY        | derived from the signing key     | its public key, for `audit verify`        |
+| ARCHIVE_KEY_PREFIX        |                                  | folder of the archive in the bucket (a/)  |
+| ARCHIVE_TOPICS            | every business topic             | catalogue names of the archived topics    |
+| ARCHIVE_SLICE_S           | 3600                             | time slice of one archive object          |
+| ARCHIVE_MAX_RECORDS       | 100000                           | most records in one archive object        |
+| ARCHIVE_INTERVAL_S        | 600                              | pause between `archive run` passes        |
+| ARCHIVE_TRADE_RECORD_YEARS| 6                                | lock of executions and trades (ledgers)   |
+| ARCHIVE_ORDER_YEARS       | 3                                | lock of intents, risk decisions, orders   |
+| ARCHIVE_OTHER_YEARS       | 3                                | lock of every other archived record       |
 | API_HOST                  | 127.0.0.1                        | API bind address                          |
 | API_PORT                  | 8000                             | API listener                              |
 | API_WORKERS               | 1                                | uvicorn worker processes of the API       |
@@ -69,6 +79,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from connectors.base import FeedBatching
@@ -76,7 +87,12 @@ from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
 from processors.event_time import EventTimeBounds
 from streams.settings import BarsStageSettings, SinkSettings, WorkerSettings
+from schemas.errors import ConfigError
 from tradestream import environment as read
+
+if TYPE_CHECKING:  # the archive's sections import Kafka, Avro and crypto libraries: only when asked for
+    from connectors.s3archive.archiver import ArchiverSettings
+    from connectors.s3archive.verifier import VerifierSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,6 +187,57 @@ class Settings:
     def archive(self) -> ArchiveSettings:
         return ArchiveSettings(endpoint_url=self.s3_endpoint_url, bucket=self.s3_bucket, region=self.s3_region,
                                retention_days=self.s3_retention_days)
+
+    def archiver(self) -> ArchiverSettings:
+        """The archiver's section; ARCHIVE_SIGNING_KEY is required (ConfigError naming it)."""
+        from connectors.s3archive.archiver import ArchiverSettings
+        from processors.archive.retention import ArchiveRetention
+
+        key = self.env("ARCHIVE_SIGNING_KEY").strip()
+        if not key:
+            raise ConfigError("ARCHIVE_SIGNING_KEY is not set: the archiver signs each day's root with it; "
+                              "generate one with `tradestream archive keygen`")
+        env = self.environ or {}
+        try:
+            retention = ArchiveRetention(trade_record_years=read.positive_int(env, "ARCHIVE_TRADE_RECORD_YEARS", 6),
+                                         order_years=read.positive_int(env, "ARCHIVE_ORDER_YEARS", 3),
+                                         other_years=read.positive_int(env, "ARCHIVE_OTHER_YEARS", 3))
+        except ValueError as exc:
+            raise ConfigError(f"ARCHIVE_*_YEARS: {exc}") from None
+        return ArchiverSettings(
+            kafka=self.kafka(), archive=self.archive(), signing_key=key, key_prefix=self.env("ARCHIVE_KEY_PREFIX").strip(),
+            topics=self._archive_topics(), slice_s=read.positive_int(env, "ARCHIVE_SLICE_S", 3600),
+            max_records=read.positive_int(env, "ARCHIVE_MAX_RECORDS", 100_000), retention=retention,
+            interval_s=read.positive_float(env, "ARCHIVE_INTERVAL_S", 600.0))
+
+    def archive_verifier(self) -> VerifierSettings:
+        """`audit verify`'s section: ARCHIVE_VERIFY_KEY, or the public half of ARCHIVE_SIGNING_KEY."""
+        from connectors.s3archive.verifier import VerifierSettings
+        from processors.archive.root import public_key_text, signing_key
+
+        public = self.env("ARCHIVE_VERIFY_KEY").strip()
+        if not public:
+            private = self.env("ARCHIVE_SIGNING_KEY").strip()
+            if not private:
+                raise ConfigError("ARCHIVE_VERIFY_KEY is not set (nor ARCHIVE_SIGNING_KEY): the daily roots are "
+                                  "checked with the archive's public key")
+            try:
+                public = public_key_text(signing_key(private))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        return VerifierSettings(kafka=self.kafka(), archive=self.archive(), verify_key=public,
+                                key_prefix=self.env("ARCHIVE_KEY_PREFIX").strip(), topics=self._archive_topics())
+
+    def _archive_topics(self) -> tuple[str, ...]:
+        from processors.archive.retention import TOPIC_CLASSES
+
+        raw = self.env("ARCHIVE_TOPICS").strip()
+        topics = tuple(t.strip() for t in raw.split(",") if t.strip()) if raw else tuple(TOPIC_CLASSES)
+        unknown = [t for t in topics if t not in TOPIC_CLASSES]
+        if unknown:
+            raise ConfigError(f"ARCHIVE_TOPICS names {', '.join(unknown)}, not business topics; choose from "
+                              f"{', '.join(TOPIC_CLASSES)}")
+        return topics
 
     def bars_stage(self) -> BarsStageSettings:
         raw_timeframes = self.env("BAR_TIMEFRAMES").strip() or "5m,15m,30m,60m"

@@ -1,0 +1,239 @@
+"""`tradestream audit verify`: re-read the archive of some days and prove it whole, or list what is wrong.
+
+For the days asked, the verifier reads every chain's manifests from its first (the hash chain can only be
+checked from the start), each object of a manifest whose slice falls in those days with its retention,
+every key's versions, the signed daily roots, and the topic partitions themselves. The checks are
+`processors.archive.chain`'s; here is only the reading. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from connectors.kafka.consumer import consumer_config, partitions_of
+from connectors.kafka.settings import KafkaSettings
+from connectors.s3archive.bucket import ArchiveSettings
+from connectors.s3archive.store import ArchiveStore
+from processors.archive.chain import (Finding, StoredManifest, check_chain, check_object, check_offsets,
+                                      check_versions)
+from processors.archive.manifest import GENESIS, Manifest, root_key, sha256_hex
+from processors.archive.retention import TOPIC_CLASSES
+from processors.archive.root import day_end_ms, open_root, verify_key
+from schemas.errors import ArchiveError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifierSettings:
+    kafka: KafkaSettings
+    archive: ArchiveSettings
+    verify_key: str
+    """ARCHIVE_VERIFY_KEY: the public key of the daily roots (32 bytes, base64)."""
+    key_prefix: str = ""
+    topics: tuple[str, ...] = tuple(TOPIC_CLASSES)
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    first_day: dt.date
+    last_day: dt.date
+    roots: int = 0
+    chains: int = 0
+    manifests: int = 0
+    objects: int = 0
+    records: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = (f"archive {self.first_day}..{self.last_day}: {self.roots} signed roots, {self.chains} chains, "
+                f"{self.manifests} manifests, {self.objects} objects, {self.records} records checked; "
+                f"{len(self.findings)} findings")
+        return [head, *(finding.line() for finding in self.findings)]
+
+
+def _days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+class Verifier:
+    def __init__(self, settings: VerifierSettings, store: ArchiveStore | None = None) -> None:
+        self.settings = settings
+        self.store = store or ArchiveStore(settings.archive)
+        self.public_key = verify_key(settings.verify_key)
+
+    def verify(self, first_day: dt.date, last_day: dt.date) -> VerifyReport:
+        report = VerifyReport(first_day, last_day)
+        prefix = self.settings.key_prefix
+        start_ms = day_end_ms(first_day) - 86_400_000
+        end_ms = day_end_ms(last_day)
+        chains, hashes = self._chains(report)
+        self._check_roots(first_day, last_day, chains, hashes, report)
+        consumer = Consumer(consumer_config(self.settings.kafka, "tradestream-audit-verify"))
+        try:
+            for (topic, partition), manifests in sorted(chains.items()):
+                chosen = [m for _, m in manifests if m.window_start_ms < end_ms and m.window_end_ms > start_ms]
+                archived = self._check_objects(chosen, report)
+                self._check_topic(consumer, topic, partition, [m for _, m in manifests], chosen, archived,
+                                  end_ms, report)
+            self._check_unarchived_partitions(consumer, set(chains), start_ms, end_ms, report)
+        finally:
+            consumer.close()
+        report.findings.extend(check_versions(self.store.versions(prefix)))
+        return report
+
+    # -- chains and roots --------------------------------------------------------------------------
+    def _chains(self, report: VerifyReport) -> tuple[dict[tuple[str, int], list[tuple[str, Manifest]]], dict[str, str]]:
+        """Every chain's manifests that parse, and the SHA-256 of every manifest as stored now."""
+        prefix = self.settings.key_prefix
+        grouped: dict[tuple[str, int], list[StoredManifest]] = {}
+        for key in self.store.keys(f"{prefix}manifests/"):
+            parts = key[len(prefix):].split("/")
+            if len(parts) != 4 or not parts[2].isdigit():
+                report.findings.append(Finding("chain", key, "not a manifest key of this archive"))
+                continue
+            data = self.store.get(key)
+            if data is None:
+                report.findings.append(Finding("missing", key, "the manifest is listed but cannot be read"))
+                continue
+            grouped.setdefault((parts[1], int(parts[2])), []).append(StoredManifest(key, data))
+        chains = {}
+        hashes = {item.key: sha256_hex(item.data) for stored in grouped.values() for item in stored}
+        for (topic, partition), stored in sorted(grouped.items()):
+            findings, parsed = check_chain(topic, partition, stored)
+            report.findings.extend(findings)
+            report.manifests += len(stored)
+            chains[(topic, partition)] = parsed
+        report.chains = len(chains)
+        return chains, hashes
+
+    def _check_roots(self, first_day: dt.date, last_day: dt.date,
+                     chains: dict[tuple[str, int], list[tuple[str, Manifest]]], stored: dict[str, str],
+                     report: VerifyReport) -> None:
+        prefix = self.settings.key_prefix
+        earliest_root = self.store.keys(f"{prefix}roots/")[:1]
+        for day in _days(first_day, last_day):
+            key = root_key(prefix, day)
+            document = self.store.get(key)
+            if document is None:
+                report.findings.append(Finding("root", key, f"day {day} has no signed root (not sealed: run "
+                                               "`tradestream archive once` after the day has ended)"))
+                continue
+            try:
+                root = open_root(document, self.public_key)
+            except ValueError as exc:
+                report.findings.append(Finding("root", key, str(exc)))
+                continue
+            report.roots += 1
+            if earliest_root == [key]:
+                expected_previous = GENESIS
+            else:
+                before = self.store.get(root_key(prefix, day - dt.timedelta(days=1)))
+                expected_previous = sha256_hex(before) if before is not None else None
+            if expected_previous is None:
+                report.findings.append(Finding("root", key, f"the root of {day - dt.timedelta(days=1)} is missing"))
+            elif root.previous_root_sha256 != expected_previous:
+                report.findings.append(Finding("root", key, "previous-root hash is not the hash of the day before's root"))
+            named = {(head.topic, head.partition): head for head in root.chains}
+            for (topic, partition), manifests in chains.items():
+                due = [k for k, m in manifests if m.window_start_ms < day_end_ms(day)]
+                head = named.pop((topic, partition), None)
+                if head is None:
+                    if due:
+                        report.findings.append(Finding("root", key, f"{topic}[{partition}] has manifests of the day "
+                                                       "but is not in its root"))
+                    continue
+                if stored.get(head.head_manifest_key) != head.head_manifest_sha256:
+                    report.findings.append(Finding("root", key, f"{topic}[{partition}]: head manifest "
+                                                   f"{head.head_manifest_key} is missing or changed since signed"))
+                elif not due or due[-1] != head.head_manifest_key or len(due) != head.manifests:
+                    report.findings.append(Finding("root", key, f"{topic}[{partition}]: the chain's manifests up to "
+                                                   "the day's end are not those the root signed"))
+            for topic, partition in named:
+                report.findings.append(Finding("root", key, f"{topic}[{partition}] is in the root but has no manifests"))
+
+    # -- objects and topics ------------------------------------------------------------------------
+    def _check_objects(self, manifests: list[Manifest], report: VerifyReport) -> list[int]:
+        archived: list[int] = []
+        for manifest in manifests:
+            for entry in manifest.objects:
+                data = self.store.get(entry.key)
+                retention = self.store.retention(entry.key) if data is not None else None
+                findings, offsets = check_object(entry, data, retention)
+                report.findings.extend(findings)
+                report.objects += 1
+                report.records += len(offsets)
+                archived.extend(offsets)
+        return archived
+
+    def _check_topic(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],
+                     chosen: list[Manifest], archived: list[int], end_ms: int, report: VerifyReport) -> None:
+        subject = f"{topic}[{partition}]"
+        try:
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        except KafkaException as exc:  # a deleted topic: a finding, not a crash
+            report.findings.append(Finding("gap", subject, f"the topic partition cannot be read: {exc}"))
+            return
+        if every and every[0].first_offset > low:
+            report.findings.append(Finding("gap", subject, f"offsets {low}-{every[0].first_offset - 1} are on the "
+                                           "topic but before the chain's first manifest"))
+        if chosen:
+            first, last = chosen[0].first_offset, chosen[-1].last_offset
+            report.findings.extend(check_offsets(subject, sorted(archived),
+                                                 _offsets(consumer, topic, partition, first, last, low, high)))
+        archived_to = every[-1].last_offset if every else low - 1
+        ends = consumer.offsets_for_times([TopicPartition(topic, partition, end_ms)], timeout=10)[0].offset
+        due_to = (high if ends < 0 else ends) - 1
+        if due_to > archived_to and due_to >= low:
+            report.findings.append(Finding("gap", subject, f"offsets {max(archived_to + 1, low)}-{due_to}, dated "
+                                           "before the end of the period, are not archived"))
+
+    def _check_unarchived_partitions(self, consumer: Consumer, chains: set[tuple[str, int]], start_ms: int,
+                                     end_ms: int, report: VerifyReport) -> None:
+        for name in self.settings.topics:
+            topic = self.settings.kafka.topic(name)
+            for partition in partitions_of(consumer, topic):
+                if (topic, partition) in chains:
+                    continue
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                begins, ends = (consumer.offsets_for_times([TopicPartition(topic, partition, moment)], timeout=10)[0].offset
+                                for moment in (start_ms, end_ms))
+                due = (high if ends < 0 else ends) - (high if begins < 0 else begins)
+                if due > 0:
+                    report.findings.append(Finding("gap", f"{topic}[{partition}]", f"{due} records dated before the "
+                                                   "end of the period, none archived"))
+
+
+def _offsets(consumer: Consumer, topic: str, partition: int, first: int, last: int, low: int, high: int) -> list[int]:
+    """The offsets of the records the topic holds in first..last (what retention left of them)."""
+    start, stop = max(first, low), min(last, high - 1)
+    if start > stop:
+        return []
+    consumer.assign([TopicPartition(topic, partition, start)])
+    offsets: list[int] = []
+    while True:
+        messages = consumer.consume(num_messages=1000, timeout=5)
+        if not messages:
+            position = consumer.position([TopicPartition(topic, partition)])[0].offset
+            if position > stop:
+                break
+            raise ArchiveError(f"{topic}[{partition}] gave no record up to offset {stop} within 5 s")
+        for message in messages:
+            if message.error() is not None:
+                if message.error().code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise ArchiveError(f"reading {topic}[{partition}]: {message.error()}")
+            if message.offset() <= stop:
+                offsets.append(message.offset())
+        if messages[-1].offset() >= stop:
+            break
+    consumer.unassign()
+    return offsets
