@@ -21,7 +21,6 @@ async connection; a change and its record are written in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import hashlib
 import json
@@ -195,6 +194,41 @@ async def user_by_token(conn: AsyncConnection, token: str) -> User | None:
     return None if row is None else User(row[0], row[1], Role(row[2]))
 
 
+async def set_role(conn: AsyncConnection, name: str, role: Role, actor: str) -> Role:
+    """Give the user another role (in force from their next request); the role they had."""
+    user = await find_user(conn, name)
+    if user is None:
+        raise UserError("name", f"no user named {name!r}")
+    async with conn.transaction():
+        await conn.execute("update users set role = %s where user_id = %s", (role.value, user.user_id))
+        await record(conn, actor, "role_changed", name, role=role.value, previous=user.role.value)
+    return user.role
+
+
+async def set_password(conn: AsyncConnection, name: str, password_hash: str, actor: str) -> None:
+    """Replace the user's password; their sessions end (their API tokens stay)."""
+    user = await find_user(conn, name)
+    if user is None:
+        raise UserError("name", f"no user named {name!r}")
+    async with conn.transaction():
+        await conn.execute("update users set password_hash = %s where user_id = %s", (password_hash, user.user_id))
+        ended = (await conn.execute("delete from sessions where user_id = %s", (user.user_id,))).rowcount
+        await record(conn, actor, "password_changed", name, sessions_ended=ended)
+
+
+async def disable_user(conn: AsyncConnection, name: str, actor: str) -> None:
+    """Disable the user: no log-in, and their sessions and API tokens are refused from the next request on."""
+    user = await find_user(conn, name)
+    if user is None:
+        raise UserError("name", f"no enabled user named {name!r}")
+    async with conn.transaction():
+        await conn.execute("update users set disabled_at = now() where user_id = %s", (user.user_id,))
+        await conn.execute("delete from sessions where user_id = %s", (user.user_id,))
+        await conn.execute("update api_tokens set revoked_at = now() where user_id = %s and revoked_at is null",
+                           (user.user_id,))
+        await record(conn, actor, "user_disabled", name)
+
+
 async def grant(conn: AsyncConnection, name: str, kind: str, resource_id: str, actor: str) -> None:
     """Make the user the owner of an account or strategy; UserError when another user owns it."""
     if kind not in KINDS:
@@ -221,11 +255,12 @@ OWNED = "select resource_id from ownerships where kind = %s and user_id = %s"
 async def open_session(conn: AsyncConnection, user: User, hours: float, client: str) -> tuple[str, str]:
     """A new log-in session: (its cookie value, its CSRF token), both shown once, kept as hashes."""
     session, csrf = new_secret(), new_secret()
-    expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours)
     async with conn.transaction():
         await conn.execute("delete from sessions where expires_at < now()")
-        await conn.execute("insert into sessions (session_hash, user_id, csrf_hash, expires_at) values (%s, %s, %s, %s)",
-                           (digest(session), user.user_id, digest(csrf), expires))
+        # Expiry on the database's clock, the one every look-up compares it with.
+        await conn.execute("insert into sessions (session_hash, user_id, csrf_hash, expires_at) values (%s, %s, %s, "
+                           "now() + make_interval(secs => %s))", (digest(session), user.user_id, digest(csrf),
+                                                                 hours * 3600))
         await record(conn, user.name, "logged_in", user.name, client=client)
     return session, csrf
 

@@ -42,3 +42,16 @@ def make_user(database_url: str, name: str, role: str = "trader", accounts: Iter
                 conn.execute("insert into ownerships (kind, resource_id, user_id) values (%s, %s, %s)",
                              (kind, resource_id, user_id))
     return ApiUser(user_id, name, role, password, token)
+
+
+class FromAddress:
+    """The app as reached from another client address (the test client's is always "testclient"): a test that
+    logs in counts its failed log-ins against an address of its own, not the one every other test shares."""
+
+    def __init__(self, app, host: str) -> None:  # noqa: ANN001 - an ASGI app
+        self.app, self.host = app, host
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "client": (self.host, 40000)}
+        await self.app(scope, receive, send)

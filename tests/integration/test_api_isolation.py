@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from api.app import create_app
 from api.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from api.users import digest
-from tests.users import PASSWORD_HASHES, ApiUser, make_user
+from tests.users import PASSWORD_HASHES, ApiUser, FromAddress, make_user
 from tradestream.commands.api import api_settings
 from tradestream.config import Settings
 
@@ -34,18 +34,6 @@ DAY = dt.date(2026, 3, 12)
 def scanner(name: str, **changes: object) -> dict:
     data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
     return data | {"name": name} | changes
-
-
-class FromAddress:
-    """The app as reached from another client address (the test client's is always "testclient")."""
-
-    def __init__(self, app, host: str) -> None:  # noqa: ANN001 - an ASGI app
-        self.app, self.host = app, host
-
-    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
-        if scope["type"] in ("http", "websocket"):
-            scope = {**scope, "client": (self.host, 40000)}
-        await self.app(scope, receive, send)
 
 
 @dataclasses.dataclass
@@ -226,3 +214,16 @@ def test_no_secret_in_any_answer_or_log_line(settings: Settings, desk: Desk, cli
         assert not [line for line in lines if secret in line], f"the {what} is in a log line"
     assert not [text for text in answers if "$argon2" in text]
 
+
+
+def test_a_session_ends_when_it_expires(settings: Settings, desk: Desk, client: TestClient) -> None:
+    login = client.post("/api/auth/login", json={"name": desk.b.name, "password": desk.b.password})
+    assert login.status_code == 200 and client.get("/api/auth/me").status_code == 200
+    session = login.cookies[SESSION_COOKIE]
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        (expires,) = conn.execute("select expires_at - created_at from sessions where session_hash = %s",
+                                  (digest(session),)).fetchone()
+        assert expires == dt.timedelta(hours=12)  # API_SESSION_HOURS
+        conn.execute("update sessions set expires_at = now() where session_hash = %s", (digest(session),))
+    ended = client.get("/api/auth/me")
+    assert ended.status_code == 401 and "log in again" in ended.json()["detail"]

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from api.users import digest, verify_password
+from tests.users import FromAddress
 from tradestream.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -80,3 +81,39 @@ def test_mistakes_are_messages(unique: str) -> None:
     assert missing.returncode == 2 and "no user named" in missing.stderr
     for done in (no_terminal, short, bad_name, again, missing):
         assert "Traceback" not in done.stderr
+
+
+def test_role_password_and_disable_take_effect_at_the_next_request(settings: Settings, unique: str) -> None:
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+    from tradestream.commands.api import api_settings
+
+    name = f"changed-{unique}"
+    assert users("add", name, password=PASSWORD).returncode == 0
+    token = users("token", name).stdout.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    body = {"name": f"scan-{unique}"}  # invalid as a scanner: a trader gets 400, a viewer 403 before validation
+    with TestClient(app=FromAddress(create_app(api_settings(settings)), f"10.5.{unique[:4]}")) as client:
+        assert client.post("/api/scanners", json=body, headers=bearer).status_code == 400
+        assert users("role", name, "viewer").returncode == 0
+        assert client.post("/api/scanners", json=body, headers=bearer).status_code == 403
+        assert client.get("/api/auth/me", headers=bearer).json()["role"] == "viewer"
+
+        assert client.post("/api/auth/login", json={"name": name, "password": PASSWORD}).status_code == 200
+        assert client.get("/api/auth/me").status_code == 200  # the session
+        assert users("password", name, password=PASSWORD + " changed").returncode == 0
+        assert client.get("/api/auth/me").status_code == 401  # the session ended with the old password
+        assert client.post("/api/auth/login", json={"name": name, "password": PASSWORD}).status_code == 401
+        assert client.post("/api/auth/login", json={"name": name, "password": PASSWORD + " changed"}).status_code == 200
+
+        disabled = users("disable", name)
+        assert disabled.returncode == 0, disabled.stderr
+        assert client.get("/api/auth/me").status_code == 401
+        assert client.get("/api/auth/me", headers=bearer).status_code == 401
+        assert client.post("/api/auth/login", json={"name": name, "password": PASSWORD + " changed"}).status_code == 401
+    with psycopg.connect(settings.database_url) as conn:
+        actions = [row[0] for row in conn.execute("select action from user_changes where subject = %s order by "
+                                                  "change_id", (name,)).fetchall()]
+    assert actions == ["user_added", "token_issued", "role_changed", "logged_in", "password_changed", "logged_in",
+                       "user_disabled"]

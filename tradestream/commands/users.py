@@ -1,10 +1,13 @@
-"""`tradestream users add|list|token|revoke|grant`: the users of the API and the dashboard (`api.users`).
+"""`tradestream users add|list|token|revoke|grant|role|password|disable`: the users of the API and the dashboard (`api.users`).
 
     tradestream users add --admin alice        the first admin (password from a prompt or TRADESTREAM_NEW_PASSWORD)
     tradestream users add --role viewer bob
     tradestream users token alice              prints a new API token, once (only its hash is kept)
     tradestream users grant alice --account paper-1 --strategy "SPY breakout"
     tradestream users revoke alice             revokes every API token of the user
+    tradestream users role bob trader          another role, in force from the user's next request
+    tradestream users password alice           a new password (prompt or TRADESTREAM_NEW_PASSWORD); sessions end
+    tradestream users disable bob              no more log-ins; sessions and API tokens refused from now on
     tradestream users list
 
 A password is never an argument (it would be in the shell's history and in `ps`): it is read from the
@@ -23,7 +26,8 @@ import sys
 
 import psycopg
 
-from api.users import Role, UserError, add_user, grant, hash_password, issue_token, list_users, revoke_tokens
+from api.users import (Role, UserError, add_user, disable_user, grant, hash_password, issue_token, list_users,
+                       revoke_tokens, set_password, set_role)
 from schemas.errors import StackError
 from tradestream.config import Settings
 
@@ -54,6 +58,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     give.add_argument("--account", action="append", default=[], help="an account id (repeatable)")
     give.add_argument("--strategy", action="append", default=[], help="a strategy (scanner) name (repeatable)")
     give.set_defaults(func=run_grant)
+    role = commands.add_parser("role", help="give the user another role")
+    role.add_argument("name")
+    role.add_argument("role", choices=[r.value for r in Role])
+    role.set_defaults(func=run_role)
+    password = commands.add_parser("password", help=f"set a new password (prompt or {PASSWORD_VARIABLE}); the "
+                                                    "user's sessions end")
+    password.add_argument("name")
+    password.set_defaults(func=run_password)
+    disable = commands.add_parser("disable", help="disable the user: no log-in, sessions and API tokens refused")
+    disable.add_argument("name")
+    disable.set_defaults(func=run_disable)
 
 
 def operator() -> str:
@@ -133,4 +148,23 @@ def run_grant(args: argparse.Namespace) -> int:
     _run(work)
     print(f"{args.name} owns " + ", ".join([f"account {a}" for a in args.account] +
                                           [f"strategy {s}" for s in args.strategy]), file=sys.stderr)
+    return 0
+
+
+def run_role(args: argparse.Namespace) -> int:
+    previous = _run(lambda conn: set_role(conn, args.name, Role(args.role), operator()))
+    print(f"{args.name}: role {previous} -> {args.role}", file=sys.stderr)  # type: ignore[str-bytes-safe]
+    return 0
+
+
+def run_password(args: argparse.Namespace) -> int:
+    password_hash = hash_password(new_password())
+    _run(lambda conn: set_password(conn, args.name, password_hash, operator()))
+    print(f"{args.name}: password changed; their sessions have ended", file=sys.stderr)
+    return 0
+
+
+def run_disable(args: argparse.Namespace) -> int:
+    _run(lambda conn: disable_user(conn, args.name, operator()))
+    print(f"{args.name} disabled: no log-in, sessions ended, API tokens revoked", file=sys.stderr)
     return 0
