@@ -42,6 +42,18 @@ def test_limits_and_workers_from_the_environment(tmp_path: Path) -> None:
             settings.health_cache_s, settings.lag_threshold_records) == (2, 65_536, 2, 2.5, 0.0, 500)
 
 
+def test_sessions_and_log_in_limits_from_the_environment(tmp_path: Path) -> None:
+    defaults = api_settings(environment(tmp_path))
+    assert (defaults.session_hours, defaults.login_failures_per_user, defaults.login_failures_per_client,
+            defaults.login_window_s) == (12.0, 5, 20, 300.0)
+    settings = api_settings(environment(tmp_path, API_SESSION_HOURS="8", API_LOGIN_FAILURES_PER_USER="3",
+                                        API_LOGIN_FAILURES_PER_CLIENT="50", API_LOGIN_WINDOW_S="60"))
+    assert (settings.session_hours, settings.login_failures_per_user, settings.login_failures_per_client,
+            settings.login_window_s) == (8.0, 3, 50, 60.0)
+    with pytest.raises(ConfigError, match="API_SESSION_HOURS='a day' is not a number of hours"):
+        api_settings(environment(tmp_path, API_SESSION_HOURS="a day"))
+
+
 def test_health_checks_the_groups_of_the_topic_prefix(tmp_path: Path) -> None:
     settings = api_settings(environment(tmp_path, TOPIC_PREFIX="paper."))
     assert settings.worker_group == "tradestream-worker-paper" and settings.sink_group == "tradestream-sink-paper"
@@ -53,7 +65,11 @@ def test_health_checks_the_groups_of_the_topic_prefix(tmp_path: Path) -> None:
                                                  ("API_DB_POOL_MIN_SIZE", "11"), ("API_WORKERS", "0"),
                                                  ("API_MAX_BODY_BYTES", "big"), ("API_MAX_BODY_BYTES", "10"),
                                                  ("API_VALIDATION_WORKERS", "0"), ("API_VALIDATION_TIMEOUT_S", "0"),
-                                                 ("API_HEALTH_CACHE_S", "-1"), ("API_LAG_THRESHOLD", "-5")])
+                                                 ("API_HEALTH_CACHE_S", "-1"), ("API_LAG_THRESHOLD", "-5"),
+                                                 ("API_SESSION_HOURS", "0"), ("API_SESSION_HOURS", "721"),
+                                                 ("API_LOGIN_FAILURES_PER_USER", "0"),
+                                                 ("API_LOGIN_FAILURES_PER_CLIENT", "none"),
+                                                 ("API_LOGIN_WINDOW_S", "0.5")])
 def test_a_bad_variable_stops_start_up_naming_it(tmp_path: Path, variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         api_settings(environment(tmp_path, **{variable: value}))

@@ -57,14 +57,14 @@ def _integer(settings: Settings, name: str, default: int) -> int:
         raise ConfigError(f"{name}={raw!r} is not an integer") from None
 
 
-def _seconds(settings: Settings, name: str, default: float) -> float:
+def _seconds(settings: Settings, name: str, default: float, unit: str = "seconds") -> float:
     raw = settings.env(name).strip()
     if not raw:
         return default
     try:
         return float(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
+        raise ConfigError(f"{name}={raw!r} is not a number of {unit}") from None
 
 
 def api_settings(settings: Settings) -> ApiSettings:
@@ -89,7 +89,7 @@ def api_settings(settings: Settings) -> ApiSettings:
         validation_workers=_integer(settings, "API_VALIDATION_WORKERS", 1),
         validation_timeout_s=_seconds(settings, "API_VALIDATION_TIMEOUT_S", 5.0),
         workers=_integer(settings, "API_WORKERS", 1),
-        session_hours=_seconds(settings, "API_SESSION_HOURS", 12.0),
+        session_hours=_seconds(settings, "API_SESSION_HOURS", 12.0, unit="hours"),
         login_failures_per_user=_integer(settings, "API_LOGIN_FAILURES_PER_USER", 5),
         login_failures_per_client=_integer(settings, "API_LOGIN_FAILURES_PER_CLIENT", 20),
         login_window_s=_seconds(settings, "API_LOGIN_WINDOW_S", 300.0),
