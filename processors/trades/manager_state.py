@@ -1,13 +1,13 @@
 """The trade manager's account figures and its snapshot: `AccountFigures` (an account's running P&L, kill switch and
 net open units), and the manager's whole state to plain JSON-able data and back (`TradeManager.snapshot`,
-`TradeManager.restore`).
+`TradeManager.restore`). The manager is typed `Any` here: this module is below manager.py (no import cycle).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from processors.model import price_e8
 from processors.risk.killswitch import KillSwitch
@@ -15,9 +15,6 @@ from processors.trades.errors import TradeError
 from processors.trades.events import TradeStatus
 from processors.trades.sweep import Price
 from processors.trades.trade import TradeState
-
-if TYPE_CHECKING:
-    from processors.trades.manager import TradeManager
 
 SNAPSHOT_VERSION = 1
 ZERO = Decimal(0)
@@ -37,7 +34,7 @@ class AccountFigures:
     net_open: dict[str, int] = field(default_factory=dict)
 
 
-def snapshot_of(manager: TradeManager) -> dict[str, Any]:
+def snapshot_of(manager: Any) -> dict[str, Any]:
     """The manager's whole state as plain JSON-able data (str, int, bool, None, lists, dicts); Decimals as
     strings (`TradeManager.snapshot`)."""
     return {
@@ -51,7 +48,7 @@ def snapshot_of(manager: TradeManager) -> dict[str, Any]:
     }
 
 
-def restore_into(manager: TradeManager, data: dict[str, Any]) -> None:
+def restore_into(manager: Any, data: dict[str, Any]) -> None:
     """`manager`, new, put in the state `snapshot_of` gave (`TradeManager.restore`); TradeError when the data is
     of another snapshot version."""
     if not isinstance(data, dict) or data.get("version") != SNAPSHOT_VERSION:

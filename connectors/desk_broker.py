@@ -1,0 +1,98 @@
+"""Between the trading desk and a live broker: the desk's orders as the broker interface's commands, and the
+broker's reports as the desk's `BrokerEvent`s (`processors.trading.TradingDesk.on_broker_events`).
+
+    bridge = DeskBrokerBridge("ibkr")
+    command, refused = bridge.command(order)      # a PlaceOrder, or (None, the desk's rejection of it)
+    events = bridge.events(report, ts_event)      # [] for what the desk does not hear about
+
+The desk speaks the paper broker's event language; a live broker's reports map onto it once per order and
+transition: the first Placed (or a fill before it) is the order's acceptance, a fill is an execution with
+the order's cumulative and remaining quantity, Cancelled and Failed end it. Pending, Success and Initiated
+change nothing the desk does not learn from the fills. `ts_event` is the instant the caller gives the report
+(the live runner: the report's own time, never before the last event it processed, so the desk's time never
+runs backwards). A report of an order the desk did not send (an order entered in TWS by hand, another
+client's) gives no event: the caller reports it.
+"""
+
+from __future__ import annotations
+
+from connectors.broker import BrokerReport, FillReported, OrderStatusReported, PlaceOrder, Route
+from processors.paper import OrderAccepted, OrderCancelled, OrderFilled, OrderRejected, OrderStatus, OrderType, Side
+from processors.paper.events import Operation
+from processors.trading.orders import BrokerEvent, DeskOrder
+
+
+class DeskBrokerBridge:
+    def __init__(self, broker: str) -> None:
+        self.broker = broker
+        self._orders: dict[str, DeskOrder] = {}
+        self._accepted: set[str] = set()
+        self._ended: set[str] = set()
+
+    def command(self, order: DeskOrder) -> tuple[PlaceOrder | None, list[BrokerEvent]]:
+        """The broker command for `order`, or None and the desk's rejection when it cannot be sent as it is."""
+        self._orders[order.client_order_id] = order
+        try:
+            route = Route(order.route)
+        except ValueError:
+            reason = f"route {order.route!r} is not one of {', '.join(r.value for r in Route)}"
+            return None, [self._rejected(order, order.placed_ns, reason, "")]
+        return PlaceOrder(client_order_id=order.client_order_id, symbol=order.symbol, side=order.side,
+                          order_type=order.order_type, quantity=order.quantity, tick_size=order.tick_size,
+                          limit_price=order.limit_price, stop_price=order.stop_price, route=route), []
+
+    def events(self, report: BrokerReport, ts_event: int) -> list[BrokerEvent]:
+        """The desk's events for one report of the broker, at `ts_event`."""
+        ref = getattr(report, "client_order_id", None)
+        order = self._orders.get(ref) if ref is not None else None
+        if order is None or ref in self._ended:
+            return []
+        if isinstance(report, FillReported):
+            return self._fill(order, report, ts_event)
+        if not isinstance(report, OrderStatusReported):
+            return []
+        identity = {"broker": self.broker, "broker_status": report.broker_status,
+                    "broker_order_id": report.broker_order_id, "broker_perm_id": report.broker_perm_id}
+        if report.status in (OrderStatus.PLACED, OrderStatus.PENDING):
+            return self._accept(order, ts_event, identity)
+        if report.status is OrderStatus.CANCELLED:
+            self._ended.add(order.client_order_id)
+            event = OrderCancelled(client_order_id=order.client_order_id, ts_event=ts_event,
+                                   filled_quantity=report.filled_quantity,
+                                   reason=report.reason or f"the broker reports {report.broker_status}")
+            return [BrokerEvent(event=event, **identity)]
+        if report.status is OrderStatus.FAILED:
+            return [self._rejected(order, ts_event, report.reason or f"the broker reports {report.broker_status}",
+                                   report.broker_status, report.broker_order_id, report.broker_perm_id)]
+        return []
+
+    def _accept(self, order: DeskOrder, ts_event: int, identity: dict) -> list[BrokerEvent]:
+        if order.client_order_id in self._accepted:
+            return []
+        self._accepted.add(order.client_order_id)
+        event = OrderAccepted(client_order_id=order.client_order_id, ts_event=ts_event, symbol=order.symbol,
+                              side=Side(order.side), order_type=OrderType(order.order_type), quantity=order.quantity,
+                              limit_price=order.limit_price, stop_price=order.stop_price, status=OrderStatus.PLACED)
+        return [BrokerEvent(event=event, **identity)]
+
+    def _fill(self, order: DeskOrder, report: FillReported, ts_event: int) -> list[BrokerEvent]:
+        identity = {"broker": self.broker, "broker_status": "Filled" if report.cumulative_quantity >= order.quantity
+                    else "PartiallyFilled", "broker_order_id": report.broker_order_id,
+                    "broker_perm_id": report.broker_perm_id}
+        out = self._accept(order, ts_event, {**identity, "broker_status": "Submitted"})
+        leaves = max(order.quantity - report.cumulative_quantity, 0)
+        event = OrderFilled(client_order_id=order.client_order_id, exec_id=report.exec_id, ts_event=ts_event,
+                            symbol=order.symbol, side=Side(order.side), quantity=report.quantity, price=report.price,
+                            filled_quantity=report.cumulative_quantity, leaves_quantity=leaves,
+                            status=OrderStatus.SUCCESS if leaves == 0 else OrderStatus.PENDING)
+        if leaves == 0:
+            self._ended.add(order.client_order_id)
+        return out + [BrokerEvent(event=event, **identity)]
+
+    def _rejected(self, order: DeskOrder, ts_event: int, reason: str, broker_status: str,
+                  broker_order_id: int | None = None, broker_perm_id: int | None = None) -> BrokerEvent:
+        self._ended.add(order.client_order_id)
+        event = OrderRejected(client_order_id=order.client_order_id, ts_event=ts_event, operation=Operation.PLACE,
+                              reason=reason, status=OrderStatus.FAILED)
+        return BrokerEvent(event=event, broker=self.broker, broker_status=broker_status,
+                           broker_order_id=broker_order_id, broker_perm_id=broker_perm_id)

@@ -1,0 +1,126 @@
+"""A live broker for the strategy runner: the broker (connectors.ibkr.orders.IbkrBroker) runs on its own event
+loop in its own thread; the runner's thread sends the desk's orders to it and takes its reports back.
+
+    live = LiveBroker(lambda sink: IbkrBroker(config, sink, journal), "ibkr")
+    live.start()                               # connects (backing off) and reconciles before sending anything
+    live.send(desk.take_outbox(), ts_event)    # -> [BrokerEvent] for orders refused before sending
+    events = live.events(at_least_ns)          # the reports so far, as the desk's events, in order
+    live.close()
+
+The reports are kept in arrival order in a queue: the runner drains it between two batches of prints and
+gives the desk each report at the report's own time, never before the last event time the desk took (so
+the desk's time never runs backwards). Reports the desk does not hear about (connection changes, errors,
+a manual order in TWS, an identity conflict, a commission) are logged here, each with its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, CommissionReported,
+                               ExternalOrderReported, FillReported, OrderIdentityConflict, OrderStatusReported)
+from connectors.desk_broker import DeskBrokerBridge
+from processors.trading.orders import BrokerEvent, DeskOrder
+
+log = logging.getLogger(__name__)
+
+
+class LiveBroker:
+    def __init__(self, make_broker: Callable[[Callable[[Any], None]], Any], name: str) -> None:
+        self.make_broker = make_broker
+        self.name = name
+        self.bridge = DeskBrokerBridge(name)
+        self.reports: queue.SimpleQueue = queue.SimpleQueue()
+        self.loop = asyncio.new_event_loop()
+        self.broker: Any = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=f"broker-{name}", daemon=True)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+        if not self._ready.wait(30):
+            raise RuntimeError(f"the {self.name} broker's thread did not start")
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._stop = asyncio.Event()
+        self.broker = self.make_broker(self.reports.put)
+        self._ready.set()
+        try:
+            self.loop.run_until_complete(self.broker.run(self._stop))
+        finally:
+            self.loop.close()
+
+    def send(self, orders: list[DeskOrder], ts_event: int) -> list[BrokerEvent]:
+        """The desk's orders to the broker (in its thread); the desk's rejections of those that cannot be sent."""
+        refused: list[BrokerEvent] = []
+        for order in orders:
+            command, rejected = self.bridge.command(order)
+            if command is None:
+                log.warning("broker=%s order %s refused before sending: %s", self.name, order.client_order_id,
+                            rejected[0].event.reason)
+                refused += rejected
+                continue
+            self.sent += 1
+            self.loop.call_soon_threadsafe(self.broker.place, command, ts_event)
+        return refused
+
+    def events(self, at_least_ns: int) -> list[BrokerEvent]:
+        """The reports received so far as the desk's events, each at max(its own time, `at_least_ns`)."""
+        return self._translate(self._drain(), at_least_ns)
+
+    def wait_events(self, at_least_ns: int, timeout_s: float) -> list[BrokerEvent]:
+        """As `events`, after waiting up to `timeout_s` for a first report (none: [])."""
+        try:
+            first = self.reports.get(timeout=timeout_s)
+        except queue.Empty:
+            return []
+        return self._translate([first, *self._drain()], at_least_ns)
+
+    def _drain(self) -> list[Any]:
+        reports = []
+        while True:
+            try:
+                reports.append(self.reports.get_nowait())
+            except queue.Empty:
+                return reports
+
+    def _translate(self, reports: list[Any], at_least_ns: int) -> list[BrokerEvent]:
+        out: list[BrokerEvent] = []
+        for report in reports:
+            if isinstance(report, OrderStatusReported | FillReported):
+                at_least_ns = max(report.ts_event, at_least_ns)
+                events = self.bridge.events(report, at_least_ns)
+                if not events and report.client_order_id is None:
+                    log.warning("broker=%s an execution of an order that is not ours: %s", self.name, report)
+                out += events
+            else:
+                _log_report(self.name, report)
+        return out
+
+    def close(self, timeout_s: float = 30) -> None:
+        if self._stop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout_s)
+
+
+def _log_report(name: str, report: Any) -> None:
+    if isinstance(report, BrokerConnectionChanged):
+        log.info("broker=%s connection %s: %s", name, report.state, report.detail)
+    elif isinstance(report, BrokerErrorReported):
+        log.warning("broker=%s error %s on %s (%s): %s", name, report.code, report.client_order_id,
+                    report.operation, report.text)
+    elif isinstance(report, ExternalOrderReported | OrderIdentityConflict):
+        log.warning("broker=%s %s: %s", name, type(report).__name__, report)
+    elif isinstance(report, CommissionReported):
+        log.info("broker=%s commission %s %s on execution %s", name, report.commission, report.currency,
+                 report.exec_id)
+    else:
+        log.info("broker=%s %s", name, report)
