@@ -1,9 +1,17 @@
 """Database migrations (sql/NNN_name.sql) and facts about the connected database.
 
-Each migration is a common file `NNN_name.sql` plus, optionally, `NNN_name.timescale.sql` (applied
-when the TimescaleDB extension is available) or `NNN_name.plain.sql` (applied otherwise). Applied
-migrations are recorded in `schema_migrations` with the variant and a checksum; a changed file that
-was already applied stops the run rather than silently diverging.
+Each migration is a common file `NNN_name.sql` plus, optionally, `NNN_name.timescale.sql` (the
+TimescaleDB variant) or `NNN_name.plain.sql` (the plain-PostgreSQL variant). Applied migrations are
+recorded in `schema_migrations` with the variant and a checksum; a changed file that was already
+applied stops the run rather than silently diverging.
+
+The variant is chosen once, at a database's first migration (TimescaleDB when the extension is available
+then, plain otherwise), and kept: every later migration follows the variant `schema_migrations` records,
+whatever is installed since. (Choosing it on every run gave a database first set up plain the
+TimescaleDB-only migrations once the extension was installed: `add_retention_policy(...) does not
+exist`.) A database set up with TimescaleDB whose extension is no longer available stops the run, and so
+does one whose records mix the variants; moving a plain database to TimescaleDB is a migration of its
+own, not a side effect of installing the extension.
 """
 
 from __future__ import annotations
@@ -80,8 +88,26 @@ def timescaledb_installable(conn: psycopg.Connection) -> bool:
     return row is not None
 
 
-def migrate(settings: Settings, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Apply pending migrations in order, each in its own transaction; returns those applied."""
+def database_variant(recorded: set[str], timescale_available: bool) -> str:
+    """The variant of a database's migrations: the one its applied migrations record, else (a new database)
+    TimescaleDB when the extension is available. StackError when the records cannot be followed."""
+    if len(recorded) > 1:
+        raise StackError(f"schema_migrations records the {' and '.join(sorted(recorded))} variants: this database "
+                         "received migrations of both; compare its tables with sql/ and repair it by hand")
+    if not recorded:
+        return "timescale" if timescale_available else "plain"
+    variant = next(iter(recorded))
+    if variant not in ("plain", "timescale"):
+        raise StackError(f"schema_migrations records an unknown variant {variant!r}")
+    if variant == "timescale" and not timescale_available:
+        raise StackError("this database was set up with TimescaleDB, whose extension is not available now; "
+                         "install TimescaleDB for this PostgreSQL (or point DATABASE_URL at the right server)")
+    return variant
+
+
+def migrate(settings: Settings, sql_dir: Path = SQL_DIR, timescale_available: bool | None = None) -> list[str]:
+    """Apply pending migrations in order, each in its own transaction; returns those applied.
+    `timescale_available` overrides what `pg_available_extensions` says (tests of the variant choice)."""
     applied_now: list[str] = []
     with connect(settings) as conn:
         conn.execute("select pg_advisory_lock(7310042)")  # one migrator at a time
@@ -91,11 +117,14 @@ def migrate(settings: Settings, sql_dir: Path = SQL_DIR) -> list[str]:
                    checksum text not null, applied_at timestamptz not null default now())"""
         )
         conn.commit()
-        timescale = timescaledb_installable(conn)
+        available = timescaledb_installable(conn) if timescale_available is None else timescale_available
         done = {row[0]: (row[1], row[2]) for row in
                 conn.execute("select version, checksum, variant from schema_migrations")}
+        variant = database_variant({v for _, v in done.values()}, available)
+        timescale = variant == "timescale"
+        if available and not timescale and done:
+            log.info("TimescaleDB is available, but this database was set up plain and stays so")
         for migration in discover(sql_dir):
-            variant = "timescale" if timescale else "plain"
             if migration.version in done:
                 checksum, done_variant = done[migration.version]
                 if checksum != migration.checksum(done_variant == "timescale"):
