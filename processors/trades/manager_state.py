@@ -86,6 +86,7 @@ def _account_dict(account: AccountFigures) -> dict[str, Any]:
 
 def _account_of(data: dict[str, Any]) -> AccountFigures:
     equity = data["start_of_day_equity"]
-    return AccountFigures(start_of_day_equity=None if equity is None else Decimal(equity), baseline=Decimal(data["baseline"]),
-                    exit_minus_entry=Decimal(data["exit_minus_entry"]), charges=Decimal(data["charges"]),
-                    realised=Decimal(data["realised"]), kill_switch=KillSwitch(**data["kill_switch"]))
+    return AccountFigures(start_of_day_equity=None if equity is None else Decimal(equity),
+                          baseline=Decimal(data["baseline"]),
+                          exit_minus_entry=Decimal(data["exit_minus_entry"]), charges=Decimal(data["charges"]),
+                          realised=Decimal(data["realised"]), kill_switch=KillSwitch(**data["kill_switch"]))
