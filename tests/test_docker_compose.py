@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-PROJECT_SERVICES = ("migrate", "feed", "worker", "sink", "api")
+PROJECT_SERVICES = ("migrate", "feed", "worker", "sink", "archiver", "api")
 INFRASTRUCTURE = ("kafka", "schema-registry", "timescaledb", "s3")
 # An exact release: 4.1.1, v1.8.0, 2.29.2-pg16, 3.11.16-slim-trixie (a variant after the full version is
 # fine); or a digest. Not `latest`, `latest-pg16`, `7`, `7.9`, `3.11-slim`.
 # Secrets compose must take from the environment, required and without a default.
-REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "S3_ROOT_ACCESS_KEY", "S3_ROOT_SECRET_KEY",
+REQUIRED_SECRETS = ("POSTGRES_PASSWORD", "S3_ROOT_ACCESS_KEY", "S3_ROOT_SECRET_KEY", "ARCHIVE_SIGNING_KEY",
                     "KAFKA_BROKER_PASSWORD", "KAFKA_APP_PASSWORD", "SCHEMA_REGISTRY_PASSWORD")
 EXACT_TAG = re.compile(r"v?\d+\.\d+\.\d+(-[A-Za-z0-9][A-Za-z0-9.-]*)?")
 
