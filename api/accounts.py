@@ -29,7 +29,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_400_BAD_REQUEST, HTTP_
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from api.auth import Caller, may_change
+from api.auth import SECURITY, Caller, may_change
 from api.database import POOL
 from api.users import OWNED, record
 from connectors.kafka.codec import AvroCodec
@@ -101,6 +101,7 @@ async def _owns(conn: AsyncConnection, caller: Caller, account_id: str) -> bool:
 
 class AccountsController(Controller):
     path = "/api/accounts"
+    security = SECURITY
 
     @get("/")
     async def accounts(self, conn: AsyncConnection, caller: Caller) -> list[dict[str, object]]:

@@ -31,12 +31,13 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
+from litestar.openapi.spec import Components
 from litestar.static_files import create_static_files_router
 
 from api import errors
 from api.accounts import AccountChangePublisher, AccountsController, KafkaAccountChanges
-from api.auth import (PUBLIC, AuthenticationMiddleware, Authenticator, Caller, DatabaseAuthenticator,
-                      provide_caller)
+from api.auth import (PUBLIC, SECURITY_SCHEMES, AuthenticationMiddleware, Authenticator, Caller,
+                      DatabaseAuthenticator, page_headers, provide_caller)
 from api.bounds import refuse_bad_input
 from api.deals import DealsController
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
@@ -67,6 +68,7 @@ def openapi_config() -> OpenAPIConfig:
         use_handler_docstrings=True,
         path="/schema",
         render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+        components=Components(security_schemes=SECURITY_SCHEMES),
     )
 
 
@@ -120,7 +122,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController,
-                        create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC)],
+                        create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
+                                                   after_request=page_headers)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "watcher": Provide(provide_watcher, sync_to_thread=False),

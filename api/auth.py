@@ -21,12 +21,13 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.datastructures import State
+from litestar.openapi.spec import SecurityScheme
 from psycopg_pool import AsyncConnectionPool
 
 from api.users import User, digest, session_user, user_by_token
@@ -36,6 +37,29 @@ CSRF_COOKIE = "tradestream_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 PUBLIC = {"exclude_from_auth": True}
 """`opt` of a handler or router anyone may call."""
+SECURITY_SCHEMES = {
+    "api_token": SecurityScheme(type="http", scheme="bearer",
+                                description="an API token of `tradestream users token NAME`"),
+    "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie",
+                              description="the dashboard's log-in (POST /api/auth/login); a change also needs "
+                                          "the X-CSRF-Token header"),
+}
+SECURITY = [{"api_token": []}, {"session": []}]
+"""`security` of the controllers and handlers that need a caller, as the OpenAPI document states it."""
+PAGE_HEADERS = {
+    # The pages load scripts, styles and data from this origin only, and no other site may frame them.
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def page_headers(response: Response) -> Response:
+    """after_request of the static pages: PAGE_HEADERS."""
+    response.headers.update(PAGE_HEADERS)
+    return response
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tradestream"'}
 

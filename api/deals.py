@@ -25,7 +25,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 from psycopg_pool import AsyncConnectionPool
 
-from api.auth import Caller
+from api.auth import SECURITY, Caller
 from api.database import POOL
 from api.deals_report import DealsFilter, deal_json, deal_of, deals_query, write_csv
 from processors.scanner.config.choices import MAX_NAME_LENGTH
@@ -91,6 +91,7 @@ def render(rows: Sequence[tuple[Any, ...]], output: str) -> bytes:
 
 class DealsController(Controller):
     path = "/api"
+    security = SECURITY
 
     @get("/deals")
     async def deals(

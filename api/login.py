@@ -30,7 +30,7 @@ from litestar.status_codes import (HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED, 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from api.auth import CSRF_COOKIE, PUBLIC, SESSION_COOKIE, Caller
+from api.auth import CSRF_COOKIE, PUBLIC, SECURITY, SESSION_COOKIE, Caller
 from api.database import POOL
 from api.settings import ApiSettings
 from api.users import MAX_PASSWORD, close_session, credentials, open_session, verify_password
@@ -143,7 +143,7 @@ class AuthController(Controller):
         return Response({"name": user.name, "role": user.role.value, "csrf_token": csrf},
                         cookies=_cookies(request, session, csrf, int(settings.session_hours * 3600)))
 
-    @post("/logout", status_code=204)
+    @post("/logout", status_code=204, security=SECURITY)
     async def logout(self, caller: Caller, pool: AsyncConnectionPool = POOL) -> Response[None]:
         """End the caller's session and clear its cookies (204); 400 when the caller used an API token, which
         `tradestream users revoke` ends instead."""
@@ -157,7 +157,7 @@ class AuthController(Controller):
                         cookies=[Cookie(key=name, value="", max_age=0, path="/", samesite="strict",
                                         httponly=name == SESSION_COOKIE) for name in (SESSION_COOKIE, CSRF_COOKIE)])
 
-    @get("/me")
+    @get("/me", security=SECURITY)
     async def me(self, caller: Caller) -> dict[str, object]:
         """The caller's name and role, and whether they came with a session or an API token."""
         return {"name": caller.user.name, "role": caller.user.role.value, "via": caller.via}

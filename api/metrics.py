@@ -18,6 +18,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from api.auth import SECURITY
 from api.database import POOL
 from api.instrumentation import RequestMetrics
 from api.settings import ApiSettings
@@ -95,7 +96,7 @@ def exposition(families: Iterable[Metric]) -> bytes:
 class MetricsController(Controller):
     path = "/"
 
-    @get("/api/metrics/latency")
+    @get("/api/metrics/latency", security=SECURITY)
     async def latency(self, conn: AsyncConnection) -> list[dict[str, object]]:
         """Latest p50/p95/p99/max per feed, symbol and hop (windows ending in the last 10 minutes); 503 when
         PostgreSQL cannot be reached."""

@@ -30,7 +30,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_4
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from api.auth import Caller, may_change
+from api.auth import SECURITY, Caller, may_change
 from api.database import POOL
 from api.users import OWNED, User, record
 from api.validation import Invalid, ScannerValidator, Valid
@@ -120,6 +120,7 @@ async def _delete(conn: AsyncConnection, name: str, user: User) -> bool:
 
 class ScannerController(Controller):
     path = "/api/scanners"
+    security = SECURITY
 
     @post("/validate", status_code=200)
     async def check(self, request: Request, validator: ScannerValidator,
@@ -257,6 +258,7 @@ async def _correlation(conn: AsyncConnection, symbols: list[str], timeframe: str
 
 class SignalsController(Controller):
     path = "/api"
+    security = SECURITY
 
     @get("/signals")
     async def signals(self, conn: AsyncConnection, caller: Caller,

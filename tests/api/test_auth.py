@@ -142,3 +142,32 @@ def test_names_and_passwords_are_checked() -> None:
 def test_a_token_is_kept_as_its_sha256() -> None:
     # SHA-256 of "abc" (FIPS 180-2, appendix B.1).
     assert digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_the_openapi_document_says_which_operations_need_a_caller(client: TestClient) -> None:
+    document = client.get("/schema/openapi.json").json()
+    assert set(document["components"]["securitySchemes"]) == {"api_token", "session"}
+    assert document["components"]["securitySchemes"]["api_token"] == {
+        "type": "http", "scheme": "bearer", "description": "an API token of `tradestream users token NAME`"}
+    secured = {f"{method.upper()} {path}" for path, item in document["paths"].items()
+               for method, operation in item.items() if operation.get("security")}
+    public = {f"{method.upper()} {path}" for path, item in document["paths"].items()
+              for method, operation in item.items() if not operation.get("security")}
+    assert {"GET /api/scanners", "POST /api/scanners", "GET /api/signals", "GET /api/deals", "GET /api/accounts",
+            "GET /api/metrics/latency", "GET /api/auth/me", "POST /api/auth/logout"} <= secured
+    assert public == {"GET /api/health", "GET /api/health/live", "GET /api/health/ready", "GET /metrics",
+                      "POST /api/auth/login"}
+    # What the document says is what the middleware does.
+    for operation in sorted(secured):
+        method, path = operation.split(" ", 1)
+        answer = client.request(method, path.replace("{name}", "x").replace("{account_id}", "x"))
+        assert answer.status_code == 401, operation
+
+
+def test_pages_forbid_other_origins_and_framing(client: TestClient) -> None:
+    for path in ("/", "/app.js", "/app.css"):
+        response = client.get(path)
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"

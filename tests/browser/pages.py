@@ -10,6 +10,20 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.users import ApiUser
 
 WAIT_S = 20
+# Chrome logs every 4xx and 5xx answer on the console. The pages expect some and show them: a 4xx (401 before
+# the log-in, 400 for a bad field), and /api/health's 503 while a component is down (no worker runs in the
+# tests). Anything else at the SEVERE level (a script error, a blocked resource, another 5xx) is a fault.
+LOAD_FAILED = "Failed to load resource: the server responded with a status of "
+
+
+def _expected(message: str) -> bool:
+    return f"{LOAD_FAILED}4" in message or ("/api/health " in message and f"{LOAD_FAILED}503" in message)
+
+
+def console_errors(browser: webdriver.Chrome) -> list[str]:
+    """The console's SEVERE messages since the last call, but the answers the pages expect."""
+    return [entry["message"] for entry in browser.get_log("browser")
+            if entry["level"] == "SEVERE" and not _expected(entry["message"])]
 
 
 def log_in(browser: webdriver.Chrome, url: str, user: ApiUser) -> WebDriverWait:

@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions as visible
 from tests.users import make_user
 from tradestream.config import Settings
 
-from .pages import log_in
+from .pages import console_errors, log_in
 
 pytestmark = pytest.mark.integration
 DAY = "2026-03-11"
@@ -81,3 +81,4 @@ def test_deals_listed_and_exported_as_the_api_answers(browser: webdriver.Chrome,
     assert answer.status_code == 200
     assert exported.read_bytes() == answer.content
     assert f"other-{unique}" not in exported.read_text() and f"breakout-{unique}" in exported.read_text()
+    assert console_errors(browser) == []

@@ -15,7 +15,7 @@ from tests.account_changes import changes_on
 from tests.users import make_user
 from tradestream.config import Settings
 
-from .pages import log_in
+from .pages import console_errors, log_in
 
 pytestmark = pytest.mark.integration
 REASON = "drawdown reviewed with the desk"
@@ -48,3 +48,4 @@ def test_reset_the_kill_switch_with_a_reason(browser: webdriver.Chrome, dashboar
 
     (change,) = changes_on(settings, f"{dashboard_topic_prefix}accounts", account, wanted=1)
     assert (change.kind, change.reason, change.operator) == ("KILL_SWITCH_RESET", REASON, user.name)
+    assert console_errors(browser) == []

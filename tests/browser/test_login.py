@@ -16,6 +16,8 @@ from selenium.webdriver.support import expected_conditions as visible
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.users import make_user
+
+from .pages import console_errors
 from tradestream.config import Settings
 
 pytestmark = pytest.mark.integration
@@ -82,3 +84,4 @@ def test_log_in_see_the_overview_and_sign_out(browser: webdriver.Chrome, dashboa
     browser.find_element(By.ID, "logout").click()
     wait.until(visible.visibility_of_element_located((By.ID, "login-form")))
     assert "tradestream_session" not in {cookie["name"] for cookie in browser.get_cookies()}
+    assert console_errors(browser) == []
