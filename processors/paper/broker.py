@@ -20,16 +20,9 @@ on, the printed size (a bar's volume) is shared in that order by all the orders 
 alike; a stop is triggered even when no size is left, and fills from the next print (a stop-limit then
 rests at its limit, like a limit that arrived marketable and found no size).
 
-Brackets (one OCA group): the stop and target are Initiated until the entry's first fill; from then each
-covers the open position, the entry's filled quantity less what either child has filled, so a fill of one
-reduces the other and the two never fill more than the entry did. When the entry is done (filled, or
-cancelled) and the position is flat, a child that filled is Success and one that did not is Cancelled.
-Cancelling the entry before any fill cancels the children; after a fill they keep protecting the position.
-In bars-only mode, in the bar where the entry fills, the stop is checked on the rest of the bar (the range
-from the entry's fill price: if the bar reaches the stop it is taken to have done so after the entry, the
-conservative reading), the target only if the entry filled at the bar's open (otherwise the high may have
-come before the fill); a bar that reaches both the stop and the target fills the stop first. With prints,
-the children start with the print after the one that filled the entry.
+Brackets (one OCA group): the stop and target wait for the entry's first fill, then each covers the open
+position; their bookkeeping, and the bars-only rules for the bar in which the entry fills, are in
+`processors.paper.brackets`. The fill rules of each order type are in `processors.paper.matching`.
 """
 
 from __future__ import annotations
@@ -40,13 +33,14 @@ from decimal import Decimal
 from typing import Any
 
 from processors.model import Bar, TradeTick
+from processors.paper.brackets import bracket_children, order_modified, rest_of_bar, settle
 from processors.paper.config import FillModel
 from processors.paper.errors import PaperBrokerError
-from processors.paper.events import (Operation, OrderAccepted, OrderCancelled, OrderFilled, OrderModified,
-                                     OrderRejected, OrderTriggered, PaperEvent)
+from processors.paper.events import (Operation, OrderAccepted, OrderCancelled, OrderFilled, OrderRejected,
+                                     OrderTriggered, PaperEvent)
 from processors.paper.matching import PriceRange, fill_price, match
-from processors.paper.orders import (TERMINAL, BracketOrder, BracketRole, OrderState, OrderStatus, OrderType,
-                                     PaperOrder, check_type)
+from processors.paper.orders import (TERMINAL, BracketOrder, BracketRole, OrderState, OrderStatus, PaperOrder,
+                                     check_type)
 from processors.paper.snapshot import decode_state, encode_state
 from processors.paper.validation import (NEEDS_LIMIT, NEEDS_STOP, bracket_prices_problem, bracket_problem,
                                          order_problem, price_problem)
@@ -110,14 +104,8 @@ class PaperBroker:
             return [_rejected(i, ts_event, Operation.PLACE, problem, OrderStatus.FAILED) for i in ids]
         parent = self._store(_state_of(entry, sequence=self._take_sequence(), active_since_ns=ts_event,
                                        role=BracketRole.ENTRY, children=ids[1:]))
-        child = dict(symbol=entry.symbol, side=entry.side.opposite, quantity=0, tick_size=entry.tick_size,
-                     status=OrderStatus.INITIATED, parent_id=entry.client_order_id)
-        stop = self._store(OrderState(client_order_id=ids[1], order_type=OrderType.STOP, limit_price=None,
-                                      stop_price=bracket.stop_price, role=BracketRole.STOP, sibling_id=ids[2],
-                                      **child))
-        target = self._store(OrderState(client_order_id=ids[2], order_type=OrderType.LIMIT,
-                                        limit_price=bracket.target_price, stop_price=None, role=BracketRole.TARGET,
-                                        sibling_id=ids[1], **child))
+        stop, target = bracket_children(bracket)
+        stop, target = self._store(stop), self._store(target)
         return [_accepted(parent, ts_event), _accepted(stop, ts_event), _accepted(target, ts_event)]
 
     def modify(self, client_order_id: str, ts_event: int, *, quantity: int | None = None,
@@ -143,10 +131,10 @@ class PaperBroker:
         if stop_price is not None:
             changes["stop_price"] = stop_price
         state = self._store(replace(state, **changes))
-        return [_modified(state, ts_event, "modified on request")]
+        return [order_modified(state, ts_event, "modified on request")]
 
     def cancel(self, client_order_id: str, ts_event: int) -> list[PaperEvent]:
-        """Cancel what is left of an order (a bracket's entry: see the module docstring)."""
+        """Cancel what is left of an order (a bracket's entry: see processors.paper.brackets)."""
         check_type(client_order_id, str, "client_order_id")
         _check_ts(ts_event)
         state = self._orders.get(client_order_id)
@@ -191,7 +179,8 @@ class PaperBroker:
                intrabar: bool) -> list[PaperEvent]:
         events: list[PaperEvent] = []
         available = size if self.fill_model.partial_fills else None
-        live = [order_id for order_id in self._open_ids.get(symbol, ()) if self._orders[order_id].status not in TERMINAL]
+        live = [order_id for order_id in self._open_ids.get(symbol, ())
+                if self._orders[order_id].status not in TERMINAL]
         self._open_ids[symbol] = live
         if not live:
             return events
@@ -220,11 +209,9 @@ class PaperBroker:
             price = fill_price(order, result.price, self.fill_model.slippage_ticks)
             events += self._fill(order, quantity, price, ts_event)
             if intrabar and order.role is BracketRole.ENTRY:
-                rest_of_bar = PriceRange(result.price, prices.high, prices.low)
-                stop_id, target_id = order.children
-                for child_id, eligible in ((stop_id, True), (target_id, result.price == prices.open)):
-                    if eligible and child_id not in queued and self._orders[child_id].is_working:
-                        queue.append((child_id, rest_of_bar))
+                for child_id, child_prices in rest_of_bar(order, result.price, prices):
+                    if child_id not in queued and self._orders[child_id].is_working:
+                        queue.append((child_id, child_prices))
                         queued.add(child_id)
         return events
 
@@ -250,36 +237,10 @@ class PaperBroker:
         return [fill, *settled]
 
     def _settle(self, entry_id: str, ts_event: int, cause: str, skip: str | None = None) -> list[PaperEvent]:
-        """Bring a bracket's children in line with its entry and each other: each covers the open position."""
-        entry = self._orders[entry_id]
-        stop_id, target_id = entry.children
-        events: list[PaperEvent] = []
-        for child_id, sibling_id in ((stop_id, target_id), (target_id, stop_id)):
-            child, sibling = self._orders[child_id], self._orders[sibling_id]
-            if not child.is_open or (entry.filled_quantity == 0 and entry.is_open):
-                continue
-            quantity = entry.filled_quantity - sibling.filled_quantity
-            flat = quantity == child.filled_quantity
-            if entry.filled_quantity == 0 or (flat and not entry.is_open):
-                status = OrderStatus.SUCCESS if child.filled_quantity else OrderStatus.CANCELLED
-            else:
-                status = OrderStatus.PENDING if child.filled_quantity else OrderStatus.PLACED
-            changes: dict[str, Any] = {"quantity": quantity, "status": status}
-            if child.active_since_ns is None and status in (OrderStatus.PLACED, OrderStatus.PENDING):
-                changes.update(sequence=self._take_sequence(), active_since_ns=ts_event)
-            updated = replace(child, **changes)
-            if updated == child:
-                continue
-            self._store(updated)
-            if child_id == skip:
-                continue
-            if status is OrderStatus.CANCELLED:
-                reason = (f"the entry {entry_id} was cancelled before any fill" if entry.filled_quantity == 0
-                          else f"OCA: the position was closed by {sibling_id}")
-                events.append(OrderCancelled(client_order_id=child_id, ts_event=ts_event,
-                                             filled_quantity=updated.filled_quantity, reason=reason))
-            else:
-                events.append(_modified(updated, ts_event, cause))
+        """Bring a bracket's children in line with its entry and each other (`brackets.settle`)."""
+        changed, events = settle(self._orders, entry_id, ts_event, cause, skip, self._take_sequence)
+        for state in changed:
+            self._store(state)
         return events
 
     # -- helpers -------------------------------------------------------------------------------------
@@ -388,12 +349,6 @@ def _accepted(state: OrderState, ts_event: int) -> OrderAccepted:
                          side=state.side, order_type=state.order_type, quantity=state.quantity,
                          limit_price=state.limit_price, stop_price=state.stop_price, status=state.status,
                          parent_order_id=state.parent_id, oca_group=state.parent_id)
-
-
-def _modified(state: OrderState, ts_event: int, reason: str) -> OrderModified:
-    return OrderModified(client_order_id=state.client_order_id, ts_event=ts_event, quantity=state.quantity,
-                         limit_price=state.limit_price, stop_price=state.stop_price, status=state.status,
-                         reason=reason)
 
 
 def _rejected(client_order_id: str, ts_event: int, operation: Operation, reason: str,
