@@ -105,3 +105,17 @@ def test_a_damaged_file_is_refused() -> None:
     encoded = encode_slice(Slice("t", 0, 0, 1000, 0, 0, None, (KafkaRecord(0, 0, None, b"x"),)), None)
     with pytest.raises(ValueError, match="not a readable Avro container"):
         read_container(encoded.data[:40])
+
+
+def test_many_blocks_read_back_in_order_and_the_same_slice_gives_the_same_bytes() -> None:
+    records = tuple(KafkaRecord(o, 2_000 + o, f"k{o}".encode(), framed(7, {"n": -o, "s": "x" * (o % 50)}),
+                                (("a", None), ("b", b"")) if o % 3 else (), 7) for o in range(500))
+    piece = Slice("ts.bars", 2, 0, 3_600_000, 0, 499, 7, records)
+    encoded = encode_slice(piece, json.dumps(SCHEMA), block_bytes=1_000)
+    assert encoded.data == encode_slice(piece, json.dumps(SCHEMA), block_bytes=1_000).data
+    assert encoded.data.count(encoded.data[-16:]) > 10          # the sync marker ends each of many blocks
+    container = read_container(encoded.data)
+    assert container.offsets == list(range(500))
+    assert [row["value"]["n"] for row in container.rows] == [-o for o in range(500)]
+    assert container.rows[1]["headers"] == [{"name": "a", "value": None}, {"name": "b", "value": b""}]
+    assert all(container.kafka_value(row) == record.value for row, record in zip(container.rows, records))
