@@ -187,7 +187,8 @@ class Verifier:
                                            "topic but before the chain's first manifest"))
         if chosen:
             first, last = chosen[0].first_offset, chosen[-1].last_offset
-            report.findings.extend(check_offsets(subject, sorted(archived),
+            # Records the topic's retention has removed since are in the archive only: compared from `low` on.
+            report.findings.extend(check_offsets(subject, sorted(o for o in archived if o >= low),
                                                  _offsets(consumer, topic, partition, first, last, low, high)))
         archived_to = every[-1].last_offset if every else low - 1
         ends = consumer.offsets_for_times([TopicPartition(topic, partition, end_ms)], timeout=10)[0].offset

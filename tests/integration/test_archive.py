@@ -144,6 +144,17 @@ def test_the_cli_prints_the_report_and_exits_by_its_findings(archive: Archive) -
     assert unsealed.returncode == 1 and "has no signed root" in unsealed.stdout
 
 
+def test_records_the_topic_no_longer_holds_are_still_verified_by_the_archive(archive: Archive) -> None:
+    from confluent_kafka.admin import AdminClient
+    from confluent_kafka import TopicPartition
+
+    admin = AdminClient(archive.archiver.kafka.client_config())
+    topic = archive.archiver.kafka.topic("fills")
+    for future in admin.delete_records([TopicPartition(topic, 0, 15)]).values():   # as retention would
+        future.result(timeout=30)
+    assert archive.verify() == []
+
+
 def test_an_object_written_over_is_found(archive: Archive) -> None:
     key = archive.keys("data")[4]
     original = archive.store.get(key)
