@@ -10,8 +10,8 @@ then, plain otherwise), and kept: every later migration follows the variant `sch
 whatever is installed since. (Choosing it on every run gave a database first set up plain the
 TimescaleDB-only migrations once the extension was installed: `add_retention_policy(...) does not
 exist`.) A database set up with TimescaleDB whose extension is no longer available stops the run, and so
-does one whose records mix the variants; moving a plain database to TimescaleDB is a migration of its
-own, not a side effect of installing the extension.
+does one whose records mix the variants. Moving a plain database to TimescaleDB is an explicit step,
+`tradestream db switch-to-timescale` (`switch_to_timescale`), not a side effect of installing the extension.
 """
 
 from __future__ import annotations
@@ -144,6 +144,43 @@ def migrate(settings: Settings, sql_dir: Path = SQL_DIR, timescale_available: bo
             log.info("migration=%03d_%s variant=%s applied", migration.version, migration.name, variant)
         conn.execute("select pg_advisory_unlock(7310042)")
     return applied_now
+
+
+def switch_to_timescale(settings: Settings, sql_dir: Path = SQL_DIR,
+                        timescale_available: bool | None = None) -> list[str]:
+    """Move a plain database to the TimescaleDB variant, in one transaction: apply the TimescaleDB file of each
+    applied migration that has one (they are written to run over existing tables: `if_not_exists`,
+    `migrate_data`), and record every applied migration as TimescaleDB with its new checksum. Pending
+    migrations then follow the TimescaleDB variant. Returns the files applied; nothing when already switched."""
+    applied: list[str] = []
+    with connect(settings) as conn:
+        conn.execute("select pg_advisory_lock(7310042)")
+        available = timescaledb_installable(conn) if timescale_available is None else timescale_available
+        if not available:
+            raise StackError("TimescaleDB is not available for this PostgreSQL: install the extension first")
+        has_table = conn.execute("select to_regclass('schema_migrations') is not null").fetchone()[0]
+        done = {row[0]: (row[1], row[2]) for row in conn.execute(
+            "select version, checksum, variant from schema_migrations")} if has_table else {}
+        if not done:
+            raise StackError("no migration is applied yet: `tradestream db migrate` sets a new database up with "
+                             "TimescaleDB when it is available")
+        if database_variant({v for _, v in done.values()}, available) == "timescale":
+            return []
+        migrations = [m for m in discover(sql_dir) if m.version in done]
+        for migration in migrations:
+            if done[migration.version][0] != migration.checksum(False):
+                raise StackError(f"migration {migration.common.name} changed after it was applied; switch from the "
+                                 "files that were applied")
+        with conn.transaction():
+            for migration in migrations:
+                if migration.timescale is not None:
+                    conn.execute(migration.timescale.read_text())
+                    applied.append(migration.timescale.name)
+                conn.execute("update schema_migrations set variant = 'timescale', checksum = %s where version = %s",
+                             (migration.checksum(True), migration.version))
+        conn.execute("select pg_advisory_unlock(7310042)")
+    log.info("database switched to the TimescaleDB variant: %s", ", ".join(applied) or "no TimescaleDB files")
+    return applied
 
 
 def info(settings: Settings) -> dict[str, object]:

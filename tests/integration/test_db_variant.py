@@ -75,3 +75,29 @@ def test_a_timescale_database_without_its_extension_stops_the_run(schema_setting
     with pytest.raises(StackError, match="set up with TimescaleDB"):
         db.migrate(schema_settings, folder, timescale_available=False)
     assert variants(schema_settings) == [(1, "timescale")] and "plain_2" not in tables(schema_settings)
+
+
+def test_switching_to_timescaledb_is_an_explicit_step(schema_settings: Settings, tmp_path: Path) -> None:
+    folder = write(tmp_path / "sql", FIRST)
+    db.migrate(schema_settings, folder, timescale_available=False)
+    with pytest.raises(StackError, match="TimescaleDB is not available"):
+        db.switch_to_timescale(schema_settings, folder, timescale_available=False)
+    assert db.switch_to_timescale(schema_settings, folder, timescale_available=True) == ["001_core.timescale.sql"]
+    assert tables(schema_settings) == {"common_1", "plain_1", "timescale_1"}
+    assert variants(schema_settings) == [(1, "timescale")]
+    assert db.switch_to_timescale(schema_settings, folder, timescale_available=True) == []
+    write(folder, {"002_more.sql": "create table common_2 (id int);",
+                   "002_more.plain.sql": "create table plain_2 (id int);",
+                   "002_more.timescale.sql": "create table timescale_2 (id int);"})
+    assert db.migrate(schema_settings, folder, timescale_available=True) == ["002_more (timescale)"]
+    assert db.migrate(schema_settings, folder, timescale_available=True) == []   # checksums recorded anew
+    assert {"timescale_2"} <= tables(schema_settings) and "plain_2" not in tables(schema_settings)
+
+
+def test_a_failing_switch_changes_nothing(schema_settings: Settings, tmp_path: Path) -> None:
+    # A TimescaleDB file that fails over the plain tables (it creates one that exists).
+    folder = write(tmp_path / "sql", {**FIRST, "001_core.timescale.sql": "create table plain_1 (id int);"})
+    db.migrate(schema_settings, folder, timescale_available=False)
+    with pytest.raises(psycopg.errors.DuplicateTable):
+        db.switch_to_timescale(schema_settings, folder, timescale_available=True)
+    assert variants(schema_settings) == [(1, "plain")]
