@@ -4,6 +4,8 @@ broker's reports as the desk's `BrokerEvent`s (`processors.trading.TradingDesk.o
     bridge = DeskBrokerBridge("ibkr")
     command, refused = bridge.command(order)      # a PlaceOrder, or (None, the desk's rejection of it)
     events = bridge.events(report, ts_event)      # [] for what the desk does not hear about
+    bridge.note(event)                            # an event the desk took from the record (a restart's rebuild)
+    recorded_broker_event(record)                 # a published OrderStatusChanged / FillExecuted as a BrokerEvent
 
 The desk speaks the paper broker's event language; a live broker's reports map onto it once per order and
 transition: the first Placed (or a fill before it) is the order's acceptance, a fill is an execution with
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 from connectors.broker import BrokerReport, FillReported, OrderStatusReported, PlaceOrder, Route
 from processors.paper import OrderAccepted, OrderCancelled, OrderFilled, OrderRejected, OrderStatus, OrderType, Side
+from processors.model import FillExecuted, OrderStatusChanged
 from processors.paper.events import Operation
 from processors.trading.orders import BrokerEvent, DeskOrder
 
@@ -40,6 +43,16 @@ class DeskBrokerBridge:
         return PlaceOrder(client_order_id=order.client_order_id, symbol=order.symbol, side=order.side,
                           order_type=order.order_type, quantity=order.quantity, tick_size=order.tick_size,
                           limit_price=order.limit_price, stop_price=order.stop_price, route=route), []
+
+    def note(self, item: BrokerEvent) -> None:
+        """An event the desk took from the record rather than from this bridge (a restarted runner rebuilding
+        its state from the published events): the broker's later reports of the order continue from it."""
+        event = item.event
+        ref = event.client_order_id
+        self._accepted.add(ref)
+        if isinstance(event, OrderCancelled | OrderRejected) or (isinstance(event, OrderFilled)
+                                                                 and event.leaves_quantity == 0):
+            self._ended.add(ref)
 
     def events(self, report: BrokerReport, ts_event: int) -> list[BrokerEvent]:
         """The desk's events for one report of the broker, at `ts_event`."""
@@ -96,3 +109,33 @@ class DeskBrokerBridge:
                               reason=reason, status=OrderStatus.FAILED)
         return BrokerEvent(event=event, broker=self.broker, broker_status=broker_status,
                            broker_order_id=broker_order_id, broker_perm_id=broker_perm_id)
+
+
+def recorded_broker_event(record: OrderStatusChanged | FillExecuted) -> BrokerEvent | None:
+    """A live broker's event as the desk published it (an OrderStatusChanged it accepted, rejected or cancelled
+    on the broker's word, or a FillExecuted), back as the BrokerEvent that made it; None for a record no
+    broker report makes (a paper order's, or a change the desk makes itself)."""
+    if record.broker == "paper":
+        return None
+    if isinstance(record, FillExecuted):
+        event = OrderFilled(client_order_id=record.client_order_id, exec_id=record.exec_id, ts_event=record.ts_event,
+                            symbol=record.symbol, side=Side(record.side), quantity=record.quantity, price=record.price,
+                            filled_quantity=record.filled_quantity, leaves_quantity=record.leaves_quantity,
+                            status=OrderStatus.SUCCESS if record.leaves_quantity == 0 else OrderStatus.PENDING)
+        return BrokerEvent(event=event, broker=record.broker, broker_status="Filled" if record.leaves_quantity == 0
+                           else "PartiallyFilled", broker_perm_id=record.broker_perm_id)
+    if record.event == "ACCEPTED":
+        event = OrderAccepted(client_order_id=record.client_order_id, ts_event=record.ts_event, symbol=record.symbol,
+                              side=Side(record.side), order_type=OrderType(record.order_type), quantity=record.quantity,
+                              limit_price=record.limit_price, stop_price=record.stop_price, status=OrderStatus.PLACED)
+    elif record.event == "CANCELLED":
+        event = OrderCancelled(client_order_id=record.client_order_id, ts_event=record.ts_event,
+                               filled_quantity=record.filled_quantity, reason=record.reason)
+    elif record.event == "REJECTED":
+        event = OrderRejected(client_order_id=record.client_order_id, ts_event=record.ts_event,
+                              operation=Operation(record.operation or "place"), reason=record.reason,
+                              status=OrderStatus.FAILED)
+    else:
+        return None
+    return BrokerEvent(event=event, broker=record.broker, broker_status=record.broker_status,
+                       broker_order_id=record.broker_order_id, broker_perm_id=record.broker_perm_id)

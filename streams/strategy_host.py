@@ -28,6 +28,7 @@ from processors.event_time import EventTimeBounds
 from processors.risk import Account
 from processors.scanner import ScannerConfig
 from schemas.errors import ConfigError
+from streams.live_broker import LiveBroker
 from streams.strategy_resume import resume_points
 from streams.strategy_runner import StrategyRunner
 
@@ -50,13 +51,19 @@ class StrategyHost:
                  runner_factory: Callable[..., StrategyRunner] = StrategyRunner,
                  resume_lookup: Callable[[str], dict] | None = None,
                  event_time: EventTimeBounds = EventTimeBounds(),
-                 accounts: Sequence[Account] = ()) -> None:
+                 accounts: Sequence[Account] = (),
+                 live_brokers: Callable[[Account], LiveBroker] | None = None) -> None:
         names = [c.name for c in configs]
         if len(set(names)) != len(names):
             raise ValueError(f"two strategies have the same name: {sorted(n for n in names if names.count(n) > 1)}")
         self.kafka = kafka
         self.codec = codec
         self.accounts = {account.account_id: account for account in accounts}
+        live = sorted(a.account_id for a in accounts if a.broker != "paper")
+        if live and live_brokers is None:
+            raise ConfigError(f"accounts {', '.join(live)} trade through a live broker: no connection to it is set up")
+        self.live_brokers = live_brokers
+        """The live broker's connection of an account whose broker is not paper, made when its runner starts."""
         self.units = units_of(configs, self.accounts)
         """What runs as one: a strategy's name, or an account id, with its strategies."""
         self.configs = {c.name: c for c in configs}
@@ -118,7 +125,7 @@ class StrategyHost:
             runner = self.runner_factory(self.kafka, self.codec, strategies[0] if len(strategies) == 1 else strategies,
                                          self.start_ns, publisher=self.publisher, lateness_ms=self.lateness_ms,
                                          resume_after=resume, event_time=self.event_time,
-                                         **({"account": self.accounts[name]} if name in self.accounts else {}))
+                                         **self._account_arguments(name))
             log.info("strategy=%s started here (lease %d); resumes after %s", name, self.lease_of(name),
                      resume or "-")
             report = runner.run(stop)
@@ -127,6 +134,15 @@ class StrategyHost:
             self.failed[name] = exc
             raise
         log.info("strategy=%s stopped here: %s", name, report)
+
+    def _account_arguments(self, name: str) -> dict:
+        account = self.accounts.get(name)
+        if account is None:
+            return {}
+        if account.broker == "paper":
+            return {"account": account}
+        assert self.live_brokers is not None
+        return {"account": account, "live_broker": self.live_brokers(account)}
 
     def _stop_one(self, name: str) -> None:
         running = self.running.pop(name)

@@ -23,6 +23,11 @@ time and natural id: intent id, order id and sequence, exec id, trade id and ver
 rebuilt from the prints like the strategies', so `--from` must reach back to before the oldest trade still
 open (the default, the oldest retained print, does).
 
+Live accounts: an account whose broker is IBKR has its orders sent by `streams.live_broker.LiveBroker` once
+the runner has caught up, and its broker events taken back from the broker live and from the record while
+rebuilding after a restart or replaying (`streams.live_account`): a restart sends no order twice, a replay
+opens no connection to any broker.
+
 Settings: every run reads the settings topic from its beginning; a new version of the universal settings
 (SettingsChanged) enters the event-time merge at the instant it was made (`ts_init`) and amends the calendar
 the bars, strategies and desk share for the days it governs (`processors.settings.CalendarInForce`), so a
@@ -53,9 +58,12 @@ from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.settings import CalendarInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
+from processors.trading.orders import BrokerEvent
 from processors.trading.session import TradingEvent, TradingSession
 from processors.trading.setup import desk_config
 from schemas.errors import DecodeError, TradestreamError
+from streams.live_account import RECORDS, LiveAccount
+from streams.live_broker import LiveBroker
 from streams.merge import PartitionMerge
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 
@@ -79,6 +87,7 @@ class RunReport:
     late: int = 0
     account_changes: int = 0
     settings_changes: int = 0
+    orders_not_sent: int = 0  # a live account's orders in a replay (never sent)
     refused_prints: int = 0  # impossible prints the desk did not take (the bars stage dead-letters them)
     resets_before_start: int = 0  # kill-switch resets older than the rebuild: the switch they reset is not rebuilt
 
@@ -90,7 +99,7 @@ class StrategyRunner:
                  start_ns: int, end_ns: int | None = None, publisher: EventPublisher | None = None,
                  lateness_ms: int = 0, resume_after: dict | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds(),
-                 account: Account | None = None) -> None:
+                 account: Account | None = None, live_broker: LiveBroker | None = None) -> None:
         configs = [config] if isinstance(config, ScannerConfig) else sorted(config, key=lambda c: c.name)
         self.kafka = kafka
         self.codec = codec
@@ -124,6 +133,11 @@ class StrategyRunner:
         self.topics = {name: kafka.topic(name) for name in (*OUTPUT_TOPICS, *TRADING_TOPICS.values())}
         self.deadletter_topic = kafka.topic("deadletter")
         self.accounts_topic = kafka.topic("accounts")
+        self.live_account = None if account is None or account.broker == "paper" else LiveAccount(
+            account, {name: kafka.topic(name) for name in RECORDS}, self.resume_after, live_broker,
+            replay=publisher is None)
+        """A live broker's account: its broker events from the broker live, from the record rebuilding or replaying
+        (streams/live_account.py)."""
         self.settings_topic = kafka.topic("settings")
         self.report = RunReport()
         self.decisions = Decisions()
@@ -139,7 +153,10 @@ class StrategyRunner:
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         assignment, ids = [], []
-        for topic, base in ((self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)):
+        from_start = [(self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)]
+        if self.live_account is not None:
+            from_start += self.live_account.bases()
+        for topic, base in from_start:
             partitions = partitions_of(consumer, topic)
             if not partitions:
                 continue
@@ -217,11 +234,16 @@ class StrategyRunner:
         merge = PartitionMerge(partitions, self.reorder_ns)
         done = False
         next_report = time.monotonic() + REPORT_EVERY_S
+        live = self.live_account.live if self.live_account is not None else None
+        if live is not None:
+            live.start()
         try:
             while not stop.is_set() and not done:
                 for message in consumer.consume(2_000, 0.2):
                     self._take(message, merge)
                 reached_end = self._evaluate_ready(merge)
+                if self.live_account is not None:
+                    self._emit_trading(self.live_account.route(self.session, merge, self.wall_ns()))
                 caught_up = until_caught_up and all(merge.at_end.values()) and merge.pending() == 0
                 done = reached_end or caught_up
                 if self.publisher is not None:
@@ -231,9 +253,13 @@ class StrategyRunner:
                     self._log_progress(merge)
         finally:
             consumer.close()
+            if live is not None:
+                live.close()
             if self.publisher is not None:
                 self.publisher.flush()
         self.report.late = merge.late
+        if self.live_account is not None:
+            self.report.orders_not_sent = self.live_account.not_sent
         return self.report
 
     def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
@@ -241,6 +267,9 @@ class StrategyRunner:
         a record that does not decode, and an implausible print, dead-lettered."""
         if message.topic() in (self.accounts_topic, self.settings_topic):
             self._take_change(message, merge)
+            return
+        if self.live_account is not None and message.topic() in self.live_account.topics:
+            self.live_account.take(message, self.codec, merge, self._dead_letter)
             return
         batches = message.topic() == self.batches_topic
         merge_id = message.partition() + (BATCH_PARTITIONS if batches else 0)
@@ -329,8 +358,12 @@ class StrategyRunner:
         """The strategy on every trade the merge releases, in event-time order; True once a trade at or
         after `end_ns` is reached (that trade and the rest released with it are not evaluated)."""
         for tick in merge.pop_ready():
-            if isinstance(tick, tuple):  # an operator's change and its record
-                if isinstance(tick[0], SettingsChanged):
+            if isinstance(tick, tuple):  # an operator's change or a recorded broker event, and its record
+                if isinstance(tick[0], BrokerEvent):
+                    assert self.live_account is not None
+                    ts_init = self.wall_ns() if self.publisher is not None else tick[0].event.ts_event
+                    self._emit_trading(self.live_account.apply_recorded(self.session, tick[0], ts_init))
+                elif isinstance(tick[0], SettingsChanged):
                     self._apply_settings_change(*tick)
                 elif self.end_ns is None or tick[0].ts_event < self.end_ns:
                     self._apply_account_change(*tick)

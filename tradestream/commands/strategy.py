@@ -109,7 +109,8 @@ def run_live(args: argparse.Namespace) -> int:
     publisher = EventPublisher(kafka, codec, client_id=f"tradestream-strategy-{args.group}")
     accounts = [load_account(path) for path in args.account]
     host = StrategyHost(kafka, codec, configs, args.start, publisher, lateness_ms=args.lateness_ms,
-                        group_id=args.group, event_time=settings.event_time(), accounts=accounts)
+                        group_id=args.group, event_time=settings.event_time(), accounts=accounts,
+                        live_brokers=_live_brokers(settings) if any(a.broker != "paper" for a in accounts) else None)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -125,6 +126,29 @@ def run_live(args: argparse.Namespace) -> int:
         publisher.flush()
     print(f"strategies {', '.join(sorted(c.name for c in configs))}: stopped")
     return 0
+
+
+def _live_brokers(settings: Settings):  # noqa: ANN202 - Callable[[Account], LiveBroker]
+    """The connection of an account trading through IBKR: its settings read now (an unreadable one stops
+    start-up naming it), its order journal under the data folder (kept across restarts: ids never reused,
+    executions reported once)."""
+    import os
+
+    from connectors.ibkr.order_journal import FileJournalStore
+    from connectors.ibkr.order_settings import order_config_from_env
+    from connectors.ibkr.orders import IbkrBroker
+    from streams.live_broker import LiveBroker
+
+    config = order_config_from_env(os.environ)
+
+    def make(account):  # noqa: ANN001, ANN202 - Account -> LiveBroker
+        if account.broker != "ibkr":
+            raise SystemExit(f"tradestream strategy run: account {account.account_id!r}: broker "
+                             f"{account.broker!r} has no connector")
+        journal = FileJournalStore(settings.home / "ibkr" / f"{account.account_id}-orders.json")
+        journal.path.parent.mkdir(parents=True, exist_ok=True)
+        return LiveBroker(lambda sink: IbkrBroker(config, sink, journal), account.broker)
+    return make
 
 
 def run_replay(args: argparse.Namespace) -> int:
