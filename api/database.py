@@ -9,11 +9,14 @@ Two choices keep a database-backed request to one round trip to PostgreSQL where
 - The connections are in autocommit mode: every handler runs a single statement, which commits by
   itself, without BEGIN and COMMIT. A handler that needs several statements to commit together opens
   `async with conn.transaction():`.
-- A connection is checked (an empty query) before a request gets it only when it has rested in the pool
-  for RECENTLY_USED_S or longer: one that answered a moment ago is alive, and under load every
+- A connection is checked (an empty query) before a request gets it only when it was last handed out
+  RECENTLY_USED_S or longer ago: one that answered a moment ago is alive, and under load every
   connection is one. A connection the server dropped (restart, idle kill) is still replaced before a
   request gets it once it has rested; one dropped within RECENTLY_USED_S of its last use fails that
-  request with a 503, and the pool replaces it.
+  request with a 503, and the pool replaces it. The time is noted when the pool hands a connection out
+  (its `check` callback), not when it comes back: with a `reset` callback the pool returns every
+  connection through a background task, and an authenticated request, which takes a connection to find
+  its caller and then another for its handler, often found the pool empty and had it open one more.
 
 Measured in-process on the signals route (CPU of the API per request, `benchmarks/bench_api.py` for the
 served figures): 0.75 ms with the four round trips, 0.67 ms in autocommit, 0.41 ms with the check skipped
@@ -50,22 +53,20 @@ RECENTLY_USED_S = 2.0
 
 
 class RestChecks:
-    """The pool's `check` and `reset` callbacks: check a connection only when it has rested a while."""
+    """The pool's `check` callback: check a connection only when it was last handed out a while ago."""
 
     def __init__(self, recently_s: float = RECENTLY_USED_S) -> None:
         self.recently_s = recently_s
-        self._returned: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
+        self._handed_out: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
         self.checks = 0
         """Checks that went to the server (the others were skipped)."""
 
-    async def reset(self, conn: AsyncConnection) -> None:
-        """Called by the pool as each connection comes back: note when."""
-        self._returned[conn] = time.monotonic()
-
     async def check(self, conn: AsyncConnection) -> None:
         """Called by the pool before it hands a connection out; raises when it is dead (the pool replaces it)."""
-        returned = self._returned.get(conn)
-        if returned is not None and time.monotonic() - returned < self.recently_s and not conn.closed:
+        now = time.monotonic()
+        last = self._handed_out.get(conn)
+        self._handed_out[conn] = now
+        if last is not None and now - last < self.recently_s and not conn.closed:
             return
         self.checks += 1
         await AsyncConnectionPool.check_connection(conn)
@@ -81,7 +82,6 @@ def new_pool(settings: ApiSettings) -> AsyncConnectionPool:
         timeout=settings.database_wait_s,
         # A connection the server dropped (restart, idle kill) is replaced before a request gets it, once rested.
         check=rest.check,
-        reset=rest.reset,
         kwargs={"connect_timeout": max(1, math.ceil(settings.database_wait_s)),
                 "application_name": "tradestream-api", "autocommit": True},
         name="tradestream-api",
