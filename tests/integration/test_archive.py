@@ -243,3 +243,17 @@ def test_an_object_left_without_its_manifest_is_adopted_not_written_again(archiv
     assert len(archive.keys("data")) == 13 and len(archive.keys("manifests")) == 13
     assert archive.verify() == []
     assert archive.verify(DAY + dt.timedelta(days=1)) == []
+
+
+def test_a_record_dated_in_a_sealed_day_is_a_gap_until_archived_in_the_first_open_day(archive: Archive) -> None:
+    producer = Producer(archive.archiver.kafka.client_config(acks="all"))
+    topic = archive.archiver.kafka.topic("orders.events")
+    producer.produce(topic, key=b"late", value=b"late bytes", partition=1, timestamp=_day_ms(12))
+    assert producer.flush(30) == 0
+    assert archive.verify() == [f"gap {topic}[1] offsets 30-30, dated before the end of the period, are not archived"]
+    report = Archiver(archive.archiver, store=archive.store).run_once()
+    assert (report.objects, report.records, report.roots) == (1, 1, [])
+    newest = Manifest.from_bytes(archive.store.get([k for k in archive.keys("manifests") if ".orders.events/1/" in k][-1]))
+    today = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(0), dt.timezone.utc)
+    assert newest.window_start_ms == int(today.timestamp() * 1000) and newest.first_offset == 30   # not in DAY
+    assert archive.verify() == []
