@@ -19,7 +19,8 @@ The modules:
 
 from processors.trading.book import AccountBook
 from processors.trading.config import DeskConfig, StrategyTrading, TargetAmount, TargetPercent, target_price
-from processors.trading.desk import UNASSIGNED, DeskEvent, TradingDesk
+from processors.trading.desk import DeskEvent, TradingDesk
+from processors.trading.desk_risk import UNASSIGNED
 from processors.trading.errors import TradingDeskError
 from processors.trading.orders import DeskOrder
 

@@ -63,6 +63,9 @@ Choices, with the reason:
 - An intent the desk cannot trade is answered, never raised: an unknown strategy (account "(unassigned)"),
   an account the desk does not hold (`reject_unknown_account`), an order type the paper broker does not
   know, or an intent the risk package cannot read; each a rejected `RiskDecisionMade` with the reason.
+
+Beside it: desk_risk.py (the risk side: decisions, the book prepared for them), desk_live.py (a live broker's
+outbox and reports), overnight.py (the overnight coverage check), desk_state.py (the snapshot).
 """
 
 from __future__ import annotations
@@ -80,28 +83,27 @@ from processors.model import (Bar, FillExecuted, OrderIntentCreated, OrderStatus
 from processors.model import plain_decimal as canonical
 from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, PaperEvent
 from processors.pnl import Direction
-from processors.risk import (Account, Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError,
-                             RiskDecision, RiskIntent, decide, reject_unknown_account)
+from processors.risk import Account, Action, OpenTrade, RiskIntent, decide
 from processors.risk.account import et_date
 from processors.risk.days import TradingDays
-from processors.risk.event import decision_event, event_decimal
-from processors.risk.margin import overnight_coverage
+from processors.risk.event import decision_event
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
                                TradeStatus)
 from processors.trading.book import AccountBook
 from processors.trading.config import DeskConfig, target_price
+from processors.trading.desk_live import LiveOrdersMixin
+from processors.trading.desk_risk import RiskSideMixin
+from processors.trading.desk_state import SNAPSHOT_FORMAT, restore_into, snapshot_of
 from processors.trading.errors import TradingDeskError
 from processors.trading.orders import BROKER, ENTRY, EXIT, BrokerEvent, DeskOrder, fill_event, status_event
+from processors.trading.overnight import overnight_checks
 
 DeskEvent = RiskDecisionMade | OrderStatusChanged | FillExecuted | OvernightCoverageChecked
-UNASSIGNED = "(unassigned)"
 BUY = "BUY"
-SNAPSHOT_FORMAT = 1
 TERMINAL = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELLED})
-ORDER_TYPES = frozenset(kind.value for kind in OrderType)
 
 
-class TradingDesk:
+class TradingDesk(LiveOrdersMixin, RiskSideMixin):
     """The risk decision, the paper broker, the charges, the account books and the trade manager, joined."""
 
     def __init__(self, config: DeskConfig) -> None:
@@ -181,35 +183,6 @@ class TradingDesk:
             book.on_price(bar.symbol, bar.close, ts)
         out += self._exits(self._manager.on_prices(bar.symbol, (bar.open, bar.high, bar.low, bar.close), ts), ts_init)
         self._sync_kill_switches(ts)
-        return out
-
-    def take_outbox(self) -> list[DeskOrder]:
-        """The orders placed for accounts with a live broker since the last call, in the order placed: the
-        caller sends them (a replay never does) and gives their reports back to `on_broker_events`."""
-        orders, self._outbox = self._outbox, []
-        return orders
-
-    def on_broker_events(self, events: list[BrokerEvent], ts_init: int) -> list[DeskEvent]:
-        """A live broker's reports of orders this desk placed, in the order reported, each at its event time (the
-        caller keeps them in time order with the prints): handled as the paper broker's events are, with the
-        broker's identity of the order kept. An execution applied before is skipped (a broker may report it
-        again after a reconnection); an order this desk did not place raises TradingDeskError naming it."""
-        out: list[DeskEvent] = []
-        for item in events:
-            if not isinstance(item, BrokerEvent):
-                raise TradingDeskError("broker_event", f"must be a BrokerEvent, got {type(item).__name__}")
-            event = item.event
-            order = self._orders.get(event.client_order_id)
-            if order is None or order.broker != item.broker:
-                raise TradingDeskError("broker_event.client_order_id", f"{event.client_order_id!r} is not an order "
-                                                                        f"this desk sent to {item.broker!r}")
-            if isinstance(event, OrderFilled):
-                if event.exec_id in self._broker_execs:
-                    continue
-                self._broker_execs.add(event.exec_id)
-            out += self._begin(event.ts_event, ts_init, inclusive=False)
-            out += self._paper([event], ts_init, item)
-            self._sync_kill_switches(event.ts_event)
         return out
 
     def advance_to(self, ts_event: int) -> list[DeskEvent]:
@@ -307,14 +280,7 @@ class TradingDesk:
     # == snapshot ==================================================================================
     def snapshot(self) -> dict[str, Any]:
         """The whole state as plain JSON-able data: books, broker, trade manager, orders, seen intent ids."""
-        return {"format": SNAPSHOT_FORMAT,
-                "books": {a: book.snapshot() for a, book in self._books.items()},
-                "broker": self._broker.snapshot(), "trade_manager": self._manager.snapshot(),
-                "orders": [order.to_dict() for order in self._orders.values()],
-                "working": list(self._working), "seen": sorted(self._seen),
-                "outbox": [order.client_order_id for order in self._outbox],
-                "broker_execs": sorted(self._broker_execs),
-                "checked_day": None if self._checked_day is None else self._checked_day.isoformat()}
+        return snapshot_of(self)
 
     @classmethod
     def restore(cls, config: DeskConfig, data: dict[str, Any]) -> TradingDesk:
@@ -323,23 +289,7 @@ class TradingDesk:
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise TradingDeskError("snapshot.format", f"must be {SNAPSHOT_FORMAT}")
         desk = cls(config)
-        try:
-            books = data["books"]
-            if sorted(books) != sorted(config.accounts):
-                raise TradingDeskError("snapshot.books", f"holds {sorted(books)}, the config {sorted(config.accounts)}")
-            desk._books = {a: AccountBook.restore(account, config.days, books[a], config.settlement_holidays)
-                           for a, account in config.accounts.items()}
-            desk._broker = PaperBroker.restore(data["broker"], config.fill_model)
-            desk._manager = TradeManager.restore(config.trade_manager, data["trade_manager"])
-            desk._orders = {o["client_order_id"]: DeskOrder.from_dict(o) for o in data["orders"]}
-            desk._working = dict.fromkeys(data["working"])
-            desk._seen = set(data["seen"])
-            desk._outbox = [desk._orders[order_id] for order_id in data.get("outbox", [])]
-            desk._broker_execs = set(data.get("broker_execs", []))
-            checked = data.get("checked_day")
-            desk._checked_day = None if checked is None else dt.date.fromisoformat(checked)
-        except (KeyError, TypeError, ValueError) as error:
-            raise TradingDeskError("snapshot", f"cannot be read: {error!r}") from None
+        restore_into(desk, data)
         return desk
 
     # == steps =====================================================================================
@@ -364,25 +314,7 @@ class TradingDesk:
         if ts < instant or (ts == instant and not inclusive):
             return []
         self._checked_day = day
-        out: list[DeskEvent] = []
-        for account_id, account in self.config.accounts.items():
-            book = self._prepare(account_id, instant)
-            positions = book.positions()
-            regime = account.regime_at(instant)
-            if not positions or regime is None:
-                continue
-            coverage = overnight_coverage(positions, book.equity, account.margin, regime, instant)
-            uncovered = coverage.uncovered
-            detail = (f"requirement {coverage.requirement} of {len(positions)} positions against equity "
-                      f"{coverage.equity} ({regime.value}, margin {account.margin.initial_pct} % initial, "
-                      f"{account.margin.maintenance_pct} % maintenance)"
-                      + (f": {', '.join(uncovered)} would not be covered overnight" if uncovered else ""))
-            out.append(OvernightCoverageChecked(
-                check_id=f"{account_id}:{day.isoformat()}", account_id=account_id, ts_event=instant, ts_init=ts_init,
-                regime=regime.value, equity=event_decimal(coverage.equity),
-                requirement=event_decimal(coverage.requirement), excess=event_decimal(coverage.excess),
-                positions=len(positions), uncovered=uncovered, detail=detail))
-        return out
+        return overnight_checks(self.config, day, instant, ts_init, self._prepare)
 
     def _roll(self, ts: int, ts_init: int) -> list[DeskEvent]:
         out: list[DeskEvent] = []
@@ -391,31 +323,6 @@ class TradingDesk:
             if equity is not None:
                 out += self._exits(self._manager.start_day(account_id, equity, ts), ts_init)
         return out
-
-    def _entry_decision(self, intent: OrderIntentCreated, ts: int) -> tuple[RiskDecision, Any]:
-        settings = self.config.strategies.get(intent.strategy)
-        if settings is None:
-            return _refused(intent, UNASSIGNED, ts, "strategy", f"strategy {intent.strategy!r} is not on this desk "
-                                                                "(no account trades it)"), None
-        if intent.order_type not in ORDER_TYPES:
-            return _refused(intent, settings.account_id, ts, "order_type",
-                            f"the paper broker takes {', '.join(sorted(ORDER_TYPES))} orders, not "
-                            f"{intent.order_type!r}"), None
-        quantity = intent.quantity if settings.cap_at_intent_quantity and intent.quantity > 0 else None
-        try:
-            risk_intent = RiskIntent.of_order_intent(intent, account_id=settings.account_id, action=Action.ENTRY,
-                                                     stop=settings.stop, quantity=quantity,
-                                                     lot_size=settings.lot_size, intraday=settings.intraday)
-        except RiskConfigError as error:
-            return _refused(intent, settings.account_id, ts, "intent", str(error)), None
-        account = self.config.accounts.get(settings.account_id)
-        if account is None:
-            return reject_unknown_account(risk_intent, ts), None
-        book = self._prepare(settings.account_id, ts)
-        decision = decide(risk_intent, account, book.snapshot_at(ts), self.config.days, ts)
-        if decision.tripped_kill_switch and decision.kill_switch is not None:
-            book.set_kill_switch(decision.kill_switch)
-        return decision, settings
 
     def _exits(self, requests: list[ExitRequested], ts_init: int) -> list[DeskEvent]:
         out: list[DeskEvent] = []
@@ -505,41 +412,6 @@ class TradingDesk:
                                   reason=f"the exit order filled {order.filled} of {order.requested}")
         return self._exits(self._manager.on_exit_cancelled(cancelled), ts_init)
 
-    def _prepare(self, account_id: str, ts: int) -> AccountBook:
-        """The account's book with the trade manager's open trades, the working entries and the kill switch."""
-        self._sync_kill_switches(ts, account_id)
-        book = self._books[account_id]
-        working = {order_id: self._orders[order_id] for order_id in self._working
-                   if self._orders[order_id].account_id == account_id}
-        running = []
-        for trade in self._manager.open_trades(account_id):
-            entry = working.pop(trade.trade_id, None)
-            rest = 0 if entry is None else entry.quantity - entry.filled
-            multiplier = self._orders[trade.trade_id].multiplier
-            running.append(trade if rest == 0 and multiplier == trade.multiplier
-                           else replace(trade, quantity=trade.quantity + rest, multiplier=multiplier))
-        waiting = [self._waiting_record(o) for o in working.values() if o.filled == 0]
-        book.set_trades(running, waiting)
-        return book
-
-    def _waiting_record(self, order: DeskOrder) -> OpenTrade:
-        """A working entry as the risk decision counts it, built once per order (its figures do not change while
-        nothing has filled)."""
-        record = self._waiting_records.get(order.client_order_id)
-        if record is None or record.quantity != order.quantity:
-            record = OpenTrade(trade_id=order.trade_id, symbol=order.symbol, side=order.side, quantity=order.quantity,
-                               entry_price=order.signal_price, stop_price=order.decision_stop,
-                               opened_ns=order.placed_ns, multiplier=order.multiplier)
-            self._waiting_records[order.client_order_id] = record
-        return record
-
-    def _sync_kill_switches(self, ts: int, only: str | None = None) -> None:
-        for account_id, book in self._books.items():
-            if only is not None and account_id != only:
-                continue
-            switch = self._manager.kill_switch(account_id)
-            if switch is not None and switch.tripped and not book.kill_switch.tripped:
-                book.set_kill_switch(book.kill_switch.trip(switch.reason, ts))
 
 
 def _set_trade_prices(order: DeskOrder, fill_price: Decimal, target: Any) -> None:
@@ -551,15 +423,6 @@ def _set_trade_prices(order: DeskOrder, fill_price: Decimal, target: Any) -> Non
     else:
         order.trade_stop = stop if stop > fill_price else fill_price + tick
     order.trade_target = target_price(target, order.side, fill_price, tick)
-
-
-def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, detail: str) -> RiskDecision:
-    checks = (Check(check, None, None, CheckOutcome.FAILED, detail),)
-    return RiskDecision(
-        intent_id=intent.client_order_id, account_id=account_id, strategy=intent.strategy, symbol=intent.symbol,
-        side=intent.side, action=Action.ENTRY, ts_event=ts, regime=None, outcome=Outcome.REJECT, quantity=0,
-        requested_quantity=intent.quantity, checks=checks, reasons=(f"{check}: {detail}",), equity=None,
-        signal_price=intent.reference_price)
 
 
 def _ts(value: object, name: str) -> None:

@@ -1,0 +1,93 @@
+"""The trading desk's risk side (`TradingDesk` mixes it in): an entry intent's risk decision against the account
+book, the book prepared for a decision (the trade manager's open trades, the working entries counted as open
+trades, the kill switch), and the refusals of intents the desk cannot trade (module docstring of desk.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from processors.model import OrderIntentCreated
+from processors.paper import OrderType
+from processors.risk import (Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError, RiskDecision,
+                             RiskIntent, decide, reject_unknown_account)
+from processors.trading.book import AccountBook
+from processors.trading.orders import DeskOrder
+
+UNASSIGNED = "(unassigned)"
+ORDER_TYPES = frozenset(kind.value for kind in OrderType)
+
+
+class RiskSideMixin:
+    """`_entry_decision`, `_prepare`, `_waiting_record` and `_sync_kill_switches` of `TradingDesk`."""
+
+    def _entry_decision(self, intent: OrderIntentCreated, ts: int) -> tuple[RiskDecision, Any]:
+        settings = self.config.strategies.get(intent.strategy)
+        if settings is None:
+            return _refused(intent, UNASSIGNED, ts, "strategy", f"strategy {intent.strategy!r} is not on this desk "
+                                                                "(no account trades it)"), None
+        if intent.order_type not in ORDER_TYPES:
+            return _refused(intent, settings.account_id, ts, "order_type",
+                            f"the paper broker takes {', '.join(sorted(ORDER_TYPES))} orders, not "
+                            f"{intent.order_type!r}"), None
+        quantity = intent.quantity if settings.cap_at_intent_quantity and intent.quantity > 0 else None
+        try:
+            risk_intent = RiskIntent.of_order_intent(intent, account_id=settings.account_id, action=Action.ENTRY,
+                                                     stop=settings.stop, quantity=quantity,
+                                                     lot_size=settings.lot_size, intraday=settings.intraday)
+        except RiskConfigError as error:
+            return _refused(intent, settings.account_id, ts, "intent", str(error)), None
+        account = self.config.accounts.get(settings.account_id)
+        if account is None:
+            return reject_unknown_account(risk_intent, ts), None
+        book = self._prepare(settings.account_id, ts)
+        decision = decide(risk_intent, account, book.snapshot_at(ts), self.config.days, ts)
+        if decision.tripped_kill_switch and decision.kill_switch is not None:
+            book.set_kill_switch(decision.kill_switch)
+        return decision, settings
+
+    def _prepare(self, account_id: str, ts: int) -> AccountBook:
+        """The account's book with the trade manager's open trades, the working entries and the kill switch."""
+        self._sync_kill_switches(ts, account_id)
+        book = self._books[account_id]
+        working = {order_id: self._orders[order_id] for order_id in self._working
+                   if self._orders[order_id].account_id == account_id}
+        running = []
+        for trade in self._manager.open_trades(account_id):
+            entry = working.pop(trade.trade_id, None)
+            rest = 0 if entry is None else entry.quantity - entry.filled
+            multiplier = self._orders[trade.trade_id].multiplier
+            running.append(trade if rest == 0 and multiplier == trade.multiplier
+                           else replace(trade, quantity=trade.quantity + rest, multiplier=multiplier))
+        waiting = [self._waiting_record(o) for o in working.values() if o.filled == 0]
+        book.set_trades(running, waiting)
+        return book
+
+    def _waiting_record(self, order: DeskOrder) -> OpenTrade:
+        """A working entry as the risk decision counts it, built once per order (its figures do not change while
+        nothing has filled)."""
+        record = self._waiting_records.get(order.client_order_id)
+        if record is None or record.quantity != order.quantity:
+            record = OpenTrade(trade_id=order.trade_id, symbol=order.symbol, side=order.side, quantity=order.quantity,
+                               entry_price=order.signal_price, stop_price=order.decision_stop,
+                               opened_ns=order.placed_ns, multiplier=order.multiplier)
+            self._waiting_records[order.client_order_id] = record
+        return record
+
+    def _sync_kill_switches(self, ts: int, only: str | None = None) -> None:
+        for account_id, book in self._books.items():
+            if only is not None and account_id != only:
+                continue
+            switch = self._manager.kill_switch(account_id)
+            if switch is not None and switch.tripped and not book.kill_switch.tripped:
+                book.set_kill_switch(book.kill_switch.trip(switch.reason, ts))
+
+
+def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, detail: str) -> RiskDecision:
+    checks = (Check(check, None, None, CheckOutcome.FAILED, detail),)
+    return RiskDecision(
+        intent_id=intent.client_order_id, account_id=account_id, strategy=intent.strategy, symbol=intent.symbol,
+        side=intent.side, action=Action.ENTRY, ts_event=ts, regime=None, outcome=Outcome.REJECT, quantity=0,
+        requested_quantity=intent.quantity, checks=checks, reasons=(f"{check}: {detail}",), equity=None,
+        signal_price=intent.reference_price)
