@@ -4,6 +4,7 @@ broker's reports as the desk's `BrokerEvent`s (`processors.trading.TradingDesk.o
     bridge = DeskBrokerBridge("ibkr")
     command, refused = bridge.command(order)      # a PlaceOrder, or (None, the desk's rejection of it)
     events = bridge.events(report, ts_event)      # [] for what the desk does not hear about
+    events = bridge.events(fill, ts_event, commission)   # an execution with the broker's own commission
     bridge.note(event)                            # an event the desk took from the record (a restart's rebuild)
     recorded_broker_event(record)                 # a published OrderStatusChanged / FillExecuted as a BrokerEvent
 
@@ -18,9 +19,13 @@ client's) gives no event: the caller reports it.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from connectors.broker import BrokerReport, FillReported, OrderStatusReported, PlaceOrder, Route
-from processors.paper import OrderAccepted, OrderCancelled, OrderFilled, OrderRejected, OrderStatus, OrderType, Side
+from processors.charges import FillCharges
+from processors.charges.regulatory import NO_REGULATORY_FEES, RegulatoryFees
 from processors.model import FillExecuted, OrderStatusChanged
+from processors.paper import OrderAccepted, OrderCancelled, OrderFilled, OrderRejected, OrderStatus, OrderType, Side
 from processors.paper.events import Operation
 from processors.trading.orders import BrokerEvent, DeskOrder
 
@@ -54,14 +59,15 @@ class DeskBrokerBridge:
                                                                  and event.leaves_quantity == 0):
             self._ended.add(ref)
 
-    def events(self, report: BrokerReport, ts_event: int) -> list[BrokerEvent]:
-        """The desk's events for one report of the broker, at `ts_event`."""
+    def events(self, report: BrokerReport, ts_event: int, commission: Decimal | None = None) -> list[BrokerEvent]:
+        """The desk's events for one report of the broker, at `ts_event`; an execution's `commission` (the
+        broker's commission report, its regulatory fees included) replaces the desk's charges model."""
         ref = getattr(report, "client_order_id", None)
         order = self._orders.get(ref) if ref is not None else None
         if order is None or ref in self._ended:
             return []
         if isinstance(report, FillReported):
-            return self._fill(order, report, ts_event)
+            return self._fill(order, report, ts_event, commission)
         if not isinstance(report, OrderStatusReported):
             return []
         identity = {"broker": self.broker, "broker_status": report.broker_status,
@@ -88,11 +94,14 @@ class DeskBrokerBridge:
                               limit_price=order.limit_price, stop_price=order.stop_price, status=OrderStatus.PLACED)
         return [BrokerEvent(event=event, **identity)]
 
-    def _fill(self, order: DeskOrder, report: FillReported, ts_event: int) -> list[BrokerEvent]:
+    def _fill(self, order: DeskOrder, report: FillReported, ts_event: int,
+              commission: Decimal | None) -> list[BrokerEvent]:
         identity = {"broker": self.broker, "broker_status": "Filled" if report.cumulative_quantity >= order.quantity
                     else "PartiallyFilled", "broker_order_id": report.broker_order_id,
                     "broker_perm_id": report.broker_perm_id}
         out = self._accept(order, ts_event, {**identity, "broker_status": "Submitted"})
+        if commission is not None:
+            identity["charges"] = FillCharges(commission, NO_REGULATORY_FEES)
         leaves = max(order.quantity - report.cumulative_quantity, 0)
         event = OrderFilled(client_order_id=order.client_order_id, exec_id=report.exec_id, ts_event=ts_event,
                             symbol=order.symbol, side=Side(order.side), quantity=report.quantity, price=report.price,
@@ -122,8 +131,9 @@ def recorded_broker_event(record: OrderStatusChanged | FillExecuted) -> BrokerEv
                             symbol=record.symbol, side=Side(record.side), quantity=record.quantity, price=record.price,
                             filled_quantity=record.filled_quantity, leaves_quantity=record.leaves_quantity,
                             status=OrderStatus.SUCCESS if record.leaves_quantity == 0 else OrderStatus.PENDING)
+        charges = FillCharges(record.commission, RegulatoryFees(section_31=record.regulatory_fees))
         return BrokerEvent(event=event, broker=record.broker, broker_status="Filled" if record.leaves_quantity == 0
-                           else "PartiallyFilled", broker_perm_id=record.broker_perm_id)
+                           else "PartiallyFilled", broker_perm_id=record.broker_perm_id, charges=charges)
     if record.event == "ACCEPTED":
         event = OrderAccepted(client_order_id=record.client_order_id, ts_event=record.ts_event, symbol=record.symbol,
                               side=Side(record.side), order_type=OrderType(record.order_type), quantity=record.quantity,

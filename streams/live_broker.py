@@ -9,8 +9,11 @@ loop in its own thread; the runner's thread sends the desk's orders to it and ta
 
 The reports are kept in arrival order in a queue: the runner drains it between two batches of prints and
 gives the desk each report at the report's own time, never before the last event time the desk took (so
-the desk's time never runs backwards). Reports the desk does not hear about (connection changes, errors,
-a manual order in TWS, an identity conflict, a commission) are logged here, each with its reason.
+the desk's time never runs backwards). An execution waits for its commission report (IBKR's own charges
+replace the desk's model, so the deals report has what IBKR billed) for up to `commission_wait_s`, and
+the reports after it wait with it, so the desk hears them in order; past that wait it goes to the desk
+with the model's charges, and a warning says so. Reports the desk does not hear about (connection
+changes, errors, a manual order in TWS, an identity conflict) are logged here, each with its reason.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import asyncio
 import logging
 import queue
 import threading
+import time
+from decimal import Decimal
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +36,14 @@ log = logging.getLogger(__name__)
 
 
 class LiveBroker:
-    def __init__(self, make_broker: Callable[[Callable[[Any], None]], Any], name: str) -> None:
+    def __init__(self, make_broker: Callable[[Callable[[Any], None]], Any], name: str,
+                 commission_wait_s: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.make_broker = make_broker
         self.name = name
+        self.commission_wait_s = commission_wait_s
+        self.monotonic = monotonic
+        self._pending: list[tuple[Any, float]] = []        # order reports not yet given, with their arrival
+        self._commissions: dict[str, Decimal] = {}         # commission reports by execution id
         self.bridge = DeskBrokerBridge(name)
         self.reports: queue.SimpleQueue = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
@@ -93,16 +103,32 @@ class LiveBroker:
                 return reports
 
     def _translate(self, reports: list[Any], at_least_ns: int) -> list[BrokerEvent]:
-        out: list[BrokerEvent] = []
+        now = self.monotonic()
         for report in reports:
             if isinstance(report, OrderStatusReported | FillReported):
-                at_least_ns = max(report.ts_event, at_least_ns)
-                events = self.bridge.events(report, at_least_ns)
-                if not events and report.client_order_id is None:
-                    log.warning("broker=%s an execution of an order that is not ours: %s", self.name, report)
-                out += events
+                self._pending.append((report, now))
+            elif isinstance(report, CommissionReported):
+                self._commissions[report.exec_id] = report.commission
+                _log_report(self.name, report)
             else:
                 _log_report(self.name, report)
+        out: list[BrokerEvent] = []
+        while self._pending:
+            report, since = self._pending[0]
+            commission = None
+            if isinstance(report, FillReported):
+                commission = self._commissions.pop(report.exec_id, None)
+                if commission is None and report.client_order_id is not None:
+                    if now - since < self.commission_wait_s:
+                        break               # wait for IBKR's commission (and keep the later reports behind it)
+                    log.warning("broker=%s no commission report for execution %s within %.1f s: the desk's "
+                                "charges model prices it", self.name, report.exec_id, self.commission_wait_s)
+            self._pending.pop(0)
+            at_least_ns = max(report.ts_event, at_least_ns)
+            events = self.bridge.events(report, at_least_ns, commission)
+            if not events and report.client_order_id is None:
+                log.warning("broker=%s an execution of an order that is not ours: %s", self.name, report)
+            out += events
         return out
 
     def close(self, timeout_s: float = 30) -> None:

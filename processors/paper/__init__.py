@@ -18,7 +18,8 @@ The modules:
     events      OrderAccepted, OrderRejected, OrderModified, OrderTriggered, OrderFilled, OrderCancelled
     matching    the fill rules for market, limit, stop and stop-limit orders over a print or a bar, and slippage
     broker      PaperBroker: place, place_bracket, modify, cancel, on_trade, on_bar; priority, partial
-                fills, brackets (OCA) and the bars-only rules
+                fills and the bars-only rules
+    brackets    a bracket's children: built, settled against the entry (OCA), reachable within a bar
     validation  why an order, a bracket or a modification is refused
     snapshot    the state as a plain dict and back
     config      FillModel (slippage_ticks, partial_fills);   errors  PaperBrokerError

@@ -381,6 +381,8 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin):
                 identity: BrokerEvent | None = None) -> list[DeskEvent]:
         charges, order.commission = charge_fill(self.config.charges, order.commission, event.side.value,
                                                 event.quantity, event.price, event.ts_event)
+        if identity is not None and identity.charges is not None:   # the broker's own (live)
+            charges = identity.charges
         out: list[DeskEvent] = [fill_event(order, event, charges, ts_init, identity)]
         first = order.filled == 0
         order.filled += event.quantity

@@ -103,6 +103,9 @@ class BrokerEvent:
     broker_status: str = ""
     broker_order_id: int | None = None
     broker_perm_id: int | None = None
+    charges: FillCharges | None = None
+    """An execution's charges as the broker billed them (IBKR's commission report, which includes the
+    regulatory fees it passes through), in place of the desk's charges model; None: the model's."""
 
 
 _DECIMALS = ("tick_size", "limit_price", "stop_price", "signal_price", "decision_stop", "trade_stop", "trade_target")

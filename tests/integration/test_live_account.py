@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from connectors.ibkr.order_journal import FileJournalStore
 from connectors.ibkr.orders import IbkrBroker, IbkrBrokerConfig
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
+from processors.charges import NO_REGULATORY_FEES, FillCharges
 from processors.model import FillExecuted, OrderStatusChanged, TradeUpdated
 from streams.live_broker import LiveBroker
 from streams.strategy_resume import resume_points
@@ -61,8 +63,9 @@ def test_a_live_account_trades_restarts_without_resending_and_replays_without_a_
         last = phase[-1]
         for order in expected_session.desk.take_outbox():
             perm_id = 1 + sum(isinstance(e, FillExecuted) for e in expected)
-            expected += expected_session.on_broker_events(fills_as_paper(order, last.price, last.ts_event, perm_id),
-                                                          last.ts_event).trading
+            billed = FillCharges(Decimal("1.00"), NO_REGULATORY_FEES)   # the fake TWS's commission report
+            expected += expected_session.on_broker_events(
+                fills_as_paper(order, last.price, last.ts_event, perm_id, billed), last.ts_event).trading
 
     fake = FakeTwsInThread(FakeTradingTws(clock_s=1_700_000_000))
     with fake as tws:

@@ -34,8 +34,9 @@ def session(account) -> TradingSession:  # noqa: ANN001
     return TradingSession({config.name: pipeline}, TradingDesk(desk_config([config], account, CALENDAR)))
 
 
-def fills_as_paper(order: DeskOrder, price, ts: int, perm_id: int) -> list[BrokerEvent]:  # noqa: ANN001
-    """What a broker reports for a market order filled whole at `price`: accepted, then one execution."""
+def fills_as_paper(order: DeskOrder, price, ts: int, perm_id: int, charges=None) -> list[BrokerEvent]:  # noqa: ANN001
+    """What a broker reports for a market order filled whole at `price`: accepted, then one execution (billed
+    `charges`, or priced by the desk's model)."""
     accepted = OrderAccepted(client_order_id=order.client_order_id, ts_event=ts, symbol=order.symbol,
                              side=Side(order.side), order_type=OrderType(order.order_type), quantity=order.quantity,
                              limit_price=order.limit_price, stop_price=order.stop_price, status=OrderStatus.PLACED)
@@ -44,7 +45,7 @@ def fills_as_paper(order: DeskOrder, price, ts: int, perm_id: int) -> list[Broke
                          filled_quantity=order.quantity, leaves_quantity=0, status=OrderStatus.SUCCESS)
     identity = {"broker": "ibkr", "broker_order_id": perm_id - 1000, "broker_perm_id": perm_id}
     return [BrokerEvent(event=accepted, broker_status="Submitted", **identity),
-            BrokerEvent(event=filled, broker_status="Filled", **identity)]
+            BrokerEvent(event=filled, broker_status="Filled", charges=charges, **identity)]
 
 
 def test_a_live_account_trades_as_the_paper_account_when_the_broker_fills_as_the_paper_broker() -> None:
