@@ -1,8 +1,14 @@
-"""The caller's accounts, and the reset of an account's latched kill switch.
+"""The caller's accounts: their risk settings, and the reset of an account's latched kill switch.
 
     GET  /api/accounts                               the accounts the caller owns, each with its last kill-switch
                                                      reset and settings change (as the sink stored them)
+    GET  /api/accounts/{account_id}/settings         the newest settings change of the account
+    PUT  /api/accounts/{account_id}/settings         {"reason": ..., "settings": {account file}}: publish (202)
     POST /api/accounts/{account_id}/kill-switch/reset   {"reason": ...}: publish the reset (202)
+
+New settings are the same event `tradestream account change` publishes (AccountChanged SETTINGS_CHANGED, in
+force from now: never back-dated), read by `processors.risk.account_file` first: every problem is a 400 field
+error (`settings.limits.max_drawdown_pct`, ...), and the settings must name the account of the path.
 
 A reset is the same event `tradestream account reset-kill-switch` publishes: an `AccountChanged` of kind
 KILL_SWITCH_RESET on the accounts topic, keyed by the account, with the reason and the caller's name as its
@@ -18,11 +24,12 @@ switch trips only on the account's drawdown limit.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Protocol
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import Dependency, Parameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE
@@ -36,6 +43,8 @@ from connectors.kafka.codec import AvroCodec
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.model import AccountChanged
+from processors.risk.account_file import read_account, write_account
+from processors.risk.errors import RiskConfigError
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +89,46 @@ ACCOUNTS = """
 """
 
 
-def reason_errors(data: dict[str, Any]) -> list[dict[str, str]]:
-    errors = [{"field": key, "message": "unknown field; a reset has a reason"} for key in data if key != "reason"]
+def reason_errors(data: dict[str, Any], fields: tuple[str, ...] = ("reason",),
+                  why: str = "why trading may resume") -> list[dict[str, str]]:
+    errors = [{"field": key, "message": f"unknown field; the body has {' and '.join(fields)}"}
+              for key in data if key not in fields]
     reason = data.get("reason")
     if reason is None:
-        errors.append({"field": "reason", "message": "required: say why trading may resume"})
+        errors.append({"field": "reason", "message": f"required: say {why}"})
     elif not isinstance(reason, str):
         errors.append({"field": "reason", "message": "must be a string"})
     elif not reason.strip():
-        errors.append({"field": "reason", "message": "must say why trading may resume (it is kept with the reset)"})
+        errors.append({"field": "reason", "message": f"must say {why} (it is kept with the change)"})
     elif len(reason) > MAX_REASON or "\x00" in reason:
         errors.append({"field": "reason", "message": f"must be at most {MAX_REASON} characters, without NUL"})
     return errors
+
+
+def settings_errors(account_id: str, settings: Any) -> tuple[list[dict[str, str]], str]:
+    """The field errors of new settings for the account, and the settings as the event carries them."""
+    if settings is None:
+        return [{"field": "settings", "message": "required: the account's settings, as in its account file"}], ""
+    try:
+        account = read_account(settings)
+    except RiskConfigError as exc:
+        problems = getattr(exc, "problems", None) or [(exc.field, str(exc))]
+        return [{"field": f"settings.{field}", "message": message} for field, message in problems], ""
+    if account.account_id != account_id:
+        return [{"field": "settings.account_id", "message": f"must be {account_id!r}, the account in the URL"}], ""
+    return [], json.dumps(write_account(account), sort_keys=True)
+
+
+def _bad(errors: list[dict[str, str]], what: str) -> Response[dict[str, object]]:
+    return Response({"status_code": 400, "detail": f"invalid {what}", "errors": errors},
+                    status_code=HTTP_400_BAD_REQUEST)
+
+
+def _undelivered(account_id: str, caller: Caller, what: str) -> Response[dict[str, object]]:
+    log.error("account=%s %s not delivered to Kafka user=%s", account_id, what, caller.user.name)
+    return Response({"status_code": 503, "detail": f"the {what} was not delivered to Kafka; try again when it is "
+                                                   "back"}, status_code=HTTP_503_SERVICE_UNAVAILABLE,
+                    headers={"Retry-After": "5"})
 
 
 async def _owns(conn: AsyncConnection, caller: Caller, account_id: str) -> bool:
@@ -110,6 +147,50 @@ class AccountsController(Controller):
         return [{"account_id": account, "last_kill_switch_reset": reset, "last_settings_change": change}
                 for account, reset, change in rows]
 
+    @get("/{account_id:str}/settings")
+    async def settings(self, conn: AsyncConnection, caller: Caller, account_id: str = ACCOUNT) -> dict[str, object]:
+        """The newest settings change of one of the caller's accounts: the settings, from when, why and by whom;
+        404 for an account the caller does not own, or one whose settings were never changed (the account file
+        its runner started with is in force)."""
+        if not await _owns(conn, caller, account_id):
+            raise NotFoundException(f"you have no account {account_id!r}")
+        row = await (await conn.execute(
+            "select settings, ts_event_ns, reason, operator from account_changes where account_id = %s and kind = "
+            "'SETTINGS_CHANGED' order by ts_event_ns desc limit 1", (account_id,))).fetchone()
+        if row is None:
+            raise NotFoundException(f"no settings change of {account_id!r} is recorded: the account file its "
+                                    "runner started with is in force")
+        settings, ts_event_ns, reason, operator = row
+        return {"account_id": account_id, "settings": settings, "ts_event_ns": ts_event_ns, "reason": reason,
+                "operator": operator}
+
+    @put("/{account_id:str}/settings", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def change_settings(self, data: dict[str, Any], caller: Caller, account_id: str = ACCOUNT,
+                              publisher: AccountChangePublisher = PUBLISHER,
+                              pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """New risk settings for one of the caller's accounts, in force from now, with the reason: 202 once the
+        change is on the accounts topic. 400 lists every field error of the settings (`settings.limits...`),
+        404 for an account the caller does not own, 503 when Kafka did not take the change."""
+        errors = reason_errors(data, ("reason", "settings"), "why the settings change")
+        settings_problems, settings = settings_errors(account_id, data.get("settings"))
+        if errors or settings_problems:
+            return _bad(errors + settings_problems, "settings change")
+        async with pool.connection() as conn:
+            if not await _owns(conn, caller, account_id):
+                raise NotFoundException(f"you have no account {account_id!r}")
+        now = time.time_ns()
+        change = AccountChanged(account_id=account_id, kind="SETTINGS_CHANGED", ts_event=now, ts_init=now,
+                                reason=data["reason"].strip(), operator=caller.user.name, settings=settings)
+        if not await asyncio.to_thread(publisher.publish, change):
+            return _undelivered(account_id, caller, "settings change")
+        async with pool.connection() as conn:
+            await record(conn, caller.user.name, "account_settings_changed", account_id, reason=change.reason,
+                         ts_event_ns=now)
+        log.info("account=%s settings change published user=%s ts_event_ns=%d", account_id, caller.user.name, now)
+        return Response({"account_id": account_id, "kind": change.kind, "ts_event_ns": now, "reason": change.reason,
+                         "operator": change.operator, "settings": json.loads(settings)},
+                        status_code=HTTP_202_ACCEPTED)
+
     @post("/{account_id:str}/kill-switch/reset", guards=[may_change], status_code=HTTP_202_ACCEPTED)
     async def reset_kill_switch(self, data: dict[str, Any], caller: Caller, account_id: str = ACCOUNT,
                                 publisher: AccountChangePublisher = PUBLISHER,
@@ -119,8 +200,7 @@ class AccountsController(Controller):
         account the caller does not own, 503 when Kafka did not take the event."""
         errors = reason_errors(data)
         if errors:
-            return Response({"status_code": 400, "detail": "invalid kill-switch reset", "errors": errors},
-                            status_code=HTTP_400_BAD_REQUEST)
+            return _bad(errors, "kill-switch reset")
         async with pool.connection() as conn:
             if not await _owns(conn, caller, account_id):
                 raise NotFoundException(f"you have no account {account_id!r}")
@@ -128,10 +208,7 @@ class AccountsController(Controller):
         change = AccountChanged(account_id=account_id, kind="KILL_SWITCH_RESET", ts_event=now, ts_init=now,
                                 reason=data["reason"].strip(), operator=caller.user.name)
         if not await asyncio.to_thread(publisher.publish, change):
-            log.error("account=%s kill switch reset not delivered to Kafka user=%s", account_id, caller.user.name)
-            return Response({"status_code": 503, "detail": "the reset was not delivered to Kafka; try again when it "
-                                                           "is back"}, status_code=HTTP_503_SERVICE_UNAVAILABLE,
-                            headers={"Retry-After": "5"})
+            return _undelivered(account_id, caller, "reset")
         async with pool.connection() as conn:
             await record(conn, caller.user.name, "kill_switch_reset", account_id, reason=change.reason, ts_event_ns=now)
         log.info("account=%s kill switch reset published user=%s ts_event_ns=%d", account_id, caller.user.name, now)

@@ -1,18 +1,22 @@
-"""The caller's accounts and the kill-switch reset through the API, against the real PostgreSQL, Kafka and
-registry: the reset is an AccountChanged on the accounts topic (the test's own) with the reason and the caller as
-operator, recorded with who and when; no reason, another user's account or a viewer are refused before anything
-is published."""
+"""The caller's accounts, their risk settings and the kill-switch reset through the API, against the real
+PostgreSQL, Kafka and registry: a change is an AccountChanged on the accounts topic (the test's own) with the reason
+and the caller as operator, recorded with who and when; no reason, settings with errors (every one named), another
+user's account or a viewer are refused before anything is published."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from litestar.testing import TestClient
 
 from api.app import create_app
 from processors.model import AccountChanged
+from processors.risk.account_file import read_account, write_account
 from schemas.topics import spec
 from tests.account_changes import changes_on
 from tests.users import make_user
@@ -21,6 +25,7 @@ from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_accounts_and_the_kill_switch_reset(settings: Settings, unique: str) -> None:
@@ -88,3 +93,60 @@ def test_a_reset_kafka_did_not_take_is_a_503_and_not_recorded(settings: Settings
     assert [(c.account_id, c.reason, c.operator) for c in kafka.changes] == [(account, "reviewed", owner.name)]
     with psycopg.connect(settings.database_url) as conn:
         assert conn.execute("select count(*) from user_changes where subject = %s", (account,)).fetchone() == (0,)
+
+
+def account_file(account_id: str) -> dict:
+    """examples/accounts/paper.yaml for `account_id`, as JSON sends it (dates as text)."""
+    data = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
+    return json.loads(json.dumps(data, default=str)) | {"account_id": account_id}
+
+
+def test_risk_settings_read_and_changed(settings: Settings, unique: str) -> None:
+    prefix = f"set{unique}."
+    ensure_topics(settings, prefix=prefix, catalogue=(spec("accounts"),))
+    account = f"acct-{unique}"
+    owner = make_user(settings.database_url, f"owner-{unique}", accounts=[account])
+    other = make_user(settings.database_url, f"other-{unique}")
+    path = f"/api/accounts/{account}/settings"
+    api = dataclasses.replace(api_settings(settings), kafka=settings.kafka(prefix))
+    with TestClient(app=create_app(api)) as client:
+        never = client.get(path, headers=owner.headers)
+        assert never.status_code == 404 and "account file its runner started with" in never.json()["detail"]
+
+        wrong = account_file(account) | {"colour": "red"}
+        wrong["limits"] = wrong["limits"] | {"max_loss_per_trade": 0.5}
+        refused = client.put(path, json={"settings": wrong}, headers=owner.headers)
+        assert refused.status_code == 400
+        fields = {error["field"] for error in refused.json()["errors"]}
+        assert fields == {"reason", "settings.colour", "settings.limits.max_loss_per_trade"}
+        negative = account_file(account)
+        negative["limits"] = negative["limits"] | {"max_drawdown_pct": "-3"}
+        out_of_range = client.put(path, json={"reason": "r", "settings": negative}, headers=owner.headers)
+        assert out_of_range.json()["errors"] == [{"field": "settings.limits.max_drawdown_pct",
+                                                  "message": "must be more than 0, got -3"}]
+        elsewhere = client.put(path, json={"reason": "r", "settings": account_file("paper-1")}, headers=owner.headers)
+        assert elsewhere.json()["errors"] == [{"field": "settings.account_id",
+                                               "message": f"must be {account!r}, the account in the URL"}]
+        new = account_file(account)
+        new["limits"] = new["limits"] | {"max_drawdown_pct": "2"}
+        assert client.put(path, json={"reason": "r", "settings": new}, headers=other.headers).status_code == 404
+        assert client.get(path, headers=other.headers).status_code == 404
+
+        done = client.put(path, json={"reason": "tighter drawdown", "settings": new}, headers=owner.headers)
+        assert done.status_code == 202, done.text
+        assert done.json()["settings"]["limits"]["max_drawdown_pct"] == "2"
+
+    (published,) = changes_on(settings, f"{prefix}accounts", account, wanted=1)
+    assert (published.kind, published.reason, published.operator) == ("SETTINGS_CHANGED", "tighter drawdown",
+                                                                      owner.name)
+    assert json.loads(published.settings) == write_account(read_account(new))
+    # Once the sink has stored it, the account's settings read back.
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("insert into account_changes (account_id, ts_event_ns, kind, ts_init_ns, reason, operator, "
+                     "settings) values (%s, %s, 'SETTINGS_CHANGED', %s, %s, %s, %s)",
+                     (account, published.ts_event, published.ts_init, published.reason, published.operator,
+                      published.settings))
+    with TestClient(app=create_app(api)) as client:
+        stored = client.get(path, headers=owner.headers).json()
+    assert stored["settings"]["limits"]["max_drawdown_pct"] == "2" and stored["operator"] == owner.name
+    assert stored["reason"] == "tighter drawdown" and stored["ts_event_ns"] == published.ts_event

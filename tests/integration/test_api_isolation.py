@@ -1,5 +1,5 @@
 """Two users of the API against the real PostgreSQL: neither reads, changes nor deletes the other's strategies
-(scanners), signals, deals or accounts (kill-switch reset) through any route; a log-in gives a session whose cookies are HttpOnly and
+(scanners), signals, deals, accounts or their settings (read, changed) and kill switches through any route; a log-in gives a session whose cookies are HttpOnly and
 SameSite=Strict (and Secure over TLS), whose changes need the CSRF token, and which the log-out ends; failed
 log-ins are limited per user and per client address (429; sent at once: test_api_login_served.py); no password, hash, token or session value ever
 appears in an answer's body or in a log line.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,14 +76,32 @@ def desk(settings: Settings, unique: str) -> Desk:
     return made
 
 
+class Published:
+    """Stands in for the accounts topic: keeps what would have been published."""
+
+    def __init__(self) -> None:
+        self.changes: list[object] = []
+
+    def publish(self, change: object) -> bool:
+        self.changes.append(change)
+        return True
+
+
 @pytest.fixture
-def client(settings: Settings, unique: str) -> Iterator[TestClient]:
+def published() -> Published:
+    return Published()
+
+
+@pytest.fixture
+def client(settings: Settings, unique: str, published: Published) -> Iterator[TestClient]:
     # A client address of its own, so that other tests' failed log-ins do not count against this one's.
-    with TestClient(app=FromAddress(create_app(api_settings(settings)), f"10.0.{unique[:4]}")) as c:
+    app = create_app(api_settings(settings), account_changes=published)
+    with TestClient(app=FromAddress(app, f"10.0.{unique[:4]}")) as c:
         yield c
 
 
-def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(desk: Desk, client: TestClient) -> None:
+def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(settings: Settings, desk: Desk, client: TestClient,
+                                                               published: Published) -> None:
     a, b = desk.a, desk.b
     theirs, mine = desk.strategy(a), desk.strategy(b)
     assert client.post("/api/scanners", json=scanner(theirs), headers=a.headers).status_code == 201
@@ -117,6 +136,17 @@ def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(desk: Desk, clien
     assert [x["account_id"] for x in client.get("/api/accounts", headers=b.headers).json()] == [desk.account(b)]
     assert client.post(f"/api/accounts/{desk.account(a)}/kill-switch/reset", json={"reason": "mine now"},
                        headers=b.headers).status_code == 404
+    # Settings: another's account's are neither read nor changed (404, nothing published).
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("insert into account_changes (account_id, ts_event_ns, kind, ts_init_ns, reason, operator, "
+                     "settings) values (%s, 1, 'SETTINGS_CHANGED', 1, 'r', 'ops', '{}')", (desk.account(a),))
+    assert client.get(f"/api/accounts/{desk.account(a)}/settings", headers=a.headers).status_code == 200
+    assert client.get(f"/api/accounts/{desk.account(a)}/settings", headers=b.headers).status_code == 404
+    settings_file = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
+    body = {"reason": "mine now", "settings": json.loads(json.dumps(settings_file, default=str)) |
+            {"account_id": desk.account(a)}}
+    assert client.put(f"/api/accounts/{desk.account(a)}/settings", json=body, headers=b.headers).status_code == 404
+    assert published.changes == []
 
     # Their own still works for each.
     assert client.delete(f"/api/scanners/{mine}", headers=b.headers).status_code == 204
