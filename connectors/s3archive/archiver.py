@@ -196,7 +196,7 @@ class Archiver:
         value = message.value()
         framed = split_wire_format(value)
         schema_id = framed[0] if framed is not None and self._schema(framed[0]) is not None else None
-        kind, timestamp_ms = message.timestamp()
+        _, timestamp_ms = message.timestamp()
         return KafkaRecord(message.offset(), timestamp_ms if timestamp_ms >= 0 else 0, message.key(), value,
                            tuple((name, data) for name, data in (message.headers() or ())), schema_id)
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from connectors.s3archive.store import ArchiveStore
 from processors.archive.container import read_container
-from processors.archive.manifest import (GENESIS, Manifest, chain_prefix, object_key, parse_range, root_key,
-                                         sha256_hex)
+from processors.archive.manifest import GENESIS, Manifest, chain_prefix, object_key, parse_range, sha256_hex
 from processors.archive.root import ChainHead, DailyRoot
 from schemas.errors import ArchiveError
 
@@ -130,6 +129,3 @@ def last_root(store: ArchiveStore, prefix: str) -> tuple[str, bytes] | None:
     if data is None:
         raise ArchiveError(f"root {key} is listed but cannot be read")
     return key, data
-
-
-__all__ = ["ChainState", "ManifestRef", "load_chains", "orphan_object", "last_root", "root_key"]

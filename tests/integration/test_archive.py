@@ -12,9 +12,11 @@ import datetime as dt
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import fastavro
 import pytest
@@ -34,6 +36,8 @@ from schemas.errors import ArchiveError
 from schemas.topics import CATALOGUE
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
+
+from .conftest import eventually, spawn
 
 pytestmark = pytest.mark.integration
 
@@ -257,3 +261,20 @@ def test_a_record_dated_in_a_sealed_day_is_a_gap_until_archived_in_the_first_ope
     today = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(0), dt.timezone.utc)
     assert newest.window_start_ms == int(today.timestamp() * 1000) and newest.first_offset == 30   # not in DAY
     assert archive.verify() == []
+
+
+def test_archive_run_passes_until_sigterm(archive: Archive, tmp_path: Path) -> None:
+    producer = Producer(archive.archiver.kafka.client_config(acks="all"))
+    topic = archive.archiver.kafka.topic("fills")
+    env = {**os.environ, "TOPIC_PREFIX": archive.archiver.kafka.topic_prefix, "ARCHIVE_KEY_PREFIX":
+           archive.archiver.key_prefix, "ARCHIVE_TOPICS": ",".join(TOPICS), "ARCHIVE_SIGNING_KEY": SIGNING_KEY,
+           "ARCHIVE_INTERVAL_S": "1", "ARCHIVE_TRADE_RECORD_YEARS": "1", "ARCHIVE_ORDER_YEARS": "1"}
+    process = spawn(["archive", "run"], env, tmp_path / "archiver.log")
+    try:
+        for n in range(2):   # a record, archived by a pass; another, archived by a later pass
+            producer.produce(topic, key=b"run", value=b"pass %d" % n, partition=0)
+            assert producer.flush(30) == 0
+            eventually(lambda n=n: len(archive.keys("manifests")) == 13 + n, timeout_s=60, what=f"pass {n} archived")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, (tmp_path / "archiver.log").read_text()[-3000:]
