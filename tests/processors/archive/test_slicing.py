@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from processors.archive.slicing import KafkaRecord, PartitionSlicer
 
@@ -94,3 +97,29 @@ def test_records_must_come_once_in_offset_order() -> None:
 def test_parameters_are_checked(name: str, value: int) -> None:
     with pytest.raises(ValueError, match=name):
         slicer(**{name: value})
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(1, 3), st.integers(-2 * HOUR, 3 * HOUR), st.sampled_from([None, 1, 2])),
+                      min_size=1, max_size=60),
+       max_records=st.integers(1, 7), start=st.integers(0, 50), floor_hours=st.integers(0, 30))
+def test_slices_cover_every_record_once_contiguously(steps: list[tuple[int, int, int | None]], max_records: int,
+                                                     start: int, floor_hours: int) -> None:
+    s = slicer(max_records=max_records, next_offset=start, floor_ms=floor_hours * HOUR)
+    records, offset, clock = [], start - 1, 20 * HOUR
+    for gap, jump, schema_id in steps:
+        offset += gap
+        clock = max(0, clock + jump)
+        records.append(record(offset, clock, schema_id))
+    pieces = [piece for r in records if (piece := s.add(r)) is not None]
+    pieces.append(s.flush())
+    assert [r for piece in pieces for r in piece.records] == records          # each record once, in order
+    assert pieces[0].first_offset == start and pieces[-1].last_offset == records[-1].offset
+    for before, after in zip(pieces, pieces[1:]):
+        assert after.first_offset == before.last_offset + 1                   # contiguous ranges
+        assert after.window_start_ms >= before.window_start_ms                 # windows only move forward
+    for piece in pieces:
+        assert 1 <= len(piece.records) <= max_records
+        assert piece.window_start_ms >= floor_hours * HOUR and piece.window_start_ms % HOUR == 0
+        assert len({r.schema_id for r in piece.records} - {None}) <= 1          # one writer schema per file
+        assert piece.first_offset <= piece.records[0].offset and piece.last_offset == piece.records[-1].offset
