@@ -19,8 +19,8 @@ from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
 from connectors.s3archive.store import ArchiveStore
-from processors.archive.chain import (Finding, StoredManifest, check_chain, check_object, check_offsets,
-                                      check_versions)
+from processors.archive.chain import (Finding, RecordFacts, StoredManifest, archived_facts, check_chain,
+                                      check_contents, check_object, check_offsets, check_versions)
 from processors.archive.manifest import GENESIS, Manifest, root_key, sha256_hex
 from processors.archive.retention import TOPIC_CLASSES
 from processors.archive.root import day_end_ms, open_root, verify_key
@@ -81,8 +81,8 @@ class Verifier:
         try:
             for (topic, partition), manifests in sorted(chains.items()):
                 chosen = [m for _, m in manifests if m.window_start_ms < end_ms and m.window_end_ms > start_ms]
-                archived = self._check_objects(chosen, report)
-                self._check_topic(consumer, topic, partition, [m for _, m in manifests], chosen, archived,
+                archived, facts = self._check_objects(chosen, report)
+                self._check_topic(consumer, topic, partition, [m for _, m in manifests], chosen, archived, facts,
                                   end_ms, report)
             self._check_unarchived_partitions(consumer, set(chains), start_ms, end_ms, report)
         finally:
@@ -161,8 +161,11 @@ class Verifier:
                 report.findings.append(Finding("root", key, f"{topic}[{partition}] is in the root but has no manifests"))
 
     # -- objects and topics ------------------------------------------------------------------------
-    def _check_objects(self, manifests: list[Manifest], report: VerifyReport) -> list[int]:
+    def _check_objects(self, manifests: list[Manifest],
+                       report: VerifyReport) -> tuple[list[int], dict[int, RecordFacts]]:
+        """The archived offsets (each as often as archived) and each readable record's facts, by offset."""
         archived: list[int] = []
+        facts: dict[int, RecordFacts] = {}
         for manifest in manifests:
             for entry in manifest.objects:
                 data = self.store.get(entry.key)
@@ -172,10 +175,13 @@ class Verifier:
                 report.objects += 1
                 report.records += len(offsets)
                 archived.extend(offsets)
-        return archived
+                if offsets:
+                    facts.update(archived_facts(data))
+        return archived, facts
 
     def _check_topic(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],
-                     chosen: list[Manifest], archived: list[int], end_ms: int, report: VerifyReport) -> None:
+                     chosen: list[Manifest], archived: list[int], facts: dict[int, RecordFacts], end_ms: int,
+                     report: VerifyReport) -> None:
         subject = f"{topic}[{partition}]"
         try:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
@@ -188,8 +194,9 @@ class Verifier:
         if chosen:
             first, last = chosen[0].first_offset, chosen[-1].last_offset
             # Records the topic's retention has removed since are in the archive only: compared from `low` on.
-            report.findings.extend(check_offsets(subject, sorted(o for o in archived if o >= low),
-                                                 _offsets(consumer, topic, partition, first, last, low, high)))
+            on_topic = _records(consumer, topic, partition, first, last, low, high)
+            report.findings.extend(check_offsets(subject, sorted(o for o in archived if o >= low), sorted(on_topic)))
+            report.findings.extend(check_contents(subject, facts, on_topic))
         archived_to = every[-1].last_offset if every else low - 1
         ends = consumer.offsets_for_times([TopicPartition(topic, partition, end_ms)], timeout=10)[0].offset
         due_to = (high if ends < 0 else ends) - 1
@@ -213,13 +220,14 @@ class Verifier:
                                                    "end of the period, none archived"))
 
 
-def _offsets(consumer: Consumer, topic: str, partition: int, first: int, last: int, low: int, high: int) -> list[int]:
-    """The offsets of the records the topic holds in first..last (what retention left of them)."""
+def _records(consumer: Consumer, topic: str, partition: int, first: int, last: int, low: int,
+             high: int) -> dict[int, RecordFacts]:
+    """The records the topic holds in offsets first..last (what retention left of them), by offset."""
     start, stop = max(first, low), min(last, high - 1)
     if start > stop:
-        return []
+        return {}
     consumer.assign([TopicPartition(topic, partition, start)])
-    offsets: list[int] = []
+    records: dict[int, RecordFacts] = {}
     while True:
         messages = consumer.consume(num_messages=1000, timeout=5)
         if not messages:
@@ -233,8 +241,8 @@ def _offsets(consumer: Consumer, topic: str, partition: int, first: int, last: i
                     continue
                 raise ArchiveError(f"reading {topic}[{partition}]: {message.error()}")
             if message.offset() <= stop:
-                offsets.append(message.offset())
+                records[message.offset()] = RecordFacts(message.key(), message.value(), message.timestamp()[1])
         if messages[-1].offset() >= stop:
             break
     consumer.unassign()
-    return offsets
+    return records

@@ -7,6 +7,7 @@
                     record count and offsets it claims, and its own COMPLIANCE retention at least the
                     entry's retain-until date
     check_offsets   the offsets archived against those the topic holds in the same range
+    check_contents  each record archived against the topic's record at its offset: key, value bytes, time
     check_versions  every key of the archive has one version and no delete marker (WORM: a second
                     version is an overwrite, a delete marker a deletion, both attempts at tampering)
 """
@@ -14,8 +15,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import io
+import json
+import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import fastavro
 
 from processors.archive.container import read_container
 from processors.archive.manifest import GENESIS, Manifest, ObjectEntry, parse_range, parse_time, sha256_hex
@@ -159,6 +165,47 @@ def check_offsets(subject: str, archived: Sequence[int], on_topic: Sequence[int]
         findings.append(Finding("duplicate", subject, f"{len(extra)} archived offsets the topic does not hold "
                                 f"(offsets {_ranges(sorted(extra))})"))
     return findings
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    """What a Kafka record is made of, as the topic holds it and as the archive gives it back."""
+
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
+def archived_facts(data: bytes) -> dict[int, RecordFacts]:
+    """Each record of a readable container file by offset, with its value's bytes as they were on the topic."""
+    container = read_container(data)
+    schema_text = container.metadata.get("tradestream.value_schema")
+    schema = fastavro.parse_schema(json.loads(schema_text)) if schema_text is not None else None
+    header = (b"\x00" + struct.pack(">I", int(container.metadata["tradestream.value_schema_id"]))
+              if schema is not None else b"")
+    facts = {}
+    for row in container.rows:
+        value = row["undecoded_value"]
+        if value is None and row["value"] is not None and schema is not None:
+            buffer = io.BytesIO()
+            buffer.write(header)
+            fastavro.schemaless_writer(buffer, schema, row["value"])
+            value = buffer.getvalue()
+        facts[row["offset"]] = RecordFacts(row["key"], value, row["timestamp_ms"])
+    return facts
+
+
+def check_contents(subject: str, archived: Mapping[int, RecordFacts], on_topic: Mapping[int, RecordFacts],
+                   most: int = 5) -> list[Finding]:
+    """Each offset in both: the archive must give back the topic's key, value and timestamp."""
+    differing = [offset for offset in sorted(set(archived) & set(on_topic)) if archived[offset] != on_topic[offset]]
+    if not differing:
+        return []
+    first = differing[0]
+    fields = [name for name in ("key", "value", "timestamp_ms")
+              if getattr(archived[first], name) != getattr(on_topic[first], name)]
+    return [Finding("tampered", subject, f"{len(differing)} archived records differ from the topic's (first at offset "
+                    f"{first}: {', '.join(fields)}; offsets {_ranges(differing, most)})")]
 
 
 def check_versions(versions: Sequence[tuple[str, int, int]]) -> list[Finding]:

@@ -161,15 +161,22 @@ def test_records_the_topic_no_longer_holds_are_still_verified_by_the_archive(arc
 
 def test_an_object_written_over_is_found(archive: Archive) -> None:
     key = archive.keys("data")[4]
-    original = archive.store.get(key)
-    tampered = original[:-20] + bytes(20)
+    # A forged file, valid Avro with the same schema and metadata, one record's value changed.
+    reader = fastavro.reader(io.BytesIO(archive.store.get(key)))
+    rows = list(reader)
+    rows[0]["value"]["text"] = "forged"
+    forged = io.BytesIO()
+    fastavro.writer(forged, reader.writer_schema, rows, codec="deflate",
+                    metadata={k: v for k, v in reader.metadata.items() if not k.startswith("avro.")})
     s3 = s3_client(archive.settings.archive())
     until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
-    s3.put_object(Bucket=archive.settings.s3_bucket, Key=key, Body=tampered, ObjectLockMode="COMPLIANCE",
+    s3.put_object(Bucket=archive.settings.s3_bucket, Key=key, Body=forged.getvalue(), ObjectLockMode="COMPLIANCE",
                   ObjectLockRetainUntilDate=until)
     findings = archive.verify()
     assert any(f.startswith(f"tampered {key} SHA-256") for f in findings), findings
     assert any(f.startswith(f"version {key} 2 versions") for f in findings), findings
+    assert any(f"1 archived records differ from the topic's (first at offset {rows[0]['offset']}: value;" in f
+               for f in findings), findings
 
 
 def test_a_deleted_object_is_found(archive: Archive) -> None:

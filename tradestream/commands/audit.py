@@ -2,9 +2,9 @@
 
 It re-reads every object of the days' slices and recomputes its SHA-256, checks each partition's hash
 chain of manifests from its start and the signed daily roots, checks that the archived offsets are
-contiguous and match what the topic holds (no gap, no duplicate), that every object keeps its own
-COMPLIANCE retention until its record class's date, and that no key of the archive was written over or
-deleted. Each finding is a line on standard output; the exit status is 1 when there is any.
+contiguous and match what the topic holds (no gap, no duplicate; each record's key, value and time), that
+every object keeps its own COMPLIANCE retention until its record class's date, and that no key of the
+archive was written over or deleted. Each finding is a line on standard output; the exit status is 1 when there is any.
 """
 
 from __future__ import annotations

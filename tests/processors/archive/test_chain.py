@@ -141,3 +141,16 @@ def test_a_second_version_or_a_delete_marker_is_found() -> None:
 def test_manifest_json_is_what_a_reader_without_our_code_sees() -> None:
     body = json.loads(manifest(1, 10, 19, "cd" * 32).to_bytes())
     assert body["objects"][0]["first_offset"] == 10 and body["previous_manifest_sha256"] == "cd" * 32
+
+
+def test_archived_records_are_compared_with_the_topics() -> None:
+    from processors.archive.chain import RecordFacts, archived_facts, check_contents
+
+    records = tuple(KafkaRecord(o, 1000 + o, b"k", b"raw%d" % o, (), None) for o in (3, 4))
+    data = encode_slice(Slice("ts.fills", 0, 0, 3_600_000, 3, 4, None, records), None).data
+    facts = archived_facts(data)
+    assert facts == {3: RecordFacts(b"k", b"raw3", 1003), 4: RecordFacts(b"k", b"raw4", 1004)}
+    assert check_contents("t[0]", facts, {3: RecordFacts(b"k", b"raw3", 1003), 9: RecordFacts(None, None, 0)}) == []
+    found = check_contents("t[0]", facts, {3: RecordFacts(b"k", b"raw3", 1003), 4: RecordFacts(b"k", b"RAW4", 1005)})
+    assert [(f.kind, f.detail) for f in found] == [
+        ("tampered", "1 archived records differ from the topic's (first at offset 4: value, timestamp_ms; offsets 4)")]
