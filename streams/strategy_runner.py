@@ -61,7 +61,7 @@ from processors.trading.desk import TradingDesk
 from processors.trading.orders import BrokerEvent
 from processors.trading.session import TradingEvent, TradingSession
 from processors.trading.setup import desk_config
-from schemas.errors import DecodeError, TradestreamError
+from schemas.errors import ConfigError, DecodeError, TradestreamError
 from streams.live_account import RECORDS, LiveAccount
 from streams.live_broker import LiveBroker
 from streams.merge import PartitionMerge
@@ -75,6 +75,7 @@ ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' 
 SETTINGS_PARTITIONS = 300_000  # ... and those of the settings topic here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
+TOPIC_WAIT_S = 30           # how long a topic may take to appear in the metadata
 
 
 @dataclass(slots=True)
@@ -157,24 +158,34 @@ class StrategyRunner:
         if self.live_account is not None:
             from_start += self.live_account.bases()
         for topic, base in from_start:
-            partitions = partitions_of(consumer, topic)
-            if not partitions:
-                continue
+            partitions = self._partitions(consumer, topic)
+            # A partition with nothing at or after the start time answers -1: start at its end as it was BEFORE
+            # the question (a record written in between is at or after that end, so it is read, never skipped).
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
             wanted = [TopicPartition(topic, p, self.start_ns // MS) for p in partitions]
-            # A partition with nothing at or after the start time answers -1: start at its end.
             for tp in consumer.offsets_for_times(wanted, timeout=10):
                 if tp.offset < 0:
-                    _, high = consumer.get_watermark_offsets(TopicPartition(topic, tp.partition), timeout=10)
-                    tp = TopicPartition(topic, tp.partition, high)
+                    tp = TopicPartition(topic, tp.partition, ends[tp.partition])
                 assignment.append(tp)
                 ids.append(base + tp.partition)
         control = ((self.accounts_topic, ACCOUNT_PARTITIONS),) if self.account is not None else ()
         for topic, base in (*control, (self.settings_topic, SETTINGS_PARTITIONS)):
-            for partition in partitions_of(consumer, topic):
+            for partition in self._partitions(consumer, topic):
                 assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
                 ids.append(base + partition)
         consumer.assign(assignment)
         return consumer, ids
+
+    def _partitions(self, consumer: Consumer, topic: str) -> list[int]:
+        """The topic's partitions; a topic just created may take a moment to reach the metadata, a missing one
+        stops the runner with its name (a runner reading nothing would wait forever, silently)."""
+        deadline = time.monotonic() + TOPIC_WAIT_S
+        while not (partitions := partitions_of(consumer, topic)):
+            if time.monotonic() >= deadline:
+                raise ConfigError(f"topic {topic} does not exist (or has no partitions): create the catalogue's "
+                                  f"topics with `tradestream topics create` (make run and make test do)")
+            time.sleep(0.2)      # the broker's metadata, again
+        return partitions
 
     def _dead_letter(self, message, reason: str, error_class: str, index: int = -1) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
