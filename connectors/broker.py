@@ -16,6 +16,7 @@ was built with (the stream of reports):
     BrokerErrorReported    a refusal or error: the broker's code (None: refused by us before sending) and text
     OrderIdentityConflict  one client order id seen with two broker order identities (reported, not merged)
     ExternalOrderReported  an order that is not ours (entered by hand in TWS, or by another client)
+    PositionsReported      the account's positions as the broker holds them, at each reconciliation
     MarginChecked          the broker's margin impact of an order beside our own Reg-T figure
     BrokerConnectionChanged connected, disconnected, reconciled (the broker's state is ours again)
 
@@ -174,6 +175,23 @@ class OrderIdentityConflict:
     broker: str
 
 
+@dataclass(frozen=True, slots=True)
+class BrokerPosition:
+    """One position at the broker: `quantity` signed (negative: short), `average_cost` per share or contract."""
+    symbol: str
+    quantity: int
+    average_cost: Decimal
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionsReported:
+    """Every position of the account at the broker (stocks, by symbol), re-requested at each reconciliation so
+    that the caller can compare them with its own (a position opened by hand in TWS is found here)."""
+    positions: tuple[BrokerPosition, ...]
+    ts_init: int
+    broker: str
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExternalOrderReported:
     broker_perm_id: int
@@ -209,7 +227,8 @@ class BrokerConnectionChanged:
 
 
 BrokerReport = (OrderStatusReported | FillReported | CommissionReported | BrokerErrorReported
-                | OrderIdentityConflict | ExternalOrderReported | MarginChecked | BrokerConnectionChanged)
+                | OrderIdentityConflict | ExternalOrderReported | MarginChecked | BrokerConnectionChanged
+                | PositionsReported)
 ReportSink = Callable[[BrokerReport], None]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError
 
+from connectors.broker import PositionsReported
 from connectors.desk_broker import recorded_broker_event
 from connectors.kafka.codec import AvroCodec
 from processors.risk import Account
@@ -52,6 +53,7 @@ class LiveAccount:
         self.caught_up = False
         self.noted: set[str] = set()       # client order ids the record shows at the broker
         self.not_sent = 0                  # orders of a replay (never sent)
+        self.position_differences: list[str] = []   # the broker's positions that are not the desk's
         self.last_event_ns = 0
 
     def bases(self) -> list[tuple[str, int]]:
@@ -111,7 +113,25 @@ class LiveAccount:
         events = self.live.send(orders, self.last_event_ns) + self.live.events(self.last_event_ns)
         if events:
             self.last_event_ns = max(self.last_event_ns, *(e.event.ts_event for e in events))
-        return self._to_desk(session, events, wall_ns)
+        out = self._to_desk(session, events, wall_ns)
+        if self.live.positions is not None:
+            self._compare_positions(session, self.live.positions)
+            self.live.positions = None
+        return out
+
+    def _compare_positions(self, session: TradingSession, reported: PositionsReported) -> None:
+        """The broker's positions (at a reconciliation) against the desk's book: each difference is reported
+        (a position opened or closed by hand in TWS, or a fill the desk never heard of); none is adopted."""
+        assert session.desk is not None
+        ours = {p.symbol: p.quantity for p in session.desk.book(self.account.account_id).positions()}
+        theirs = {p.symbol: p.quantity for p in reported.positions}
+        for symbol in sorted(ours.keys() | theirs.keys()):
+            if ours.get(symbol, 0) != theirs.get(symbol, 0):
+                difference = (f"{symbol}: {self.account.broker} holds {theirs.get(symbol, 0)}, the desk "
+                              f"{ours.get(symbol, 0)}")
+                self.position_differences.append(difference)
+                log.warning("account=%s position differs from the broker's: %s (not adopted: close it in TWS or "
+                            "let it be)", self.account.account_id, difference)
 
     def _to_desk(self, session: TradingSession, events: list[BrokerEvent], ts_init: int) -> list[TradingEvent]:
         out: list[TradingEvent] = []

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, CommissionReported,
-                               ExternalOrderReported, FillReported, OrderIdentityConflict, OrderStatusReported)
+                               ExternalOrderReported, FillReported, OrderIdentityConflict, OrderStatusReported,
+                               PositionsReported)
 from connectors.desk_broker import DeskBrokerBridge
 from processors.trading.orders import BrokerEvent, DeskOrder
 
@@ -44,6 +45,7 @@ class LiveBroker:
         self.monotonic = monotonic
         self._pending: list[tuple[Any, float]] = []        # order reports not yet given, with their arrival
         self._commissions: dict[str, Decimal] = {}         # commission reports by execution id
+        self.positions: PositionsReported | None = None    # the last positions report not yet compared
         self.bridge = DeskBrokerBridge(name)
         self.reports: queue.SimpleQueue = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
@@ -105,8 +107,8 @@ class LiveBroker:
     def _translate(self, reports: list[Any], at_least_ns: int) -> list[BrokerEvent]:
         now = self.monotonic()
         for report in reports:
-            if isinstance(report, OrderStatusReported | FillReported):
-                self._pending.append((report, now))
+            if isinstance(report, OrderStatusReported | FillReported | PositionsReported):
+                self._pending.append((report, now))     # in order: positions after the executions before them
             elif isinstance(report, CommissionReported):
                 self._commissions[report.exec_id] = report.commission
                 _log_report(self.name, report)
@@ -124,6 +126,9 @@ class LiveBroker:
                     log.warning("broker=%s no commission report for execution %s within %.1f s: the desk's "
                                 "charges model prices it", self.name, report.exec_id, self.commission_wait_s)
             self._pending.pop(0)
+            if isinstance(report, PositionsReported):
+                self.positions = report
+                continue
             at_least_ns = max(report.ts_event, at_least_ns)
             events = self.bridge.events(report, at_least_ns, commission)
             if not events and report.client_order_id is None:

@@ -1,8 +1,9 @@
 """Connecting, reconnecting and restarting the IBKR order broker: the `Reconnection` part of `IbkrBroker`.
 
 - **Reconnection and restarts**: `run` connects (backing off), then reconciles before sending anything new:
-  it re-requests all open orders (manual TWS orders included, reported as external) and the executions
-  since the last one seen, matches them by permId / orderRef / execution id (connectors.ibkr.reports), and
+  it re-requests all open orders (manual TWS orders included, reported as external), the executions
+  since the last one seen and the account's positions (`PositionsReported`, for the caller to compare with
+  its own: a position opened by hand is found there), matches them by permId / orderRef / execution id (connectors.ibkr.reports), and
   only then sends what was held. An order sent but never acknowledged is found by its `orderRef` and never
   sent again; one that never left our socket is sent with a new id; one that left but cannot be found is
   reported, not resent. Bracket children whose resizing waited for the connection are resized.
@@ -24,10 +25,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from connectors.broker import BrokerConnectionChanged, ReportSink
+from connectors.broker import BrokerConnectionChanged, BrokerPosition, PositionsReported, ReportSink
 from connectors.ibkr.feed import Backoff
 from connectors.ibkr.pacing import PacedSender
-from connectors.ibkr.reports import BROKER, NS
+from connectors.ibkr.reports import BROKER, NS, exact_decimal
 from connectors.ibkr.tracked import Tracked, command_from_journal
 
 log = logging.getLogger("connectors.ibkr.orders")   # one logger for the whole order broker
@@ -92,6 +93,9 @@ class Reconnection:
         since = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(last // NS)) if last else ""
         await asyncio.wait_for(self.ib.reqExecutionsAsync(self.lib.ExecutionFilter(time=since)),
                                self.config.request_timeout_s)
+        positions = await asyncio.wait_for(self.ib.reqPositionsAsync(), self.config.request_timeout_s)
+        self.sink(PositionsReported(positions=tuple(_positions(positions, self.config.account)),
+                                    ts_init=self.wall_ns(), broker=BROKER))
         resend = []
         for tracked in self._orders.values():
             if tracked.order_id is None or tracked.acknowledged or tracked.lost:
@@ -163,3 +167,16 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), seconds)
     except asyncio.TimeoutError:
         pass
+
+
+def _positions(positions: list[Any], account: str) -> list[BrokerPosition]:
+    """IB's positions of `account` (all when empty) as ours: stocks by symbol, whole shares, exact cost."""
+    out = []
+    for position in positions:
+        if account and position.account != account:
+            continue
+        contract = position.contract
+        if contract.secType != "STK" or not position.position:
+            continue
+        out.append(BrokerPosition(contract.symbol, int(position.position), exact_decimal(position.avgCost)))
+    return sorted(out, key=lambda p: p.symbol)

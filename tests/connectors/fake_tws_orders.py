@@ -96,6 +96,8 @@ class FakeTradingTws(FakeTws):
     orders: list[FakeOrder] = field(default_factory=list)
     executions: list[FakeExecution] = field(default_factory=list)
     clock_s: int = 1_764_000_000
+    positions_by_hand: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    """Positions opened outside the API (in TWS by hand): symbol -> (signed shares, average cost)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -141,6 +143,18 @@ class FakeTradingTws(FakeTws):
         self._settle_oca(order, shares)
         return execution
 
+    def positions(self) -> dict[str, tuple[int, Decimal]]:
+        """The account's positions: the API's executions netted by symbol, and those opened by hand."""
+        held: dict[str, tuple[int, Decimal]] = dict(self.positions_by_hand)
+        for execution in self.executions:
+            shares, cost = held.get(execution.order.symbol, (0, Decimal(0)))
+            signed = int(execution.quantity) * (1 if execution.order.action == "BUY" else -1)
+            total = shares + signed
+            cost = (cost * shares + execution.price * signed) / total if total and (shares >= 0) == (signed >= 0) \
+                else (cost if total else Decimal(0))
+            held[execution.order.symbol] = (total, cost)
+        return {symbol: value for symbol, value in held.items() if value[0]}
+
     def manual_order(self, symbol: str, action: str, quantity: int, order_type: str = "LMT",
                      limit_price: str = "", order_ref: str = "") -> FakeOrder:
         """An order entered by hand in TWS (client id 0, order id 0), pushed to every client."""
@@ -184,6 +198,11 @@ class FakeTradingTws(FakeTws):
             writer.write(frame(55, 1, req_id))
         elif message == 15:                                 # reqAutoOpenOrders
             pass
+        elif message == 61:                                 # reqPositions: every position, then positionEnd
+            for symbol, (shares, cost) in sorted(self.positions().items()):
+                writer.write(frame(61, 3, ACCOUNT, 0, symbol, "STK", "", 0.0, "", "", "SMART", "USD", symbol, symbol,
+                                   shares, _number(cost)))
+            writer.write(frame(62, 1))
         else:
             super()._answer(fields, writer)
 

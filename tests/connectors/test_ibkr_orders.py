@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, CommissionReported,
+from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, BrokerPosition, CommissionReported,
                                ExternalOrderReported, FillReported, MarginChecked, ModifyOrder,
-                               OrderIdentityConflict, OrderStatusReported, PlaceBracket, PlaceOrder)
+                               OrderIdentityConflict, OrderStatusReported, PlaceBracket, PlaceOrder,
+                               PositionsReported)
 from connectors.ibkr.order_journal import FileJournalStore
 from connectors.ibkr.orders import IbkrBroker, IbkrBrokerConfig
 from processors.paper import OrderStatus
@@ -379,3 +380,19 @@ async def test_pacing_never_exceeds_50_messages_per_second_orders_and_market_dat
     busiest = max(sum(1 for u in received if t <= u < t + 1.0) for t in received)
     assert 40 <= busiest <= 50
     assert received[-1] - received[0] >= 1.5
+
+
+async def test_positions_are_reported_at_each_reconciliation_with_one_opened_by_hand(tmp_path: Path) -> None:
+    tws = FakeTradingTws(positions_by_hand={"ABC": (50, Decimal("12.34"))})
+    async with Running(tmp_path, tws) as run:
+        [first] = run.reports.of(PositionsReported)
+        assert first.positions == (BrokerPosition("ABC", 50, Decimal("12.34")),)
+        run.broker.place(limit("p1", quantity=100, price="187.50"), 1)
+        await run.reports.until(lambda: run.reports.status("p1") is not None)
+        run.tws.fill(run.perm("p1"), 100, "187.50")
+        await run.reports.until(lambda: run.reports.status("p1").status == OrderStatus.SUCCESS)
+        await run.tws.restart()                            # the nightly restart: reconciled again, positions again
+        await run.reconciled(2)
+        second = run.reports.of(PositionsReported)[-1]
+        assert second.positions == (BrokerPosition("ABC", 50, Decimal("12.34")),
+                                    BrokerPosition("SPY", 100, Decimal("187.5")))

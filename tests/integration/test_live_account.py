@@ -2,7 +2,7 @@
 real ib_insync client: once caught up with the prints the runner sends the desk's orders; the fake fills them
 at the paper broker's prices; the trades published equal those of the in-process desk given the same fills.
 Then a restart rebuilds from the prints and the recorded broker events: no order is sent again, nothing is
-published twice; and an audit replay of the range reproduces every trading event with no broker at all."""
+published twice, and a position opened by hand in TWS is reported; and an audit replay of the range reproduces every trading event with no broker at all."""
 
 from __future__ import annotations
 
@@ -122,10 +122,14 @@ def test_a_live_account_trades_restarts_without_resending_and_replays_without_a_
         assert all(f.broker_perm_id in {o.perm_id for o in tws.orders} for f in live_events["fills"])
 
         # A restart rebuilds from the prints and the recorded broker events: nothing sent, nothing published again.
+        # Meanwhile 50 ABC were bought by hand in TWS: the reconciliation's positions show it, and it is reported.
+        tws.positions_by_hand["ABC"] = (50, Decimal("12.34"))
         resume = resume_points(kafka, codec, [config.name], LIVE.account_id)
         stop, thread, runner = run_live(resume)
         try:
             eventually(lambda: runner.live_account.caught_up, timeout_s=60, what="the restarted runner caught up")
+            eventually(lambda: runner.live_account.position_differences, timeout_s=30, what="the positions compared")
+            assert runner.live_account.position_differences == ["ABC: ibkr holds 50, the desk 0"]
         finally:
             stop.set()
             thread.join(30)
