@@ -21,6 +21,7 @@ reports go to the desk, each at its own time but never before the last event tim
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from confluent_kafka import KafkaError
@@ -29,7 +30,7 @@ from connectors.broker import PositionsReported
 from connectors.desk_broker import recorded_broker_event
 from connectors.kafka.codec import AvroCodec
 from processors.risk import Account
-from processors.trading.orders import BrokerEvent
+from processors.trading.orders import BrokerEvent, DeskOrder
 from processors.trading.session import TradingEvent, TradingSession
 from schemas.errors import DecodeError, TradestreamError
 from streams.live_broker import LiveBroker
@@ -110,7 +111,8 @@ class LiveAccount:
             log.info("account=%s caught up: orders go to %s from here", self.account.account_id, self.live.name)
         assert session.desk is not None
         orders = [o for o in session.desk.take_outbox() if o.client_order_id not in self.noted]
-        events = self.live.send(orders, self.last_event_ns) + self.live.events(self.last_event_ns)
+        margin_of = self._reg_t_margin if self.account.what_if_margin else None
+        events = self.live.send(orders, self.last_event_ns, margin_of) + self.live.events(self.last_event_ns)
         if events:
             self.last_event_ns = max(self.last_event_ns, *(e.event.ts_event for e in events))
         out = self._to_desk(session, events, wall_ns)
@@ -118,6 +120,13 @@ class LiveAccount:
             self._compare_positions(session, self.live.positions)
             self.live.positions = None
         return out
+
+    def _reg_t_margin(self, order: DeskOrder) -> Decimal:
+        """An order's initial margin as the risk stage figures it: its value at the signal price (an exit: its
+        fill reference is not known, so the last decision's price) times the account's initial margin %."""
+        price = order.signal_price or order.limit_price or order.stop_price or Decimal(0)
+        value = price * order.quantity * order.multiplier
+        return (value * self.account.margin.initial_pct / 100).quantize(Decimal("0.01"))
 
     def _compare_positions(self, session: TradingSession, reported: PositionsReported) -> None:
         """The broker's positions (at a reconciliation) against the desk's book: each difference is reported

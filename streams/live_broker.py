@@ -4,6 +4,7 @@ loop in its own thread; the runner's thread sends the desk's orders to it and ta
     live = LiveBroker(lambda sink: IbkrBroker(config, sink, journal), "ibkr")
     live.start()                               # connects (backing off) and reconciles before sending anything
     live.send(desk.take_outbox(), ts_event)    # -> [BrokerEvent] for orders refused before sending
+    live.send(orders, ts_event, margin_of)     # each order's margin impact asked first (IBKR whatIf)
     events = live.events(at_least_ns)          # the reports so far, as the desk's events, in order
     live.close()
 
@@ -28,8 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from connectors.broker import (BrokerConnectionChanged, BrokerErrorReported, CommissionReported,
-                               ExternalOrderReported, FillReported, OrderIdentityConflict, OrderStatusReported,
-                               PositionsReported)
+                               ExternalOrderReported, FillReported, MarginChecked, OrderIdentityConflict,
+                               OrderStatusReported, PositionsReported)
 from connectors.desk_broker import DeskBrokerBridge
 from processors.trading.orders import BrokerEvent, DeskOrder
 
@@ -38,10 +39,12 @@ log = logging.getLogger(__name__)
 
 class LiveBroker:
     def __init__(self, make_broker: Callable[[Callable[[Any], None]], Any], name: str,
-                 commission_wait_s: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 commission_wait_s: float = 5.0, monotonic: Callable[[], float] = time.monotonic,
+                 ready_wait_s: float = 30.0) -> None:
         self.make_broker = make_broker
         self.name = name
         self.commission_wait_s = commission_wait_s
+        self.ready_wait_s = ready_wait_s                    # a margin check waits this long for the connection
         self.monotonic = monotonic
         self._pending: list[tuple[Any, float]] = []        # order reports not yet given, with their arrival
         self._commissions: dict[str, Decimal] = {}         # commission reports by execution id
@@ -70,8 +73,12 @@ class LiveBroker:
         finally:
             self.loop.close()
 
-    def send(self, orders: list[DeskOrder], ts_event: int) -> list[BrokerEvent]:
-        """The desk's orders to the broker (in its thread); the desk's rejections of those that cannot be sent."""
+    def send(self, orders: list[DeskOrder], ts_event: int,
+             margin_of: Callable[[DeskOrder], Decimal] | None = None) -> list[BrokerEvent]:
+        """The desk's orders to the broker (in its thread); the desk's rejections of those that cannot be sent.
+        With `margin_of` (an order's Reg-T initial margin, as the risk stage figures it), the broker is first
+        asked for the order's margin impact (`check_margin`: a `MarginChecked` report, a large difference
+        logged as a warning); the order is sent after the answer, or after a failed check with a warning."""
         refused: list[BrokerEvent] = []
         for order in orders:
             command, rejected = self.bridge.command(order)
@@ -81,8 +88,25 @@ class LiveBroker:
                 refused += rejected
                 continue
             self.sent += 1
-            self.loop.call_soon_threadsafe(self.broker.place, command, ts_event)
+            if margin_of is None:
+                self.loop.call_soon_threadsafe(self.broker.place, command, ts_event)
+            else:
+                asyncio.run_coroutine_threadsafe(self._checked(command, margin_of(order), ts_event), self.loop)
         return refused
+
+    async def _checked(self, command: Any, reg_t: Decimal, ts_event: int) -> None:
+        """The margin check, once the broker is connected and reconciled (up to its connection timeout), then
+        the order (held by the broker itself while it is disconnected)."""
+        waited = 0.0
+        while not getattr(self.broker, "ready", True) and waited < self.ready_wait_s:
+            await asyncio.sleep(0.05)   # the broker's reconciliation runs on this loop
+            waited += 0.05
+        try:
+            await self.broker.check_margin(command, reg_t)
+        except (TimeoutError, ConnectionError) as exc:
+            log.warning("broker=%s margin check of %s failed (%s): sent without it", self.name,
+                        command.client_order_id, exc or type(exc).__name__)
+        self.broker.place(command, ts_event)
 
     def events(self, at_least_ns: int) -> list[BrokerEvent]:
         """The reports received so far as the desk's events, each at max(its own time, `at_least_ns`)."""
@@ -150,6 +174,11 @@ def _log_report(name: str, report: Any) -> None:
                     report.operation, report.text)
     elif isinstance(report, ExternalOrderReported | OrderIdentityConflict):
         log.warning("broker=%s %s: %s", name, type(report).__name__, report)
+    elif isinstance(report, MarginChecked):
+        (log.warning if report.large_difference else log.info)(
+            "broker=%s margin of %s: %s says %s initial margin, our Reg-T figure %s (difference %s%s)", name,
+            report.client_order_id, name, report.broker_initial_margin_change, report.reg_t_initial_margin,
+            report.difference, ", large" if report.large_difference else "")
     elif isinstance(report, CommissionReported):
         log.info("broker=%s commission %s %s on execution %s", name, report.commission, report.currency,
                  report.exec_id)

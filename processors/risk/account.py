@@ -155,6 +155,9 @@ class Account:
     currency: str = "USD"
     pattern_day_trader_minimum_equity: Decimal = PATTERN_DAY_TRADER_MINIMUM_EQUITY
     good_faith_violations_refused: bool = True
+    what_if_margin: bool = False
+    """A live account: ask the broker for each order's margin impact (IBKR whatIf) before sending it, beside the
+    risk stage's Reg-T figure; a large difference is reported."""
 
     def __post_init__(self) -> None:
         text_field(self.account_id, "account_id")
@@ -168,6 +171,7 @@ class Account:
         set_decimal(self, "starting_capital", "", above=0)
         set_decimal(self, "pattern_day_trader_minimum_equity", "", minimum=PATTERN_DAY_TRADER_MINIMUM_EQUITY)
         bool_field(self.good_faith_violations_refused, "good_faith_violations_refused")
+        bool_field(self.what_if_margin, "what_if_margin")
         if not isinstance(self.limits, RiskLimits):
             raise RiskConfigError("limits", f"must be a RiskLimits, got {type(self.limits).__name__}")
         if not isinstance(self.margin, MarginLevels):

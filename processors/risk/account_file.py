@@ -23,6 +23,7 @@ floats: 0.1 in YAML is a binary float, "0.1" is the decimal that was meant):
       max_position_pct: "25"               # Position%
       max_capital_utilized_pct: "100"      # Capital Utilized%
       stop_breach_policy: reject           # or adjust
+    what_if_margin: false                  # a live account: IBKR's margin impact (whatIf) before each order
 
 Unknown keys are refused (a misspelt limit must not fall back to a default silently).
 """
@@ -38,7 +39,7 @@ from processors.risk.account import Account, MarginLevels, RegimePeriod, RiskLim
 from processors.risk.errors import RiskConfigError
 
 ACCOUNT_KEYS = ("account_id", "broker", "currency", "starting_capital", "regimes", "margin", "limits",
-                "pattern_day_trader_minimum_equity", "good_faith_violations_refused")
+                "pattern_day_trader_minimum_equity", "good_faith_violations_refused", "what_if_margin")
 REQUIRED_KEYS = ("account_id", "broker", "starting_capital", "regimes", "limits")
 LIMIT_DECIMALS = ("max_loss_per_trade", "max_loss_per_trade_pct", "max_open_risk", "max_drawdown_pct",
                   "max_position_pct", "max_capital_utilized_pct")
@@ -160,7 +161,8 @@ def read_account(data: Any) -> Account:
         if key not in data:
             collect.problems.append((key, "is required"))
     values: dict[str, Any] = {key: data[key] for key in ("account_id", "broker", "currency",
-                                                         "good_faith_violations_refused") if key in data}
+                                                         "good_faith_violations_refused", "what_if_margin")
+                              if key in data}
     for key in ("starting_capital", "pattern_day_trader_minimum_equity"):
         if key in data:
             values[key] = collect.take(lambda key=key: read_decimal_value(data[key], key))
@@ -194,4 +196,5 @@ def write_account(account: Account) -> dict[str, Any]:
                    "stop_breach_policy": limits.stop_breach_policy.value},
         "pattern_day_trader_minimum_equity": str(account.pattern_day_trader_minimum_equity),
         "good_faith_violations_refused": account.good_faith_violations_refused,
+        "what_if_margin": account.what_if_margin,
     }

@@ -117,9 +117,9 @@ class FakeTradingTws(FakeTws):
     def order_by_ref(self, order_ref: str) -> list[FakeOrder]:
         return [o for o in self.orders if o.order_ref == order_ref]
 
-    def placed(self) -> list[list[str]]:
-        """Every placeOrder message received (new orders and modifications; whatIf excluded)."""
-        return [f for _, f in self.requests if f[0] == "3" and f[PLACE["what_if"]] != "1"]
+    def placed(self, include_what_if: bool = False) -> list[list[str]]:
+        """Every placeOrder message received (new orders and modifications; whatIf ones only if asked)."""
+        return [f for _, f in self.requests if f[0] == "3" and (include_what_if or f[PLACE["what_if"]] != "1")]
 
     def fill(self, perm_id: int, quantity: int, price: str) -> FakeExecution:
         order = next(o for o in self.orders if o.perm_id == perm_id)
