@@ -15,6 +15,11 @@ change nothing the desk does not learn from the fills. `ts_event` is the instant
 (the live runner: the report's own time, never before the last event it processed, so the desk's time never
 runs backwards). A report of an order the desk did not send (an order entered in TWS by hand, another
 client's) gives no event: the caller reports it.
+
+Execution corrections: IBKR corrects an execution by sending it again with the last part of its id
+incremented (0001f4e8.0000000b.01.01 -> ...01.02). A correction is never counted as a second fill: one
+with the same quantity and price changes nothing; one that changes them is kept in `corrections` for the
+caller to report (the desk's trade is not rewritten behind the operator's back).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ class DeskBrokerBridge:
         self._orders: dict[str, DeskOrder] = {}
         self._accepted: set[str] = set()
         self._ended: set[str] = set()
+        self._executions: dict[str, FillReported] = {}     # by execution id less its correction number
+        self.corrections: list[str] = []                    # corrections that change a fill, not applied
 
     def command(self, order: DeskOrder) -> tuple[PlaceOrder | None, list[BrokerEvent]]:
         """The broker command for `order`, or None and the desk's rejection when it cannot be sent as it is."""
@@ -64,7 +71,7 @@ class DeskBrokerBridge:
         broker's commission report, its regulatory fees included) replaces the desk's charges model."""
         ref = getattr(report, "client_order_id", None)
         order = self._orders.get(ref) if ref is not None else None
-        if order is None or ref in self._ended:
+        if order is None or (ref in self._ended and not isinstance(report, FillReported)):
             return []
         if isinstance(report, FillReported):
             return self._fill(order, report, ts_event, commission)
@@ -96,6 +103,16 @@ class DeskBrokerBridge:
 
     def _fill(self, order: DeskOrder, report: FillReported, ts_event: int,
               commission: Decimal | None) -> list[BrokerEvent]:
+        base = report.exec_id.rsplit(".", 1)[0]
+        first = self._executions.get(base)
+        if first is not None:
+            if (first.quantity, first.price) != (report.quantity, report.price):
+                self.corrections.append(
+                    f"execution {first.exec_id} of {order.client_order_id} corrected by {report.exec_id}: "
+                    f"{first.quantity} at {first.price} -> {report.quantity} at {report.price}; not applied, "
+                    f"check the trade against TWS")
+            return []
+        self._executions[base] = report
         identity = {"broker": self.broker, "broker_status": "Filled" if report.cumulative_quantity >= order.quantity
                     else "PartiallyFilled", "broker_order_id": report.broker_order_id,
                     "broker_perm_id": report.broker_perm_id}

@@ -49,6 +49,7 @@ class LiveBroker:
         self._pending: list[tuple[Any, float]] = []        # order reports not yet given, with their arrival
         self._commissions: dict[str, Decimal] = {}         # commission reports by execution id
         self.positions: PositionsReported | None = None    # the last positions report not yet compared
+        self.corrections: list[str] = []                   # execution corrections that change a fill (logged)
         self.bridge = DeskBrokerBridge(name)
         self.reports: queue.SimpleQueue = queue.SimpleQueue()
         self.loop = asyncio.new_event_loop()
@@ -158,6 +159,10 @@ class LiveBroker:
             if not events and report.client_order_id is None:
                 log.warning("broker=%s an execution of an order that is not ours: %s", self.name, report)
             out += events
+        for correction in self.bridge.corrections:
+            log.error("broker=%s %s", self.name, correction)
+        self.corrections += self.bridge.corrections
+        self.bridge.corrections = []
         return out
 
     def close(self, timeout_s: float = 30) -> None:

@@ -63,3 +63,17 @@ def test_past_the_wait_the_desks_model_prices_an_execution() -> None:
     assert type(accepted.event).__name__ == "OrderAccepted"
     assert filled.charges is None and filled.event.leaves_quantity == 0 and filled.broker_status == "Filled"
     assert broker._translate([commission("e2", "1.00")], 0) == []   # too late: the fill is not given twice
+
+
+def test_an_execution_correction_is_never_a_second_fill_and_one_that_changes_it_is_reported() -> None:
+    broker, NOW[0] = live(), 0.0
+    first = broker._translate([fill("0001f4e8.0000000b.01.01", 40, 40), commission("0001f4e8.0000000b.01.01", "1.00")],
+                              0)
+    assert [type(e.event).__name__ for e in first] == ["OrderAccepted", "OrderFilled"]
+    same = fill("0001f4e8.0000000b.01.02", 40, 40)                     # a correction that changes nothing
+    assert broker._translate([same, commission(same.exec_id, "1.00")], 0) == []
+    changed = FillReported(**{**{f: getattr(same, f) for f in same.__dataclass_fields__},
+                              "exec_id": "0001f4e8.0000000b.01.03", "price": Decimal("10.05")})
+    assert broker._translate([changed, commission(changed.exec_id, "1.00")], 0) == []
+    assert broker.corrections == ["execution 0001f4e8.0000000b.01.01 of o1 corrected by 0001f4e8.0000000b.01.03: "
+                                  "40 at 10.00 -> 40 at 10.05; not applied, check the trade against TWS"]
