@@ -6,7 +6,8 @@ fresh TOPIC_PREFIX, produces the prints (encoded by the project's codec, as the 
 spread over three hours of the day before yesterday, then times `Archiver.run_once()`: reading the
 partitions, decoding every value with its writer schema, writing the Avro container files (deflate) and the
 manifests with Object Lock to versitygw, and signing the daily roots. The figure printed is records archived
-per second of that pass, with the bytes written. The topic is deleted afterwards; the objects stay, locked for
+per second of that pass, with the bytes written; then `audit verify` of the day (every object re-read and
+hashed, each record compared with the topic's, retention and versions read), records checked per second. The topic is deleted afterwards; the objects stay, locked for
 one year (the shortest retention), under `benchmarks/archive-<token>/` in the archive bucket.
 """
 
@@ -26,7 +27,9 @@ from connectors.kafka.codec import AvroCodec
 from connectors.s3archive.archiver import Archiver, ArchiverSettings
 from connectors.s3archive.bucket import ensure_archive_bucket
 from connectors.s3archive.store import ArchiveStore
+from connectors.s3archive.verifier import Verifier, VerifierSettings
 from processors.archive.retention import ArchiveRetention
+from processors.archive.root import public_key_text, signing_key
 from processors.model import TradeTick
 from schemas.topics import CATALOGUE
 from tradestream.config import Settings
@@ -85,6 +88,15 @@ def main() -> None:
               f"partitions: {elapsed:.2f} s, {report.records / elapsed:,.0f} records/s written to S3 "
               f"({store.written_bytes / elapsed / 1e6:.1f} MB/s, {store.written_bytes / report.records:.1f} bytes "
               f"a record); load average {os.getloadavg()[0]:.1f}")
+        verifier = Verifier(VerifierSettings(kafka=kafka, archive=settings.archive(), topics=("ticks.trades",),
+                                             key_prefix=archiver_settings.key_prefix,
+                                             verify_key=public_key_text(signing_key(archiver_settings.signing_key))))
+        began = time.perf_counter()
+        checked = verifier.verify(day.date(), day.date())
+        elapsed = time.perf_counter() - began
+        assert not checked.findings and checked.records == args.records, checked.lines()[:5]
+        print(f"audit verify: {checked.records:,} records of {checked.objects} objects checked in {elapsed:.2f} s, "
+              f"{checked.records / elapsed:,.0f} records/s, 0 findings")
     finally:
         delete_topics(settings, [topic])
 

@@ -170,13 +170,13 @@ class Verifier:
             for entry in manifest.objects:
                 data = self.store.get(entry.key)
                 retention = self.store.retention(entry.key) if data is not None else None
-                findings, offsets = check_object(entry, data, retention)
+                findings, container = check_object(entry, data, retention)
                 report.findings.extend(findings)
                 report.objects += 1
-                report.records += len(offsets)
-                archived.extend(offsets)
-                if offsets:
-                    facts.update(archived_facts(data))
+                if container is not None:
+                    report.records += len(container.rows)
+                    archived.extend(container.offsets)
+                    facts.update(archived_facts(container))
         return archived, facts
 
     def _check_topic(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import fastavro
 
-from processors.archive.container import read_container
+from processors.archive.container import ContainerFile, read_container
 from processors.archive.manifest import GENESIS, Manifest, ObjectEntry, parse_range, parse_time, sha256_hex
 from processors.archive.retention import LOCK_MODE
 
@@ -107,11 +107,11 @@ def _objects_cover(key: str, manifest: Manifest) -> list[Finding]:
 
 
 def check_object(entry: ObjectEntry, data: bytes | None,
-                 retention: tuple[str, dt.datetime] | None) -> tuple[list[Finding], list[int]]:
+                 retention: tuple[str, dt.datetime] | None) -> tuple[list[Finding], ContainerFile | None]:
     """Findings about one object (`data` None: missing; `retention` None: it has none of its own) and the
-    offsets of its records (empty when it cannot be read)."""
+    object read (None when it cannot be)."""
     if data is None:
-        return [Finding("missing", entry.key, "the object is not in the bucket (deleted, or never written)")], []
+        return [Finding("missing", entry.key, "the object is not in the bucket (deleted, or never written)")], None
     findings: list[Finding] = []
     digest = sha256_hex(data)
     if digest != entry.sha256 or len(data) != entry.size_bytes:
@@ -121,7 +121,7 @@ def check_object(entry: ObjectEntry, data: bytes | None,
     try:
         container = read_container(data)
     except ValueError as exc:
-        return [*findings, Finding("unreadable", entry.key, str(exc))], []
+        return [*findings, Finding("unreadable", entry.key, str(exc))], None
     offsets = container.offsets
     if len(offsets) != entry.records:
         findings.append(Finding("tampered", entry.key, f"{len(offsets)} records, the manifest says {entry.records}"))
@@ -131,7 +131,7 @@ def check_object(entry: ObjectEntry, data: bytes | None,
     if outside:
         findings.append(Finding("tampered", entry.key, f"{len(outside)} records outside offsets "
                                 f"{entry.first_offset}-{entry.last_offset} (first {outside[0]})"))
-    return findings, offsets
+    return findings, container
 
 
 def check_retention(entry: ObjectEntry, retention: tuple[str, dt.datetime] | None) -> list[Finding]:
@@ -176,9 +176,8 @@ class RecordFacts:
     timestamp_ms: int
 
 
-def archived_facts(data: bytes) -> dict[int, RecordFacts]:
-    """Each record of a readable container file by offset, with its value's bytes as they were on the topic."""
-    container = read_container(data)
+def archived_facts(container: ContainerFile) -> dict[int, RecordFacts]:
+    """Each record of a container file by offset, with its value's bytes as they were on the topic."""
     schema_text = container.metadata.get("tradestream.value_schema")
     schema = fastavro.parse_schema(json.loads(schema_text)) if schema_text is not None else None
     header = (b"\x00" + struct.pack(">I", int(container.metadata["tradestream.value_schema_id"]))

@@ -11,7 +11,7 @@ import pytest
 
 from processors.archive.chain import (StoredManifest, check_chain, check_object, check_offsets, check_retention,
                                       check_versions)
-from processors.archive.container import encode_slice
+from processors.archive.container import encode_slice, read_container
 from processors.archive.manifest import (GENESIS, Manifest, ObjectEntry, manifest_key, object_key, parse_range,
                                          root_key)
 from processors.archive.slicing import KafkaRecord, Slice
@@ -97,7 +97,8 @@ def sample_object() -> tuple[ObjectEntry, bytes]:
 def test_an_object_matching_its_entry_gives_its_offsets() -> None:
     item, data = sample_object()
     until = dt.datetime(2032, 12, 6, tzinfo=UTC)
-    assert check_object(item, data, ("COMPLIANCE", until)) == ([], [3, 4, 6])
+    findings, container = check_object(item, data, ("COMPLIANCE", until))
+    assert findings == [] and container is not None and container.offsets == [3, 4, 6]
 
 
 def test_missing_tampered_and_miscounted_objects_are_found() -> None:
@@ -148,7 +149,7 @@ def test_archived_records_are_compared_with_the_topics() -> None:
 
     records = tuple(KafkaRecord(o, 1000 + o, b"k", b"raw%d" % o, (), None) for o in (3, 4))
     data = encode_slice(Slice("ts.fills", 0, 0, 3_600_000, 3, 4, None, records), None).data
-    facts = archived_facts(data)
+    facts = archived_facts(read_container(data))
     assert facts == {3: RecordFacts(b"k", b"raw3", 1003), 4: RecordFacts(b"k", b"raw4", 1004)}
     assert check_contents("t[0]", facts, {3: RecordFacts(b"k", b"raw3", 1003), 9: RecordFacts(None, None, 0)}) == []
     found = check_contents("t[0]", facts, {3: RecordFacts(b"k", b"raw3", 1003), 4: RecordFacts(b"k", b"RAW4", 1005)})
