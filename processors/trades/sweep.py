@@ -100,20 +100,21 @@ class SweepMixin:
     def _crossed(self, trade: TradeState, low_e8: int, high_e8: int, price: Price, at: int,
                  made: list[tuple[int, int, ExitRequested]]) -> None:
         """The exits of a trade whose interval range [low, high] reached one of its thresholds."""
-        levels = self._levels(trade)
         long = trade.long
         adverse = _price_of(low_e8 if long else high_e8, self._memo)
-        favour = _price_of(high_e8 if long else low_e8, self._memo)
-        extreme = "low" if long else "high"
-        best = "high" if long else "low"
-        if (adverse <= trade.stop) if long else (adverse >= trade.stop):
+        if (adverse <= trade.stop) if long else (adverse >= trade.stop):   # the common case of a crash: first
             self._request(trade, trade.available, ExitReason.STOP_LOSS, adverse, at,
-                          f"the {extreme} {adverse} since the last sweep reached the stop {trade.stop}", made)
+                          f"the {'low' if long else 'high'} {adverse} since the last sweep reached the stop "
+                          f"{trade.stop}", made, closes_all=True)
             return
+        favour = _price_of(high_e8 if long else low_e8, self._memo)
+        best = "high" if long else "low"
         if trade.target is not None and ((favour >= trade.target) if long else (favour <= trade.target)):
             self._request(trade, trade.available, ExitReason.PROFIT_TARGET, favour, at,
-                          f"the {best} {favour} since the last sweep reached the target {trade.target}", made)
+                          f"the {best} {favour} since the last sweep reached the target {trade.target}", made,
+                          closes_all=True)
             return
+        levels = self._levels(trade)
         moved = False
         while trade.levels_done < len(levels) and trade.available > 0:
             level = levels[trade.levels_done]
@@ -196,12 +197,14 @@ class SweepMixin:
         return looked_up[3]
 
     def _request(self, trade: TradeState, quantity: int, reason: ExitReason, trigger: Decimal | None, at: int,
-                 detail: str, made: list[tuple[int, int, ExitRequested]]) -> None:
+                 detail: str, made: list[tuple[int, int, ExitRequested]], closes_all: bool = False) -> None:
+        """An exit request of `quantity` (`closes_all`: every share not yet requested, so the trade's thresholds
+        go out of reach without being recomputed)."""
         sequence = trade.next_sequence
         trade.next_sequence += 1
         request_id = f"{trade.trade_id}:exit:{sequence}"
         trade.pending[request_id] = PendingExit(quantity, reason)
-        if trade.available > 0:
+        if not closes_all and trade.available > 0:
             trade.refresh_thresholds(self._levels(trade))
         else:  # every open share is being closed: nothing left for a sweep to check
             trade.lower_e8, trade.upper_e8 = NEVER_BELOW, NEVER_ABOVE
