@@ -337,8 +337,12 @@ class StrategyRunner:
 
     def _apply_account_change(self, change: AccountChanged, message) -> None:  # noqa: ANN001
         """The change applied to the desk at its instant; one it cannot apply is dead-lettered with the reason.
-        A kill-switch reset older than the start of the rebuild resets a switch this run never latched."""
-        if change.kind == "KILL_SWITCH_RESET" and change.ts_event < self.start_ns:
+        A kill-switch reset older than the start of the rebuild may reset a switch this run never latched (a
+        loss before the start): then it is counted, not dead-lettered; one tripped by hand before is reset."""
+        desk = self.session.desk
+        if change.kind == "KILL_SWITCH_RESET" and change.ts_event < self.start_ns and (
+                desk is None or change.account_id not in desk.config.accounts
+                or not desk.book(change.account_id).kill_switch.tripped):
             self.report.resets_before_start += 1
             return
         try:

@@ -288,6 +288,18 @@ class TradeManager(SweepMixin):
         self._dirty = True
         return requests
 
+    def trip_kill_switch(self, account_id: str, reason: str, ts_event: int) -> list[ExitRequested]:
+        """An operator trips the account's kill switch by hand, with a reason: it latches as a loss would have
+        latched it, and the next sweep asks to close every open trade of the account."""
+        int_field(ts_event, "trip.ts_event")
+        text_field(reason, "trip.reason")
+        requests = self._catch_up(ts_event, inclusive=False)
+        account = self._account(account_id)
+        if not account.kill_switch.tripped:
+            account.kill_switch = account.kill_switch.trip(f"tripped by hand: {reason.strip()}", ts_event)
+        self._dirty = True
+        return requests
+
     def advance_to(self, ts_event: int) -> list[ExitRequested]:
         """The watermark: every event at or before `ts_event` has been given; run the sweeps due until then."""
         int_field(ts_event, "advance_to.ts_event")

@@ -219,6 +219,21 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin):
             out += self._exits(self._manager.reset_kill_switch(account_id, reason, ts_event), ts_event)
         return out
 
+    def trip_kill_switch(self, account_id: str, reason: str, ts_event: int) -> list[DeskEvent]:
+        """An operator trips the account's kill switch by hand with a reason: entries are refused at once (the
+        book) and the trade manager's next sweep closes the open trades; tripped already, it changes nothing."""
+        _ts(ts_event, "trip.ts_event")
+        book = self._books.get(account_id)
+        if book is None:
+            raise TradingDeskError("trip.account_id", f"account {account_id!r} is not on this desk")
+        if not isinstance(reason, str) or not reason.strip():
+            raise TradingDeskError("trip.reason", "tripping the kill switch needs the operator's reason")
+        out = self._begin(ts_event, ts_event, inclusive=False)
+        if not book.kill_switch.tripped:
+            book.set_kill_switch(book.kill_switch.trip(f"tripped by hand: {reason.strip()}", ts_event))
+        out += self._exits(self._manager.trip_kill_switch(account_id, reason, ts_event), ts_event)
+        return out
+
     def on_calendar_amended(self) -> None:
         """The trade manager's calendar was amended in place (a new version of the universal settings for the
         days ahead): the business days the books count (day trades, settlement) follow it."""

@@ -133,6 +133,8 @@ class TradingSession:
             raise TradingDeskError("account", f"no desk here trades account {change.account_id!r}")
         if change.kind == "KILL_SWITCH_RESET":
             events = self.desk.reset_kill_switch(change.account_id, change.reason, change.ts_event)
+        elif change.kind == "KILL_SWITCH_TRIPPED":
+            events = self.desk.trip_kill_switch(change.account_id, change.reason, change.ts_event)
         elif change.kind == "SETTINGS_CHANGED":
             try:
                 data = json.loads(change.settings)
@@ -144,7 +146,8 @@ class TradingSession:
                                                               f"{change.account_id!r}")
             events = self.desk.change_account(account, change.ts_event)
         else:
-            raise TradingDeskError("kind", f"must be SETTINGS_CHANGED or KILL_SWITCH_RESET, got {change.kind!r}")
+            raise TradingDeskError("kind", f"must be SETTINGS_CHANGED, KILL_SWITCH_TRIPPED or KILL_SWITCH_RESET, "
+                                           f"got {change.kind!r}")
         self._desk(events, ts_init, step)
         return step
 

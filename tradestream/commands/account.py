@@ -1,5 +1,5 @@
-"""`tradestream account validate|change|reset-kill-switch`: check an account file, publish a change of an
-account's settings, or reset its latched kill switch with a reason.
+"""`tradestream account validate|change|trip-kill-switch|reset-kill-switch`: check an account file, publish a
+change of an account's settings, trip its kill switch by hand or reset the latched switch, with a reason.
 
 A change is an `AccountChanged` event on the accounts topic, keyed by the account; the strategy runner
 trading the account applies it at its event time, in order with the prints, so an audit replay applies it
@@ -31,6 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     change.add_argument("--operator", default="", help="who changes them")
     change.add_argument("--at", type=instant, help="when they take effect (ISO-8601; default now)")
     change.set_defaults(func=run_change)
+    trip = commands.add_parser("trip-kill-switch", help="trip an account's kill switch by hand: entries refused, "
+                                                       "open trades closed")
+    trip.add_argument("--account", required=True, help="the account id")
+    trip.add_argument("--reason", required=True, help="why trading stops (kept with the event)")
+    trip.add_argument("--operator", default="", help="who trips it")
+    trip.set_defaults(func=run_trip)
+
     reset = commands.add_parser("reset-kill-switch", help="reset an account's latched kill switch")
     reset.add_argument("--account", required=True, help="the account id")
     reset.add_argument("--reason", required=True, help="why trading may resume (kept with the event)")
@@ -65,6 +72,16 @@ def run_change(args: argparse.Namespace) -> int:
     return _publish(AccountChanged(account_id=account.account_id, kind="SETTINGS_CHANGED", ts_event=at,
                                    ts_init=now, reason=_reason(args.reason), operator=args.operator,
                                    settings=json.dumps(write_account(account), sort_keys=True)))
+
+
+def run_trip(args: argparse.Namespace) -> int:
+    from processors.model import AccountChanged
+
+    if not args.account.strip():
+        raise SystemExit("tradestream account trip-kill-switch: --account must name the account")
+    now = time.time_ns()
+    return _publish(AccountChanged(account_id=args.account.strip(), kind="KILL_SWITCH_TRIPPED", ts_event=now,
+                                   ts_init=now, reason=_reason(args.reason), operator=args.operator))
 
 
 def run_reset(args: argparse.Namespace) -> int:
