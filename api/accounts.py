@@ -4,6 +4,7 @@
                                                      reset and settings change (as the sink stored them)
     GET  /api/accounts/{account_id}/settings         the newest settings change of the account
     PUT  /api/accounts/{account_id}/settings         {"reason": ..., "settings": {account file}}: publish (202)
+    POST /api/accounts/{account_id}/kill-switch/trip    {"reason": ...}: publish the trip (202)
     POST /api/accounts/{account_id}/kill-switch/reset   {"reason": ...}: publish the reset (202)
 
 New settings are the same event `tradestream account change` publishes (AccountChanged SETTINGS_CHANGED, in
@@ -17,8 +18,9 @@ it too. The API answers 202 once Kafka has the event (acks=all), and records the
 Another user's account is a 404, as a missing one; a viewer gets 403; a reason that is missing, blank or over
 MAX_REASON characters is a 400 naming `reason`; Kafka not taking the event within PUBLISH_WAIT_S is a 503.
 
-Tripping the switch by hand needs a new kind of AccountChanged that the risk stage latches on; until then the
-switch trips only on the account's drawdown limit.
+A trip is the event `tradestream account trip-kill-switch` publishes (AccountChanged KILL_SWITCH_TRIPPED): the
+account's entries are refused at once and its open trades are closed at the next sweep; it is guarded and
+answered as a reset is, recorded as `kill_switch_tripped`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from litestar import Controller, Response, get, post, put
@@ -80,6 +83,9 @@ ACCOUNTS = """
     select o.resource_id,
            (select json_build_object('ts_event_ns', c.ts_event_ns, 'reason', c.reason, 'operator', c.operator)
             from account_changes c where c.account_id = o.resource_id and c.kind = 'KILL_SWITCH_RESET'
+            order by c.ts_event_ns desc limit 1),
+           (select json_build_object('ts_event_ns', c.ts_event_ns, 'reason', c.reason, 'operator', c.operator)
+            from account_changes c where c.account_id = o.resource_id and c.kind = 'KILL_SWITCH_TRIPPED'
             order by c.ts_event_ns desc limit 1),
            (select json_build_object('ts_event_ns', c.ts_event_ns, 'reason', c.reason, 'operator', c.operator)
             from account_changes c where c.account_id = o.resource_id and c.kind = 'SETTINGS_CHANGED'
@@ -142,10 +148,11 @@ class AccountsController(Controller):
 
     @get("/")
     async def accounts(self, conn: AsyncConnection, caller: Caller) -> list[dict[str, object]]:
-        """The caller's accounts, each with its last kill-switch reset and last settings change (null when none)."""
+        """The caller's accounts, each with its last kill-switch reset, last trip by hand and last settings change
+        (null when none)."""
         rows = await (await conn.execute(ACCOUNTS, (caller.user.user_id,))).fetchall()
-        return [{"account_id": account, "last_kill_switch_reset": reset, "last_settings_change": change}
-                for account, reset, change in rows]
+        return [{"account_id": account, "last_kill_switch_reset": reset, "last_kill_switch_trip": trip,
+                 "last_settings_change": change} for account, reset, trip, change in rows]
 
     @get("/{account_id:str}/settings")
     async def settings(self, conn: AsyncConnection, caller: Caller, account_id: str = ACCOUNT) -> dict[str, object]:
@@ -191,6 +198,17 @@ class AccountsController(Controller):
                          "operator": change.operator, "settings": json.loads(settings)},
                         status_code=HTTP_202_ACCEPTED)
 
+    @post("/{account_id:str}/kill-switch/trip", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def trip_kill_switch(self, data: dict[str, Any], caller: Caller, account_id: str = ACCOUNT,
+                               publisher: AccountChangePublisher = PUBLISHER,
+                               pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Trip the account's kill switch by hand, with the reason (kept with the event): entries are refused
+        from then on and the open trades are closed at the next sweep, until a reset. 202 once the trip is on the
+        accounts topic; 400 names a missing reason, 404 for an account the caller does not own, 503 when Kafka did
+        not take the event."""
+        return await _switch(SwitchChange("KILL_SWITCH_TRIPPED", "kill_switch_tripped", "trip", "why trading stops"),
+                             data, caller, account_id, publisher, pool)
+
     @post("/{account_id:str}/kill-switch/reset", guards=[may_change], status_code=HTTP_202_ACCEPTED)
     async def reset_kill_switch(self, data: dict[str, Any], caller: Caller, account_id: str = ACCOUNT,
                                 publisher: AccountChangePublisher = PUBLISHER,
@@ -198,19 +216,36 @@ class AccountsController(Controller):
         """Reset the account's latched kill switch, with the reason (kept with the event): 202 once the reset is
         on the accounts topic, applied by the runner trading the account. 400 names a missing reason, 404 for an
         account the caller does not own, 503 when Kafka did not take the event."""
-        errors = reason_errors(data)
-        if errors:
-            return _bad(errors, "kill-switch reset")
-        async with pool.connection() as conn:
-            if not await _owns(conn, caller, account_id):
-                raise NotFoundException(f"you have no account {account_id!r}")
-        now = time.time_ns()
-        change = AccountChanged(account_id=account_id, kind="KILL_SWITCH_RESET", ts_event=now, ts_init=now,
-                                reason=data["reason"].strip(), operator=caller.user.name)
-        if not await asyncio.to_thread(publisher.publish, change):
-            return _undelivered(account_id, caller, "reset")
-        async with pool.connection() as conn:
-            await record(conn, caller.user.name, "kill_switch_reset", account_id, reason=change.reason, ts_event_ns=now)
-        log.info("account=%s kill switch reset published user=%s ts_event_ns=%d", account_id, caller.user.name, now)
-        return Response({"account_id": account_id, "kind": change.kind, "ts_event_ns": now, "reason": change.reason,
-                         "operator": change.operator}, status_code=HTTP_202_ACCEPTED)
+        return await _switch(SwitchChange("KILL_SWITCH_RESET", "kill_switch_reset", "reset", "why trading may resume"),
+                             data, caller, account_id, publisher, pool)
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchChange:
+    """A change of the kill switch: the event's kind, its record's action, its name in messages and what its
+    reason must say."""
+
+    kind: str
+    action: str
+    name: str
+    why: str
+
+
+async def _switch(what: SwitchChange, data: dict[str, Any], caller: Caller, account_id: str,
+                  publisher: AccountChangePublisher, pool: AsyncConnectionPool) -> Response[dict[str, object]]:
+    errors = reason_errors(data, why=what.why)
+    if errors:
+        return _bad(errors, f"kill-switch {what.name}")
+    async with pool.connection() as conn:
+        if not await _owns(conn, caller, account_id):
+            raise NotFoundException(f"you have no account {account_id!r}")
+    now = time.time_ns()
+    change = AccountChanged(account_id=account_id, kind=what.kind, ts_event=now, ts_init=now,
+                            reason=data["reason"].strip(), operator=caller.user.name)
+    if not await asyncio.to_thread(publisher.publish, change):
+        return _undelivered(account_id, caller, what.name)
+    async with pool.connection() as conn:
+        await record(conn, caller.user.name, what.action, account_id, reason=change.reason, ts_event_ns=now)
+    log.info("account=%s kill switch %s published user=%s ts_event_ns=%d", account_id, what.name, caller.user.name, now)
+    return Response({"account_id": account_id, "kind": change.kind, "ts_event_ns": now, "reason": change.reason,
+                     "operator": change.operator}, status_code=HTTP_202_ACCEPTED)

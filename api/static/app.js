@@ -133,8 +133,23 @@ function refreshAll() {
   refreshHealth(); refreshAccounts(); refreshSignals(); refreshLatency(); refreshHeatmap();
 }
 
-// Accounts and the kill switch: a reset needs a reason and a second, confirming click.
+// Accounts and the kill switch: a trip or a reset needs a reason and a second, confirming click.
 let role = 'viewer';
+const SWITCH = {
+  trip: {kind: 'tripped', why: 'say why trading stops', label: 'Trip kill switch…', cls: 'stop'},
+  reset: {kind: 'reset', why: 'say why trading may resume', label: 'Reset kill switch…', cls: 'danger'},
+};
+
+function nsTime(ns) { return etTime(new Date(ns / 1e6).toISOString()); }
+
+function switchState(a) {
+  const trip = a.last_kill_switch_trip;
+  const reset = a.last_kill_switch_reset;
+  if (trip && (!reset || trip.ts_event_ns > reset.ts_event_ns)) return 'tripped by hand';
+  return reset ? 'reset' : 'not tripped by hand';
+}
+
+function change(c) { return c ? `${nsTime(c.ts_event_ns)} by ${c.operator}: ${c.reason}` : 'never'; }
 
 async function refreshAccounts() {
   const response = await api('/api/accounts');
@@ -143,62 +158,67 @@ async function refreshAccounts() {
   $('accounts').replaceChildren(...accounts.map((a) => {
     const tr = document.createElement('tr');
     tr.dataset.account = a.account_id;
-    const reset = a.last_kill_switch_reset;
-    tr.append(cell(a.account_id), cell(reset ? etTime(new Date(reset.ts_event_ns / 1e6).toISOString()) : 'never'),
-              cell(reset ? reset.reason : ''), cell(reset ? reset.operator : ''));
+    const state = switchState(a);
+    tr.append(cell(a.account_id), cell(state, state.startsWith('tripped') ? 'down switch-state' : 'switch-state'),
+              cell(change(a.last_kill_switch_trip)), cell(change(a.last_kill_switch_reset)));
     const action = document.createElement('td');
     if (role !== 'viewer') {
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'danger';
-      button.textContent = 'Reset kill switch…';
-      button.addEventListener('click', () => openReset(a.account_id));
-      action.append(button);
+      for (const [what, how] of Object.entries(SWITCH)) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = `${how.cls} ${what}-switch`;
+        button.textContent = how.label;
+        button.addEventListener('click', () => openSwitch(what, a.account_id));
+        action.append(button, ' ');
+      }
     }
     tr.append(action);
     return tr;
   }));
 }
 
-function openReset(account) {
-  $('reset-account').textContent = account;
-  $('reset-reason').value = '';
-  $('reset-reason-error').textContent = '';
-  $('reset-result').textContent = '';
-  $('reset-form').hidden = false;
-  $('reset-reason').focus();
+function openSwitch(what, account) {
+  for (const other of Object.keys(SWITCH)) $(`${other}-form`).hidden = true;
+  $(`${what}-account`).textContent = account;
+  $(`${what}-reason`).value = '';
+  $(`${what}-reason-error`).textContent = '';
+  $('switch-result').textContent = '';
+  $(`${what}-form`).hidden = false;
+  $(`${what}-reason`).focus();
 }
 
-$('reset-cancel').addEventListener('click', () => { $('reset-form').hidden = true; });
-
-$('reset-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const account = $('reset-account').textContent;
-  const reason = $('reset-reason').value.trim();
-  $('reset-reason-error').textContent = '';
-  if (!reason) {
-    $('reset-reason-error').textContent = 'say why trading may resume';
-    return;
-  }
-  $('reset-confirm').disabled = true;
-  try {
-    const response = await api(`/api/accounts/${encodeURIComponent(account)}/kill-switch/reset`,
-                               {method: 'POST', body: {reason}});
-    const body = await response.json();
-    if (response.status === 202) {
-      $('reset-form').hidden = true;
-      $('reset-result').textContent = `Kill switch of ${account} reset at ${etTime(new Date(body.ts_event_ns / 1e6)
-        .toISOString())} ET by ${body.operator}: ${body.reason}`;
-      refreshAccounts();
-    } else if (body.errors) {
-      $('reset-reason-error').textContent = body.errors.map((e) => e.message).join('; ');
-    } else {
-      $('reset-reason-error').textContent = body.detail || `the reset failed (${response.status})`;
+for (const [what, how] of Object.entries(SWITCH)) {
+  $(`${what}-cancel`).addEventListener('click', () => { $(`${what}-form`).hidden = true; });
+  $(`${what}-form`).addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const account = $(`${what}-account`).textContent;
+    const reason = $(`${what}-reason`).value.trim();
+    const error = $(`${what}-reason-error`);
+    error.textContent = '';
+    if (!reason) {
+      error.textContent = how.why;
+      return;
     }
-  } finally {
-    $('reset-confirm').disabled = false;
-  }
-});
+    $(`${what}-confirm`).disabled = true;
+    try {
+      const response = await api(`/api/accounts/${encodeURIComponent(account)}/kill-switch/${what}`,
+                                 {method: 'POST', body: {reason}});
+      const body = await response.json();
+      if (response.status === 202) {
+        $(`${what}-form`).hidden = true;
+        $('switch-result').textContent = `Kill switch of ${account} ${how.kind} at ${nsTime(body.ts_event_ns)} ET by ` +
+          `${body.operator}: ${body.reason}`;
+        refreshAccounts();
+      } else if (body.errors) {
+        error.textContent = body.errors.map((e) => e.message).join('; ');
+      } else {
+        error.textContent = body.detail || `the ${what} failed (${response.status})`;
+      }
+    } finally {
+      $(`${what}-confirm`).disabled = false;
+    }
+  });
+}
 
 async function refreshHealth() {
   const response = await api('/api/health');

@@ -1,6 +1,6 @@
-"""The kill-switch reset from the overview in headless Chromium: the account the user owns is listed, the reset
-is guarded (a confirming step, and no reset without a reason, said beside the field), and the confirmed reset is
-an AccountChanged on the accounts topic with the reason and the user as operator."""
+"""The kill switch from the overview in headless Chromium: the account the user owns is listed, a trip and a reset
+are each guarded (a confirming step, and none without a reason, said beside the field), and each confirmed change
+is an AccountChanged on the accounts topic with the reason and the user as operator, in the order they were made."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as visible
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.account_changes import changes_on
 from tests.users import make_user
@@ -18,11 +19,30 @@ from tradestream.config import Settings
 from .pages import console_errors, log_in
 
 pytestmark = pytest.mark.integration
-REASON = "drawdown reviewed with the desk"
+TRIP_REASON = "news halt on the desk's names"
+RESET_REASON = "drawdown reviewed with the desk"
 
 
-def test_reset_the_kill_switch_with_a_reason(browser: webdriver.Chrome, dashboard_url: str, dashboard_topic_prefix: str,
-                                             screenshot) -> None:  # noqa: ANN001
+def change_switch(browser: webdriver.Chrome, wait: WebDriverWait, account: str, what: str, why: str, reason: str,
+                  done: str, screenshot) -> None:  # noqa: ANN001
+    """Open the account's trip or reset form, see it refuse no reason beside the field, then confirm with one."""
+    row = (By.CSS_SELECTOR, f"#accounts tr[data-account='{account}']")
+    browser.find_element(*row).find_element(By.CLASS_NAME, f"{what}-switch").click()
+    wait.until(visible.visibility_of_element_located((By.ID, f"{what}-form")))
+    assert browser.find_element(By.ID, f"{what}-account").text == account
+    browser.find_element(By.ID, f"{what}-confirm").click()  # no reason: refused beside the field, nothing sent
+    wait.until(visible.text_to_be_present_in_element((By.ID, f"{what}-reason-error"), why))
+    browser.find_element(By.ID, f"{what}-reason").send_keys(reason)
+    screenshot(f"{what}-confirm")
+    browser.find_element(By.ID, f"{what}-confirm").click()
+    wait.until(visible.text_to_be_present_in_element((By.ID, "switch-result"), f"Kill switch of {account} {done}"))
+    assert reason in browser.find_element(By.ID, "switch-result").text
+    assert not browser.find_element(By.ID, f"{what}-form").is_displayed()
+    screenshot(done)
+
+
+def test_trip_then_reset_the_kill_switch_with_reasons(browser: webdriver.Chrome, dashboard_url: str,
+                                                       dashboard_topic_prefix: str, screenshot) -> None:  # noqa: ANN001
     settings = Settings.from_env()
     unique = uuid.uuid4().hex[:10]
     account = f"paper-{unique}"
@@ -31,21 +51,13 @@ def test_reset_the_kill_switch_with_a_reason(browser: webdriver.Chrome, dashboar
     wait = log_in(browser, dashboard_url, user)
     row = (By.CSS_SELECTOR, f"#accounts tr[data-account='{account}']")
     wait.until(visible.visibility_of_element_located(row))
-    assert "never" in browser.find_element(*row).text
-    browser.find_element(*row).find_element(By.TAG_NAME, "button").click()
-    wait.until(visible.visibility_of_element_located((By.ID, "reset-form")))
-    assert browser.find_element(By.ID, "reset-account").text == account
+    assert "not tripped by hand" in browser.find_element(*row).text and "never" in browser.find_element(*row).text
 
-    browser.find_element(By.ID, "reset-confirm").click()  # no reason: refused beside the field, nothing sent
-    wait.until(visible.text_to_be_present_in_element((By.ID, "reset-reason-error"), "say why trading may resume"))
-    browser.find_element(By.ID, "reset-reason").send_keys(REASON)
-    screenshot("confirm")
-    browser.find_element(By.ID, "reset-confirm").click()
-    wait.until(visible.text_to_be_present_in_element((By.ID, "reset-result"), f"Kill switch of {account} reset"))
-    assert f"by {user.name}: {REASON}" in browser.find_element(By.ID, "reset-result").text
-    assert not browser.find_element(By.ID, "reset-form").is_displayed()
-    screenshot("reset")
+    change_switch(browser, wait, account, "trip", "say why trading stops", TRIP_REASON, "tripped", screenshot)
+    change_switch(browser, wait, account, "reset", "say why trading may resume", RESET_REASON, "reset", screenshot)
 
-    (change,) = changes_on(settings, f"{dashboard_topic_prefix}accounts", account, wanted=1)
-    assert (change.kind, change.reason, change.operator) == ("KILL_SWITCH_RESET", REASON, user.name)
+    tripped, reset = changes_on(settings, f"{dashboard_topic_prefix}accounts", account, wanted=2)
+    assert (tripped.kind, tripped.reason, tripped.operator) == ("KILL_SWITCH_TRIPPED", TRIP_REASON, user.name)
+    assert (reset.kind, reset.reason, reset.operator) == ("KILL_SWITCH_RESET", RESET_REASON, user.name)
+    assert tripped.ts_event < reset.ts_event
     assert console_errors(browser) == []

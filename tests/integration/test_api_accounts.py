@@ -42,7 +42,7 @@ def test_accounts_and_the_kill_switch_reset(settings: Settings, unique: str) -> 
     reset = f"/api/accounts/{account}/kill-switch/reset"
     with TestClient(app=create_app(api)) as client:
         listed = client.get("/api/accounts", headers=owner.headers).json()
-        assert listed == [{"account_id": account, "last_settings_change": None,
+        assert listed == [{"account_id": account, "last_settings_change": None, "last_kill_switch_trip": None,
                            "last_kill_switch_reset": {"ts_event_ns": 5, "reason": "earlier reset", "operator": "ops"}}]
         assert [a["account_id"] for a in client.get("/api/accounts", headers=other.headers).json()] == [f"other-{unique}"]
 
@@ -68,6 +68,47 @@ def test_accounts_and_the_kill_switch_reset(settings: Settings, unique: str) -> 
         recorded = conn.execute("select actor, action, detail->>'reason' from user_changes where subject = %s",
                                 (account,)).fetchall()
     assert recorded == [(owner.name, "kill_switch_reset", "drawdown reviewed with the desk")]
+
+
+def test_the_kill_switch_tripped_by_hand(settings: Settings, unique: str) -> None:
+    prefix = f"trip{unique}."
+    ensure_topics(settings, prefix=prefix, catalogue=(spec("accounts"),))
+    account = f"acct-{unique}"
+    owner = make_user(settings.database_url, f"owner-{unique}", accounts=[account])
+    other = make_user(settings.database_url, f"other-{unique}", accounts=[f"other-{unique}"])
+    viewer = make_user(settings.database_url, f"viewer-{unique}", role="viewer", accounts=[f"seen-{unique}"])
+    api = dataclasses.replace(api_settings(settings), kafka=settings.kafka(prefix))
+    trip = f"/api/accounts/{account}/kill-switch/trip"
+    with TestClient(app=create_app(api)) as client:
+        missing = client.post(trip, json={"note": "x"}, headers=owner.headers)
+        assert missing.status_code == 400 and missing.json()["errors"] == [
+            {"field": "note", "message": "unknown field; the body has reason"},
+            {"field": "reason", "message": "required: say why trading stops"}]
+        assert client.post(trip, json={"reason": 3}, headers=owner.headers).json()["errors"] == [
+            {"field": "reason", "message": "must be a string"}]
+        assert client.post(trip, json={"reason": "x"}, headers=other.headers).status_code == 404
+        assert client.post(f"/api/accounts/seen-{unique}/kill-switch/trip", json={"reason": "x"},
+                           headers=viewer.headers).status_code == 403
+        done = client.post(trip, json={"reason": "news halt on the desk's names"}, headers=owner.headers)
+        assert done.status_code == 202, done.text
+        body = done.json()
+        assert (body["kind"], body["operator"]) == ("KILL_SWITCH_TRIPPED", owner.name)
+
+    (published,) = changes_on(settings, f"{prefix}accounts", account, wanted=1)
+    assert published == AccountChanged(account_id=account, kind="KILL_SWITCH_TRIPPED", ts_event=body["ts_event_ns"],
+                                       ts_init=body["ts_event_ns"], reason="news halt on the desk's names",
+                                       operator=owner.name)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        recorded = conn.execute("select actor, action, detail->>'reason' from user_changes where subject = %s",
+                                (account,)).fetchall()
+        assert recorded == [(owner.name, "kill_switch_tripped", "news halt on the desk's names")]
+        conn.execute("insert into account_changes (account_id, ts_event_ns, kind, ts_init_ns, reason, operator) values "
+                     "(%s, %s, 'KILL_SWITCH_TRIPPED', %s, 'news halt', %s)",
+                     (account, body["ts_event_ns"], body["ts_event_ns"], owner.name))
+    with TestClient(app=create_app(api)) as client:
+        (listed,) = client.get("/api/accounts", headers=owner.headers).json()
+    assert listed["last_kill_switch_trip"] == {"ts_event_ns": body["ts_event_ns"], "reason": "news halt",
+                                               "operator": owner.name}
 
 
 class Undelivered:

@@ -132,10 +132,12 @@ def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(settings: Setting
     assert mine in csv_text and theirs not in csv_text
     assert [d["strategy"] for d in client.get("/api/deals", params=query, headers=a.headers).json()] == [theirs]
 
-    # Accounts: listed only to their owner; another's kill switch is not theirs to reset (404, nothing published).
+    # Accounts: listed only to their owner; another's kill switch is not theirs to trip or reset (404, nothing
+    # published).
     assert [x["account_id"] for x in client.get("/api/accounts", headers=b.headers).json()] == [desk.account(b)]
-    assert client.post(f"/api/accounts/{desk.account(a)}/kill-switch/reset", json={"reason": "mine now"},
-                       headers=b.headers).status_code == 404
+    for action in ("trip", "reset"):
+        assert client.post(f"/api/accounts/{desk.account(a)}/kill-switch/{action}", json={"reason": "mine now"},
+                           headers=b.headers).status_code == 404
     # Settings: another's account's are neither read nor changed (404, nothing published).
     with psycopg.connect(settings.database_url, autocommit=True) as conn:
         conn.execute("insert into account_changes (account_id, ts_event_ns, kind, ts_init_ns, reason, operator, "
