@@ -13,22 +13,28 @@ import time
 from collections.abc import Awaitable, Callable
 
 from processors.bars.state import STAGE, BarsProcessor, stage_calendar
+from processors.calendar import MarketCalendar
 from processors.event_time import EventTimeBounds
 from processors.model import TradeTick, TradeTickBatch
+from processors.settings import CalendarInForce
 from streams.app import StageContext, StageRuntime, delete_state, fail_stop_on_loss, record_latency, write_state
 from streams.settings import BarsStageSettings
+from streams.settings_watch import SettingsWatch
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000  # TradeTick records per agent batch at most
 BATCH_RECORDS = 1000  # TradeTickBatch records per agent batch at most (never reached at 50,000 ticks/s)
 BATCH_WITHIN_S = 0.03  # an agent batch waits at most this long for more records
+SETTINGS_POLL_S = 5.0  # how often the stage looks for a new version of the universal settings
 
 
 def stage_processor(bars: BarsStageSettings, today: dt.date | None = None,
-                    event_time: EventTimeBounds = EventTimeBounds()) -> BarsProcessor:
-    """The processor for the stage's settings, with a calendar to two years after `today` (default: today)."""
-    calendar = stage_calendar(today or dt.date.today())
+                    event_time: EventTimeBounds = EventTimeBounds(),
+                    calendar: MarketCalendar | None = None) -> BarsProcessor:
+    """The processor for the stage's settings, with `calendar` or the exchange's to two years after `today`
+    (default: today)."""
+    calendar = calendar or stage_calendar(today or dt.date.today())
     return BarsProcessor(calendar, list(bars.timeframes), bars.sessions, bars.lateness_ns, event_time=event_time)
 
 
@@ -49,7 +55,18 @@ async def write_symbol(table, symbol: str, value: dict, writes: dict[str, str | 
 
 def register(context: StageContext) -> None:
     runtime = StageRuntime(context, "bars-state")
-    processor = stage_processor(context.settings.bars, event_time=context.settings.event_time)
+    # The universal settings' calendar (extra closed dates and half-days, session hours): read to the settings
+    # topic's end now, then followed every few seconds (streams/settings_watch.py).
+    watch = SettingsWatch(context.settings.kafka, context.codec, CalendarInForce(stage_calendar(dt.date.today())),
+                          client=f"{context.app.conf.id}-settings")
+    watch.catch_up()
+    processor = stage_processor(context.settings.bars, event_time=context.settings.event_time,
+                                calendar=watch.calendar)
+
+    @context.app.timer(interval=SETTINGS_POLL_S, name="bars-settings")
+    async def follow_settings() -> None:
+        watch.poll()
+
     # One input per deployment: the feeds publish either one record per print or per-symbol batches.
     source = context.settings.bars.input
     if source in ("trades", "both"):
