@@ -224,12 +224,26 @@ class Archiver:
 
     # -- writing -----------------------------------------------------------------------------------
     def _retain_until(self, topic: str, window_end_ms: int) -> dt.datetime:
+        """The record class's date counted from the slice; from today when that date has passed already (records
+        older than their retention when first archived, such as a topic's history before the archive began)."""
         name = topic[len(self.settings.kafka.topic_prefix):]
-        until = retain_until(window_end_ms, self.settings.retention.years(record_class(name)))
-        if until.timestamp() <= self.clock():
-            raise ArchiveError(f"{topic}: records of the slice ending {format_time(until)} are past their "
-                               "retention already; they are not archived")
+        years = self.settings.retention.years(record_class(name))
+        until = retain_until(window_end_ms, years)
+        now = self.clock()
+        if until.timestamp() <= now:
+            log.warning("topic=%s slice ending %s is older than its %d-year retention: locked %d years from today",
+                        topic, format_time(dt.datetime.fromtimestamp(window_end_ms / 1000, dt.timezone.utc)), years,
+                        years)
+            until = retain_until(int(now * 1000), years)
         return until
+
+    def _lock_of(self, key: str) -> dt.datetime:
+        """The retain-until date of an object already in the bucket (a rerun or an adoption records that)."""
+        found = self.store.retention(key)
+        if found is None or found[0] != LOCK_MODE:
+            raise ArchiveError(f"{key} is in the bucket without its own {LOCK_MODE} retention; run "
+                               "`tradestream audit verify`")
+        return found[1]
 
     def _write(self, chain: ChainState, piece: Slice, report: PassReport) -> None:
         schema_text = self._schemas.get(piece.schema_id) if piece.schema_id is not None else None
@@ -238,8 +252,9 @@ class Archiver:
         key = object_key(self.settings.key_prefix, chain.topic, chain.partition, piece.first_offset, piece.last_offset)
         written = self.store.put_locked(key, encoded.data, until, "avro/binary")
         data = encoded.data
-        if not written.created:  # a rerun of the same range: keep the object already there
+        if not written.created:  # a rerun of the same range: keep the object already there, and its lock
             data = self._existing_object(key, [r.offset for r in piece.records])
+            until = self._lock_of(key)
         self._write_manifest(chain, key, data, piece.window_start_ms, piece.window_end_ms, piece.first_offset,
                              piece.last_offset, encoded.records, until)
         report.objects += 1
@@ -264,7 +279,7 @@ class Archiver:
         window_start, window_end = int(meta["tradestream.window_start_ms"]), int(meta["tradestream.window_end_ms"])
         log.warning("object=%s has no manifest (an earlier run stopped between them): adopting it", key)
         self._write_manifest(chain, key, data, window_start, window_end, first, last, len(container.rows),
-                             self._retain_until(chain.topic, window_end))
+                             self._lock_of(key))
 
     def _write_manifest(self, chain: ChainState, key: str, data: bytes, window_start_ms: int, window_end_ms: int,
                         first: int, last: int, records: int, until: dt.datetime) -> None:

@@ -285,3 +285,29 @@ def test_archive_run_passes_until_sigterm(archive: Archive, tmp_path: Path) -> N
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, (tmp_path / "archiver.log").read_text()[-3000:]
+
+
+def test_records_older_than_their_retention_are_locked_from_the_day_archived(settings: Settings, unique: str) -> None:
+    """A topic's history from before the archive began: a slice whose class date has passed is locked for the
+    class's years from today, not refused (which would stop the partition's archive for good)."""
+    prefix = f"old{unique}."
+    spec = dataclasses.replace(next(s for s in CATALOGUE if s.name == "accounts"), partitions=1)
+    ensure_topics(settings, prefix=prefix, catalogue=(spec,))
+    kafka = settings.kafka(topic_prefix=prefix)
+    long_ago = dt.datetime.combine(DAY - dt.timedelta(days=400), dt.time(9), dt.timezone.utc)
+    producer = Producer(kafka.client_config(acks="all"))
+    for n in range(3):
+        producer.produce(kafka.topic("accounts"), key=b"a", value=b"old %d" % n, timestamp=int(long_ago.timestamp() * 1000))
+    assert producer.flush(30) == 0
+    archiver = ArchiverSettings(kafka=kafka, archive=settings.archive(), signing_key=SIGNING_KEY, topics=("accounts",),
+                                key_prefix=f"tests/archive-{unique}/", retention=ArchiveRetention(other_years=1))
+    store = ArchiveStore(settings.archive())
+    report = Archiver(archiver, store=store).run_once()
+    assert (report.objects, report.records, len(report.roots)) == (1, 3, 402)   # a root a day since, to yesterday
+    [key] = store.keys(f"{archiver.key_prefix}data/")
+    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    assert store.retention(key) == ("COMPLIANCE", dt.datetime(tomorrow.year + 1, tomorrow.month, tomorrow.day,
+                                                              tzinfo=dt.timezone.utc))
+    verifier = VerifierSettings(kafka=kafka, archive=settings.archive(), topics=("accounts",), key_prefix=archiver.key_prefix,
+                                verify_key=public_key_text(signing_key(SIGNING_KEY)))
+    assert Verifier(verifier, store).verify(long_ago.date(), long_ago.date()).findings == []
