@@ -73,3 +73,22 @@ def test_a_daily_strategy_whose_window_ends_before_the_close_is_refused(tmp_path
     err = capsys.readouterr().err
     assert "ScannerConfigError" in err and "end_time: 15:30 ends before the session close 16:00 ET" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not all(path.exists() for path in FILES.values()), reason="the shared daily files are absent")
+def test_a_settings_file_closes_a_date_for_the_backtest(tmp_path: Path) -> None:
+    strategy, bars = daily_strategy(tmp_path), daily_bars(tmp_path)
+    plain, closed = tmp_path / "plain", tmp_path / "closed"
+    assert main(["backtest", "--config", str(strategy), "--bars", str(bars), "--out", str(plain), "--quiet"]) == 0
+    with (plain / "signals.csv").open() as handle:
+        first = next(csv.DictReader(handle))
+    date = dt.datetime.fromisoformat(first["ts"].replace("Z", "+00:00")).astimezone(ET).date()
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump({"capital": "100000", "extra_closed_dates": [date.isoformat()]}))
+    assert main(["backtest", "--config", str(strategy), "--bars", str(bars), "--settings", str(settings),
+                 "--out", str(closed), "--quiet"]) == 0
+    assert json.loads((closed / "summary.json").read_text())["bars"] == 2 * 504 - 2   # that day's two bars
+    with (closed / "signals.csv").open() as handle:
+        dates = {dt.datetime.fromisoformat(s["ts"].replace("Z", "+00:00")).astimezone(ET).date()
+                 for s in csv.DictReader(handle)}
+    assert date not in dates

@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--lateness-ms", type=int, default=0, help="allowed lateness of ticks (default 0)")
     parser.add_argument("--account", type=readable_file,
                         help="account file, YAML or JSON (required when the strategy has a risk: section)")
+    parser.add_argument("--settings", type=readable_file,
+                        help="universal settings file (YAML or JSON) in force over the whole run: its session hours, "
+                             "extra closed dates and half-days adjust the exchange's calendar")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar (one is drawn only when standard error is a terminal)")
@@ -142,7 +145,29 @@ def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
     if not times:
         return None
     calendar = _calendar_around(min(times), max(times))
+    if args.settings:
+        bars, ticks, calendar = _under_settings(args.settings, bars, ticks, calendar)
     return _Inputs(config, account, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
+
+
+def _under_settings(path: str, bars: BarColumns, ticks: list, calendar: MarketCalendar):  # noqa: ANN202
+    """The calendar adjusted by a universal settings file, and the bars and prints without those of the dates it
+    closes (the exchange traded them; the platform does not)."""
+    import numpy as np
+    import pandas as pd
+
+    from processors.risk.account import et_date
+    from processors.settings import adjusted_calendar
+
+    from tradestream.commands.settings import load_settings
+
+    settings = load_settings(path)
+    closed = set(settings.extra_closed_dates)
+    if closed and len(bars):
+        dates = pd.to_datetime(bars.start, utc=True).tz_convert("America/New_York").date
+        bars = bars.rows(np.flatnonzero([date not in closed for date in dates]))
+    ticks = [t for t in ticks if et_date(t.ts_event) not in closed]
+    return bars, ticks, adjusted_calendar(calendar, settings)
 
 
 def _read_bars(path: str) -> BarColumns:
