@@ -51,7 +51,8 @@ Progressive P&L and the kill switch
 Scale: the sweep visits only the symbols that had a price or a fill since the previous one, compares two
 integers per trade (trade.py) and does Decimal work only for the trades whose prices crossed something. A
 sweep with nothing new since the previous one changes nothing, so during a long gap only the time-close
-instants are swept. The sweep is in sweep.py, the account figures and the snapshot in manager_state.py.
+instants are swept. The sweep is in sweep.py, the reading of trades and accounts in reading.py, the account figures and the
+snapshot in manager_state.py.
 """
 
 from __future__ import annotations
@@ -61,20 +62,17 @@ from decimal import Decimal
 from typing import Any
 
 from processors.calendar import NS, MarketCalendar, TradingDay
-from processors.deals import DealRow, deal_row
 from processors.pnl import Fill
 from processors.risk.intent import ExitReason
-from processors.risk.killswitch import KillSwitch
-from processors.risk.sizing import percent
-from processors.risk.state import OpenTrade
 from processors.trades.errors import TradeError
-from processors.trades.events import (AccountView, EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
+from processors.trades.events import (EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
                                       ExitRequested, TradeSelector, TradeStatus, TradeView)
 from processors.trades.fields import decimal_field, int_field, text_field
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
 from processors.trades.manager_state import AccountFigures, restore_into, snapshot_of
+from processors.trades.reading import ReadingMixin
 from processors.trades.sweep import Price, SweepMixin, in_order
-from processors.trades.trade import TradeState, check_same_trade, issued_ids, open_trade, trim_pending
+from processors.trades.trade import TradeState, check_same_trade, issued_ids, trim_pending
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -82,7 +80,7 @@ CENT = Decimal("0.01")
 Selector = TradeSelector | Callable[[TradeView], bool]
 
 
-class TradeManager(SweepMixin):
+class TradeManager(SweepMixin, ReadingMixin):
     """Opens trades from entry fills, sweeps them on event time and asks for their exits (module docstring)."""
 
     def __init__(self, config: TradeManagerConfig) -> None:
@@ -304,54 +302,6 @@ class TradeManager(SweepMixin):
         """The watermark: every event at or before `ts_event` has been given; run the sweeps due until then."""
         int_field(ts_event, "advance_to.ts_event")
         return self._catch_up(ts_event, inclusive=True)
-
-    # == reading ===================================================================================
-    def trade(self, trade_id: str) -> TradeView:
-        return self._known(trade_id, "trade_id").view()
-
-    def trades(self) -> list[TradeView]:
-        return [trade.view() for trade in self._trades.values()]
-
-    def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
-        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
-        trade's record is built again only when its open quantity, average entry or stop changed."""
-        return tuple(open_trade(t) for t in self._by_account.get(account_id, {}).values())
-
-    def has_open_trades(self, account_id: str) -> bool:
-        """Whether the account has a running trade: `bool(self.open_trades(account_id))`, without the records."""
-        return bool(self._by_account.get(account_id))
-
-    def kill_switch(self, account_id: str) -> KillSwitch | None:
-        """The account's kill switch as the manager holds it (None: an account it has not seen)."""
-        account = self._accounts.get(account_id)
-        return None if account is None else account.kill_switch
-
-    def account(self, account_id: str) -> AccountView:
-        account = self._accounts.get(account_id)
-        if account is None:
-            raise TradeError("account_id", f"account {account_id!r} is not known")
-        settings = self.config.accounts.get(account_id)
-        open_risk = sum((t.risk for t in self.open_trades(account_id)), ZERO)
-        net_realised = account.realised - account.charges
-        day_pnl = self._total_pnl(account) - account.baseline
-        equity = account.start_of_day_equity
-        return AccountView(
-            account_id=account_id, realised_pnl=account.realised, charges=account.charges,
-            net_realised_pnl=net_realised, open_risk=open_risk,
-            remaining_risk_budget=(None if settings is None
-                                   else settings.limits.max_open_risk + net_realised - open_risk),
-            day_pnl=day_pnl, day_loss_pct=None if equity is None else percent(max(ZERO, -day_pnl), equity),
-            kill_switch_tripped=account.kill_switch.tripped, kill_switch_reason=account.kill_switch.reason)
-
-    def deal_rows(self) -> list[DealRow]:
-        """The deals report's rows (processors.deals) of every trade with a fill, Running or Completed, in the
-        order the trades opened; partial exits are folded in so that quantities add up."""
-        return [deal_row(trade.deal()) for trade in self._trades.values() if trade.entries]
-
-    def deal_row_of(self, trade_id: str) -> DealRow | None:
-        """The deals row of one trade (None while it has no fill)."""
-        trade = self._known(trade_id, "trade_id")
-        return deal_row(trade.deal()) if trade.entries else None
 
     # == snapshot ==================================================================================
     def snapshot(self) -> dict[str, Any]:

@@ -65,7 +65,8 @@ Choices, with the reason:
   know, or an intent the risk package cannot read; each a rejected `RiskDecisionMade` with the reason.
 
 Beside it: desk_risk.py (the risk side: decisions, the book prepared for them), desk_live.py (a live broker's
-outbox and reports), overnight.py (the overnight coverage check), desk_state.py (the snapshot).
+outbox and reports), desk_operator.py (an operator's changes: account settings, the kill switch tripped
+or reset, the calendar amended), overnight.py (the overnight coverage check), desk_state.py (the snapshot).
 """
 
 from __future__ import annotations
@@ -83,18 +84,18 @@ from processors.model import (Bar, FillExecuted, OrderIntentCreated, OrderStatus
 from processors.model import plain_decimal as canonical
 from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, PaperEvent
 from processors.pnl import Direction
-from processors.risk import Account, Action, OpenTrade, RiskIntent, decide
+from processors.risk import Action, OpenTrade, RiskIntent, decide
 from processors.risk.account import et_date
-from processors.risk.days import TradingDays
 from processors.risk.event import decision_event
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
                                TradeStatus)
 from processors.trading.book import AccountBook
 from processors.trading.config import DeskConfig, target_price
 from processors.trading.desk_live import LiveOrdersMixin
+from processors.trading.desk_operator import OperatorMixin
 from processors.trading.desk_risk import RiskSideMixin
 from processors.trading.desk_state import SNAPSHOT_FORMAT, restore_into, snapshot_of
-from processors.trading.errors import TradingDeskError
+from processors.trading.errors import TradingDeskError, check_ts
 from processors.trading.orders import BROKER, ENTRY, EXIT, BrokerEvent, DeskOrder, fill_event, status_event
 from processors.trading.overnight import overnight_checks
 
@@ -103,7 +104,7 @@ BUY = "BUY"
 TERMINAL = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELLED})
 
 
-class TradingDesk(LiveOrdersMixin, RiskSideMixin):
+class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin):
     """The risk decision, the paper broker, the charges, the account books and the trade manager, joined."""
 
     def __init__(self, config: DeskConfig) -> None:
@@ -127,7 +128,7 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin):
         """An entry intent of a strategy (module docstring, step 3)."""
         if not isinstance(intent, OrderIntentCreated):
             raise TradingDeskError("intent", f"must be an OrderIntentCreated, got {type(intent).__name__}")
-        _ts(ts_init, "ts_init")
+        check_ts(ts_init, "ts_init")
         if intent.client_order_id in self._seen:
             return []
         self._seen.add(intent.client_order_id)
@@ -187,80 +188,17 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin):
 
     def advance_to(self, ts_event: int) -> list[DeskEvent]:
         """The watermark: every input at or before `ts_event` has been given; the sweeps due until then run."""
-        _ts(ts_event, "advance_to.ts_event")
+        check_ts(ts_event, "advance_to.ts_event")
         out = self._begin(ts_event, ts_event, inclusive=True)
         self._sync_kill_switches(ts_event)
         return out
 
     def on_exit_signal(self, strategy: str, symbol: str, ts_event: int, detail: str = "") -> list[DeskEvent]:
         """An exit rule of `strategy` fired for `symbol`: its running trades there are closed (exit rule)."""
-        _ts(ts_event, "exit_signal.ts_event")
+        check_ts(ts_event, "exit_signal.ts_event")
         out = self._begin(ts_event, ts_event, inclusive=False)
         requests = self._manager.on_exit_signal(TradeSelector(strategy=strategy, symbol=symbol), ts_event, detail)
         out += self._exits(requests, ts_event)
-        self._sync_kill_switches(ts_event)
-        return out
-
-    def reset_kill_switch(self, account_id: str, reason: str, ts_event: int) -> list[DeskEvent]:
-        """An operator resets the account's kill switch with a reason (in the book and the trade manager)."""
-        _ts(ts_event, "reset.ts_event")
-        book = self._books.get(account_id)
-        if book is None:
-            raise TradingDeskError("reset.account_id", f"account {account_id!r} is not on this desk")
-        if not isinstance(reason, str) or not reason.strip():
-            raise TradingDeskError("reset.reason", "a reset needs the operator's reason")
-        out = self._begin(ts_event, ts_event, inclusive=False)
-        self._sync_kill_switches(ts_event)
-        if not book.kill_switch.tripped:
-            raise TradingDeskError("reset.account_id", f"the kill switch of {account_id!r} is not tripped: "
-                                                       "there is nothing to reset")
-        book.set_kill_switch(book.kill_switch.reset(reason, ts_event))
-        if self._manager.account(account_id).kill_switch_tripped:
-            out += self._exits(self._manager.reset_kill_switch(account_id, reason, ts_event), ts_event)
-        return out
-
-    def trip_kill_switch(self, account_id: str, reason: str, ts_event: int) -> list[DeskEvent]:
-        """An operator trips the account's kill switch by hand with a reason: entries are refused at once (the
-        book) and the trade manager's next sweep closes the open trades; tripped already, it changes nothing."""
-        _ts(ts_event, "trip.ts_event")
-        book = self._books.get(account_id)
-        if book is None:
-            raise TradingDeskError("trip.account_id", f"account {account_id!r} is not on this desk")
-        if not isinstance(reason, str) or not reason.strip():
-            raise TradingDeskError("trip.reason", "tripping the kill switch needs the operator's reason")
-        out = self._begin(ts_event, ts_event, inclusive=False)
-        if not book.kill_switch.tripped:
-            book.set_kill_switch(book.kill_switch.trip(f"tripped by hand: {reason.strip()}", ts_event))
-        out += self._exits(self._manager.trip_kill_switch(account_id, reason, ts_event), ts_event)
-        return out
-
-    def on_calendar_amended(self) -> None:
-        """The trade manager's calendar was amended in place (a new version of the universal settings for the
-        days ahead): the business days the books count (day trades, settlement) follow it."""
-        days = TradingDays.of(self.config.trade_manager.calendar)
-        self.config = replace(self.config, days=days)
-        for book in self._books.values():
-            book.days = days
-        self._manager.on_calendar_amended()
-
-    def change_account(self, account: Account, ts_event: int) -> list[DeskEvent]:
-        """The account's settings changed at `ts_event` (limits, margin levels, regimes, ...): decisions from then
-        on use the new ones, the trade manager's kill switch measures against the new RM-Max-sp%. Trades already
-        open are kept as they are: a tighter limit refuses the next entries (the decisions say which limit), it
-        does not close anything. The account must be one of the desk's (TradingDeskError otherwise)."""
-        _ts(ts_event, "account_change.ts_event")
-        if not isinstance(account, Account):
-            raise TradingDeskError("account", f"must be a processors.risk.Account, got {type(account).__name__}")
-        book = self._books.get(account.account_id)
-        if book is None:
-            raise TradingDeskError("account.account_id", f"account {account.account_id!r} is not on this desk")
-        out = self._begin(ts_event, ts_event, inclusive=False)
-        manager = self.config.trade_manager
-        others = {a: settings for a, settings in manager.accounts.items() if a != account.account_id}
-        self.config = replace(self.config, accounts={**self.config.accounts, account.account_id: account},
-                              trade_manager=replace(manager, accounts=others))
-        self._manager.config = self.config.trade_manager
-        book.account = account
         self._sync_kill_switches(ts_event)
         return out
 
@@ -440,9 +378,3 @@ def _set_trade_prices(order: DeskOrder, fill_price: Decimal, target: Any) -> Non
     else:
         order.trade_stop = stop if stop > fill_price else fill_price + tick
     order.trade_target = target_price(target, order.side, fill_price, tick)
-
-
-def _ts(value: object, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TradingDeskError(name, f"must be int nanoseconds UTC, got {value!r}")
-

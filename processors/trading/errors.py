@@ -25,3 +25,9 @@ class TradingDeskError(TradestreamError, ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def check_ts(value: object, name: str) -> None:
+    """TradingDeskError unless `value` is int nanoseconds UTC."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TradingDeskError(name, f"must be int nanoseconds UTC, got {value!r}")

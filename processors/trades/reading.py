@@ -1,0 +1,68 @@
+"""Reading the trade manager (`TradeManager` mixes it in): a trade or all of them as `TradeView`s, an account's
+open trades as the risk stage counts them, its kill switch and figures (`AccountView`), and the deals rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from processors.deals import DealRow, deal_row
+from processors.risk.killswitch import KillSwitch
+from processors.risk.sizing import percent
+from processors.risk.state import OpenTrade
+from processors.trades.errors import TradeError
+from processors.trades.events import AccountView, TradeView
+from processors.trades.trade import open_trade
+
+ZERO = Decimal(0)
+
+
+class ReadingMixin:
+    """The read side of `TradeManager`: nothing here changes a trade."""
+
+    def trade(self, trade_id: str) -> TradeView:
+        return self._known(trade_id, "trade_id").view()
+
+    def trades(self) -> list[TradeView]:
+        return [trade.view() for trade in self._trades.values()]
+
+    def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
+        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
+        trade's record is built again only when its open quantity, average entry or stop changed."""
+        return tuple(open_trade(t) for t in self._by_account.get(account_id, {}).values())
+
+    def has_open_trades(self, account_id: str) -> bool:
+        """Whether the account has a running trade: `bool(self.open_trades(account_id))`, without the records."""
+        return bool(self._by_account.get(account_id))
+
+    def kill_switch(self, account_id: str) -> KillSwitch | None:
+        """The account's kill switch as the manager holds it (None: an account it has not seen)."""
+        account = self._accounts.get(account_id)
+        return None if account is None else account.kill_switch
+
+    def account(self, account_id: str) -> AccountView:
+        account = self._accounts.get(account_id)
+        if account is None:
+            raise TradeError("account_id", f"account {account_id!r} is not known")
+        settings = self.config.accounts.get(account_id)
+        open_risk = sum((t.risk for t in self.open_trades(account_id)), ZERO)
+        net_realised = account.realised - account.charges
+        day_pnl = self._total_pnl(account) - account.baseline
+        equity = account.start_of_day_equity
+        return AccountView(
+            account_id=account_id, realised_pnl=account.realised, charges=account.charges,
+            net_realised_pnl=net_realised, open_risk=open_risk,
+            remaining_risk_budget=(None if settings is None
+                                   else settings.limits.max_open_risk + net_realised - open_risk),
+            day_pnl=day_pnl, day_loss_pct=None if equity is None else percent(max(ZERO, -day_pnl), equity),
+            kill_switch_tripped=account.kill_switch.tripped, kill_switch_reason=account.kill_switch.reason)
+
+    def deal_rows(self) -> list[DealRow]:
+        """The deals report's rows (processors.deals) of every trade with a fill, Running or Completed, in the
+        order the trades opened; partial exits are folded in so that quantities add up."""
+        return [deal_row(trade.deal()) for trade in self._trades.values() if trade.entries]
+
+    def deal_row_of(self, trade_id: str) -> DealRow | None:
+        """The deals row of one trade (None while it has no fill)."""
+        trade = self._known(trade_id, "trade_id")
+        return deal_row(trade.deal()) if trade.entries else None
