@@ -51,8 +51,8 @@ Progressive P&L and the kill switch
 Scale: the sweep visits only the symbols that had a price or a fill since the previous one, compares two
 integers per trade (trade.py) and does Decimal work only for the trades whose prices crossed something. A
 sweep with nothing new since the previous one changes nothing, so during a long gap only the time-close
-instants are swept. The sweep is in sweep.py, the reading of trades and accounts in reading.py, the account figures and the
-snapshot in manager_state.py.
+instants are swept. The sweep is in sweep.py, the reading of trades and accounts in reading.py, the account
+figures and the snapshot in manager_state.py.
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin):
         if intent.client_order_id in self._seen:
             return []
         self._seen.add(intent.client_order_id)
-        intent = replace(intent, reference_price=canonical(intent.reference_price), tick_size=canonical(intent.tick_size),
+        intent = replace(intent, reference_price=canonical(intent.reference_price),
+                         tick_size=canonical(intent.tick_size),
                          limit_price=canonical(intent.limit_price), stop_price=canonical(intent.stop_price))
         ts = intent.ts_event
         out = self._begin(ts, ts_init, inclusive=False)
