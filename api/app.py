@@ -1,7 +1,8 @@
 """The Litestar application: REST API, Prometheus metrics and the dashboard's static files.
 
 `create_app(settings)` wires the pieces; the lifespan opens the PostgreSQL pool (without waiting for the
-database), starts the feed-status watcher and the scanner validation workers, and stops them on shut-down.
+database), starts the feed-status watcher, the scanner validation workers and the live updates (`api.live`: the
+topics' follower behind the websocket /api/live), and stops them on shut-down.
 Handlers get what they need by dependency injection: `settings`, `pool`, `conn` (a pooled connection per
 request), `watcher`, `health_checks`, `validator`, `request_metrics`, and `caller`: the user of the request,
 found by the authentication middleware (`api.auth`) on every route but the public ones (PUBLIC_PATHS, the
@@ -44,6 +45,7 @@ from api.database import new_pool, provide_connection, provide_pool, unavailable
 from connectors.kafka.feedwatch import FeedStatusWatcher
 from api.health import FeedWatcher, HealthChecks, HealthController
 from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
+from api.live import LiveUpdates, channels_plugin, live_socket
 from api.login import AuthController
 from api.metrics import MetricsController
 from api.scanners import ScannerController, SignalsController
@@ -82,6 +84,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     request_metrics = RequestMetrics()
     health_checks = HealthChecks(settings, watcher)
     validator = ScannerValidator(settings.validation_workers, settings.validation_timeout_s)
+    channels = channels_plugin()
+    live = LiveUpdates(settings.kafka, AvroCodec(settings.kafka.registry_config()), channels)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -92,13 +96,15 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         app.state.authenticator = authenticator or DatabaseAuthenticator(app.state)
         watcher.start()
         validator.start()
+        app.state.live = live
+        live.start(pool)
         health_checks.reset()
         log.info("api started database=%s pool_min=%d pool_max=%d", settings.database_url_redacted,
                  settings.pool_min_size, settings.pool_max_size)
         try:
             yield
         finally:
-            await asyncio.gather(asyncio.to_thread(watcher.stop), asyncio.to_thread(validator.stop))
+            await asyncio.gather(asyncio.to_thread(watcher.stop), asyncio.to_thread(validator.stop), live.stop())
             await pool.close()
 
     def provide_settings() -> ApiSettings:
@@ -121,7 +127,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
 
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
-                        AuthController, AccountsController,
+                        AuthController, AccountsController, live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={
@@ -141,6 +147,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
         middleware=[RequestMetricsMiddleware(request_metrics),
                     DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS)],
         lifespan=[lifespan],
+        plugins=[channels],
         openapi_config=openapi_config(),
         # The process's logging is the CLI's (text, or JSON lines with LOG_FORMAT=json): Litestar's default
         # configuration would replace it with its own text format.

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.datastructures import State
@@ -106,6 +106,20 @@ def _well_formed(secret: str) -> bool:
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        if connection.scope["type"] != "websocket":
+            return await self._authenticate(connection)
+        # A websocket is refused with a close code saying why (4401: who are you, 4403: not from this origin)
+        # before it is accepted: the browser sees the handshake fail.
+        try:
+            result = await self._authenticate(connection)
+        except NotAuthorizedException as exc:
+            raise WebSocketException(detail=exc.detail, code=4401) from None
+        if result.user.via == "session" and not _same_origin(connection):
+            raise WebSocketException(detail="a websocket with the session cookie must come from a page of this origin",
+                                     code=4403)
+        return result
+
+    async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         authenticator: Authenticator = connection.app.state.authenticator
         header = connection.headers.get("authorization")
         if header is not None:
@@ -126,12 +140,19 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         if found is None:
             raise NotAuthorizedException("the session has ended or is unknown; log in again", headers=CHALLENGE)
         user, csrf_hash = found
-        if connection.scope["method"] not in SAFE_METHODS:
+        if connection.scope.get("method", "GET") not in SAFE_METHODS:  # a websocket has none: it changes nothing
             sent = connection.headers.get(CSRF_HEADER, "")
             if not sent or not hmac.compare_digest(digest(sent), csrf_hash):
                 raise PermissionDeniedException(f"a change made with a session needs the {CSRF_HEADER} header: the "
                                                 f"value of the {CSRF_COOKIE} cookie the log-in set")
         return AuthenticationResult(user=Caller(user, "session", session), auth=None)
+
+
+def _same_origin(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the websocket's Origin names the host it was sent to (a browser always sends Origin with one)."""
+    origin = connection.headers.get("origin")
+    host = connection.headers.get("host")
+    return origin is not None and host is not None and origin.partition("://")[2] == host
 
 
 def provide_caller(request: Request[Caller, Any, Any]) -> Caller:
