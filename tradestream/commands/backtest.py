@@ -145,7 +145,7 @@ def _load_inputs(args: argparse.Namespace) -> _Inputs | None:
     if not times:
         return None
     calendar = _calendar_around(min(times), max(times))
-    if args.settings:
+    if getattr(args, "settings", None):   # programmatic callers may build the namespace without it
         bars, ticks, calendar = _under_settings(args.settings, bars, ticks, calendar)
     return _Inputs(config, account, _in_sessions(bars, bars_timeframe, calendar), ticks, calendar, min(times), max(times))
 
