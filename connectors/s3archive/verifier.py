@@ -1,8 +1,9 @@
 """`tradestream audit verify`: re-read the archive of some days and prove it whole, or list what is wrong.
 
-For the days asked, the verifier reads every chain's manifests from its first (the hash chain can only be
-checked from the start), each object of a manifest whose slice falls in those days with its retention,
-every key's versions, the signed daily roots, and the topic partitions themselves. The checks are
+For the days asked, the verifier reads every chain's manifests from the head that the signed root of the
+day before names (that root vouches for the chain up to there; without it, from the chain's start), each
+object of a manifest whose slice falls in those days with its retention, every key's versions (the whole
+archive's, listed), the signed daily roots, and the topic partitions themselves. The checks are
 `processors.archive.chain`'s; here is only the reading. Nothing is written.
 """
 
@@ -23,7 +24,7 @@ from processors.archive.chain import (Finding, RecordFacts, StoredManifest, arch
                                       check_contents, check_object, check_offsets, check_versions)
 from processors.archive.manifest import GENESIS, Manifest, root_key, sha256_hex
 from processors.archive.retention import TOPIC_CLASSES
-from processors.archive.root import day_end_ms, open_root, verify_key
+from processors.archive.root import ChainHead, day_end_ms, open_root, verify_key
 from schemas.errors import ArchiveError
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class Verifier:
         prefix = self.settings.key_prefix
         start_ms = day_end_ms(first_day) - 86_400_000
         end_ms = day_end_ms(last_day)
-        chains, hashes = self._chains(report)
+        anchor = self._anchor(first_day, report)
+        chains, hashes = self._chains(report, anchor)
         self._check_roots(first_day, last_day, chains, hashes, report)
         consumer = Consumer(consumer_config(self.settings.kafka, "tradestream-audit-verify"))
         try:
@@ -83,7 +85,7 @@ class Verifier:
                 chosen = [m for _, m in manifests if m.window_start_ms < end_ms and m.window_end_ms > start_ms]
                 archived, facts = self._check_objects(chosen, report)
                 self._check_topic(consumer, topic, partition, [m for _, m in manifests], chosen, archived, facts,
-                                  end_ms, report)
+                                  end_ms, report, from_genesis=(topic, partition) not in anchor)
             self._check_unarchived_partitions(consumer, set(chains), start_ms, end_ms, report)
         finally:
             consumer.close()
@@ -91,27 +93,64 @@ class Verifier:
         return report
 
     # -- chains and roots --------------------------------------------------------------------------
-    def _chains(self, report: VerifyReport) -> tuple[dict[tuple[str, int], list[tuple[str, Manifest]]], dict[str, str]]:
-        """Every chain's manifests that parse, and the SHA-256 of every manifest as stored now."""
+    def _anchor(self, first_day: dt.date, report: VerifyReport) -> dict[tuple[str, int], ChainHead]:
+        """The chain heads signed by the root of the day before the period, when there is one: each chain is
+        then read from that head on (the root vouches for everything before it), not from its start."""
+        key = root_key(self.settings.key_prefix, first_day - dt.timedelta(days=1))
+        document = self.store.get(key)
+        if document is None:
+            return {}
+        try:
+            root = open_root(document, self.public_key)
+        except ValueError as exc:
+            report.findings.append(Finding("root", key, f"{exc}; the chains are read from their start"))
+            return {}
+        return {(head.topic, head.partition): head for head in root.chains}
+
+    def _chains(self, report: VerifyReport, anchor: dict[tuple[str, int], ChainHead]
+                ) -> tuple[dict[tuple[str, int], list[tuple[str, Manifest]]], dict[str, str]]:
+        """Each chain's manifests that parse (from the anchor's head, else from the start), and the SHA-256 of
+        each manifest read, as stored now."""
         prefix = self.settings.key_prefix
-        grouped: dict[tuple[str, int], list[StoredManifest]] = {}
+        listed: dict[tuple[str, int], list[str]] = {}
         for key in self.store.keys(f"{prefix}manifests/"):
             parts = key[len(prefix):].split("/")
             if len(parts) != 4 or not parts[2].isdigit():
                 report.findings.append(Finding("chain", key, "not a manifest key of this archive"))
                 continue
-            data = self.store.get(key)
-            if data is None:
-                report.findings.append(Finding("missing", key, "the manifest is listed but cannot be read"))
-                continue
-            grouped.setdefault((parts[1], int(parts[2])), []).append(StoredManifest(key, data))
-        chains = {}
-        hashes = {item.key: sha256_hex(item.data) for stored in grouped.values() for item in stored}
-        for (topic, partition), stored in sorted(grouped.items()):
-            findings, parsed = check_chain(topic, partition, stored)
+            listed.setdefault((parts[1], int(parts[2])), []).append(key)
+        chains: dict[tuple[str, int], list[tuple[str, Manifest]]] = {}
+        hashes: dict[str, str] = {}
+        for (topic, partition), keys in sorted(listed.items()):
+            head = anchor.get((topic, partition))
+            if head is not None and head.head_manifest_key not in keys:
+                report.findings.append(Finding("root", head.head_manifest_key, "the head manifest the day before's "
+                                               "root signed is not in the bucket"))
+                head = None
+            if head is not None:
+                keys = [key for key in keys if key >= head.head_manifest_key]
+            stored = []
+            for key in keys:
+                data = self.store.get(key)
+                if data is None:
+                    report.findings.append(Finding("missing", key, "the manifest is listed but cannot be read"))
+                    continue
+                stored.append(StoredManifest(key, data))
+                hashes[key] = sha256_hex(data)
+            if head is None:
+                findings, parsed = check_chain(topic, partition, stored)
+            else:
+                if hashes.get(head.head_manifest_key) != head.head_manifest_sha256:
+                    report.findings.append(Finding("root", head.head_manifest_key, "the head manifest the day "
+                                                   "before's root signed has changed since"))
+                findings, parsed = check_chain(topic, partition, stored, first_sequence=head.manifests - 1,
+                                               first_previous=None)
             report.findings.extend(findings)
             report.manifests += len(stored)
             chains[(topic, partition)] = parsed
+        for topic, partition in set(anchor) - set(listed):
+            report.findings.append(Finding("root", f"{topic}[{partition}]", "the day before's root signed this "
+                                           "chain, which has no manifest in the bucket"))
         report.chains = len(chains)
         return chains, hashes
 
@@ -144,7 +183,7 @@ class Verifier:
                 report.findings.append(Finding("root", key, "previous-root hash is not the hash of the day before's root"))
             named = {(head.topic, head.partition): head for head in root.chains}
             for (topic, partition), manifests in chains.items():
-                due = [k for k, m in manifests if m.window_start_ms < day_end_ms(day)]
+                due = [(k, m) for k, m in manifests if m.window_start_ms < day_end_ms(day)]
                 head = named.pop((topic, partition), None)
                 if head is None:
                     if due:
@@ -154,7 +193,7 @@ class Verifier:
                 if stored.get(head.head_manifest_key) != head.head_manifest_sha256:
                     report.findings.append(Finding("root", key, f"{topic}[{partition}]: head manifest "
                                                    f"{head.head_manifest_key} is missing or changed since signed"))
-                elif not due or due[-1] != head.head_manifest_key or len(due) != head.manifests:
+                elif not due or due[-1][0] != head.head_manifest_key or due[-1][1].sequence + 1 != head.manifests:
                     report.findings.append(Finding("root", key, f"{topic}[{partition}]: the chain's manifests up to "
                                                    "the day's end are not those the root signed"))
             for topic, partition in named:
@@ -181,14 +220,14 @@ class Verifier:
 
     def _check_topic(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],
                      chosen: list[Manifest], archived: list[int], facts: dict[int, RecordFacts], end_ms: int,
-                     report: VerifyReport) -> None:
+                     report: VerifyReport, from_genesis: bool) -> None:
         subject = f"{topic}[{partition}]"
         try:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
         except KafkaException as exc:  # a deleted topic: a finding, not a crash
             report.findings.append(Finding("gap", subject, f"the topic partition cannot be read: {exc}"))
             return
-        if every and every[0].first_offset > low:
+        if from_genesis and every and every[0].first_offset > low:
             report.findings.append(Finding("gap", subject, f"offsets {low}-{every[0].first_offset - 1} are on the "
                                            "topic but before the chain's first manifest"))
         if chosen:

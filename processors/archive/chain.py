@@ -46,14 +46,17 @@ class StoredManifest:
     data: bytes
 
 
-def check_chain(topic: str, partition: int,
-                stored: Sequence[StoredManifest]) -> tuple[list[Finding], list[tuple[str, Manifest]]]:
-    """Findings over one chain, and the manifests that parsed (key, manifest), in key order."""
+def check_chain(topic: str, partition: int, stored: Sequence[StoredManifest], first_sequence: int = 0,
+                first_previous: str | None = GENESIS) -> tuple[list[Finding], list[tuple[str, Manifest]]]:
+    """Findings over one chain, and the manifests that parsed (key, manifest), in key order. A chain read from
+    a signed root's head on starts at that head's sequence, with `first_previous` None: the head is vouched for
+    by its hash in the root, not by a link to the manifest before it."""
     findings: list[Finding] = []
     parsed: list[tuple[str, Manifest]] = []
-    previous_hash = GENESIS
+    previous_hash = first_previous
     previous: Manifest | None = None
-    for index, item in enumerate(stored):
+    for position, item in enumerate(stored):
+        index = first_sequence + position
         try:
             manifest = Manifest.from_bytes(item.data)
         except ValueError as exc:
@@ -72,7 +75,7 @@ def check_chain(topic: str, partition: int,
                                     f"{manifest.first_offset}-{manifest.last_offset}"))
         if manifest.sequence != index:
             findings.append(Finding("chain", item.key, f"sequence {manifest.sequence} at position {index}"))
-        if manifest.previous_manifest_sha256 != previous_hash:
+        if previous_hash is not None and manifest.previous_manifest_sha256 != previous_hash:
             findings.append(Finding("chain", item.key, "previous-manifest hash "
                                     f"{manifest.previous_manifest_sha256[:16]}… is not the hash of the manifest "
                                     f"before it ({previous_hash[:16]}…)"))

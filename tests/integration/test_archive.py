@@ -113,6 +113,7 @@ def archive(settings: Settings, unique: str) -> Archive:
 
 def test_archived_day_verifies_clean_and_a_rerun_writes_nothing(archive: Archive) -> None:
     assert archive.verify() == []
+    assert archive.verify(DAY + dt.timedelta(days=1)) == []   # chains read from the heads DAY's root signed
     manifests = archive.keys("manifests")
     assert len(manifests) == 12 and len(archive.keys("data")) == 12
     again = Archiver(archive.archiver, store=archive.store).run_once()
@@ -203,6 +204,14 @@ def test_reordered_manifests_are_found(archive: Archive) -> None:
     assert any(f.startswith(f"chain {first} sequence 1 at position 0") for f in findings), findings
     assert any(f.startswith(f"chain {second} previous-manifest hash") for f in findings), findings
     assert any(f.startswith(f"version {first} 2 versions") for f in findings), findings
+    # Verifying the next day reads the chains from DAY's signed heads on; the new versions are still found.
+    later = archive.verify(DAY + dt.timedelta(days=1))
+    assert {f.split(" ")[0] for f in later} == {"version"} and len(later) == 2, later
+    head = archive.keys("manifests")[2]   # the chain's head in DAY's root
+    s3.put_object(Bucket=archive.settings.s3_bucket, Key=head, Body=body_first, ObjectLockMode="COMPLIANCE",
+                  ObjectLockRetainUntilDate=until)
+    later = archive.verify(DAY + dt.timedelta(days=1))
+    assert f"root {head} the head manifest the day before's root signed has changed since" in later, later
 
 
 def test_retention_cannot_be_shortened_and_an_object_without_its_own_is_found(archive: Archive) -> None:

@@ -80,6 +80,14 @@ def test_a_gap_an_overlap_and_a_broken_link_are_found() -> None:
     assert ("duplicate", False) in kinds
 
 
+def test_a_chain_read_from_a_signed_head_starts_at_its_sequence() -> None:
+    stored = chain_of((0, 9), (10, 19), (20, 29))
+    findings, parsed = check_chain("ts.fills", 0, stored[1:], first_sequence=1, first_previous=None)
+    assert findings == [] and [m.sequence for _, m in parsed] == [1, 2]
+    findings, _ = check_chain("ts.fills", 0, stored[1:], first_sequence=2, first_previous=None)
+    assert [f.detail for f in findings] == ["sequence 1 at position 2", "sequence 2 at position 3"]
+
+
 def test_an_unreadable_manifest_is_a_finding_and_the_next_link_still_checked() -> None:
     stored = chain_of((0, 9), (10, 19))
     damaged = [StoredManifest(stored[0].key, b"{broken"), stored[1]]
