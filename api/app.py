@@ -50,6 +50,7 @@ from api.login import AuthController
 from api.metrics import MetricsController
 from api.scanners import ScannerController, SignalsController
 from api.settings import ApiSettings
+from api.trades import TradesController
 from api.validation import ScannerValidator
 from connectors.kafka.codec import AvroCodec
 
@@ -127,7 +128,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
 
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
-                        AuthController, AccountsController, live_socket,
+                        AuthController, AccountsController, TradesController, live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={

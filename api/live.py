@@ -13,6 +13,7 @@ carries them (prices and amounts as decimal strings, times as integer nanosecond
     risk          risk.decisions   the owner of the record's account   RiskDecisionMade
     kill_switch   accounts         the owner of the record's account   AccountChanged (KILL_SWITCH_TRIPPED, _RESET)
     feed          feed.status      everyone                           FeedStatusChanged
+    bar           bars             everyone (market data)             Bar
 
 and {"type": "live", "following": true|false}: whether the updates are followed (sent on connecting and
 whenever it changes; updates are those written to the topics since the API followed them, no history).
@@ -63,6 +64,7 @@ TOPICS = {
     "risk.decisions": ("risk", "account", "account_id"),
     "accounts": ("kill_switch", "account", "account_id"),
     "feed.status": ("feed", None, None),
+    "bars": ("bar", None, None),
 }
 KILL_SWITCH_KINDS = frozenset({"KILL_SWITCH_TRIPPED", "KILL_SWITCH_RESET"})
 
@@ -180,7 +182,7 @@ async def _still_there(authenticator: Authenticator, caller: Caller, token: str 
 @websocket("/api/live", security=SECURITY)
 async def live_socket(socket: WebSocket[Caller, Any, Any], channels: ChannelsPlugin) -> None:
     """Live updates of the caller's own accounts and strategies (signals, orders, fills, trades, risk decisions,
-    kill-switch changes) and the feed status, as JSON messages; see `api.live`."""
+    kill-switch changes), the feed status and the bars, as JSON messages; see `api.live`."""
     caller: Caller = socket.user
     header = socket.headers.get("authorization", "")
     token = header.strip().partition(" ")[2].strip() or None

@@ -48,6 +48,7 @@ $('theme-toggle').addEventListener('click', () => {
 // Log-in -----------------------------------------------------------------------------------------------------
 function showLogin() {
   timers.splice(0).forEach(clearInterval);
+  if (typeof stopLive === 'function') stopLive();
   $('app-view').hidden = true;
   $('login-view').hidden = false;
   $('login-name').focus();
@@ -123,6 +124,7 @@ function showApp(me) {
   $('app-view').hidden = false;
   showPage();
   refreshAll();
+  if (typeof startLive === 'function') startLive();
   timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
               setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
               setInterval(() => { $('clock').textContent = etTime(new Date().toISOString()) + ' ET'; }, 1000));

@@ -1,0 +1,153 @@
+// Live updates (the websocket /api/live) and the trades page: running trades and orders, first as the API
+// answers them, then changed by each update. The websocket carries the session cookie (same origin) and brings
+// only the caller's own records (and the feed status and bars). Times in New York time; amounts are decimal
+// strings, shown as they are, and the unrealised P&L is worked out from the last bar's close of the symbol.
+'use strict';
+
+const live = {socket: null, retry: null, backoffMs: 1000, stopped: true};
+const openTrades = new Map();   // trade_id -> the trade's newest version
+const orders = new Map();       // client_order_id -> the order's newest event
+const lastPrice = new Map();    // symbol -> {price, end}
+const multipliers = new Map();  // trade_id -> contract multiplier (from its fills)
+const MAX_ORDERS_SHOWN = 100;
+
+function setLiveState(state, text) {
+  $('live-state').textContent = text;
+  $('live-state').className = `badge ${state}`;
+}
+
+function startLive() {
+  live.stopped = false;
+  connectLive();
+  loadTrades();
+}
+
+function stopLive() {
+  live.stopped = true;
+  clearTimeout(live.retry);
+  if (live.socket) live.socket.close(1000, 'logged out');
+  live.socket = null;
+  setLiveState('offline', 'offline');
+}
+
+function connectLive() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const socket = new WebSocket(`${scheme}//${location.host}/api/live`);
+  live.socket = socket;
+  setLiveState('connecting', 'connecting…');
+  socket.addEventListener('message', (event) => onUpdate(JSON.parse(event.data)));
+  socket.addEventListener('close', (event) => {
+    if (live.socket !== socket) return;
+    live.socket = null;
+    if (live.stopped) return;
+    if (event.code === 4401) { showLogin(); return; }
+    setLiveState('offline', 'offline, reconnecting');
+    live.retry = setTimeout(() => { connectLive(); loadTrades(); }, live.backoffMs);
+    live.backoffMs = Math.min(live.backoffMs * 2, 30000);
+  });
+  socket.addEventListener('open', () => { live.backoffMs = 1000; });
+}
+
+function onUpdate(message) {
+  const data = message.data;
+  switch (message.type) {
+    case 'live':
+      setLiveState(message.following ? 'live' : 'connecting', message.following ? 'live' : 'connecting…');
+      break;
+    case 'trade': upsertTrade(data); break;
+    case 'order': upsertOrder(data); break;
+    case 'fill':
+      multipliers.set(data.trade_id, Number(data.multiplier || 1));
+      renderTrades();
+      break;
+    case 'bar': {
+      const known = lastPrice.get(data.symbol);
+      if (!known || data.end >= known.end) lastPrice.set(data.symbol, {price: data.close, end: data.end});
+      renderTrades();
+      break;
+    }
+    case 'kill_switch': refreshAccounts(); break;
+    default: break;
+  }
+}
+
+async function loadTrades() {
+  const [tradesAnswer, ordersAnswer] = await Promise.all([api('/api/trades/open'),
+    api(`/api/orders?limit=${MAX_ORDERS_SHOWN}`)]);
+  if (tradesAnswer.ok) {
+    for (const trade of await tradesAnswer.json()) {
+      if (trade.last_price !== null && !lastPrice.has(trade.symbol)) {
+        lastPrice.set(trade.symbol, {price: trade.last_price, end: 0});
+      }
+      multipliers.set(trade.trade_id, Number(trade.multiplier));
+      upsertTrade({...trade, ts_event: trade.ts_event_ns}, false);
+    }
+    renderTrades();
+  }
+  if (ordersAnswer.ok) {
+    for (const order of await ordersAnswer.json()) upsertOrder({...order, ts_event: order.ts_event_ns}, false);
+    renderOrders();
+  }
+}
+
+function upsertTrade(trade, render = true) {
+  const known = openTrades.get(trade.trade_id);
+  if (known && known.version >= trade.version) return;
+  if (trade.status === 'Closed') openTrades.delete(trade.trade_id);
+  else openTrades.set(trade.trade_id, {...trade, changed: render});
+  if (render) renderTrades();
+}
+
+function upsertOrder(order, render = true) {
+  const known = orders.get(order.client_order_id);
+  if (known && known.sequence >= order.sequence) return;
+  orders.set(order.client_order_id, {...order, changed: render});
+  if (orders.size > MAX_ORDERS_SHOWN) {
+    const oldest = [...orders.values()].sort((a, b) => a.ts_event - b.ts_event)[0];
+    orders.delete(oldest.client_order_id);
+  }
+  if (render) renderOrders();
+}
+
+function unrealised(trade) {
+  const last = lastPrice.get(trade.symbol);
+  const open = trade.entry_qty - trade.exit_qty;
+  if (!last || trade.entry_price === null || trade.entry_price === undefined || open <= 0) return null;
+  const sign = trade.direction === 'short' ? -1 : 1;
+  return sign * (Number(last.price) - Number(trade.entry_price)) * open * (multipliers.get(trade.trade_id) || 1);
+}
+
+function price(text) { return text === null || text === undefined ? '' : String(Number(text)); }
+
+function renderTrades() {
+  const rows = [...openTrades.values()].sort((a, b) => (b.opened_ns || 0) - (a.opened_ns || 0));
+  $('trades-rows').replaceChildren(...rows.map((t) => {
+    const tr = document.createElement('tr');
+    tr.dataset.trade = t.trade_id;
+    if (t.changed) { tr.className = 'flash'; t.changed = false; }
+    const pnl = unrealised(t);
+    const last = lastPrice.get(t.symbol);
+    tr.append(cell(t.opened_ns ? nsTime(t.opened_ns) : ''), cell(t.account_id), cell(t.strategy), cell(t.symbol),
+              cell(t.direction), cell(String(t.entry_qty - t.exit_qty), 'num'), cell(price(t.entry_price), 'num'),
+              cell(price(t.stop_price), 'num'), cell(price(t.target_price), 'num'),
+              cell(last ? price(last.price) : '', 'num'),
+              cell(pnl === null ? '' : pnl.toFixed(2), 'num pnl ' + (pnl > 0 ? 'gain' : pnl < 0 ? 'loss' : '')),
+              cell(t.status, 'status'));
+    return tr;
+  }));
+  $('trades-summary').textContent = `${rows.length} running or waiting trade(s)`;
+}
+
+function renderOrders() {
+  const rows = [...orders.values()].sort((a, b) => b.ts_event - a.ts_event);
+  $('orders-rows').replaceChildren(...rows.map((o) => {
+    const tr = document.createElement('tr');
+    tr.dataset.order = o.client_order_id;
+    if (o.changed) { tr.className = 'flash'; o.changed = false; }
+    tr.append(cell(nsTime(o.ts_event)), cell(o.account_id), cell(o.symbol), cell(o.side, o.side), cell(o.order_type),
+              cell(String(o.quantity), 'num'), cell(String(o.filled_quantity), 'num'),
+              cell(price(o.limit_price), 'num'), cell(price(o.stop_price), 'num'), cell(o.event),
+              cell(o.status || '', 'status'), cell(o.reason || ''));
+    return tr;
+  }));
+}
