@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tradestream.commands import date_argument
+from tradestream.commands import audit_replay, date_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify.add_argument("--from", dest="start", type=date_argument, required=True, help="first day (UTC)")
     verify.add_argument("--to", dest="end", type=date_argument, required=True, help="last day (UTC), inclusive")
     verify.set_defaults(func=run_verify)
+    audit_replay.register(actions)
 
 
 def run_verify(args: argparse.Namespace) -> int:
