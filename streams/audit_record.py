@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.consumer import consumer_config, partitions_of
@@ -43,53 +43,52 @@ class Recorded:
 
 def read_raw(kafka: KafkaSettings, topic: str, from_ns: int | None, group_id: str) -> Iterator[RawRecord]:
     """Every record of `topic` from the first stamped at or after `from_ns` (None: from the beginning) to the
-    partitions' ends at the start of the read, partition after partition, each in offset order."""
+    partitions' ends at the start of the read; each partition's records in offset order, the partitions read
+    together (one after the other, each partition's tail would cost a consume's wait)."""
     consumer = Consumer(consumer_config(kafka, group_id, **{"enable.partition.eof": True}))
     try:
         partitions = partitions_of(consumer, topic)
         if not partitions:
             raise ConfigError(f"topic {topic} does not exist: is TOPIC_PREFIX the one the recorded run used?")
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        bounds = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions}
         if from_ns is None:
-            starts = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions]
+            starts = [TopicPartition(topic, p, bounds[p][0]) for p in partitions]
         else:
             starts = consumer.offsets_for_times([TopicPartition(topic, p, from_ns // MS) for p in partitions],
                                                 timeout=10)
-        for start in starts:
-            end = ends[start.partition]
-            if start.offset == OFFSET_BEGINNING:
-                start = TopicPartition(topic, start.partition,
-                                       consumer.get_watermark_offsets(start, timeout=10)[0])
-            if start.offset < 0 or start.offset >= end:
-                continue      # nothing stamped at or after the start, or nothing at all
-            yield from _partition(consumer, start, end)
+        # Nothing stamped at or after the start (-1), or nothing at all: the partition is not read.
+        wanted = [tp for tp in starts if 0 <= tp.offset < bounds[tp.partition][1]]
+        yield from _read(consumer, wanted, {tp.partition: bounds[tp.partition][1] for tp in wanted})
     finally:
         consumer.close()
 
 
-def _partition(consumer: Consumer, start: TopicPartition, end: int) -> Iterator[RawRecord]:
-    consumer.assign([start])
+def _read(consumer: Consumer, wanted: list[TopicPartition], ends: dict[int, int]) -> Iterator[RawRecord]:
+    if not wanted:
+        return
+    consumer.assign(wanted)
+    left = set(ends)
     deadline = time.monotonic() + POLL_S
-    while True:
-        messages = consumer.consume(5_000, 1.0)
+    while left:
+        messages = consumer.consume(5_000, 0.05)
         if messages:
             deadline = time.monotonic() + POLL_S
         elif time.monotonic() > deadline:
-            raise ConfigError(f"{start.topic} partition {start.partition}: nothing read for {POLL_S:.0f} s before "
-                              f"offset {end}")
+            raise ConfigError(f"{wanted[0].topic} partitions {sorted(left)}: nothing read for {POLL_S:.0f} s before "
+                              "their recorded ends")
         for message in messages:
-            error = message.error()
+            partition, error = message.partition(), message.error()
             if error is not None:
                 if error.code() == KafkaError._PARTITION_EOF:
-                    return
+                    left.discard(partition)
                 continue
-            if message.offset() >= end:
-                return
+            if partition not in left or message.offset() >= ends[partition]:
+                continue
             stamp = message.timestamp()[1]
-            yield RawRecord(message.topic(), message.partition(), message.offset(), stamp * MS if stamp > 0 else 0,
+            yield RawRecord(message.topic(), partition, message.offset(), stamp * MS if stamp > 0 else 0,
                             message.value())
-            if message.offset() >= end - 1:
-                return
+            if message.offset() >= ends[partition] - 1:
+                left.discard(partition)
 
 
 def read_recorded(kafka: KafkaSettings, codec: AvroCodec, name: str, start_ns: int, end_ns: int,

@@ -48,6 +48,8 @@ class AuditOutcome:
     prints: int = 0            # prints in them
     trades_evaluated: int = 0  # prints the strategy runners evaluated (each runner counts its own)
     replay_s: float = 0.0      # wall time of the re-run and the comparison
+    bars_s: float = 0.0        # ... of which the bars stage's replay
+    strategies_s: float = 0.0  # ... and the strategy runners'
 
     @property
     def differences(self) -> int:
@@ -104,11 +106,13 @@ class AuditReplay:
         began = self.clock()
         outcome = AuditOutcome()
         bars = replay_bars(self.kafka, self.codec, self.bars, self.event_time, self.start_ns, self.end_ns)
+        outcome.bars_s = self.clock() - began
         outcome.input_records, outcome.prints = bars.records, bars.prints
         recorded = read_recorded(self.kafka, self.codec, "bars", self.start_ns, self.end_ns, keep=lambda _: True,
                                  when=lambda bar: bar.start)
         outcome.stages.append(compare_stage("bars", recorded.events, bars.bars, bar_key, recorded.unreadable))
         replayed: dict[str, list] = {name: [] for name in STAGES[1:]}
+        runners_began = self.clock()
         for runner in self.runners:
             report = runner.run(threading.Event(), until_caught_up=True)
             outcome.trades_evaluated += report.trades
@@ -117,6 +121,7 @@ class AuditReplay:
             replayed["orders.intents"] += runner.decisions.intents
             for event in runner.trading:
                 replayed[TRADING_TOPICS[type(event).__name__]].append(event)
+        outcome.strategies_s = self.clock() - runners_began
         for name in OUTPUT_TOPICS:
             recorded = read_recorded(self.kafka, self.codec, name, self.start_ns, self.end_ns,
                                      keep=lambda e: e.strategy in self.strategies)
