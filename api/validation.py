@@ -50,6 +50,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -88,7 +89,7 @@ class Valid:
 class Invalid:
     """Every problem of the settings: `{"field": path, "message": what is wrong}`."""
 
-    errors: list[dict[str, str]]
+    errors: list[dict[str, Any]]
 
 
 class ValidationBusy(TradestreamError):
@@ -138,10 +139,22 @@ def body_problems(data: Any, max_depth: int = MAX_JSON_DEPTH) -> list[dict[str, 
     return sorted(problems, key=lambda problem: problem["field"])
 
 
-def _at_most(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+def _at_most(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(errors) <= MAX_ERRORS:
         return errors
     return [*errors[:MAX_ERRORS], {"field": "", "message": f"and {len(errors) - MAX_ERRORS:,} more problems"}]
+
+
+_RULE = re.compile(r"(entry|exit)_rules\[\d+\]")
+_AT_POSITION = re.compile(r" at position (\d+)$")
+
+
+def _field_error(field: str, message: str) -> dict[str, Any]:
+    """A field error as the API answers it; a rule's error also gives `position`: the 0-based character of the rule
+    where the problem is (the rule editor marks it)."""
+    at = _AT_POSITION.search(message) if _RULE.fullmatch(field) else None
+    return {"field": field, "message": message} if at is None else {"field": field, "message": message,
+                                                                    "position": int(at.group(1))}
 
 
 def check_scanner(body: bytes) -> Valid | Invalid:
@@ -161,7 +174,7 @@ def check_scanner(body: bytes) -> Valid | Invalid:
     try:
         config = ScannerConfig.from_mapping(data)
     except ScannerConfigError as exc:
-        return Invalid(_at_most([{"field": e.field, "message": e.message} for e in exc.errors]))
+        return Invalid(_at_most([_field_error(e.field, e.message) for e in exc.errors]))
     except RuleError as exc:
         return Invalid([{"field": "rules", "message": str(exc)}])
     return Valid(config.name, config.to_mapping())

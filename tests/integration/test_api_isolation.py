@@ -113,9 +113,11 @@ def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(settings: Setting
     changed = scanner(theirs, max_signals_per_day=1, max_signals_per_symbol=1)
     assert client.put(f"/api/scanners/{theirs}", json=changed, headers=b.headers).status_code == 404
     assert client.delete(f"/api/scanners/{theirs}", headers=b.headers).status_code == 404
+    assert client.put(f"/api/scanners/{theirs}/enabled", json={"enabled": False}, headers=b.headers).status_code == 404
     taken = client.post("/api/scanners", json=changed, headers=b.headers)
     assert taken.status_code == 409 and "taken" in taken.json()["detail"]
     kept = client.get(f"/api/scanners/{theirs}", headers=a.headers).json()
+    assert kept["enabled"] is True
     assert kept["version"] == 1 and kept["config"] == client.post("/api/scanners/validate", json=scanner(theirs),
                                                                   headers=a.headers).json()["config"]
 

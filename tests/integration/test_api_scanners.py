@@ -132,3 +132,36 @@ def test_correlation_matrix_needs_enough_shared_bars() -> None:
     closes = {"A": {1: 1.0, 2: 2.0, 3: 1.5}, "B": {1: 1.0, 2: 1.1, 3: 1.0}}
     assert correlation_matrix(closes, 5) == [[None, None], [None, None]]
     assert correlation_matrix(closes, 2)[0][1] == pytest.approx(1.0)
+
+
+def test_rule_errors_give_their_position_and_a_scanner_is_disabled_and_enabled(settings: Settings, unique: str,
+                                                                                api_user: ApiUser) -> None:
+    from tradestream.commands.strategy import stored_scanner
+
+    name = f"scan-{unique}"
+    with TestClient(app=create_app(api_settings(settings))) as client:
+        client.headers.update(api_user.headers)
+        bad = example(name) | {"exit_rules": ["price(SPY) < 1", "price(SPY) > > 1"], "interval": "7x"}
+        errors = client.post("/api/scanners", json=bad).json()["errors"]
+        assert {"field": "exit_rules[1]", "message": "expected a number, a function call, true, false or '(', found "
+                "'>' at position 13", "position": 13} in errors
+        assert [e for e in errors if e["field"] == "interval" and "position" not in e]
+
+        assert client.post("/api/scanners", json=example(name)).status_code == 201
+        assert client.get(f"/api/scanners/{name}").json()["enabled"] is True
+        assert stored_scanner(settings, name).name == name
+        for body, field in (({}, "enabled"), ({"enabled": "no"}, "enabled"), ({"enabled": False, "x": 1}, "x")):
+            refused = client.put(f"/api/scanners/{name}/enabled", json=body)
+            assert refused.status_code == 400 and field in {e["field"] for e in refused.json()["errors"]}
+        assert client.put(f"/api/scanners/missing-{unique}/enabled", json={"enabled": False}).status_code == 404
+        disabled = client.put(f"/api/scanners/{name}/enabled", json={"enabled": False})
+        assert disabled.status_code == 200 and disabled.json() == {"name": name, "enabled": False}
+        assert [s["enabled"] for s in client.get("/api/scanners").json() if s["name"] == name] == [False]
+        with pytest.raises(SystemExit, match="is disabled"):
+            stored_scanner(settings, name)
+        assert client.put(f"/api/scanners/{name}/enabled", json={"enabled": True}).json()["enabled"] is True
+        assert client.get(f"/api/scanners/{name}").json()["enabled"] is True
+    with psycopg.connect(settings.database_url) as conn:
+        actions = conn.execute("select action from user_changes where subject = %s order by change_id",
+                               (name,)).fetchall()
+    assert actions == [("strategy_created",), ("strategy_disabled",), ("strategy_enabled",)]

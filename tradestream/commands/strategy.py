@@ -80,9 +80,12 @@ def stored_scanner(settings: Settings, name: str):  # noqa: ANN201 - ScannerConf
     from processors.scanner import ScannerConfig
 
     with psycopg.connect(settings.database_url, connect_timeout=5) as connection:
-        row = connection.execute("select config from scanners where name = %s", (name,)).fetchone()
+        row = connection.execute("select config, enabled from scanners where name = %s", (name,)).fetchone()
     if row is None:
         raise SystemExit(f"tradestream strategy run: no scanner named {name!r} (POST /api/scanners creates one)")
+    if not row[1]:
+        raise SystemExit(f"tradestream strategy run: the scanner {name!r} is disabled; enable it on the dashboard "
+                         f"(PUT /api/scanners/{name}/enabled)")
     return ScannerConfig.from_mapping(row[0])
 
 
