@@ -4,14 +4,14 @@ Needs the stack (`make stack-up`). Run: .venv/bin/python benchmarks/bench_audit_
 [--trades-per-minute 40]
 
 The day (2026-11-23, 09:30-16:00 New York) is simulated for `--symbols` symbols unique to the run
-(processors.simulation; about 156,000 prints at the defaults), the first two traded by the example
+(processors.simulation; about 218,000 prints at the defaults), the first two traded by the example
 correlation strategy in the example paper account. Its record is written to topics of the run's own as a
-live day leaves it: the prints, the bars the stage closes (the batch aggregator with the stage's settings)
-and the strategy's and desk's outputs (the in-process trading session). Then `AuditReplay` re-runs the chain
-over the day and compares: the figures are its wall time, prints replayed per second (each print is read
-twice: by the bars stage's replay and by the strategy runner), outputs compared per second, and the day's
-replay time against its real duration (6.5 h). The replay must find no difference. The topics are deleted
-at the end.
+live day leaves it: the prints, the bars the stage closes (the batch aggregator with the stage's settings),
+their indicator snapshots, and the strategy's and desk's outputs (the in-process trading session). Then
+`AuditReplay` re-runs the chain over the day and compares. The figures: its wall time, prints replayed per
+second (each print is read twice: by the bars stage's replay and by the strategy runner), the time of the
+bars and indicators stages' replay and of the strategy's and desk's, and the day's replay time against its
+real duration (6.5 h). The replay must find no difference. The topics are deleted at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from connectors.kafka.publisher import EventPublisher
 from processors.audit.report import summary_lines
 from processors.bars import TickArrays, aggregate_batch
 from processors.calendar import build_nyse_calendar, parse_sessions
+from processors.indicators import IndicatorSet
 from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.simulation import MarketSimulator, SimulationConfig
@@ -59,10 +60,13 @@ def record_day(publisher: EventPublisher, kafka, ticks: list, config: ScannerCon
     for tick in ticks:
         watermark[tick.symbol] = max(watermark.get(tick.symbol, 0), tick.ts_event)
     outputs = 0
-    for bar in closed:
+    indicators: dict[tuple[str, str], IndicatorSet] = {}
+    for bar in sorted(closed, key=lambda b: (b.symbol, b.timeframe, b.start)):
         if bar.end + stage.lateness_ns <= watermark[bar.symbol]:
             publisher.publish(kafka.topic("bars"), bar.symbol, bar)
-            outputs += 1
+            indicator = indicators.setdefault((bar.symbol, bar.timeframe), IndicatorSet(bar.symbol, bar.timeframe))
+            publisher.publish(kafka.topic("indicators"), bar.symbol, indicator.handle_bar(bar))
+            outputs += 2
     session = TradingSession({config.name: StrategyPipeline(config, calendar, SignalLimiter.from_config(config),
                                                             lambda ts: in_schedule(config, ts))},
                              TradingDesk(desk_config([config], account, calendar)))
@@ -123,7 +127,7 @@ def main() -> None:
         print(f"audit replay: a simulated day of {len(ticks):,} prints ({args.symbols} symbols, {outputs:,} outputs "
               f"recorded) replayed and compared in {outcome.replay_s:.1f} s: {outcome.prints / outcome.replay_s:,.0f} "
               f"prints/s ({(outcome.prints + outcome.trades_evaluated) / outcome.replay_s:,.0f} prints read/s), "
-              f"bars stage {outcome.bars_s:.1f} s ({outcome.prints / outcome.bars_s:,.0f} prints/s), strategy and desk "
+              f"bars and indicators {outcome.bars_s:.1f} s ({outcome.prints / outcome.bars_s:,.0f} prints/s), strategy and desk "
               f"{outcome.strategies_s:.1f} s ({outcome.trades_evaluated / outcome.strategies_s:,.0f} prints/s); the day's {real_s / 3600:.1f} h replayed "
               f"{real_s / outcome.replay_s:,.0f}x faster than real time; load average {os.getloadavg()[0]:.1f}")
     finally:

@@ -1,11 +1,13 @@
 """The bars stage replayed for an audit: the recorded prints of the range through the stage's own processor
-(`processors.bars.state.BarsProcessor`, as `streams.bars_stage` drives it), with the stage's settings.
+(`processors.bars.state.BarsProcessor`, as `streams.bars_stage` drives it), with the stage's settings; and
+the indicators stage on those bars (`processors.indicators.IndicatorSet` per symbol and timeframe, as
+`streams.indicators_stage` applies it, from no state at the range's start).
 
 Each partition's records are applied in offset order, as the stage's agent takes them; the partitions are
 merged by event time so that a new version of the universal settings (SettingsChanged, read from the
 settings topic's beginning) amends the calendar at the instant it was made, as the strategy runner applies
 it. The prints are read to the topics' ends, past the range, so a bar of the range is closed by the same
-later print that closed it live; the bars compared are those starting in the range.
+later print that closed it live; the bars compared are those starting in the range (`streams.audit_replay`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from connectors.kafka.settings import KafkaSettings
 from processors.bars.state import BarsProcessor
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
+from processors.indicators import IndicatorParams, IndicatorSet, IndicatorSnapshot
 from processors.model import Bar, SettingsChanged, TradeTick, TradeTickBatch
 from processors.settings import CalendarInForce
 from schemas.errors import DecodeError, TradestreamError
@@ -41,7 +44,8 @@ class BarsReplay:
 
 def replay_bars(kafka: KafkaSettings, codec: AvroCodec, stage: BarsStageSettings, event_time: EventTimeBounds,
                 start_ns: int, end_ns: int, group_id: str = "tradestream-audit") -> BarsReplay:
-    """The bars the stage makes from the prints recorded from `start_ns` on, those starting in [start_ns, end_ns)."""
+    """The bars the stage makes from the prints recorded from `start_ns` on, those starting before `end_ns` (the
+    caller compares those starting in the range: one starting before it may lack prints recorded before it)."""
     first = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).date()
     last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date()
     in_force = CalendarInForce(build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30)))
@@ -60,8 +64,22 @@ def replay_bars(kafka: KafkaSettings, codec: AvroCodec, stage: BarsStageSettings
             applied += 1
         outcome.records += 1
         result = processor.apply_record(record, raw.offset, raw.kafka_ns, raw.kafka_ns, _nothing)
-        outcome.bars += [bar for bar in result.bars if start_ns <= bar.start < end_ns]
+        outcome.bars += [bar for bar in result.bars if bar.start < end_ns]
     return outcome
+
+
+def replay_indicators(bars: list[Bar], params: IndicatorParams = IndicatorParams()) -> list[IndicatorSnapshot]:
+    """The snapshots the indicators stage makes of `bars`, taken in the order they were closed."""
+    sets: dict[tuple[str, str], IndicatorSet] = {}
+    snapshots = []
+    for bar in bars:
+        indicator = sets.get((bar.symbol, bar.timeframe))
+        if indicator is None:
+            indicator = sets[(bar.symbol, bar.timeframe)] = IndicatorSet(bar.symbol, bar.timeframe, params)
+        snapshot = indicator.handle_bar(bar)
+        if snapshot is not None:
+            snapshots.append(snapshot)
+    return snapshots
 
 
 def _nothing(_: str) -> None:

@@ -5,7 +5,8 @@ output, with what its topics recorded over that range.
     outcome = replay.run()            # outcome.stages: one processors.audit.StageComparison per output topic
 
 - bars: the recorded prints through the bars stage's processor (`streams.audit_bars`), against the bars topic,
-  matched by (symbol, timeframe, start);
+  matched by (symbol, timeframe, start); indicators: those bars through the indicators stage's calculators,
+  against the indicators topic, matched the same way;
 - signals, suppressed signals, order intents, and with an account its risk decisions, order events, fills,
   trade updates and overnight checks: `streams.strategy_runner.StrategyRunner` with no publisher (one per
   account given, with that account's strategies, and one for the strategies trading in none), which reads the
@@ -31,13 +32,13 @@ from processors.event_time import EventTimeBounds
 from processors.risk import Account
 from processors.scanner import ScannerConfig
 from schemas.errors import ConfigError
-from streams.audit_bars import replay_bars
+from streams.audit_bars import replay_bars, replay_indicators
 from streams.audit_record import read_recorded
 from streams.settings import BarsStageSettings
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 from streams.strategy_runner import StrategyRunner
 
-STAGES = ("bars", *OUTPUT_TOPICS, *TRADING_TOPICS.values())
+STAGES = ("bars", "indicators", *OUTPUT_TOPICS, *TRADING_TOPICS.values())
 """The stages compared, in the chain's order; each named after the topic its outputs are recorded on."""
 
 
@@ -48,7 +49,7 @@ class AuditOutcome:
     prints: int = 0            # prints in them
     trades_evaluated: int = 0  # prints the strategy runners evaluated (each runner counts its own)
     replay_s: float = 0.0      # wall time of the re-run and the comparison
-    bars_s: float = 0.0        # ... of which the bars stage's replay
+    bars_s: float = 0.0        # ... of which the bars and indicators stages' replay and comparison
     strategies_s: float = 0.0  # ... and the strategy runners'
 
     @property
@@ -106,12 +107,18 @@ class AuditReplay:
         began = self.clock()
         outcome = AuditOutcome()
         bars = replay_bars(self.kafka, self.codec, self.bars, self.event_time, self.start_ns, self.end_ns)
-        outcome.bars_s = self.clock() - began
         outcome.input_records, outcome.prints = bars.records, bars.prints
         recorded = read_recorded(self.kafka, self.codec, "bars", self.start_ns, self.end_ns, keep=lambda _: True,
                                  when=lambda bar: bar.start)
-        outcome.stages.append(compare_stage("bars", recorded.events, bars.bars, bar_key, recorded.unreadable))
-        replayed: dict[str, list] = {name: [] for name in STAGES[1:]}
+        in_range = [bar for bar in bars.bars if bar.start >= self.start_ns]
+        outcome.stages.append(compare_stage("bars", recorded.events, in_range, bar_key, recorded.unreadable))
+        # The indicators take every bar the replay made (a bar just before the range is their warm-up).
+        recorded = read_recorded(self.kafka, self.codec, "indicators", self.start_ns, self.end_ns,
+                                 keep=lambda _: True, when=lambda snapshot: snapshot.start)
+        snapshots = [s for s in replay_indicators(bars.bars) if s.start >= self.start_ns]
+        outcome.stages.append(compare_stage("indicators", recorded.events, snapshots, bar_key, recorded.unreadable))
+        outcome.bars_s = self.clock() - began
+        replayed: dict[str, list] = {name: [] for name in STAGES[2:]}
         runners_began = self.clock()
         for runner in self.runners:
             report = runner.run(threading.Event(), until_caught_up=True)

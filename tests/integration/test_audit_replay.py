@@ -149,13 +149,11 @@ def test_a_live_day_replays_with_no_difference_and_a_changed_threshold_with_exac
     worker = spawn(["worker", "--app-id", f"tradestream-worker-{unique}"], env, tmp_path / "worker.log")
     runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(ACCOUNT_FILE),
                     "--group", f"runners-{unique}"], env, tmp_path / "strategy.log")
-    topics = [kafka.topic(name) for name in ("bars", "signals", "signals.suppressed", "orders.intents",
-                                             *TRADING_TOPICS.values())]
     try:
         def recorded(name: str) -> int:
             return sum(end for (topic, _), end in topic_records(settings, [kafka.topic(name)]).items())
         eventually(lambda: all(recorded(name) >= len(expected[name]) for name in expected) and
-                   recorded("bars") >= len(closed), timeout_s=240, what="the live day's outputs on Kafka")
+                   recorded("bars") >= len(closed) and recorded("indicators") >= len(closed), timeout_s=240, what="the live day's outputs on Kafka")
     finally:
         for process in (runner, worker):
             os.killpg(process.pid, signal.SIGTERM)
@@ -179,7 +177,7 @@ def test_a_live_day_replays_with_no_difference_and_a_changed_threshold_with_exac
     assert status == 0, printed
     assert topic_records(settings, prefixed) == before, "the replay wrote to a topic"
     assert [(r.publisher, r.live_account) for r in replays[0].runners] == [(None, None)]
-    assert counts(printed, "bars")[:3] == (len(closed),) * 3
+    assert counts(printed, "bars")[:3] == counts(printed, "indicators")[:3] == (len(closed),) * 3
     for name, outputs in expected.items():
         assert counts(printed, name) == (len(outputs), len(outputs), len(outputs), 0), name
     assert (out / "differences.csv").read_text() == "stage,key,kind,field,recorded,replayed\n"
@@ -199,5 +197,5 @@ def test_a_live_day_replays_with_no_difference_and_a_changed_threshold_with_exac
     with (tmp_path / "changed" / "differences.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert {(r["stage"], r["key"], r["kind"]) for r in rows} == wanted
-    assert counts(printed, "bars")[3] == 0
+    assert counts(printed, "bars")[3] == counts(printed, "indicators")[3] == 0
     assert topic_records(settings, prefixed) == before

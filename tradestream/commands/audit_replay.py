@@ -1,6 +1,10 @@
 """`tradestream audit replay --from D --to D [--config FILE ...] [--account FILE ...] --out DIR`: re-run the
 chain on the recorded input of a range and compare every output with what was recorded (streams/audit_replay.py).
 
+Every stage's state is rebuilt from --from, as the strategy runner rebuilds it on a start: begin the range
+before the session it is about (a day does), or what depends on earlier prints (a bar begun before --from,
+the indicators' and strategies' look-backs, trades opened earlier) differs from the live run's.
+
 Writes DIR/report.html and DIR/differences.csv, prints one line per stage; exit status 0 when the replay
 reproduces every recorded output, 1 on any difference, 2 on bad arguments. Nothing is published and no
 order is sent: the replay has no producer and no broker connection.
