@@ -71,3 +71,11 @@ def test_each_account_replays_its_own_strategies_and_the_others_run_without_one(
         runner_groups([trading, trading], [])
     with pytest.raises(ConfigError, match="two account files"):
         runner_groups([trading], [account, account])
+
+
+def test_a_kafka_that_does_not_answer_exits_2_saying_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    err = refused(["--from", "2026-11-23", "--to", "2026-11-23", "--out", str(tmp_path / "o")], capsys)
+    assert "Kafka at 127.0.0.1:1 did not answer" in err
+    assert not (tmp_path / "o").exists()

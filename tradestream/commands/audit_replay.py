@@ -61,6 +61,8 @@ def register(actions: argparse._SubParsersAction) -> None:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from confluent_kafka import KafkaException
+
     from processors.audit.report import differences_csv, report_html, summary_lines
     from processors.csvio import format_time
     from schemas.errors import TradestreamError
@@ -86,7 +88,13 @@ def run_replay(args: argparse.Namespace) -> int:
     except TradestreamError as exc:
         notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))
         return refuse(f"{type(exc).__name__}: {exc}{notes}")
-    outcome = replay.run()
+    try:
+        outcome = replay.run()
+    except KafkaException as exc:
+        return refuse(f"Kafka at {settings.kafka_bootstrap} did not answer ({exc.args[0].str()}): is the stack up "
+                      "(tradestream stack status)?")
+    except TradestreamError as exc:
+        return refuse(f"{type(exc).__name__}: {exc}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     facts = [("range", f"{format_time(start_ns)} to {format_time(end_ns)} (exclusive)"), ("source", args.source),
