@@ -38,6 +38,7 @@ import logging
 import time
 from typing import Any
 
+import psycopg
 from litestar import WebSocket, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -154,7 +155,12 @@ class LiveUpdates:
             if topic == "accounts" and fields.get("kind") not in KILL_SWITCH_KINDS:
                 continue
             resource = fields.get(field)
-            owner = await self.owner(pool, owned_as, resource) if isinstance(resource, str) else None
+            try:
+                owner = await self.owner(pool, owned_as, resource) if isinstance(resource, str) else None
+            except psycopg.Error as exc:  # PostgreSQL down or the pool exhausted: this record is not pushed
+                log.warning("topic=%s %s=%s live update dropped: its owner could not be looked up: %s", topic, field,
+                            resource, exc)
+                continue
             if owner is not None:
                 self.channels.publish(message(kind, topic, record, fields), channel_of(owner))
 
