@@ -129,3 +129,21 @@ async def _open_session(client: TestClient, user_id: int, name: str) -> tuple[st
 
     async with client.app.state.pool.connection() as conn:
         return await open_session(conn, User(user_id, name, Role.TRADER), 1.0, "test")
+
+
+def test_a_socket_is_closed_once_its_token_is_revoked(settings: Settings, unique: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    monkeypatch.setattr("api.live.RECHECK_S", 0.2)
+    user = make_user(settings.database_url, f"live-r-{unique}")
+    with TestClient(app=create_app(api_settings(settings))) as client, \
+            client.websocket_connect("/api/live", headers=user.headers) as socket:
+        assert json.loads(socket.receive_text(timeout=WAIT_S))["type"] == "live"
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute("update api_tokens set revoked_at = now() where user_id = %s", (user.user_id,))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            deadline = time.monotonic() + WAIT_S
+            while time.monotonic() < deadline:  # feed or follower messages may come first
+                socket.receive_text(timeout=WAIT_S)
+        assert closed.value.code == 4401
