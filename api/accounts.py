@@ -1,7 +1,8 @@
 """The caller's accounts: their risk settings, and the reset of an account's latched kill switch.
 
     GET  /api/accounts                               the accounts the caller owns, each with its last kill-switch
-                                                     reset and settings change (as the sink stored them)
+                                                     trip and reset, settings change, risk decision (equity, open
+                                                     risk) and today's realised P&L (as the sink stored them)
     GET  /api/accounts/{account_id}/settings         the newest settings change of the account
     PUT  /api/accounts/{account_id}/settings         {"reason": ..., "settings": {account file}}: publish (202)
     POST /api/accounts/{account_id}/kill-switch/trip    {"reason": ...}: publish the trip (202)
@@ -26,11 +27,13 @@ answered as a reset is, recorded as `kill_switch_tripped`.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Response, get, post, put
 from litestar.exceptions import NotFoundException
@@ -51,6 +54,7 @@ from processors.risk.errors import RiskConfigError
 
 log = logging.getLogger(__name__)
 
+ET = ZoneInfo("America/New_York")
 MAX_REASON = 500
 PUBLISH_WAIT_S = 10.0
 ACCOUNT = Parameter(max_length=200, description="the account's id (account_id of its account file)")
@@ -89,10 +93,22 @@ ACCOUNTS = """
             order by c.ts_event_ns desc limit 1),
            (select json_build_object('ts_event_ns', c.ts_event_ns, 'reason', c.reason, 'operator', c.operator)
             from account_changes c where c.account_id = o.resource_id and c.kind = 'SETTINGS_CHANGED'
-            order by c.ts_event_ns desc limit 1)
+            order by c.ts_event_ns desc limit 1),
+           (select json_build_object('ts_event_ns', d.ts_event_ns, 'equity', d.equity::text,
+                                     'open_risk', d.open_risk_after::text, 'kill_switch_tripped', d.kill_switch_tripped,
+                                     'kill_switch_reason', d.kill_switch_reason)
+            from risk_decisions d where d.account_id = o.resource_id order by d.ts_event_ns desc limit 1),
+           (select json_build_object('net_pnl', coalesce(sum(t.net_pnl), 0)::text, 'trades', count(*))
+            from trades t where t.account_id = o.resource_id and t.status = 'Closed' and t.closed_ns >= %s)
     from ownerships o where o.kind = 'account' and o.user_id = %s
     order by o.resource_id
 """
+
+
+def start_of_day_ns(now_ns: int) -> int:
+    """Midnight in New York of the day holding `now_ns`, in nanoseconds UTC."""
+    day = dt.datetime.fromtimestamp(now_ns // 10**9, ET).date()  # whole seconds: a float rounds up to midnight
+    return int(dt.datetime.combine(day, dt.time(), ET).timestamp()) * 10**9
 
 
 def reason_errors(data: dict[str, Any], fields: tuple[str, ...] = ("reason",),
@@ -148,11 +164,14 @@ class AccountsController(Controller):
 
     @get("/")
     async def accounts(self, conn: AsyncConnection, caller: Caller) -> list[dict[str, object]]:
-        """The caller's accounts, each with its last kill-switch reset, last trip by hand and last settings change
-        (null when none)."""
-        rows = await (await conn.execute(ACCOUNTS, (caller.user.user_id,))).fetchall()
+        """The caller's accounts, each with its last kill-switch reset, last trip by hand and last settings change,
+        its figures as of its last risk decision (equity, open risk after it, whether the switch was tripped) and
+        its P&L realised today (the net P&L of its trades closed since midnight in New York); null when none."""
+        day_start = start_of_day_ns(time.time_ns())
+        rows = await (await conn.execute(ACCOUNTS, (day_start, caller.user.user_id))).fetchall()
         return [{"account_id": account, "last_kill_switch_reset": reset, "last_kill_switch_trip": trip,
-                 "last_settings_change": change} for account, reset, trip, change in rows]
+                 "last_settings_change": change, "last_risk_decision": decision, "closed_today": closed}
+                for account, reset, trip, change, decision, closed in rows]
 
     @get("/{account_id:str}/settings")
     async def settings(self, conn: AsyncConnection, caller: Caller, account_id: str = ACCOUNT) -> dict[str, object]:

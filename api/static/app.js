@@ -162,7 +162,15 @@ async function refreshAccounts() {
     const tr = document.createElement('tr');
     tr.dataset.account = a.account_id;
     const state = switchState(a);
-    tr.append(cell(a.account_id), cell(state, state.startsWith('tripped') ? 'down switch-state' : 'switch-state'),
+    const decision = a.last_risk_decision;
+    const risk = decision && decision.kill_switch_tripped
+      ? `; risk stage: tripped (${decision.kill_switch_reason})` : '';
+    const money = (text) => (text === null || text === undefined ? '' : Number(text).toFixed(2));
+    const today = a.closed_today;
+    tr.append(cell(a.account_id), cell(decision ? money(decision.equity) : '', 'num equity'),
+              cell(decision ? money(decision.open_risk) : '', 'num open-risk'),
+              cell(`${money(today.net_pnl)} (${today.trades})`, 'num day-pnl ' + signed(today.net_pnl)),
+              cell(state + risk, state.startsWith('tripped') || risk ? 'down switch-state' : 'switch-state'),
               cell(change(a.last_kill_switch_trip)), cell(change(a.last_kill_switch_reset)));
     const action = document.createElement('td');
     if (role !== 'viewer') {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import psycopg
@@ -43,7 +44,8 @@ def test_accounts_and_the_kill_switch_reset(settings: Settings, unique: str) -> 
     with TestClient(app=create_app(api)) as client:
         listed = client.get("/api/accounts", headers=owner.headers).json()
         assert listed == [{"account_id": account, "last_settings_change": None, "last_kill_switch_trip": None,
-                           "last_kill_switch_reset": {"ts_event_ns": 5, "reason": "earlier reset", "operator": "ops"}}]
+                           "last_kill_switch_reset": {"ts_event_ns": 5, "reason": "earlier reset", "operator": "ops"},
+                           "last_risk_decision": None, "closed_today": {"net_pnl": "0", "trades": 0}}]
         assert [a["account_id"] for a in client.get("/api/accounts", headers=other.headers).json()] == [f"other-{unique}"]
 
         missing = client.post(reset, json={}, headers=owner.headers)
@@ -109,6 +111,44 @@ def test_the_kill_switch_tripped_by_hand(settings: Settings, unique: str) -> Non
         (listed,) = client.get("/api/accounts", headers=owner.headers).json()
     assert listed["last_kill_switch_trip"] == {"ts_event_ns": body["ts_event_ns"], "reason": "news halt",
                                                "operator": owner.name}
+
+
+def test_account_figures_on_the_overview(settings: Settings, unique: str) -> None:
+    from api.accounts import start_of_day_ns
+
+    account = f"acct-{unique}"
+    owner = make_user(settings.database_url, f"owner-{unique}", accounts=[account])
+    now = time.time_ns()
+    midnight = start_of_day_ns(now)
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        for intent, at, equity, tripped in (("i1", now - 10**9, "100000", False), ("i2", now, "99500.5", True)):
+            conn.execute("insert into risk_decisions (intent_id, account_id, strategy, symbol, side, action, "
+                         "ts_event_ns, ts_init_ns, outcome, quantity, equity, signal_price, open_risk_after, "
+                         "kill_switch_tripped, kill_switch_reason) values (%s, %s, 's', 'SPY', 'BUY', 'entry', %s, %s, "
+                         "'REJECT', 0, %s, 500, 250, %s, %s)",
+                         (f"{unique}-{intent}", account, at, at, equity, tripped, "drawdown" if tripped else ""))
+        for trade, status, closed, net in (("today", "Closed", now - 10**9, "12.5"),
+                                           ("early", "Closed", midnight, "-2"),
+                                           ("yesterday", "Closed", midnight - 1, "100"),
+                                           ("open", "Running", None, "7")):
+            conn.execute("insert into trades (trade_id, version, change, account_id, strategy, ss_type, signal_type, "
+                         "symbol, direction, status, ts_event_ns, ts_init_ns, entry_qty, exit_qty, entry_price, "
+                         "initial_stop, stop_price, pnl, charges, net_pnl, net_pnl_pct, opened_ns, closed_ns) values "
+                         "(%s, 1, %s, %s, 's', 'intraday', 'long', 'SPY', 'long', %s, %s, %s, 1, %s, 10, 9, 9, 0, 0, "
+                         "%s, 0, %s, %s)", (f"{unique}-{trade}", "CLOSED" if closed else "OPENED", account, status, now,
+                                            now, 1 if closed else 0, net, midnight - 10**12, closed))
+    with TestClient(app=create_app(api_settings(settings))) as client:
+        (listed,) = client.get("/api/accounts", headers=owner.headers).json()
+    assert listed["last_risk_decision"] == {"ts_event_ns": now, "equity": "99500.50000000", "open_risk": "250.00000000",
+                                            "kill_switch_tripped": True, "kill_switch_reason": "drawdown"}
+    assert listed["closed_today"] == {"net_pnl": "10.50000000", "trades": 2}  # 12.5 - 2; not yesterday's, not open
+
+
+def test_start_of_day_in_new_york() -> None:
+    from api.accounts import start_of_day_ns
+
+    assert start_of_day_ns(1_773_150_300 * 10**9) == 1_773_115_200 * 10**9  # 2026-03-10 09:45 EDT -> 04:00 UTC
+    assert start_of_day_ns(1_773_115_200 * 10**9 - 1) == 1_773_028_800 * 10**9  # a nanosecond before: the day before
 
 
 class Undelivered:
