@@ -49,6 +49,7 @@ from api.instrumentation import RequestMetrics, RequestMetricsMiddleware
 from api.live import LiveUpdates, channels_plugin, live_socket
 from api.login import AuthController
 from api.metrics import MetricsController
+from api.pnl import PnlController
 from api.scanners import ScannerController, SignalsController
 from api.settings import ApiSettings
 from api.trades import TradesController
@@ -130,7 +131,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
-                        live_socket,
+                        PnlController, live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={
