@@ -34,6 +34,9 @@ MAX_RANGE_DAYS = 366
 """The longest range of entry dates one request may ask for (both ends included)."""
 MAX_DEALS = 10_000
 """The most rows one answer holds."""
+FIRST_DATE, LAST_DATE = dt.date(1970, 1, 1), dt.date(2262, 4, 10)
+"""The dates a range may name: the days whose times the events' nanoseconds since 1970 (a signed 64-bit integer)
+hold. Past them, 9999-12-31's next midnight overflowed Python's dates (a 500)."""
 FORMATS = ("json", "csv")
 CSV_MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -62,6 +65,9 @@ def deals_filter(start: str, end: str, account: str | None, strategy: str | None
     """The request's filter (of the accounts `owner_id` owns); BadParameter naming the first parameter that is
     wrong."""
     first, last = _date("from", start), _date("to", end)
+    for field, day in (("from", first), ("to", last)):
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise BadParameter(field, f"{field} must be from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}")
     if last < first:
         raise BadParameter("to", f"to ({last.isoformat()}) is before from ({first.isoformat()})")
     days = (last - first).days + 1

@@ -58,7 +58,11 @@ def test_pnl_by_day_and_strategy(settings: Settings, unique: str) -> None:
         assert none["by_day"] == [] and none["total"] == {"trades": 0, "pnl": "0", "charges": "0", "net_pnl": "0",
                                                           "wins": 0, "losses": 0}
         for query, field in (({"from": "2026-03-32", "to": "2026-03-06"}, "from"),
-                             ({"from": "2026-03-06", "to": "2026-03-02"}, "to")):
-            refused = client.get("/api/pnl", params=query)
-            assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == field
+                             ({"from": "2026-03-06", "to": "2026-03-02"}, "to"),
+                             ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+                             ({"from": "2262-04-10", "to": "2262-04-11"}, "to"),
+                             ({"from": "1969-12-31", "to": "1970-01-01"}, "from")):
+            for route in ("/api/pnl", "/api/deals"):  # the same check of the dates (api.deals.deals_filter)
+                refused = client.get(route, params=query)
+                assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == field, refused.text
         assert client.get("/api/pnl", params={"to": "2026-03-02"}).status_code == 400
