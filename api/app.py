@@ -37,6 +37,7 @@ from litestar.static_files import create_static_files_router
 
 from api import errors
 from api.accounts import AccountChangePublisher, AccountsController, KafkaAccountChanges
+from api.calendar import CalendarController
 from api.charts import ChartsController
 from api.auth import (PUBLIC, SECURITY_SCHEMES, AuthenticationMiddleware, Authenticator, Caller,
                       DatabaseAuthenticator, page_headers, provide_caller)
@@ -131,7 +132,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
-                        PnlController, live_socket,
+                        PnlController, CalendarController, live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={
