@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import signal
+from decimal import Decimal
 from pathlib import Path
 
 import confluent_kafka
@@ -25,8 +26,10 @@ from connectors.base import KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
 from processors.bars import TickArrays, aggregate_batch
-from processors.calendar import build_nyse_calendar, parse_sessions
+from processors.calendar import ET, NS, build_nyse_calendar, parse_sessions
+from processors.model import SettingsChanged
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.settings import CalendarInForce, SettingsHistory, UniversalSettings
 from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.pipeline import StrategyPipeline
 from processors.trading.desk import TradingDesk
@@ -55,14 +58,21 @@ def strategy(name: str, primary: str, correlated: str, exit_rule: str) -> Scanne
     return ScannerConfig.from_mapping(data)
 
 
-def session_outputs(config: ScannerConfig, ticks: list, calendar) -> dict[str, dict[str, tuple]]:  # noqa: ANN001
-    """The in-process trading session's outputs on the prints: per topic, natural id -> fields but ts_init."""
-    pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config), lambda ts: in_schedule(config, ts))
-    session = TradingSession({config.name: pipeline},
-                             TradingDesk(desk_config([config], load_account(str(ACCOUNT_FILE)), calendar)))
+def session_outputs(config: ScannerConfig, ticks: list, calendar, change: SettingsChanged | None = None  # noqa: ANN001
+                    ) -> dict[str, dict[str, tuple]]:
+    """The in-process trading session's outputs on the prints (with `change` applied at the instant it was
+    made): per topic, natural id -> fields but ts_init."""
+    in_force = CalendarInForce(calendar)
+    pipeline = StrategyPipeline(config, in_force.calendar, SignalLimiter.from_config(config),
+                                lambda ts: in_schedule(config, ts))
+    session = TradingSession({config.name: pipeline}, TradingDesk(desk_config(
+        [config], load_account(str(ACCOUNT_FILE)), in_force.calendar)), settings=in_force)
     out: dict[str, dict[str, tuple]] = {name: {} for name in ("signals", "signals.suppressed", "orders.intents",
                                                               *TRADING_TOPICS.values())}
     for tick in ticks:
+        if change is not None and tick.ts_event > change.ts_init:
+            session.on_settings_change(change)
+            change = None
         step = session.on_trade(tick, tick.ts_event)
         for name, events in (("signals", step.decisions.signals), ("signals.suppressed", step.decisions.suppressed),
                              ("orders.intents", step.decisions.intents),
@@ -71,6 +81,55 @@ def session_outputs(config: ScannerConfig, ticks: list, calendar) -> dict[str, d
                 out[name][decision_id(event)] = tuple((f.name, getattr(event, f.name))
                                                       for f in dataclasses.fields(event) if f.name != "ts_init")
     return out
+
+
+def simulated_days(unique: str, days: tuple[dt.date, ...], calendar) -> tuple[str, str, list]:  # noqa: ANN001
+    """(primary, correlated, prints) of the strategy's two symbols over the days' regular sessions."""
+    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
+    windows = [w for w in calendar.windows(parse_sessions("regular"))
+               if dt.datetime.fromtimestamp(w.start_ns / 1e9, dt.timezone.utc).date() in days]
+    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
+                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
+                                  trades_per_minute=20, bad_print_probability=0.0)
+    return primary, correlated, list(MarketSimulator(simulation, windows).ticks())
+
+
+def closed_bars(settings: Settings, ticks: list, calendar) -> list:  # noqa: ANN001
+    """The bars the stage closes on the prints: the batch aggregator's whose end + lateness a later print of
+    their symbol passed."""
+    stage = settings.bars_stage()
+    return [b for tf in stage.timeframes for b in aggregate_batch(
+        TickArrays.from_ticks(ticks), tf, parse_sessions(stage.sessions), calendar, stage.lateness_ns).bars
+        if b.end + stage.lateness_ns <= max(t.ts_event for t in ticks if t.symbol == b.symbol)]
+
+
+def run_live(settings: Settings, unique: str, tmp_path: Path, config_file: Path, ticks: list,
+             expected: dict, bars: int, changes: tuple = ()) -> None:
+    """The live day: `changes` on the settings topic, the prints on Kafka, then the worker's bars and indicators
+    stages and the strategy runner with its account until every expected output is on its topic."""
+    prefix = f"a{unique}."
+    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
+    kafka = settings.kafka(prefix)
+    publisher = EventPublisher(kafka, AvroCodec(settings.schema_registry_url), client_id=f"audit-{unique}")
+    for change in changes:
+        publisher.publish(kafka.topic("settings"), "universal", change)
+    feed = KafkaFeedSink(publisher)
+    for tick in ticks:
+        feed.on_trade(tick)
+    assert publisher.flush() == 0 and publisher.failed == 0
+    worker = spawn(["worker", "--app-id", f"tradestream-worker-{unique}"], env, tmp_path / "worker.log")
+    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(ACCOUNT_FILE),
+                    "--group", f"runners-{unique}"], env, tmp_path / "strategy.log")
+    try:
+        def recorded(name: str) -> int:
+            return sum(topic_records(settings, [kafka.topic(name)]).values())
+        eventually(lambda: all(recorded(name) >= len(expected[name]) for name in expected) and
+                   recorded("bars") >= bars and recorded("indicators") >= bars, timeout_s=240,
+                   what="the live day's outputs on Kafka")
+    finally:
+        for process in (runner, worker):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
 
 
 def expected_differences(recorded: dict[str, dict[str, tuple]], replayed: dict[str, dict[str, tuple]]) -> set:
@@ -116,48 +175,18 @@ def test_a_live_day_replays_with_no_difference_and_a_changed_threshold_with_exac
         settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     prefix = f"a{unique}."
-    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
-    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
+    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
+    primary, correlated, ticks = simulated_days(unique, (DAY,), calendar)
     config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
     config_file = tmp_path / "strategy.yaml"
     config_file.write_text(yaml.safe_dump(config.to_mapping()))
-
-    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
-    windows = [w for w in calendar.windows(parse_sessions("regular"))
-               if dt.datetime.fromtimestamp(w.start_ns / 1e9, dt.timezone.utc).date() == DAY]
-    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
-                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
-                                  trades_per_minute=20, bad_print_probability=0.0)
-    ticks = list(MarketSimulator(simulation, windows).ticks())
     expected = session_outputs(config, ticks, calendar)
     assert len(expected["signals"]) >= 4 and len(expected["fills"]) >= 2, "the day must trade"
-    stage = settings.bars_stage()
-    closed = [b for tf in stage.timeframes for b in aggregate_batch(
-        TickArrays.from_ticks(ticks), tf, parse_sessions(stage.sessions), calendar, stage.lateness_ns).bars
-        if b.end + stage.lateness_ns <= max(t.ts_event for t in ticks if t.symbol == b.symbol)]
+    closed = closed_bars(settings, ticks, calendar)
     assert len(closed) > 50
-
-    # The live day: the prints on Kafka, the worker's bars stage and the strategy runner with its account.
-    kafka = settings.kafka(prefix)
-    publisher = EventPublisher(kafka, AvroCodec(settings.schema_registry_url), client_id=f"audit-{unique}")
-    feed = KafkaFeedSink(publisher)
-    for tick in ticks:
-        feed.on_trade(tick)
-    assert publisher.flush() == 0 and publisher.failed == 0
-    worker = spawn(["worker", "--app-id", f"tradestream-worker-{unique}"], env, tmp_path / "worker.log")
-    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(ACCOUNT_FILE),
-                    "--group", f"runners-{unique}"], env, tmp_path / "strategy.log")
-    try:
-        def recorded(name: str) -> int:
-            return sum(end for (topic, _), end in topic_records(settings, [kafka.topic(name)]).items())
-        eventually(lambda: all(recorded(name) >= len(expected[name]) for name in expected) and
-                   recorded("bars") >= len(closed) and recorded("indicators") >= len(closed), timeout_s=240, what="the live day's outputs on Kafka")
-    finally:
-        for process in (runner, worker):
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=60)
+    run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed))
 
     # The replay: no producer may be created, no record written; its runners have no publisher and no broker.
     monkeypatch.setenv("TOPIC_PREFIX", prefix)
@@ -199,3 +228,44 @@ def test_a_live_day_replays_with_no_difference_and_a_changed_threshold_with_exac
     assert {(r["stage"], r["key"], r["kind"]) for r in rows} == wanted
     assert counts(printed, "bars")[3] == counts(printed, "indicators")[3] == 0
     assert topic_records(settings, prefixed) == before
+
+
+def test_a_replay_applies_the_settings_version_in_force_at_each_instant(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A version of the universal settings made at noon on the 23rd closes the 24th: live, the worker cuts no bar
+    on the 24th and the desk refuses its entries; the replay of both days reproduces that, so it differs from
+    nothing."""
+    prefix = f"a{unique}."
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+    closed_day = DAY + dt.timedelta(days=1)
+    made = int(dt.datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=ET).timestamp()) * NS
+    nyse = build_nyse_calendar(DAY - dt.timedelta(days=7), closed_day + dt.timedelta(days=7))
+    primary, correlated, ticks = simulated_days(unique, (DAY, closed_day), nyse)
+    config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    change = SettingsHistory().next_change(UniversalSettings(capital=Decimal("100000"), extra_closed_dates=(closed_day,)),
+                                           ts_event=made, ts_init=made, reason="closed on the 24th", operator="ops")
+    expected = session_outputs(config, ticks, nyse, change)
+    refused = [dict(fields) for fields in expected["risk.decisions"].values()
+               if dict(fields)["outcome"] == "REJECT" and dict(fields)["reasons"][0].startswith("trading_day")]
+    assert refused, "the closed day's entries are refused"
+    in_force = CalendarInForce(nyse)
+    in_force.apply(change)
+    closed = closed_bars(settings, ticks, in_force.calendar)
+    day_end = int(dt.datetime(closed_day.year, closed_day.month, closed_day.day, tzinfo=dt.timezone.utc).timestamp()) * NS
+    assert closed and all(b.start < day_end for b in closed)
+    assert len(closed_bars(settings, ticks, nyse)) > len(closed), "the version changes the bars"
+    run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed), changes=(change,))
+
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    capsys.readouterr()
+    status = cli.main(["audit", "replay", "--from", DAY.isoformat(), "--to", closed_day.isoformat(), "--config",
+                       str(config_file), "--account", str(ACCOUNT_FILE), "--out", str(tmp_path / "replay")])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert counts(printed, "bars") == counts(printed, "indicators") == (len(closed),) * 3 + (0,)
+    for name, outputs in expected.items():
+        assert counts(printed, name) == (len(outputs), len(outputs), len(outputs), 0), name
