@@ -102,7 +102,8 @@ def main() -> None:
         symbols = tuple(f"S{i}{token[:4]}".upper() for i in range(args.symbols))
         data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
         data |= {"name": f"bench-{token}", "symbols": list(symbols[:2]), "primary": symbols[0],
-                 "correlated": symbols[1], "exit_rules": [f"price({symbols[0]}) < donchian_lower({symbols[0]}, 5m, 10)"],
+                 "correlated": symbols[1],
+                 "exit_rules": [f"price({symbols[0]}) < donchian_lower({symbols[0]}, 5m, 10)"],
                  "max_signals_per_day": 100, "max_signals_per_symbol": 100}
         config = ScannerConfig.from_mapping(data)
         account = load_account(str(ROOT / "examples/accounts/paper.yaml"))
@@ -127,9 +128,11 @@ def main() -> None:
         print(f"audit replay: a simulated day of {len(ticks):,} prints ({args.symbols} symbols, {outputs:,} outputs "
               f"recorded) replayed and compared in {outcome.replay_s:.1f} s: {outcome.prints / outcome.replay_s:,.0f} "
               f"prints/s ({(outcome.prints + outcome.trades_evaluated) / outcome.replay_s:,.0f} prints read/s), "
-              f"bars and indicators {outcome.bars_s:.1f} s ({outcome.prints / outcome.bars_s:,.0f} prints/s), strategy and desk "
-              f"{outcome.strategies_s:.1f} s ({outcome.trades_evaluated / outcome.strategies_s:,.0f} prints/s); the day's {real_s / 3600:.1f} h replayed "
-              f"{real_s / outcome.replay_s:,.0f}x faster than real time; load average {os.getloadavg()[0]:.1f}")
+              f"bars and indicators {outcome.bars_s:.1f} s ({outcome.prints / outcome.bars_s:,.0f} prints/s), "
+              f"strategy and desk {outcome.strategies_s:.1f} s "
+              f"({outcome.trades_evaluated / outcome.strategies_s:,.0f} prints/s); the day's {real_s / 3600:.1f} h "
+              f"replayed {real_s / outcome.replay_s:,.0f}x faster than real time; "
+              f"load average {os.getloadavg()[0]:.1f}")
     finally:
         delete_topics(settings, sorted(t for t in topic_names(settings) if t.startswith(prefix)))
 

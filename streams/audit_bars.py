@@ -87,7 +87,8 @@ def _nothing(_: str) -> None:
     return None
 
 
-def _decoded(kafka: KafkaSettings, codec: AvroCodec, name: str, start_ns: int, group_id: str, outcome: BarsReplay):  # noqa: ANN202
+def _decoded(kafka: KafkaSettings, codec: AvroCodec, name: str, start_ns: int, group_id: str,  # noqa: ANN202
+             outcome: BarsReplay):
     """(ts_event, sequence, record, raw) of the topic's input records, partition by partition in offset order,
     each partition's sequence a merge of its own (heapq.merge needs each input sorted: one per partition)."""
     batches = name == "ticks.batches"

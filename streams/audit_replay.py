@@ -47,6 +47,7 @@ class AuditOutcome:
     stages: list[StageComparison] = field(default_factory=list)
     input_records: int = 0     # prints read by the bars stage's replay
     prints: int = 0            # prints in them
+    undecodable_inputs: int = 0  # input records that do not decode (the stages dead-letter them, as live)
     trades_evaluated: int = 0  # prints the strategy runners evaluated (each runner counts its own)
     replay_s: float = 0.0      # wall time of the re-run and the comparison
     bars_s: float = 0.0        # ... of which the bars and indicators stages' replay and comparison
@@ -108,6 +109,7 @@ class AuditReplay:
         outcome = AuditOutcome()
         bars = replay_bars(self.kafka, self.codec, self.bars, self.event_time, self.start_ns, self.end_ns)
         outcome.input_records, outcome.prints = bars.records, bars.prints
+        outcome.undecodable_inputs = bars.undecodable
         recorded = read_recorded(self.kafka, self.codec, "bars", self.start_ns, self.end_ns, keep=lambda _: True,
                                  when=lambda bar: bar.start)
         in_range = [bar for bar in bars.bars if bar.start >= self.start_ns]

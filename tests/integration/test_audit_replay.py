@@ -246,8 +246,9 @@ def test_a_replay_applies_the_settings_version_in_force_at_each_instant(
     config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
     config_file = tmp_path / "strategy.yaml"
     config_file.write_text(yaml.safe_dump(config.to_mapping()))
-    change = SettingsHistory().next_change(UniversalSettings(capital=Decimal("100000"), extra_closed_dates=(closed_day,)),
-                                           ts_event=made, ts_init=made, reason="closed on the 24th", operator="ops")
+    version = UniversalSettings(capital=Decimal("100000"), extra_closed_dates=(closed_day,))
+    change = SettingsHistory().next_change(version, ts_event=made, ts_init=made, reason="closed on the 24th",
+                                           operator="ops")
     expected = session_outputs(config, ticks, nyse, change)
     refused = [dict(fields) for fields in expected["risk.decisions"].values()
                if dict(fields)["outcome"] == "REJECT" and dict(fields)["reasons"][0].startswith("trading_day")]
@@ -255,7 +256,7 @@ def test_a_replay_applies_the_settings_version_in_force_at_each_instant(
     in_force = CalendarInForce(nyse)
     in_force.apply(change)
     closed = closed_bars(settings, ticks, in_force.calendar)
-    day_end = int(dt.datetime(closed_day.year, closed_day.month, closed_day.day, tzinfo=dt.timezone.utc).timestamp()) * NS
+    day_end = int(dt.datetime.combine(closed_day, dt.time(), dt.timezone.utc).timestamp()) * NS
     assert closed and all(b.start < day_end for b in closed)
     assert len(closed_bars(settings, ticks, nyse)) > len(closed), "the version changes the bars"
     run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed), changes=(change,))

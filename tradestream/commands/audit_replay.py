@@ -101,7 +101,8 @@ def run_replay(args: argparse.Namespace) -> int:
              ("topic prefix", settings.topic_prefix or "(none)"),
              ("strategies", ", ".join(sorted(c.name for c in configs)) or "(none: bars only)"),
              ("accounts", ", ".join(sorted(a.account_id for a in accounts)) or "(none)"),
-             ("input", f"{outcome.input_records:,} records, {outcome.prints:,} prints; "
+             ("input", f"{outcome.input_records:,} records, {outcome.prints:,} prints "
+                       f"({outcome.undecodable_inputs:,} records that do not decode); "
                        f"{outcome.trades_evaluated:,} prints evaluated by the strategies"),
              ("replay time", f"{outcome.replay_s:.1f} s")]
     (out / "report.html").write_text(report_html(outcome.stages, "Audit replay", facts))
