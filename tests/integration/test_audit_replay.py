@@ -1,28 +1,36 @@
-"""The audit replay on the real stack: a simulated day run live (the worker's bars stage, the strategy runner
-trading in the example paper account), then `tradestream audit replay` over it reproduces every recorded
-output (bars, signals, suppressed signals, intents, risk decisions, orders, fills, trades) with no producer
-and no record written anywhere; then the same replay with a rule's threshold changed reports exactly the
-differences that the in-process session finds between the two configurations."""
+"""The audit replay on the real stack: a simulated day run live (the worker's bars and indicators stages, the
+strategy runner trading in the example paper account), then `tradestream audit replay` over it reproduces every
+recorded output (bars, indicator snapshots, signals, suppressed signals, intents, risk decisions, orders, fills,
+trades) with no producer and no record written anywhere; the same replay with a rule's threshold changed reports
+exactly the differences that the in-process session finds between the two configurations. A settings version in
+force live (a closed day) is in force in the replay; prints written under an older schema version replay through
+schema resolution."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import datetime as dt
+import io
+import json
 import os
 import re
 import signal
+import struct
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import confluent_kafka
+import fastavro
 import pytest
 import yaml
 from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 import connectors.kafka.publisher
 import streams.audit_replay
-from connectors.base import KafkaFeedSink
+from connectors.base import BatchingKafkaFeedSink, KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
 from processors.bars import TickArrays, aggregate_batch
@@ -103,19 +111,25 @@ def closed_bars(settings: Settings, ticks: list, calendar) -> list:  # noqa: ANN
         if b.end + stage.lateness_ns <= max(t.ts_event for t in ticks if t.symbol == b.symbol)]
 
 
+def one_record_per_print(publisher: EventPublisher, ticks: list) -> None:
+    feed = KafkaFeedSink(publisher)
+    for tick in ticks:
+        feed.on_trade(tick)
+
+
 def run_live(settings: Settings, unique: str, tmp_path: Path, config_file: Path, ticks: list,
-             expected: dict, bars: int, changes: tuple = ()) -> None:
-    """The live day: `changes` on the settings topic, the prints on Kafka, then the worker's bars and indicators
-    stages and the strategy runner with its account until every expected output is on its topic."""
+             expected: dict, bars: int, changes: tuple = (), publish: Callable = one_record_per_print,
+             bar_input: str = "trades") -> None:
+    """The live day: `changes` on the settings topic, the prints on Kafka (`publish`), then the worker's bars
+    and indicators stages (reading `bar_input`) and the strategy runner with its account until every expected
+    output is on its topic."""
     prefix = f"a{unique}."
-    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home)}
+    env = {**os.environ, "TOPIC_PREFIX": prefix, "TRADESTREAM_HOME": str(settings.home), "BAR_INPUT": bar_input}
     kafka = settings.kafka(prefix)
     publisher = EventPublisher(kafka, AvroCodec(settings.schema_registry_url), client_id=f"audit-{unique}")
     for change in changes:
         publisher.publish(kafka.topic("settings"), "universal", change)
-    feed = KafkaFeedSink(publisher)
-    for tick in ticks:
-        feed.on_trade(tick)
+    publish(publisher, ticks)
     assert publisher.flush() == 0 and publisher.failed == 0
     worker = spawn(["worker", "--app-id", f"tradestream-worker-{unique}"], env, tmp_path / "worker.log")
     runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(ACCOUNT_FILE),
@@ -270,3 +284,66 @@ def test_a_replay_applies_the_settings_version_in_force_at_each_instant(
     assert counts(printed, "bars") == counts(printed, "indicators") == (len(closed),) * 3 + (0,)
     for name, outputs in expected.items():
         assert counts(printed, name) == (len(outputs), len(outputs), len(outputs), 0), name
+
+
+def test_prints_written_under_an_older_schema_version_replay_through_schema_resolution(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The morning's prints were batched under TradeTickBatch version 1 (a record per print in `ticks`), the
+    afternoon's under the current version (packed columns): the replay reads each record with its writer's schema
+    and reproduces the live day with no difference."""
+    prefix = f"a{unique}."
+    ensure_topics(settings, prefix=prefix)
+    version1 = json.loads((ROOT / "tests/schemas/history/trade_tick_batch.v1.avsc").read_text())
+    registry = SchemaRegistryClient({"url": settings.schema_registry_url})
+    old_id = registry.register_schema(f"{prefix}ticks.batches-value", Schema(json.dumps(version1), "AVRO"))
+    register_all(settings.schema_registry_url, prefix=prefix)   # the current version, evolved from version 1
+    parsed = fastavro.parse_schema(version1)
+    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
+    primary, correlated, ticks = simulated_days(unique, (DAY,), calendar)
+    config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    expected = session_outputs(config, ticks, calendar)
+    closed = closed_bars(settings, ticks, calendar)
+    half = len(ticks) // 2
+
+    def version_1_record(batch: list) -> bytes:
+        out = io.BytesIO()
+        out.write(struct.pack(">bI", 0, old_id))
+        fastavro.schemaless_writer(out, parsed, {"symbol": batch[0].symbol, "feed": batch[0].feed, "ts_init": 0,
+                                                 "ticks": [{"ts_event": t.ts_event, "ts_init": t.ts_init,
+                                                            "price": t.price, "size": t.size, "trade_id": t.trade_id,
+                                                            "exchange": t.exchange, "conditions": list(t.conditions)}
+                                                           for t in batch]})
+        return out.getvalue()
+
+    def publish(publisher: EventPublisher, prints: list) -> None:
+        pending: dict[str, list] = {}
+        topic = publisher.kafka.topic("ticks.batches")
+        for tick in prints[:half]:
+            batch = pending.setdefault(tick.symbol, [])
+            batch.append(tick)
+            if len(batch) == 50:
+                publisher.producer.produce(topic, key=tick.symbol.encode(), value=version_1_record(pending.pop(
+                    tick.symbol)))
+        for symbol, batch in pending.items():
+            publisher.producer.produce(topic, key=symbol.encode(), value=version_1_record(batch))
+        feed = BatchingKafkaFeedSink(publisher, max_ticks=50)
+        for tick in prints[half:]:
+            feed.on_trade(tick)
+        feed.flush()
+
+    run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed), publish=publish,
+             bar_input="batches")
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("BAR_INPUT", "batches")
+    capsys.readouterr()
+    status = cli.main(["audit", "replay", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--config",
+                       str(config_file), "--account", str(ACCOUNT_FILE), "--out", str(tmp_path / "replay")])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert counts(printed, "bars") == counts(printed, "indicators") == (len(closed),) * 3 + (0,)
+    for name, outputs in expected.items():
+        assert counts(printed, name) == (len(outputs), len(outputs), len(outputs), 0), name
+    assert f"{len(ticks):,} prints (0 records that do not decode)" in (tmp_path / "replay" / "report.html").read_text()
