@@ -43,10 +43,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import Consumer, KafkaError
 
 from connectors.kafka.codec import AvroCodec
-from connectors.kafka.consumer import consumer_config, partitions_of
+from connectors.kafka.consumer import consumer_config
 from connectors.kafka.deadletter import dead_letter
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
@@ -61,10 +61,11 @@ from processors.trading.desk import TradingDesk
 from processors.trading.orders import BrokerEvent
 from processors.trading.session import TradingEvent, TradingSession
 from processors.trading.setup import desk_config
-from schemas.errors import ConfigError, DecodeError, TradestreamError
+from schemas.errors import DecodeError, TradestreamError
 from streams.live_account import RECORDS, LiveAccount
 from streams.live_broker import LiveBroker
 from streams.merge import PartitionMerge
+from streams.strategy_inputs import assign_inputs
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,6 @@ ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' 
 SETTINGS_PARTITIONS = 300_000  # ... and those of the settings topic here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
-TOPIC_WAIT_S = 30           # how long a topic may take to appear in the metadata
 
 
 @dataclass(slots=True)
@@ -153,39 +153,13 @@ class StrategyRunner:
         SETTINGS_PARTITIONS + the number for settings."""
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
-        assignment, ids = [], []
         from_start = [(self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)]
         if self.live_account is not None:
             from_start += self.live_account.bases()
-        for topic, base in from_start:
-            partitions = self._partitions(consumer, topic)
-            # A partition with nothing at or after the start time answers -1: start at its end as it was BEFORE
-            # the question (a record written in between is at or after that end, so it is read, never skipped).
-            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
-            wanted = [TopicPartition(topic, p, self.start_ns // MS) for p in partitions]
-            for tp in consumer.offsets_for_times(wanted, timeout=10):
-                if tp.offset < 0:
-                    tp = TopicPartition(topic, tp.partition, ends[tp.partition])
-                assignment.append(tp)
-                ids.append(base + tp.partition)
-        control = ((self.accounts_topic, ACCOUNT_PARTITIONS),) if self.account is not None else ()
-        for topic, base in (*control, (self.settings_topic, SETTINGS_PARTITIONS)):
-            for partition in self._partitions(consumer, topic):
-                assignment.append(TopicPartition(topic, partition, OFFSET_BEGINNING))
-                ids.append(base + partition)
-        consumer.assign(assignment)
+        control = [(self.accounts_topic, ACCOUNT_PARTITIONS)] if self.account is not None else []
+        ids = assign_inputs(consumer, from_start, [*control, (self.settings_topic, SETTINGS_PARTITIONS)],
+                            self.start_ns)
         return consumer, ids
-
-    def _partitions(self, consumer: Consumer, topic: str) -> list[int]:
-        """The topic's partitions; a topic just created may take a moment to reach the metadata, a missing one
-        stops the runner with its name (a runner reading nothing would wait forever, silently)."""
-        deadline = time.monotonic() + TOPIC_WAIT_S
-        while not (partitions := partitions_of(consumer, topic)):
-            if time.monotonic() >= deadline:
-                raise ConfigError(f"topic {topic} does not exist (or has no partitions): create the catalogue's "
-                                  f"topics with `tradestream topics create` (make run and make test do)")
-            time.sleep(0.2)      # the broker's metadata, again
-        return partitions
 
     def _dead_letter(self, message, reason: str, error_class: str, index: int = -1) -> None:  # noqa: ANN001
         self.report.dead_letters += 1
