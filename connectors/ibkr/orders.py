@@ -165,13 +165,8 @@ class IbkrBroker(Reconnection, TwsReports):
         ref = modification.client_order_id
         if self._refused_or_held("modify", modification, ts_event, ref):
             return
-        tracked = self._orders.get(ref)
-        if tracked is None or tracked.order_id is None:
-            self._error(ref, None, f"unknown order {ref!r}: nothing modified", "modify")
-            return
-        if tracked.status in TERMINAL:
-            self._error(ref, None, f"the order is {tracked.status} ({tracked.broker_status}, {tracked.filled} "
-                                   f"filled) and can no longer be modified; nothing sent", "modify")
+        tracked = self._working(ref, "modify", "nothing modified", "modified; nothing sent")
+        if tracked is None:
             return
         command = tracked.command
         tick = command.tick_size
@@ -190,15 +185,22 @@ class IbkrBroker(Reconnection, TwsReports):
     def cancel(self, client_order_id: str, ts_event: int) -> None:
         if self._refused_or_held("cancel", client_order_id, ts_event, client_order_id):
             return
-        tracked = self._orders.get(client_order_id)
-        if tracked is None or tracked.order_id is None:
-            self._error(client_order_id, None, f"unknown order {client_order_id!r}: nothing cancelled", "cancel")
-            return
-        if tracked.status in TERMINAL:
-            self._error(client_order_id, None, f"the order is {tracked.status} ({tracked.broker_status}, "
-                                               f"{tracked.filled} filled) and can no longer be cancelled", "cancel")
+        tracked = self._working(client_order_id, "cancel", "nothing cancelled", "cancelled")
+        if tracked is None:
             return
         self.ib.client.cancelOrder(tracked.order_id, "")
+
+    def _working(self, ref: str, operation: str, unknown: str, done: str) -> Tracked | None:
+        """The order `ref` if it can still be modified or cancelled; else None, the error reported."""
+        tracked = self._orders.get(ref)
+        if tracked is None or tracked.order_id is None:
+            self._error(ref, None, f"unknown order {ref!r}: {unknown}", operation)
+            return None
+        if tracked.status in TERMINAL:
+            self._error(ref, None, f"the order is {tracked.status} ({tracked.broker_status}, {tracked.filled} "
+                                   f"filled) and can no longer be {done}", operation)
+            return None
+        return tracked
 
     async def open_orders(self) -> list[OpenOrder]:
         await asyncio.wait_for(self.ib.reqAllOpenOrdersAsync(), self.config.request_timeout_s)

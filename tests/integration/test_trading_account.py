@@ -8,12 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 from pathlib import Path
 
 import pytest
 import yaml
-from confluent_kafka import Consumer, TopicPartition
 
 from connectors.base import KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
@@ -30,8 +28,8 @@ from processors.trading.setup import desk_config
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .conftest import eventually, spawn
-from .test_strategy import ROOT, TRADING_RECORDS, TRADING_TOPICS, topic_events, without_ts_init
+from .test_strategy import ROOT, TRADING_TOPICS, topic_events, without_ts_init
+from .trading_runs import of_topic, run_until_published
 
 pytestmark = pytest.mark.integration
 
@@ -108,29 +106,14 @@ def test_a_kill_switch_reset_published_on_the_accounts_topic_is_applied_at_its_i
         feed.on_trade(tick)
     assert publisher.flush() == 0 and publisher.failed == 0
 
-    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(account_file)], env,
-                   tmp_path / "runner.log")
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"count-{unique}"})
-
-    def records(topic: str) -> int:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(high - low for low, high in (
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions))
-    try:
-        eventually(lambda: sum(records(f"{prefix}{t}") for t in TRADING_TOPICS) >= len(expected), timeout_s=180,
-                   what="every trading event on Kafka")
-        eventually(lambda: records(f"{prefix}deadletter") >= 1, timeout_s=60, what="the refused reset dead-lettered")
-    finally:
-        consumer.close()
-        os.killpg(runner.pid, signal.SIGTERM)
-        runner.wait(timeout=60)
-
+    published = run_until_published(settings, prefix, env, config_file, account_file, tmp_path / "runner.log",
+                                    len(expected), "the refused reset dead-lettered")
     for topic in TRADING_TOPICS:
-        published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
         record = {"risk.decisions": RiskDecisionMade, "trades": TradeUpdated}.get(topic)
-        wanted = [e for e in expected if type(e).__name__ == TRADING_RECORDS[topic]]
+        wanted = of_topic(expected, topic)
         if record is not None:
             assert wanted, topic
-        assert sorted(map(without_ts_init, published), key=repr) == sorted(map(without_ts_init, wanted), key=repr), topic
+        assert sorted(map(without_ts_init, published[topic]), key=repr) == sorted(map(without_ts_init, wanted),
+                                                                                  key=repr), topic
     [letter] = topic_events(settings, f"{prefix}deadletter", f"letters-{unique}")
     assert "not tripped" in letter.reason and letter.stage == f"strategy:{account.account_id}"

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
-from confluent_kafka import Consumer, TopicPartition
 
 from connectors.base import KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
@@ -31,8 +29,8 @@ from processors.trading.setup import desk_config
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .conftest import eventually, spawn
-from .test_strategy import ROOT, TRADING_RECORDS, TRADING_TOPICS, topic_events, without_ts_init
+from .test_strategy import ROOT, TRADING_TOPICS, topic_events, without_ts_init
+from .trading_runs import of_topic, run_until_published
 
 pytestmark = pytest.mark.integration
 
@@ -96,26 +94,11 @@ def test_a_settings_change_on_the_topic_closes_a_day_ahead_for_the_live_runner(
         feed.on_trade(tick)
     assert publisher.flush() == 0 and publisher.failed == 0
 
-    runner = spawn(["strategy", "run", "--config", str(config_file), "--account", str(account_file)], env,
-                   tmp_path / "runner.log")
-    consumer = Consumer({"bootstrap.servers": settings.kafka_bootstrap, "group.id": f"count-{unique}"})
-
-    def records(topic: str) -> int:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return sum(high - low for low, high in (
-            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10) for p in partitions))
-    try:
-        eventually(lambda: sum(records(f"{prefix}{t}") for t in TRADING_TOPICS) >= len(expected), timeout_s=180,
-                   what="every trading event on Kafka")
-        eventually(lambda: records(f"{prefix}deadletter") >= 1, timeout_s=60, what="the repeated version dead-lettered")
-    finally:
-        consumer.close()
-        os.killpg(runner.pid, signal.SIGTERM)
-        runner.wait(timeout=60)
-
+    published = run_until_published(settings, prefix, env, config_file, account_file, tmp_path / "runner.log",
+                                    len(expected), "the repeated version dead-lettered")
     for topic in TRADING_TOPICS:
-        published = topic_events(settings, f"{prefix}{topic}", f"read-{unique}")
-        wanted = [e for e in expected if type(e).__name__ == TRADING_RECORDS[topic]]
-        assert sorted(map(without_ts_init, published), key=repr) == sorted(map(without_ts_init, wanted), key=repr), topic
+        wanted = of_topic(expected, topic)
+        assert sorted(map(without_ts_init, published[topic]), key=repr) == sorted(map(without_ts_init, wanted),
+                                                                                  key=repr), topic
     [letter] = topic_events(settings, f"{prefix}deadletter", f"letters-{unique}")
     assert "must be 2" in letter.reason and letter.stage == f"strategy:{account.account_id}"
