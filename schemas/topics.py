@@ -63,6 +63,10 @@ CATALOGUE: tuple[TopicSpec, ...] = (
     TopicSpec("accounts", "AccountChanged", "account", None, -1,
               doc="Operators' changes of accounts (settings replaced, kill switch reset), keyed by account, applied "
                   "by the account's runner in event-time order with the prints (audit, kept)."),
+    TopicSpec("trades.actions", "TradeActionRequested", "account", None, -1,
+              doc="Operators' manual actions on running trades (close, move the stop or the target, change the "
+                  "quantity), keyed by account, decided by the account's runner in event-time order with the prints "
+                  "as a strategy's intents are (audit, kept)."),
     TopicSpec("settings", "SettingsChanged", "universal", 1, -1,
               doc="Versions of the universal settings (capital, session hours, extra closed dates and half-days, "
                   "the default option category split), each in force from its event time; every record has the "

@@ -21,7 +21,7 @@ class RecordClass(str, Enum):
     TRADE_RECORD = "trade_record"
     """Executions and trades: the blotter and the ledgers (17a-4(a): six years)."""
     ORDER = "order"
-    """Order intents, risk decisions and order events (17a-4(b): three years)."""
+    """Order intents, operators' manual trade actions, risk decisions and order events (17a-4(b): three years)."""
     OTHER = "other"
     """Market data, bars, indicators, signals, settings and account changes (three years)."""
 
@@ -41,6 +41,7 @@ TOPIC_CLASSES: dict[str, RecordClass] = {
     "signals.suppressed": RecordClass.OTHER,
     "risk.overnight": RecordClass.OTHER,
     "accounts": RecordClass.OTHER,
+    "trades.actions": RecordClass.ORDER,
     "settings": RecordClass.OTHER,
 }
 """Every business topic of the catalogue (names without TOPIC_PREFIX) and its class. The operational

@@ -1,4 +1,5 @@
-"""An operator's changes: to one account (`AccountChanged`) and to the universal settings (`SettingsChanged`).
+"""An operator's changes: to one account (`AccountChanged`), to the universal settings (`SettingsChanged`) and,
+by hand, to one running trade (`TradeActionRequested`).
 
 Part of processors.model (see its docstring for what every message shares).
 """
@@ -6,6 +7,7 @@ Part of processors.model (see its docstring for what every message shares).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 
@@ -30,3 +32,27 @@ class SettingsChanged:
     reason: str
     operator: str = ""
     settings: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeActionRequested:
+    """An operator's request to close, re-stop, re-target or re-size one running trade
+    (schemas/trade_action_requested.avsc)."""
+    action_id: str
+    account_id: str
+    trade_id: str
+    action: str
+    ts_event: int
+    ts_init: int
+    operator: str
+    price: Decimal | None = None
+    quantity: int | None = None
+    reason: str = ""
+
+
+TRADE_ACTIONS = ("CLOSE", "MOVE_STOP", "MOVE_TARGET", "CHANGE_QUANTITY")
+
+
+def trade_action_id(trade_id: str, action: str, ts_event: int) -> str:
+    """The deterministic id of a trade action: the same request, the same id."""
+    return f"{trade_id}:manual:{action.lower()}:{ts_event}"

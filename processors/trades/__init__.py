@@ -13,6 +13,7 @@ same request ids, as the live run did. The modules:
 
     manager     TradeManager: the sweep (stop, target, risk reduction, kill switch, time close), exit
                 signals, fills, progressive P&L, reading, snapshot and restore
+    manual      an operator's hand: a manual exit request, the stop or the target moved (decided by the desk first)
     trade       TradeState: one trade's fills, stops, pending requests and integer trigger thresholds
     events      the inputs (EntrySubmitted, EntryFilled, ExitFilled, ExitCancelled, TradeSelector), the output
                 (ExitRequested) and the views (TradeView, AccountView, TradeStatus)

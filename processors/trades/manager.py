@@ -52,7 +52,7 @@ Scale: the sweep visits only the symbols that had a price or a fill since the pr
 integers per trade (trade.py) and does Decimal work only for the trades whose prices crossed something. A
 sweep with nothing new since the previous one changes nothing, so during a long gap only the time-close
 instants are swept. The sweep is in sweep.py, the reading of trades and accounts in reading.py, the account
-figures and the snapshot in manager_state.py.
+figures and the snapshot in manager_state.py, an operator's exit, stop and target by hand in manual.py.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from processors.trades.events import (EntryFilled, EntrySubmitted, ExitCancelled
 from processors.trades.fields import decimal_field, int_field, text_field
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
 from processors.trades.manager_state import AccountFigures, restore_into, snapshot_of
+from processors.trades.manual import ManualMixin
 from processors.trades.reading import ReadingMixin
 from processors.trades.sweep import Price, SweepMixin, in_order
 from processors.trades.trade import TradeState, check_same_trade, issued_ids, trim_pending
@@ -80,7 +81,7 @@ CENT = Decimal("0.01")
 Selector = TradeSelector | Callable[[TradeView], bool]
 
 
-class TradeManager(SweepMixin, ReadingMixin):
+class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
     """Opens trades from entry fills, sweeps them on event time and asks for their exits (module docstring)."""
 
     def __init__(self, config: TradeManagerConfig) -> None:

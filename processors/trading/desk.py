@@ -7,6 +7,7 @@
     desk.advance_to(ts)                 -> the watermark: the exits of the sweeps due at or before ts
     desk.on_exit_signal(strategy, symbol, ts)   an exit rule of the strategy fired
     desk.reset_kill_switch(account_id, reason, ts)
+    desk.on_trade_action(action, ts_init)   an operator's close, stop, target or quantity (desk_manual.py)
     desk.take_outbox()                  -> the orders for a live broker (an account whose broker is not "paper")
     desk.on_broker_events(events, ts_init)  the live broker's reports of them (`BrokerEvent`), as the paper's
     TradingDesk.restore(config, desk.snapshot())      # restore + continue = one uninterrupted run
@@ -66,7 +67,8 @@ Choices, with the reason:
 
 Beside it: desk_risk.py (the risk side: decisions, the book prepared for them), desk_live.py (a live broker's
 outbox and reports), desk_operator.py (an operator's changes: account settings, the kill switch tripped
-or reset, the calendar amended), overnight.py (the overnight coverage check), desk_state.py (the snapshot).
+or reset, the calendar amended), desk_manual.py (an operator's manual actions on a running trade, decided as
+intents are), overnight.py (the overnight coverage check), desk_state.py (the snapshot).
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitReque
 from processors.trading.book import AccountBook
 from processors.trading.config import DeskConfig, target_price
 from processors.trading.desk_live import LiveOrdersMixin
+from processors.trading.desk_manual import ManualActionsMixin
 from processors.trading.desk_operator import OperatorMixin
 from processors.trading.desk_risk import RiskSideMixin
 from processors.trading.desk_state import SNAPSHOT_FORMAT, restore_into, snapshot_of
@@ -104,7 +107,7 @@ BUY = "BUY"
 TERMINAL = frozenset({OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.CANCELLED})
 
 
-class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin):
+class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMixin):
     """The risk decision, the paper broker, the charges, the account books and the trade manager, joined."""
 
     def __init__(self, config: DeskConfig) -> None:

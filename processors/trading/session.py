@@ -7,6 +7,7 @@ trades from the same data.
     step = session.on_bar(bar, ts_init)              # bars-only history (warm-up, or a backtest over bars)
     session.on_settings_change(change)               # a new version of the universal settings, when it was made
     step = session.on_broker_events(events, ts_init) # a live broker's reports of the orders the desk placed
+    step = session.on_trade_action(action, ts_init)  # an operator's manual action on a running trade
 
 For one print:
  1. every strategy takes it, in name order (`StrategyPipeline.on_trade`): its signals, suppressed signals
@@ -33,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from processors.model import AccountChanged, Bar, FillExecuted, OrderIntentCreated, OrderStatusChanged, \
-    OvernightCoverageChecked, RiskDecisionMade, SettingsChanged, SignalGenerated, TradeTick, TradeUpdated
+    OvernightCoverageChecked, RiskDecisionMade, SettingsChanged, SignalGenerated, TradeActionRequested, TradeTick, \
+    TradeUpdated
 from processors.risk.account_file import read_account
 from processors.settings import CalendarInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
@@ -149,6 +151,22 @@ class TradingSession:
             raise TradingDeskError("kind", f"must be SETTINGS_CHANGED, KILL_SWITCH_TRIPPED or KILL_SWITCH_RESET, "
                                            f"got {change.kind!r}")
         self._desk(events, ts_init, step)
+        return step
+
+    def on_trade_action(self, action: TradeActionRequested, ts_init: int) -> Step:
+        """An operator's manual action on a running trade of the desk's account at its event time
+        (`TradingDesk.on_trade_action`): its risk decision, the exit order of a close, and the trade's change."""
+        step = Step()
+        if self.desk is None:
+            raise TradingDeskError("action", f"no desk here trades account {action.account_id!r}")
+        events = self.desk.on_trade_action(action, ts_init)
+        moved = action.action in ("MOVE_STOP", "MOVE_TARGET") and any(
+            isinstance(e, RiskDecisionMade) and e.intent_id == action.action_id and e.outcome != "REJECT"
+            for e in events)
+        if events:
+            step.trading += events
+            step.trading += self.trades.changes(self.desk.trade_manager, events, ts_init,
+                                                {action.trade_id: action.ts_event} if moved else None)
         return step
 
     def finish(self) -> Step:

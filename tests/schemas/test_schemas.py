@@ -69,6 +69,9 @@ SAMPLES = {
         target_price=Decimal("102.01"), opened_ns=5, closed_ns=9),
     "AccountChanged": model.AccountChanged(account_id="paper-1", kind="KILL_SWITCH_RESET", ts_event=11, ts_init=12,
                                            reason="loss reviewed with the desk head", operator="ana"),
+    "TradeActionRequested": model.TradeActionRequested(
+        action_id="ts-abc:manual:move_stop:16", account_id="paper-1", trade_id="ts-abc", action="MOVE_STOP",
+        ts_event=16, ts_init=17, operator="ana", price=Decimal("99.25"), reason="tighten before the news"),
     "SettingsChanged": model.SettingsChanged(
         version=2, ts_event=15, ts_init=14, reason="half-day on 2026-12-31", operator="ana",
         settings='{"capital": "100000", "extra_half_days": ["2026-12-31"]}'),
