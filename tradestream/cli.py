@@ -66,7 +66,7 @@ command groups:
                    strategy run
   offline tools    bars, indicators, calendar (CSV in, CSV out; no services needed)
   strategies       strategy validate|replay, backtest
-  checks           verify bars
+  checks           verify bars|aggregates
   compliance       archive once|run|keygen (the WORM archive of the topics), audit verify
   reports          deals (the deals report from the database)
   accounts         account validate|change|reset-kill-switch (changes applied by the runner trading it)

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
-# Retention of the plain-PostgreSQL path (TimescaleDB applies its own policies).
-PLAIN_RETENTION = {"quote_ticks": ("ts", "90 days"), "latency_metrics": ("window_end", "30 days")}
+# Retention of the plain-PostgreSQL path (TimescaleDB applies its own policies: sql/001, sql/013).
+PLAIN_RETENTION = {"quote_ticks": ("ts", "90 days"), "latency_metrics": ("window_end", "30 days"),
+                   "indicator_snapshots": ("start", "365 days")}
 
 
 @dataclass(frozen=True, slots=True)

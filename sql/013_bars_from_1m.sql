@@ -1,0 +1,32 @@
+-- The database's own 5/15/30/60-minute bars, aggregated from the streamed 1-minute bars, to check the
+-- streamed coarser bars against (`tradestream verify aggregates`); and indicator_snapshots' ageing.
+--
+-- Both variants define the same relations, with the same columns:
+--   bars_5m_from_1m, bars_15m_from_1m, bars_30m_from_1m, bars_60m_from_1m
+--       (symbol, session, start, open, high, low, close, volume, price_volume, trades, minutes)
+--   bars_from_1m(from_ts, to_ts): the four's bars starting in [from_ts, to_ts), with `timeframe` ('5m' ...
+--       '60m', as the bars table names them) and `vwap` (the check reads this, a range at a time)
+-- from the rows of `bars` whose timeframe is '1m' (the bars stage makes them when BAR_TIMEFRAMES lists 1m).
+-- open is the first minute's open and close the last minute's close (by start), high the highest high, low
+-- the lowest low, volume and trades the sums, price_volume the sum of vwap * volume (vwap = price_volume /
+-- volume rounded to 8 decimals; the last close when the volume is 0, as processors.bars.resample_bars does),
+-- minutes the count of 1-minute bars. The bars' `end` is not aggregated (a coarse bar ends at its session's
+-- end when that comes first: the calendar's, not the data's).
+--
+-- Alignment, as processors/bars cuts bars: from each session window's open (pre-market 04:00, regular 09:30,
+-- post-market 16:00, overnight at the previous post-market close, all New York time), no bar spanning two
+-- sessions. New York is always a whole number of hours from UTC (-4 or -5), and every window boundary
+-- (04:00, 09:30, 13:00 and 16:00 closes, 17:00 and 20:00 post-market closes) lies on the half hour, so:
+--   * 5, 15 and 30-minute bars are buckets from a UTC midnight, whatever the session, the day or DST;
+--   * 60-minute bars are buckets from UTC's half hour in the regular session (09:30, 10:30, ... 15:30-16:00,
+--     and 12:30-13:00 on early closes) and from UTC's hour in the others (04:00 ... 09:00-09:30 pre-market);
+--     the half hour is on the 5, 15 and 30-minute grid too, so "regular: from the half hour, others: from
+--     the hour" holds for every width;
+-- grouped by session too, so a bucket's minutes of two sessions make two bars (the 09:00 60-minute
+-- bucket's pre-market half is the 09:00-09:30 bar; its 09:30-10:00 minutes belong to the 09:30 bar).
+-- The origin 2000-01-03 (a Monday, TimescaleDB's default) is one such midnight.
+--
+-- They are what the 1-minute bars give, which is the streamed coarser bar unless a print reached one and
+-- not the other: a minute with only volume-only prints (no 1-minute bar, volume in the coarser one), one
+-- trade id in two minutes of a bar (a duplicate only for the coarser one), a late print. Each is a
+-- difference the check reports.
