@@ -54,6 +54,7 @@ from api.pnl import PnlController
 from api.scanners import ScannerController, SignalsController
 from api.settings import ApiSettings
 from api.trades import TradesController
+from api.universal_settings import KafkaSettingsVersions, SettingsVersions, UniversalSettingsController
 from api.validation import ScannerValidator
 from connectors.kafka.codec import AvroCodec
 
@@ -80,10 +81,13 @@ def openapi_config() -> OpenAPIConfig:
 
 def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None,
                authenticator: Authenticator | None = None,
-               account_changes: AccountChangePublisher | None = None) -> Litestar:
+               account_changes: AccountChangePublisher | None = None,
+               settings_versions: SettingsVersions | None = None) -> Litestar:
     """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher, `authenticator`
-    the database's look-up of API tokens and sessions, `account_changes` the accounts topic's producer (tests)."""
+    the database's look-up of API tokens and sessions, `account_changes` the accounts topic's producer,
+    `settings_versions` the settings topic's reader and producer (tests)."""
     publisher = account_changes or KafkaAccountChanges(settings.kafka)
+    versions = settings_versions or KafkaSettingsVersions(settings.kafka)
     watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
     health_checks = HealthChecks(settings, watcher)
@@ -129,10 +133,13 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     def provide_publisher() -> AccountChangePublisher:
         return publisher
 
+    def provide_settings_versions() -> SettingsVersions:
+        return versions
+
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
-                        PnlController, CalendarController, live_socket,
+                        PnlController, CalendarController, UniversalSettingsController, live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={
@@ -145,6 +152,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
             "conn": Provide(provide_connection),
             "caller": Provide(provide_caller, sync_to_thread=False),
             "publisher": Provide(provide_publisher, sync_to_thread=False),
+            "settings_versions": Provide(provide_settings_versions, sync_to_thread=False),
         },
         exception_handlers={psycopg.OperationalError: unavailable_handler(settings), **errors.handlers(settings)},
         before_request=refuse_bad_input,

@@ -127,6 +127,7 @@ function showApp(me) {
   if (typeof startLive === 'function') startLive();
   if (typeof refreshStrategies === 'function') refreshStrategies();
   if (typeof refreshRiskAccounts === 'function') refreshRiskAccounts();
+  if (typeof refreshSettings === 'function' && location.hash === '#settings') refreshSettings();
   timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
               setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
               setInterval(() => { $('clock').textContent = etTime(new Date().toISOString()) + ' ET'; }, 1000));

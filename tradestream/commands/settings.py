@@ -2,7 +2,8 @@
 (the newest version on the settings topic, or the one in force at `--at`), or publish a new version.
 
 A change is a `SettingsChanged` event on the settings topic (one partition, key "universal"), numbered one
-more than the newest version there and in force from its event time: now, unless `--at` names a later
+more than the newest version there (read and published by `connectors.kafka.settings_topic`, as the dashboard's
+settings page does) and in force from its event time: now, unless `--at` names a later
 instant. Changes are not back-dated (before now, or before the newest version's instant): decisions already
 made under the old settings stand, and a replay finds the settings that were in force at any instant.
 """
@@ -22,9 +23,6 @@ from tradestream.config import Settings
 
 if TYPE_CHECKING:
     from processors.settings import SettingsHistory, UniversalSettings
-
-TOPIC_KEY = "universal"
-MAX_VERSIONS_READ = 1_000_000  # every version on the topic: changes are rare and the topic is kept forever
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -113,25 +111,15 @@ def _kafka():  # noqa: ANN202 - (KafkaSettings, AvroCodec)
 
 def _history() -> SettingsHistory:
     """Every version on the settings topic, in order (SettingsError if one cannot follow the others)."""
-    from connectors.kafka.consumer import read_tail
-    from processors.model import SettingsChanged
-    from processors.settings import SettingsHistory
+    from connectors.kafka.settings_topic import read_settings_history
 
-    kafka, codec = _kafka()
-    records = read_tail(kafka, codec, kafka.topic("settings"), MAX_VERSIONS_READ, "tradestream-settings",
-                        TOPIC_KEY.encode())
-    changes = sorted((message.offset(), SettingsChanged(**fields)) for message, name, fields in records
-                     if name == "SettingsChanged")
-    return SettingsHistory.of(change for _, change in changes)
+    return read_settings_history(*_kafka())
 
 
 def _publish(change) -> int:  # noqa: ANN001 - SettingsChanged
-    from connectors.kafka.publisher import EventPublisher
+    from connectors.kafka.settings_topic import SettingsTopicPublisher
 
-    kafka, codec = _kafka()
-    publisher = EventPublisher(kafka, codec, client_id="tradestream-settings")
-    publisher.publish(kafka.topic("settings"), TOPIC_KEY, change)
-    if publisher.flush() != 0 or publisher.failed:
+    if not SettingsTopicPublisher(*_kafka()).publish(change, wait_s=30.0):
         print(f"tradestream settings: version {change.version} was not delivered to Kafka")
         return 1
     print(f"settings version {change.version} published, in force from {_iso(change.ts_event)} ({change.ts_event})")
