@@ -28,6 +28,11 @@ the runner has caught up, and its broker events taken back from the broker live 
 rebuilding after a restart or replaying (`streams.live_account`): a restart sends no order twice, a replay
 opens no connection to any broker.
 
+Manual trade actions: with an account, the runner also reads the trades.actions topic from the start time (an
+operator's close, stop, target or quantity of a running trade, `TradeActionRequested`) and gives each to the desk
+at its event time in order with the prints (`TradingSession.on_trade_action`): its decision, exit order and trade
+change are published as a strategy's are, and a replay decides them again.
+
 Settings: every run reads the settings topic from its beginning; a new version of the universal settings
 (SettingsChanged) enters the event-time merge at the instant it was made (`ts_init`) and amends the calendar
 the bars, strategies and desk share for the days it governs (`processors.settings.CalendarInForce`), so a
@@ -52,7 +57,7 @@ from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
-from processors.model import AccountChanged, SettingsChanged, TradeTickBatch
+from processors.model import AccountChanged, SettingsChanged, TradeActionRequested, TradeTickBatch
 from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.settings import CalendarInForce
@@ -74,6 +79,7 @@ MS = 1_000_000
 BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start here
 ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' changes) here
 SETTINGS_PARTITIONS = 300_000  # ... and those of the settings topic here
+ACTION_PARTITIONS = 400_000  # ... and those of the trades.actions topic (operators' manual trade actions) here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
 
@@ -87,6 +93,7 @@ class RunReport:
     dead_letters: int = 0
     late: int = 0
     account_changes: int = 0
+    trade_actions: int = 0
     settings_changes: int = 0
     orders_not_sent: int = 0  # a live account's orders in a replay (never sent)
     refused_prints: int = 0  # impossible prints the desk did not take (the bars stage dead-letters them)
@@ -134,6 +141,7 @@ class StrategyRunner:
         self.topics = {name: kafka.topic(name) for name in (*OUTPUT_TOPICS, *TRADING_TOPICS.values())}
         self.deadletter_topic = kafka.topic("deadletter")
         self.accounts_topic = kafka.topic("accounts")
+        self.actions_topic = kafka.topic("trades.actions")
         self.live_account = None if account is None or account.broker == "paper" else LiveAccount(
             account, {name: kafka.topic(name) for name in RECORDS}, self.resume_after, live_broker,
             replay=publisher is None)
@@ -154,6 +162,8 @@ class StrategyRunner:
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
             "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
         from_start = [(self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)]
+        if self.account is not None:    # an operator's manual trade actions, from the start time as the prints
+            from_start.append((self.actions_topic, ACTION_PARTITIONS))
         if self.live_account is not None:
             from_start += self.live_account.bases()
         control = [(self.accounts_topic, ACCOUNT_PARTITIONS)] if self.account is not None else []
@@ -250,7 +260,7 @@ class StrategyRunner:
     def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
         """One consumed record: its plausible prints into the merge; an end of partition marked there;
         a record that does not decode, and an implausible print, dead-lettered."""
-        if message.topic() in (self.accounts_topic, self.settings_topic):
+        if message.topic() in (self.accounts_topic, self.settings_topic, self.actions_topic):
             self._take_change(message, merge)
             return
         if self.live_account is not None and message.topic() in self.live_account.topics:
@@ -280,14 +290,17 @@ class StrategyRunner:
         """An operator's change: of this runner's account into the merge at its event time; of the universal
         settings at the instant it was made (it governs days ahead, `CalendarInForce`)."""
         settings = message.topic() == self.settings_topic
-        merge_id = (SETTINGS_PARTITIONS if settings else ACCOUNT_PARTITIONS) + message.partition()
+        actions = message.topic() == self.actions_topic
+        merge_id = (SETTINGS_PARTITIONS if settings else ACTION_PARTITIONS if actions else ACCOUNT_PARTITIONS) \
+            + message.partition()
         error = message.error()
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
                 merge.end_of_partition(merge_id)
             return
         try:
-            change = self.codec.decode(message.value(), "SettingsChanged" if settings else "AccountChanged")
+            change = self.codec.decode(message.value(), "SettingsChanged" if settings else
+                                       "TradeActionRequested" if actions else "AccountChanged")
         except DecodeError as exc:
             self._dead_letter(message, str(exc), type(exc).__name__)
             return
@@ -331,6 +344,22 @@ class StrategyRunner:
         if step.trading:
             self._emit_trading(step.trading)
 
+    def _apply_trade_action(self, action: TradeActionRequested, message) -> None:  # noqa: ANN001
+        """An operator's manual action on a trade, decided by the desk at its instant (a refusal is a decision
+        too); one the desk cannot take at all (an action of another kind) is dead-lettered with the reason."""
+        try:
+            step = self.session.on_trade_action(action, self.wall_ns() if self.publisher is not None
+                                                else action.ts_event)
+        except TradestreamError as exc:
+            log.warning("account=%s trade action %s refused: %s", action.account_id, action.action_id, exc)
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        self.report.trade_actions += 1
+        log.info("account=%s trade %s %s by %s at %d", action.account_id, action.trade_id, action.action,
+                 action.operator, action.ts_event)
+        if step.trading:
+            self._emit_trading(step.trading)
+
     def _take_batch(self, message, batch: TradeTickBatch, merge_id: int, record_ns: int | None,  # noqa: ANN001
                     merge: PartitionMerge) -> None:
         """A batch's plausible prints into the merge, ordered after one another within its offset."""
@@ -354,7 +383,11 @@ class StrategyRunner:
                     self._emit_trading(self.live_account.apply_recorded(self.session, tick[0], ts_init))
                 elif isinstance(tick[0], SettingsChanged):
                     self._apply_settings_change(*tick)
-                elif self.end_ns is None or tick[0].ts_event < self.end_ns:
+                elif self.end_ns is not None and tick[0].ts_event >= self.end_ns:
+                    pass
+                elif isinstance(tick[0], TradeActionRequested):
+                    self._apply_trade_action(*tick)
+                else:
                     self._apply_account_change(*tick)
                 continue
             if self.end_ns is not None and tick.ts_event >= self.end_ns:

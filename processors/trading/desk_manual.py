@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any
 
 from processors.model import TradeActionRequested
+from processors.model import plain_decimal as canonical
 from processors.paper import OrderType
 from processors.pnl import Direction
 from processors.risk import (Action, Check, CheckOutcome, ExitReason, Outcome, RiskDecision, RiskIntent,
@@ -65,6 +66,8 @@ class ManualActionsMixin:
         if action.action_id in self._seen:
             return []
         self._seen.add(action.action_id)
+        if isinstance(action.price, Decimal):   # as decoded (8 places) or as built: the same words and figures
+            action = replace(action, price=canonical(action.price))
         ts = action.ts_event
         out = self._begin(ts, ts_init, inclusive=False)
         out += _Manual(self, action, ts_init).decide()

@@ -131,7 +131,7 @@ def test_a_stop_on_the_wrong_side_of_the_price_is_refused() -> None:
     d = opened()
     made = decision(d.on_trade_action(action("MOVE_STOP", et(*WED, 10, 1), price="100.50"), ts_init=0))
     assert made.outcome == "REJECT"
-    assert made.reasons == ("price_side: a long's stop must be below the latest price 100, got 100.50",)
+    assert made.reasons == ("price_side: a long's stop must be below the latest price 100, got 100.5",)
     assert d.trade_manager.trade("ts-1").stop_price == D("98.00")
 
 
@@ -142,7 +142,7 @@ def test_a_wider_stop_past_the_per_trade_budget_is_refused_with_the_figures() ->
     # 200 x 2.10 = 420 over min(500, equity 49,999 (50,000 less the entry's $1.00 commission) x 0.8 % = 399.992)
     assert check(made, "risk_budget") == ("failed", D(420), D("399.992"))
     assert check(made, "max_open_risk") == ("passed", D(420), D(2000))
-    assert made.reasons[0].startswith("risk_budget: the trade's risk at stop 97.90: 200 units x 2.10 x 1 = 420.00")
+    assert made.reasons[0].startswith("risk_budget: the trade's risk at stop 97.9: 200 units x 2.10 x 1 = 420.00")
     assert d.trade_manager.trade("ts-1").stop_price == D("98.00")
 
 
@@ -176,7 +176,7 @@ def test_a_target_is_moved_on_the_right_side_and_taken_at_a_sweep() -> None:
 def test_a_target_below_the_price_or_the_stop_is_refused() -> None:
     d = opened()
     below = decision(d.on_trade_action(action("MOVE_TARGET", et(*WED, 10, 1), price="99.00"), ts_init=0))
-    assert below.reasons == ("price_side: a long's target must be above the latest price 100, got 99.00",)
+    assert below.reasons == ("price_side: a long's target must be above the latest price 100, got 99",)
     under_stop = decision(d.on_trade_action(action("MOVE_TARGET", et(*WED, 10, 2), price="97.00"), ts_init=0))
     assert [r.split(":")[0] for r in under_stop.reasons] == ["price_side", "stop_target"]
     assert d.trade_manager.trade("ts-1").target_price is None
