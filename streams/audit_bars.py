@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from connectors.kafka.codec import AvroCodec
-from connectors.kafka.settings import KafkaSettings
 from processors.bars.state import BarsProcessor
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
@@ -26,7 +26,7 @@ from processors.indicators import IndicatorParams, IndicatorSet, IndicatorSnapsh
 from processors.model import Bar, SettingsChanged, TradeTick, TradeTickBatch
 from processors.settings import CalendarInForce
 from schemas.errors import DecodeError, TradestreamError
-from streams.audit_record import read_raw
+from streams.audit_record import RecordSource
 from streams.settings import BarsStageSettings
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,20 @@ class BarsReplay:
     undecodable: int    # records the stage would dead-letter without a bar
 
 
-def replay_bars(kafka: KafkaSettings, codec: AvroCodec, stage: BarsStageSettings, event_time: EventTimeBounds,
-                start_ns: int, end_ns: int, group_id: str = "tradestream-audit") -> BarsReplay:
+def replay_bars(source: RecordSource, topic: Callable[[str], str], codec: AvroCodec, stage: BarsStageSettings,
+                event_time: EventTimeBounds, start_ns: int, end_ns: int) -> BarsReplay:
     """The bars the stage makes from the prints recorded from `start_ns` on, those starting before `end_ns` (the
-    caller compares those starting in the range: one starting before it may lack prints recorded before it)."""
+    caller compares those starting in the range: one starting before it may lack prints recorded before it).
+    `source` gives the records; `topic` a catalogue topic's name on the broker."""
     first = dt.datetime.fromtimestamp(start_ns / 1e9, dt.timezone.utc).date()
     last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date()
     in_force = CalendarInForce(build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30)))
     processor = BarsProcessor(in_force.calendar, list(stage.timeframes), stage.sessions, stage.lateness_ns,
                               event_time=event_time)
-    changes = sorted(_settings_changes(kafka, codec, group_id), key=lambda c: c.ts_init)
+    changes = sorted(_settings_changes(source, topic("settings"), codec), key=lambda c: c.ts_init)
     outcome = BarsReplay([], 0, 0, 0)
-    streams = [_decoded(kafka, codec, name, start_ns, group_id, outcome) for name in INPUTS[stage.input]]
+    streams = [_decoded(source, topic(name), name == "ticks.batches", codec, start_ns, outcome)
+               for name in INPUTS[stage.input]]
     applied = 0
     for ts_event, _, record, raw in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
         while applied < len(changes) and changes[applied].ts_init <= ts_event:
@@ -87,13 +89,12 @@ def _nothing(_: str) -> None:
     return None
 
 
-def _decoded(kafka: KafkaSettings, codec: AvroCodec, name: str, start_ns: int, group_id: str,  # noqa: ANN202
+def _decoded(source: RecordSource, topic: str, batches: bool, codec: AvroCodec, start_ns: int,  # noqa: ANN202
              outcome: BarsReplay):
     """(ts_event, sequence, record, raw) of the topic's input records, partition by partition in offset order,
     each partition's sequence a merge of its own (heapq.merge needs each input sorted: one per partition)."""
-    batches = name == "ticks.batches"
     by_partition: dict[int, list] = {}
-    for raw in read_raw(kafka, kafka.topic(name), start_ns, group_id):
+    for raw in source.read(topic, start_ns):
         try:
             record = codec.decode(raw.value, "TradeTickBatch" if batches else "TradeTick")
         except DecodeError:
@@ -117,9 +118,9 @@ def _first_event_ns(record: TradeTick | TradeTickBatch) -> int:
     return record.ts_event
 
 
-def _settings_changes(kafka: KafkaSettings, codec: AvroCodec, group_id: str) -> list[SettingsChanged]:
+def _settings_changes(source: RecordSource, topic: str, codec: AvroCodec) -> list[SettingsChanged]:
     changes = []
-    for raw in read_raw(kafka, kafka.topic("settings"), None, group_id):
+    for raw in source.read(topic, None):
         try:
             changes.append(codec.decode(raw.value, "SettingsChanged"))
         except DecodeError as exc:

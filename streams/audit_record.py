@@ -1,5 +1,9 @@
 """What the topics recorded over an audit's range, read back for `streams.audit_replay`.
 
+The replay reads through a `RecordSource`: `KafkaRecords` (here: the topics) or `streams.audit_archive.
+ArchiveRecords` (the compliance archive), which give the same `RawRecord`s from the same starting records, so
+everything downstream (decoding, the stages' replay, the comparison) is one code for both.
+
 Every partition is read from the first record stamped at or after the range's start (`offsets_for_times`:
 a record is stamped when it is produced, after the fact it carries happened) to the partition's end as it
 was when the read began, so a record written meanwhile does not make the read run after it. The consumer
@@ -11,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
@@ -19,6 +23,7 @@ from connectors.kafka.codec import AvroCodec
 from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.settings import KafkaSettings
 from schemas.errors import ConfigError, DecodeError
+from streams.strategy_inputs import RunnerInputs
 
 MS = 1_000_000
 POLL_S = 10.0   # a partition that gives nothing for this long before its recorded end is an error
@@ -31,6 +36,34 @@ class RawRecord:
     offset: int
     kafka_ns: int      # the record's Kafka timestamp (0: none)
     value: bytes | None
+    key: bytes | None = None
+
+
+class RecordSource(Protocol):
+    """Where a replay reads the record."""
+
+    def read(self, topic: str, from_ns: int | None) -> Iterator[RawRecord]:
+        """Every record of `topic` (its name on the broker) from the first stamped at or after `from_ns` (None:
+        from the beginning), each partition's in offset order."""
+
+    @property
+    def runner_inputs(self) -> RunnerInputs | None:
+        """The strategy runners' inputs; None: the runner's own consumer of the topics."""
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaRecords:
+    """The record as the topics hold it: each partition from `offsets_for_times` to its end as the read began."""
+
+    kafka: KafkaSettings
+    group_id: str = "tradestream-audit"
+
+    def read(self, topic: str, from_ns: int | None) -> Iterator[RawRecord]:
+        return read_raw(self.kafka, topic, from_ns, self.group_id)
+
+    @property
+    def runner_inputs(self) -> RunnerInputs | None:
+        return None
 
 
 @dataclass(slots=True)
@@ -86,18 +119,17 @@ def _read(consumer: Consumer, wanted: list[TopicPartition], ends: dict[int, int]
                 continue
             stamp = message.timestamp()[1]
             yield RawRecord(message.topic(), partition, message.offset(), stamp * MS if stamp > 0 else 0,
-                            message.value())
+                            message.value(), message.key())
             if message.offset() >= ends[partition] - 1:
                 left.discard(partition)
 
 
-def read_recorded(kafka: KafkaSettings, codec: AvroCodec, name: str, start_ns: int, end_ns: int,
-                  keep: Callable[[Any], bool], when: Callable[[Any], int] = lambda e: e.ts_event,
-                  group_id: str = "tradestream-audit") -> Recorded:
-    """The events of the catalogue topic `name` whose time (`when`: ts_event by default) is in
+def read_recorded(source: RecordSource, codec: AvroCodec, topic: str, start_ns: int, end_ns: int,
+                  keep: Callable[[Any], bool], when: Callable[[Any], int] = lambda e: e.ts_event) -> Recorded:
+    """The events of `topic` (its name on the broker) whose time (`when`: ts_event by default) is in
     [start_ns, end_ns) and that `keep` accepts."""
     recorded = Recorded()
-    for record in read_raw(kafka, kafka.topic(name), start_ns, group_id):
+    for record in source.read(topic, start_ns):
         try:
             event = codec.decode(record.value)
         except DecodeError as exc:

@@ -16,6 +16,11 @@ output, with what its topics recorded over that range.
 A replay has no broker connector and no producer: the runners are built with `publisher=None` and no live
 broker (a live account's broker events are read from its record, `streams.live_account`); nothing here
 writes to Kafka. Its consumers are assigned partitions and never commit.
+
+The record is read from a `streams.audit_record.RecordSource`: the topics (`KafkaRecords`, the default) or the
+compliance archive (`streams.audit_archive.ArchiveRecords`, which opens no Kafka connection: the runners read it
+through a stand-in for their consumer). Both give each topic's records from the same first record on, so the
+replays of one range from either reproduce the same outputs.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from processors.risk import Account
 from processors.scanner import ScannerConfig
 from schemas.errors import ConfigError
 from streams.audit_bars import replay_bars, replay_indicators
-from streams.audit_record import read_recorded
+from streams.audit_record import KafkaRecords, RecordSource, read_recorded
 from streams.settings import BarsStageSettings
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 from streams.strategy_runner import StrategyRunner
@@ -89,17 +94,19 @@ class AuditReplay:
     def __init__(self, kafka: KafkaSettings, codec: AvroCodec, start_ns: int, end_ns: int,
                  configs: list[ScannerConfig], accounts: list[Account], bars: BarsStageSettings,
                  event_time: EventTimeBounds, lateness_ms: int = 0,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter, source: RecordSource | None = None) -> None:
         if end_ns <= start_ns:
             raise ConfigError("the range is empty: --to must be after --from")
         self.kafka, self.codec = kafka, codec
         self.start_ns, self.end_ns = start_ns, end_ns
         self.bars, self.event_time = bars, event_time
         self.clock = clock
+        self.source = source if source is not None else KafkaRecords(kafka)
         self.strategies = {c.name for c in configs}
         self.accounts = {a.account_id for a in accounts}
         self.runners = [StrategyRunner(kafka, codec, group, start_ns, end_ns=end_ns, publisher=None,
                                        lateness_ms=lateness_ms, event_time=event_time,
+                                       inputs=self.source.runner_inputs,
                                        **({"account": account} if account is not None else {}))
                         for group, account in runner_groups(configs, accounts)]
         """The strategy runners, without publisher or broker (a test asserts it)."""
@@ -107,15 +114,16 @@ class AuditReplay:
     def run(self) -> AuditOutcome:
         began = self.clock()
         outcome = AuditOutcome()
-        bars = replay_bars(self.kafka, self.codec, self.bars, self.event_time, self.start_ns, self.end_ns)
+        bars = replay_bars(self.source, self.kafka.topic, self.codec, self.bars, self.event_time, self.start_ns,
+                           self.end_ns)
         outcome.input_records, outcome.prints = bars.records, bars.prints
         outcome.undecodable_inputs = bars.undecodable
-        recorded = read_recorded(self.kafka, self.codec, "bars", self.start_ns, self.end_ns, keep=lambda _: True,
-                                 when=lambda bar: bar.start)
+        recorded = read_recorded(self.source, self.codec, self.kafka.topic("bars"), self.start_ns, self.end_ns,
+                                 keep=lambda _: True, when=lambda bar: bar.start)
         in_range = [bar for bar in bars.bars if bar.start >= self.start_ns]
         outcome.stages.append(compare_stage("bars", recorded.events, in_range, bar_key, recorded.unreadable))
         # The indicators take every bar the replay made (a bar just before the range is their warm-up).
-        recorded = read_recorded(self.kafka, self.codec, "indicators", self.start_ns, self.end_ns,
+        recorded = read_recorded(self.source, self.codec, self.kafka.topic("indicators"), self.start_ns, self.end_ns,
                                  keep=lambda _: True, when=lambda snapshot: snapshot.start)
         snapshots = [s for s in replay_indicators(bars.bars) if s.start >= self.start_ns]
         outcome.stages.append(compare_stage("indicators", recorded.events, snapshots, bar_key, recorded.unreadable))
@@ -132,12 +140,12 @@ class AuditReplay:
                 replayed[TRADING_TOPICS[type(event).__name__]].append(event)
         outcome.strategies_s = self.clock() - runners_began
         for name in OUTPUT_TOPICS:
-            recorded = read_recorded(self.kafka, self.codec, name, self.start_ns, self.end_ns,
+            recorded = read_recorded(self.source, self.codec, self.kafka.topic(name), self.start_ns, self.end_ns,
                                      keep=lambda e: e.strategy in self.strategies)
             outcome.stages.append(compare_stage(name, recorded.events, replayed[name], decision_id,
                                                 recorded.unreadable))
         for name in TRADING_TOPICS.values():
-            recorded = read_recorded(self.kafka, self.codec, name, self.start_ns, self.end_ns,
+            recorded = read_recorded(self.source, self.codec, self.kafka.topic(name), self.start_ns, self.end_ns,
                                      keep=lambda e: e.account_id in self.accounts)
             outcome.stages.append(compare_stage(name, recorded.events, replayed[name], decision_id,
                                                 recorded.unreadable))

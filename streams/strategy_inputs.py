@@ -11,6 +11,8 @@ gives its partitions the merge ids base + partition number.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
@@ -19,6 +21,11 @@ from schemas.errors import ConfigError
 
 MS = 1_000_000
 TOPIC_WAIT_S = 30           # how long a topic may take to appear in the metadata
+
+RunnerInputs = Callable[[list[tuple[str, int]], list[tuple[str, int]], int], tuple[Any, list[int]]]
+"""What a replay's strategy runner reads instead of the topics (the archive, `streams.audit_archive`): given the
+(topic, merge-id base) pairs read from the start time and those read from the beginning, and the start time, a
+stand-in for its consumer and the merge ids, as `assign_inputs` gives them for the topics."""
 
 
 def assign_inputs(consumer: Consumer, from_start: list[tuple[str, int]], from_beginning: list[tuple[str, int]],

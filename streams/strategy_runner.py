@@ -70,7 +70,7 @@ from schemas.errors import DecodeError, TradestreamError
 from streams.live_account import RECORDS, LiveAccount
 from streams.live_broker import LiveBroker
 from streams.merge import PartitionMerge
-from streams.strategy_inputs import assign_inputs
+from streams.strategy_inputs import RunnerInputs, assign_inputs
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ class StrategyRunner:
                  start_ns: int, end_ns: int | None = None, publisher: EventPublisher | None = None,
                  lateness_ms: int = 0, resume_after: dict | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds(),
-                 account: Account | None = None, live_broker: LiveBroker | None = None) -> None:
+                 account: Account | None = None, live_broker: LiveBroker | None = None,
+                 inputs: RunnerInputs | None = None) -> None:
         configs = [config] if isinstance(config, ScannerConfig) else sorted(config, key=lambda c: c.name)
         self.kafka = kafka
         self.codec = codec
@@ -148,6 +149,9 @@ class StrategyRunner:
         """A live broker's account: its broker events from the broker live, from the record rebuilding or replaying
         (streams/live_account.py)."""
         self.settings_topic = kafka.topic("settings")
+        self.inputs = inputs
+        """A replay's record read elsewhere than on the topics (the archive: `streams.audit_archive`); None: the
+        topics, through a consumer of its own."""
         self.report = RunReport()
         self.decisions = Decisions()
         self.trading: list[TradingEvent] = []
@@ -158,18 +162,20 @@ class StrategyRunner:
         the accounts topic from its beginning (the settings in force at the start time are the last changes
         before it), and the settings topic from its beginning. Merge ids: the partition number for trades,
         BATCH_PARTITIONS + the number for batches, ACCOUNT_PARTITIONS + the number for accounts,
-        SETTINGS_PARTITIONS + the number for settings."""
-        consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
-            "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
+        SETTINGS_PARTITIONS + the number for settings. With `inputs`, the same partitions from the same records,
+        read through its stand-in for the consumer."""
         from_start = [(self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)]
         if self.account is not None:    # an operator's manual trade actions, from the start time as the prints
             from_start.append((self.actions_topic, ACTION_PARTITIONS))
         if self.live_account is not None:
             from_start += self.live_account.bases()
         control = [(self.accounts_topic, ACCOUNT_PARTITIONS)] if self.account is not None else []
-        ids = assign_inputs(consumer, from_start, [*control, (self.settings_topic, SETTINGS_PARTITIONS)],
-                            self.start_ns)
-        return consumer, ids
+        from_beginning = [*control, (self.settings_topic, SETTINGS_PARTITIONS)]
+        if self.inputs is not None:
+            return self.inputs(from_start, from_beginning, self.start_ns)
+        consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
+            "enable.partition.eof": True, "auto.offset.reset": "earliest"}))
+        return consumer, assign_inputs(consumer, from_start, from_beginning, self.start_ns)
 
     def _dead_letter(self, message, reason: str, error_class: str, index: int = -1) -> None:  # noqa: ANN001
         self.report.dead_letters += 1

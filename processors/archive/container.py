@@ -187,6 +187,24 @@ class ContainerFile:
         fastavro.schemaless_writer(buffer, schema, row["value"])
         return buffer.getvalue()
 
+    def kafka_values(self) -> list[bytes | None]:
+        """Every row's value bytes as they were on the topic, in row order (`kafka_value` of each, with the
+        schema parsed once for the file rather than once per row)."""
+        schema_text = self.metadata.get("tradestream.value_schema")
+        schema = fastavro.parse_schema(json.loads(schema_text)) if schema_text is not None else None
+        header = (_HEADER.pack(MAGIC, int(self.metadata["tradestream.value_schema_id"]))
+                  if schema is not None else b"")
+        values: list[bytes | None] = []
+        for row in self.rows:
+            if row["undecoded_value"] is not None or row["value"] is None or schema is None:
+                values.append(row["undecoded_value"])
+                continue
+            buffer = io.BytesIO()
+            buffer.write(header)
+            fastavro.schemaless_writer(buffer, schema, row["value"])
+            values.append(buffer.getvalue())
+        return values
+
 
 def read_container(data: bytes) -> ContainerFile:
     """Parse a container file; ValueError when it is not one (a damaged or foreign object)."""

@@ -1,12 +1,22 @@
-"""`tradestream audit replay --from D --to D [--config FILE ...] [--account FILE ...] --out DIR`: re-run the
-chain on the recorded input of a range and compare every output with what was recorded (streams/audit_replay.py).
+"""`tradestream audit replay --from D --to D [--source kafka|archive] [--config FILE ...] [--account FILE ...]
+--out DIR`: re-run the chain on the recorded input of a range and compare every output with what was recorded
+(streams/audit_replay.py).
 
 Every stage's state is rebuilt from --from, as the strategy runner rebuilds it on a start: begin the range
 before the session it is about (a day does), or what depends on earlier prints (a bar begun before --from,
 the indicators' and strategies' look-backs, trades opened earlier) differs from the live run's.
 
+--source kafka (the default) reads the record from the topics; --source archive from the compliance archive
+(S3_BUCKET, under ARCHIVE_KEY_PREFIX; the topics' names with TOPIC_PREFIX, as the archiver archived them),
+opening no Kafka connection and asking no schema registry (each object carries its writer schema). Both read
+each topic from its first record stamped at or after --from (the settings and accounts topics from their
+beginning) to the end of what they hold, so both give the same report on a range the archive holds. The
+archive is read as `tradestream archive once|run` last left it; each object is checked against its manifest's
+SHA-256 before use, and one missing or changed stops the replay (`tradestream audit verify` says more).
+
 Writes DIR/report.html and DIR/differences.csv, prints one line per stage; exit status 0 when the replay
-reproduces every recorded output, 1 on any difference, 2 on bad arguments. Nothing is published and no
+reproduces every recorded output, 1 on any difference, 2 on bad arguments or a record that cannot be read
+(Kafka not answering, a topic missing, an archive object missing or changed). Nothing is published and no
 order is sent: the replay has no producer and no broker connection.
 """
 
@@ -49,7 +59,8 @@ def register(actions: argparse._SubParsersAction) -> None:
     replay.add_argument("--to", dest="end", type=bound, required=True,
                         help="last day (UTC, inclusive) or instant (exclusive)")
     replay.add_argument("--source", choices=("kafka", "archive"), default="kafka",
-                        help="where the record is read: the topics (default) or the compliance archive")
+                        help="where the record is read: the topics (default), or the compliance archive "
+                             "(S3_BUCKET under ARCHIVE_KEY_PREFIX; no Kafka connection)")
     replay.add_argument("--config", action="append", default=[], type=readable_file,
                         help="a strategy file whose decisions are replayed; repeat for several")
     replay.add_argument("--account", action="append", default=[], type=readable_file,
@@ -77,14 +88,11 @@ def run_replay(args: argparse.Namespace) -> int:
     end_ns = args.end[0] + (DAY_NS if args.end[1] else 0)
     if end_ns <= start_ns:
         return refuse("--to is before --from: the range is empty")
-    if args.source == "archive":
-        return refuse("--source archive is not available yet: the archive has no reader of its records for a "
-                      "replay; replay from the topics (--source kafka) while they hold the range")
     try:
         configs = [load_strategy(path) for path in args.config]
         accounts = [load_account(path) for path in args.account]
         settings = Settings.from_env()
-        replay = _replay(settings, start_ns, end_ns, configs, accounts, args.lateness_ms)
+        replay = _replay(settings, start_ns, end_ns, configs, accounts, args.lateness_ms, args.source)
     except TradestreamError as exc:
         notes = "".join(f" ({note})" for note in getattr(exc, "__notes__", ()))
         return refuse(f"{type(exc).__name__}: {exc}{notes}")
@@ -97,7 +105,8 @@ def run_replay(args: argparse.Namespace) -> int:
         return refuse(f"{type(exc).__name__}: {exc}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    facts = [("range", f"{format_time(start_ns)} to {format_time(end_ns)} (exclusive)"), ("source", args.source),
+    facts = [("range", f"{format_time(start_ns)} to {format_time(end_ns)} (exclusive)"),
+             ("source", _source_fact(replay, args.source)),
              ("topic prefix", settings.topic_prefix or "(none)"),
              ("strategies", ", ".join(sorted(c.name for c in configs)) or "(none: bars only)"),
              ("accounts", ", ".join(sorted(a.account_id for a in accounts)) or "(none)"),
@@ -113,10 +122,31 @@ def run_replay(args: argparse.Namespace) -> int:
     return 1 if outcome.differences else 0
 
 
-def _replay(settings, start_ns: int, end_ns: int, configs, accounts, lateness_ms: int):  # noqa: ANN001, ANN202
+def _replay(settings, start_ns: int, end_ns: int, configs, accounts, lateness_ms: int,  # noqa: ANN001, ANN202
+            source: str = "kafka"):
     from connectors.kafka.codec import AvroCodec
     from streams.audit_replay import AuditReplay
 
     kafka = settings.kafka()
+    stage = settings.bars_stage()
+    if source == "archive":
+        from connectors.s3archive.reader import ArchiveReader
+        from connectors.s3archive.store import ArchiveStore
+        from streams.audit_archive import ArchiveRecords
+        from streams.audit_bars import INPUTS
+
+        records = ArchiveRecords(ArchiveReader(ArchiveStore(settings.archive()),
+                                               settings.env("ARCHIVE_KEY_PREFIX").strip()))
+        records.require([kafka.topic(name) for name in INPUTS[stage.input]])
+        return AuditReplay(kafka, AvroCodec(records.reader.schemas), start_ns, end_ns, configs, accounts, bars=stage,
+                           event_time=settings.event_time(), lateness_ms=lateness_ms, source=records)
     return AuditReplay(kafka, AvroCodec(kafka.registry_config()), start_ns, end_ns, configs, accounts,
-                       bars=settings.bars_stage(), event_time=settings.event_time(), lateness_ms=lateness_ms)
+                       bars=stage, event_time=settings.event_time(), lateness_ms=lateness_ms)
+
+
+def _source_fact(replay, source: str) -> str:  # noqa: ANN001
+    if source != "archive":
+        return "kafka (the topics)"
+    reader = replay.source.reader
+    return (f"archive: bucket {reader.store.bucket}, prefix {reader.key_prefix or '(none)'}; {reader.objects_read:,} "
+            "objects read, each checked against the SHA-256 in its manifest")

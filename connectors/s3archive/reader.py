@@ -1,0 +1,157 @@
+"""The compliance archive read back as the topics recorded it, for `tradestream audit replay --source archive`.
+
+    reader = ArchiveReader(store, key_prefix)
+    reader.partitions(topic)                      # the partitions the archive holds a chain of
+    reader.records(topic, partition, from_ms)     # ArchivedRecord, in offset order
+    reader.schemas                                # ArchivedSchemas: the writer schemas met so far, by registry id
+
+For each partition the reader lists the chain's manifests, keeps those whose slices can hold a record stamped at
+or after `from_ms` (`processors.archive.reading`), checks that they link up (sequence, previous-manifest hash,
+contiguous offsets: `processors.archive.chain.check_chain`), and for each object checks its SHA-256 and size
+against its manifest before decoding it: an object missing or changed stops the read with an `ArchiveError`
+naming it, never a record of it used. The proof of the whole archive (signed roots, retention, the topics' own
+offsets) is `tradestream audit verify`'s.
+
+Each record's value is given back as the bytes the topic held (the Confluent wire format, with the writer's
+schema id), and the writer's schema from the object's header goes to `ArchivedSchemas`, which stands for the
+schema registry client of the replay's `AvroCodec`: the replay decodes exactly what a replay from the topics
+decodes, resolving an older writer schema to the current one the same way, and asks no registry. Nothing here
+opens a Kafka connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+from confluent_kafka.schema_registry import Schema
+from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+from connectors.s3archive.store import ArchiveStore
+from processors.archive.chain import StoredManifest, check_chain
+from processors.archive.container import read_container
+from processors.archive.manifest import Manifest
+from processors.archive.reading import StampedFrom, covering, object_problem
+from schemas.errors import ArchiveError, ConfigError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedRecord:
+    """One Kafka record as the archive gives it back."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes | None
+
+
+class ArchivedSchemas:
+    """The registered value schemas the archive's objects carry, by schema id; answers `get_schema` as the
+    registry client does, for the ids the archive has given (404 for any other: the codec then treats the value
+    as one that does not decode, as the archiver did)."""
+
+    def __init__(self) -> None:
+        self._texts: dict[int, str] = {}
+
+    def learn(self, schema_id: int, text: str, key: str) -> None:
+        known = self._texts.setdefault(schema_id, text)
+        if json.loads(known) != json.loads(text):
+            raise ArchiveError(f"{key} carries another schema under id {schema_id} than an earlier object: the "
+                               "archive mixes two schema registries; replay its parts separately")
+
+    def get_schema(self, schema_id: int) -> Schema:
+        text = self._texts.get(schema_id)
+        if text is None:
+            raise SchemaRegistryError(404, 40403, f"schema id {schema_id} is in no archived object's header")
+        return Schema(text, "AVRO")
+
+
+class ArchiveReader:
+    def __init__(self, store: ArchiveStore, key_prefix: str = "") -> None:
+        if key_prefix and not key_prefix.endswith("/"):
+            raise ConfigError(f"ARCHIVE_KEY_PREFIX={key_prefix!r} must end with '/'")
+        self.store = store
+        self.key_prefix = key_prefix
+        self.schemas = ArchivedSchemas()
+        self._listed: dict[str, dict[int, list[str]]] = {}
+        self.objects_read = 0
+
+    def _bucket(self, call: Callable[[], T], what: str) -> T:
+        """A read of the bucket; ArchiveError saying which when the server does not answer or refuses it."""
+        try:
+            return call()
+        except ClientError as exc:
+            raise ArchiveError(f"bucket {self.store.bucket} refused {what}: {exc.response['Error']['Code']}") from None
+        except BotoCoreError as exc:
+            raise ArchiveError(f"bucket {self.store.bucket} did not answer {what} ({type(exc).__name__}): is the S3 "
+                               "server up (tradestream stack status), and S3_ENDPOINT_URL right?") from None
+
+    def _chains(self, topic: str) -> dict[int, list[str]]:
+        """The manifest keys of each partition of `topic` the archive holds, in key (offset) order."""
+        found = self._listed.get(topic)
+        if found is None:
+            found = {}
+            folder = f"{self.key_prefix}manifests/{topic}/"
+            for key in self._bucket(lambda: self.store.keys(folder), f"listing {folder}"):
+                partition = key[len(folder):].split("/", 1)[0]
+                if not partition.isdigit():
+                    raise ArchiveError(f"{key} is not a manifest key of this archive; run `tradestream audit verify`")
+                found.setdefault(int(partition), []).append(key)
+            self._listed[topic] = found
+        return found
+
+    def partitions(self, topic: str) -> list[int]:
+        return sorted(self._chains(topic))
+
+    def manifests(self, topic: str, partition: int) -> list[Manifest]:
+        """The partition's manifests in chain order; ArchiveError when one is missing, does not parse, or does not
+        follow the one before it."""
+        stored = []
+        for key in self._chains(topic).get(partition, []):
+            data = self._bucket(lambda key=key: self.store.get(key), f"reading {key}")
+            if data is None:
+                raise ArchiveError(f"manifest {key} is listed but cannot be read; run `tradestream audit verify`")
+            stored.append(StoredManifest(key, data))
+        if not stored:
+            return []
+        try:
+            first = Manifest.from_bytes(stored[0].data).sequence
+        except ValueError as exc:
+            raise ArchiveError(f"manifest {stored[0].key}: {exc}; run `tradestream audit verify`") from None
+        findings, parsed = check_chain(topic, partition, stored, first_sequence=first, first_previous=None)
+        if findings:
+            more = f" (and {len(findings) - 1} more findings)" if len(findings) > 1 else ""
+            raise ArchiveError(f"{findings[0].subject}: {findings[0].detail}{more}; the archive cannot be replayed as "
+                               "it is: run `tradestream audit verify`")
+        return [manifest for _, manifest in parsed]
+
+    def records(self, topic: str, partition: int, from_ms: int | None = None) -> Iterator[ArchivedRecord]:
+        """The partition's records from the first stamped at or after `from_ms` (None: from the first) to the end
+        of the archive, in offset order; each object checked against its manifest before any record of it."""
+        start = StampedFrom(from_ms)
+        for manifest in covering(self.manifests(topic, partition), from_ms):
+            for entry in manifest.objects:
+                data = self._bucket(lambda key=entry.key: self.store.get(key), f"reading {entry.key}")
+                problem = object_problem(entry, data)
+                if problem is not None:
+                    raise ArchiveError(f"archive object {entry.key} {problem}; it is not used: run `tradestream "
+                                       "audit verify`, or replay this range from the topics (--source kafka)")
+                assert data is not None
+                try:
+                    container = read_container(data)
+                except ValueError as exc:
+                    raise ArchiveError(f"archive object {entry.key}: {exc}") from None
+                self.objects_read += 1
+                schema_text = container.metadata.get("tradestream.value_schema")
+                if schema_text is not None:
+                    self.schemas.learn(int(container.metadata["tradestream.value_schema_id"]), schema_text, entry.key)
+                for row, value in zip(container.rows, container.kafka_values()):
+                    if start.admits(row["timestamp_ms"]):
+                        yield ArchivedRecord(topic, partition, row["offset"], row["timestamp_ms"], row["key"], value)

@@ -1,0 +1,173 @@
+"""The audit replay from the compliance archive on the real stack: a simulated day run live (the worker and the
+strategy runner trading in the example paper account, as tests/integration/test_audit_replay.py runs it), archived
+to the stack's versitygw bucket, then replayed from the topics and from the archive: both reproduce every output
+with no difference and the same counts, and the archive's replay opens no Kafka connection (every Kafka and
+registry client class refused, the broker and the registry addresses pointing nowhere). An object changed after
+it was archived, then one deleted, each stop the replay with a message naming it and exit status 2."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import sys
+import time
+from pathlib import Path
+
+import confluent_kafka
+import confluent_kafka.admin
+import confluent_kafka.schema_registry
+import fastavro
+import pytest
+import yaml
+
+import connectors.s3archive.reader
+import streams.audit_archive
+import streams.audit_replay
+import tradestream.commands.audit_replay
+from connectors.kafka.codec import register_all
+from connectors.s3archive.archiver import Archiver, ArchiverSettings
+from connectors.s3archive.bucket import ensure_archive_bucket, s3_client
+from connectors.s3archive.store import ArchiveStore
+from processors.archive.retention import ArchiveRetention
+from processors.calendar import build_nyse_calendar
+from streams.audit_replay import STAGES
+from tradestream import cli
+from tradestream.config import Settings
+from tradestream.topics import ensure_topics
+
+from .test_audit_replay import (ACCOUNT_FILE, DAY, EXIT_RULE, closed_bars, counts, run_live, session_outputs,
+                                simulated_days, strategy)
+
+pytestmark = pytest.mark.integration
+SIGNING_KEY = "HS/hHZzHzFwu0GQHtNGJ6LHPTOpArsRYVJLtDLgFD/w="   # the archive tests' key, not a secret of anyone's
+CLIENTS = ("Consumer", "Producer", "AdminClient", "SchemaRegistryClient")
+REPLAY_MODULES = (connectors.s3archive.reader, streams.audit_archive, streams.audit_replay,
+                  tradestream.commands.audit_replay)
+"""Loaded before `refuse_kafka`, so that their names for the client classes are replaced too."""
+
+
+class NoClient:
+    """Stands for every Kafka and schema registry client class during the archive's replay."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the replay from the archive made a Kafka or schema registry client")
+
+
+def refuse_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No Kafka client can be made from here on: the broker and the registry are addresses where nothing listens,
+    and every module's name for a client class (those loaded now and those importing it later) is `NoClient`."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP", "127.0.0.1:1")
+    monkeypatch.setenv("SCHEMA_REGISTRY_URL", "http://127.0.0.1:1")
+    real = {getattr(module, name) for module in (confluent_kafka, confluent_kafka.admin,
+                                                 confluent_kafka.schema_registry) for name in CLIENTS
+            if hasattr(module, name)}
+    for module in list(sys.modules.values()):
+        for name in CLIENTS:
+            if getattr(module, name, None) in real:
+                monkeypatch.setattr(module, name, NoClient)
+
+
+def replay(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str, float]:
+    began = time.perf_counter()
+    status = cli.main(["audit", "replay", *arguments])
+    elapsed = time.perf_counter() - began
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err, elapsed
+
+
+def input_fact(report: Path) -> str:
+    found = re.search(r"([\d,]+ records, [\d,]+ prints \([\d,]+ records that do not decode\); [\d,]+ prints evaluated)",
+                      report.read_text())
+    assert found, report.read_text()[:2000]
+    return found.group(1)
+
+
+def test_a_day_replays_from_the_archive_as_from_the_topics_and_a_changed_or_missing_object_stops_it(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    prefix = f"a{unique}."
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
+    primary, correlated, ticks = simulated_days(unique, (DAY,), calendar)
+    config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    expected = session_outputs(config, ticks, calendar)
+    assert len(expected["signals"]) >= 4 and len(expected["fills"]) >= 2, "the day must trade"
+    closed = closed_bars(settings, ticks, calendar)
+    run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed))
+
+    ensure_archive_bucket(settings.archive())
+    key_prefix = f"tests/replay-{unique}/"
+    store = ArchiveStore(settings.archive())
+    archived = Archiver(ArchiverSettings(kafka=settings.kafka(prefix), archive=settings.archive(),
+                                         signing_key=SIGNING_KEY, key_prefix=key_prefix,
+                                         retention=ArchiveRetention(trade_record_years=1, order_years=1,
+                                                                    other_years=1)), store=store).run_once()
+    assert archived.records >= len(ticks) and archived.missing_topics == []
+
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("ARCHIVE_KEY_PREFIX", key_prefix)
+    day = ["--from", DAY.isoformat(), "--to", DAY.isoformat(), "--config", str(config_file), "--account",
+           str(ACCOUNT_FILE)]
+    capsys.readouterr()
+    status, from_kafka, _, kafka_s = replay([*day, "--source", "kafka", "--out", str(tmp_path / "kafka")], capsys)
+    assert status == 0, from_kafka
+
+    refuse_kafka(monkeypatch)
+    status, from_archive, errors, archive_s = replay([*day, "--source", "archive", "--out",
+                                                      str(tmp_path / "archive")], capsys)
+    assert status == 0, from_archive + errors
+    for stage in STAGES:
+        assert counts(from_archive, stage) == counts(from_kafka, stage), stage
+        assert counts(from_archive, stage)[3] == 0, stage
+    assert counts(from_archive, "bars")[:3] == (len(closed),) * 3
+    for name, outputs in expected.items():
+        assert counts(from_archive, name) == (len(outputs),) * 3 + (0,), name
+    assert input_fact(tmp_path / "archive" / "report.html") == input_fact(tmp_path / "kafka" / "report.html")
+    assert f"{len(ticks):,} prints" in input_fact(tmp_path / "archive" / "report.html")
+    assert "objects read, each checked against the SHA-256 in its manifest" in (
+        tmp_path / "archive" / "report.html").read_text()
+    print(f"\nsimulated day of {len(ticks):,} prints: replay from Kafka {kafka_s:.1f} s, from the archive "
+          f"{archive_s:.1f} s ({archived.objects} objects)", file=sys.__stdout__)
+
+    # An object changed after it was archived (a new version written over it): refused, named. It is one of the
+    # indicators (read after the prints); then one of the prints, read first, is deleted.
+    s3 = s3_client(settings.archive())
+    changed = store.keys(f"{key_prefix}data/{prefix}indicators/")[0]
+    deleted = store.keys(f"{key_prefix}data/{prefix}ticks.trades/")[0]
+    reader = fastavro.reader(io.BytesIO(store.get(changed)))
+    rows = list(reader)
+    rows[0]["timestamp_ms"] += 1
+    forged = io.BytesIO()
+    fastavro.writer(forged, reader.writer_schema, rows, codec="deflate",
+                    metadata={k: v for k, v in reader.metadata.items() if not k.startswith("avro.")})
+    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
+    s3.put_object(Bucket=settings.s3_bucket, Key=changed, Body=forged.getvalue(), ObjectLockMode="COMPLIANCE",
+                  ObjectLockRetainUntilDate=until)
+    status, printed, errors, _ = replay([*day, "--source", "archive", "--out", str(tmp_path / "changed")], capsys)
+    assert status == 2, printed + errors
+    assert f"archive object {changed} has SHA-256" in errors and "changed after it was archived" in errors, errors
+    assert "Traceback" not in errors and not (tmp_path / "changed" / "report.html").exists()
+
+    # An object deleted (a delete marker over its locked version): refused, named.
+    s3.delete_object(Bucket=settings.s3_bucket, Key=deleted)
+    status, printed, errors, _ = replay([*day, "--source", "archive", "--out", str(tmp_path / "deleted")], capsys)
+    assert status == 2, printed + errors
+    assert f"archive object {deleted} is not in the bucket" in errors, errors
+    assert "Traceback" not in errors
+
+
+def test_an_archive_without_the_replays_input_is_refused_with_what_to_check(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    ensure_archive_bucket(settings.archive())
+    monkeypatch.setenv("TOPIC_PREFIX", f"a{unique}.")
+    monkeypatch.setenv("ARCHIVE_KEY_PREFIX", f"tests/nothing-{unique}/")
+    refuse_kafka(monkeypatch)
+    status, printed, errors, _ = replay(["--from", DAY.isoformat(), "--to", DAY.isoformat(), "--source", "archive",
+                                         "--out", str(tmp_path / "out")], capsys)
+    assert status == 2, printed + errors
+    assert "holds no record of" in errors and "ARCHIVE_KEY_PREFIX" in errors and "Traceback" not in errors
