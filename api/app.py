@@ -56,6 +56,7 @@ from api.settings import ApiSettings
 from api.trades import TradesController
 from api.universal_settings import KafkaSettingsVersions, SettingsVersions, UniversalSettingsController
 from api.validation import ScannerValidator
+from api.why import WhyController
 from connectors.kafka.codec import AvroCodec
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -139,7 +140,8 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
-                        PnlController, CalendarController, UniversalSettingsController, live_socket,
+                        PnlController, CalendarController, UniversalSettingsController, WhyController,
+                        live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],
         dependencies={
