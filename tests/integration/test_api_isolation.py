@@ -1,5 +1,5 @@
 """Two users of the API against the real PostgreSQL: neither reads, changes nor deletes the other's strategies
-(scanners), signals, deals, accounts or their settings (read, changed) and kill switches through any route; a log-in gives a session whose cookies are HttpOnly and
+(scanners), signals (and what fired them), deals, accounts or their settings (read, changed) and kill switches through any route; a log-in gives a session whose cookies are HttpOnly and
 SameSite=Strict (and Secure over TLS), whose changes need the CSRF token, and which the log-out ends; failed
 log-ins are limited per user and per client address (429; sent at once: test_api_login_served.py); no password, hash, token or session value ever
 appears in an answer's body or in a log line.
@@ -124,6 +124,10 @@ def test_a_user_neither_reads_nor_changes_nor_deletes_anothers(settings: Setting
     # Signals: only those of the caller's strategies, even when another's is asked for by name.
     assert [s["strategy"] for s in client.get("/api/signals", headers=b.headers).json()] == [mine]
     assert client.get("/api/signals", params={"strategy": theirs}, headers=b.headers).json() == []
+    # Why did this happen: what fired another's signal or trade is not found, as a missing one.
+    for path in (f"/api/signals/sig-{a.name}/why", f"/api/trades/trade-{a.name}/why"):
+        assert client.get(path, headers=a.headers).status_code == 200
+        assert client.get(path, headers=b.headers).status_code == 404
 
     # Deals: only the trades of the caller's accounts.
     query = {"from": DAY.isoformat(), "to": DAY.isoformat()}
