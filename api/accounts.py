@@ -48,7 +48,7 @@ from api.users import OWNED, record
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
-from processors.model import AccountChanged
+from processors.model import AccountChanged, TradeActionRequested
 from processors.risk.account_file import read_account, write_account
 from processors.risk.errors import RiskConfigError
 
@@ -62,24 +62,27 @@ PUBLISHER = Dependency(skip_validation=True)
 
 
 class AccountChangePublisher(Protocol):
-    """Publishes an account change and waits until Kafka has it; False when it was not delivered."""
+    """Publishes an operator's event (an account change, or a manual trade action: `api.trade_actions`) and waits
+    until Kafka has it; False when it was not delivered."""
 
-    def publish(self, change: AccountChanged) -> bool: ...
+    def publish(self, change: AccountChanged | TradeActionRequested) -> bool: ...
 
 
 class KafkaAccountChanges:
-    """The accounts topic's producer, made at the first change (the API starts without Kafka)."""
+    """The operators' topics' producer (accounts, trades.actions; each event keyed by its account), made at the
+    first change (the API starts without Kafka)."""
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self.kafka = kafka
         self._publisher: EventPublisher | None = None
 
-    def publish(self, change: AccountChanged) -> bool:
+    def publish(self, change: AccountChanged | TradeActionRequested) -> bool:
         if self._publisher is None:
             self._publisher = EventPublisher(self.kafka, AvroCodec(self.kafka.registry_config()),
                                              client_id="tradestream-api-accounts")
         failed_before = self._publisher.failed
-        self._publisher.publish(self.kafka.topic("accounts"), change.account_id, change)
+        topic = "trades.actions" if isinstance(change, TradeActionRequested) else "accounts"
+        self._publisher.publish(self.kafka.topic(topic), change.account_id, change)
         return self._publisher.flush(PUBLISH_WAIT_S) == 0 and self._publisher.failed == failed_before
 
 

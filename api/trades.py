@@ -6,6 +6,9 @@
                                   the last price of its symbol (the close of its newest bar, null when none)
     GET /api/orders?limit=N       the newest state of the caller's N most recent orders (default 100, at most
                                   MAX_ORDERS), newest first
+    POST /api/trades/{trade_id}/close | /stop | /target | /quantity
+                                  a manual action on a running trade, published for the desk to decide
+                                  (`api.trade_actions`: the bodies, the checks and the answers)
 
 Prices and amounts are decimal strings (exact), times integer nanoseconds UTC (the page shows them in New
 York time). Only the trades and orders of the caller's accounts are answered (`api.users`).
@@ -13,17 +16,29 @@ York time). Only the trades and orders of the caller's accounts are answered (`a
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from decimal import Decimal
+from typing import Any
 
-from litestar import Controller, get
-from litestar.params import Parameter
+from litestar import Controller, Response, get, post
+from litestar.params import Dependency, Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
-from api.auth import SECURITY, Caller
-from api.users import OWNED
+from api.accounts import AccountChangePublisher
+from api.auth import SECURITY, Caller, may_change
+from api.database import POOL
+from api.trade_actions import ACTIONS, action_event, body_errors, refusal, stored_trade
+from api.users import OWNED, record
+
+log = logging.getLogger(__name__)
 
 MAX_ORDERS = 500
+TRADE_ID = Parameter(max_length=200, description="the trade's id (the client order id of its entry order)")
+PUBLISHER = Dependency(skip_validation=True)
 LIMIT = Parameter(default=100, ge=1, le=MAX_ORDERS, description="how many of the most recent orders")
 OPEN_TRADES = f"""
     select t.trade_id, t.version, t.account_id, t.strategy, t.symbol, t.direction, t.status, t.entry_qty,
@@ -71,3 +86,69 @@ class TradesController(Controller):
         async with conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(ORDERS, ("account", caller.user.user_id, limit))
             return [_json(row) for row in await cursor.fetchall()]
+
+    @post("/trades/{trade_id:str}/close", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def close_trade(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,
+                          publisher: AccountChangePublisher = PUBLISHER,
+                          pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Close every open unit of one of the caller's running trades by hand (`api.trade_actions`): 202 once the
+        request is on the trades.actions topic; the desk's decision and the exit follow on the websocket."""
+        return await _act("close", data, caller, trade_id, publisher, pool)
+
+    @post("/trades/{trade_id:str}/stop", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def move_stop(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,
+                        publisher: AccountChangePublisher = PUBLISHER,
+                        pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Move the stop of one of the caller's running trades to `price` (422 on the wrong side of the latest
+        price or of the target)."""
+        return await _act("stop", data, caller, trade_id, publisher, pool)
+
+    @post("/trades/{trade_id:str}/target", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def move_target(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,
+                          publisher: AccountChangePublisher = PUBLISHER,
+                          pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Move the profit target of one of the caller's running trades to `price` (422 on the wrong side of the
+        latest price or of the stop)."""
+        return await _act("target", data, caller, trade_id, publisher, pool)
+
+    @post("/trades/{trade_id:str}/quantity", guards=[may_change], status_code=HTTP_202_ACCEPTED)
+    async def change_quantity(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,
+                              publisher: AccountChangePublisher = PUBLISHER,
+                              pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+        """Bring the open quantity of one of the caller's running trades down to `quantity` (a partial exit;
+        422 for as many or more units)."""
+        return await _act("quantity", data, caller, trade_id, publisher, pool)
+
+
+async def _act(kind: str, data: Any, caller: Caller, trade_id: str, publisher: AccountChangePublisher,
+               pool: AsyncConnectionPool) -> Response[dict[str, object]]:
+    errors, figure, reason = body_errors(kind, data)
+    if errors:
+        return Response({"status_code": 400, "detail": f"invalid trade {kind} request", "errors": errors},
+                        status_code=400)
+    async with pool.connection() as conn:
+        trade = await stored_trade(conn, caller.user.user_id, trade_id)
+    refused = refusal(kind, trade_id, trade, figure)
+    if refused is not None:
+        body: dict[str, object] = {"status_code": refused.status_code, "detail": refused.detail}
+        if refused.errors:
+            body["errors"] = list(refused.errors)
+        return Response(body, status_code=refused.status_code)
+    assert trade is not None
+    event = action_event(kind, trade_id, trade, figure, reason, caller.user.name)
+    if not await asyncio.to_thread(publisher.publish, event):
+        log.error("trade=%s %s not delivered to Kafka user=%s", trade_id, event.action, caller.user.name)
+        return Response({"status_code": 503, "detail": f"the trade {kind} request was not delivered to Kafka; try "
+                                                       "again when it is back"},
+                        status_code=HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    answer: dict[str, object] = {
+        "action_id": event.action_id, "trade_id": trade_id, "account_id": event.account_id, "action": event.action,
+        "price": None if event.price is None else str(event.price), "quantity": event.quantity,
+        "reason": event.reason, "operator": event.operator, "ts_event_ns": event.ts_event}
+    async with pool.connection() as conn:
+        await record(conn, caller.user.name, ACTIONS[kind][1], trade_id, action_id=event.action_id,
+                     account_id=event.account_id, price=answer["price"], quantity=event.quantity,
+                     reason=event.reason, ts_event_ns=event.ts_event)
+    log.info("trade=%s %s published user=%s action_id=%s", trade_id, event.action, caller.user.name,
+             event.action_id)
+    return Response(answer, status_code=HTTP_202_ACCEPTED)
