@@ -43,6 +43,7 @@ from api.auth import (PUBLIC, SECURITY_SCHEMES, AuthenticationMiddleware, Authen
                       DatabaseAuthenticator, page_headers, provide_caller)
 from api.bounds import refuse_bad_input
 from api.deals import DealsController
+from api.feeds import FeedsController
 from api.database import new_pool, provide_connection, provide_pool, unavailable_handler
 from connectors.kafka.feedwatch import FeedStatusWatcher
 from api.health import FeedWatcher, HealthChecks, HealthController
@@ -140,7 +141,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
-                        PnlController, CalendarController, UniversalSettingsController, WhyController,
+                        PnlController, CalendarController, UniversalSettingsController, FeedsController, WhyController,
                         live_socket,
                         create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, opt=PUBLIC,
                                                    after_request=page_headers)],

@@ -13,6 +13,7 @@ carries them (prices and amounts as decimal strings, times as integer nanosecond
     risk          risk.decisions   the owner of the record's account   RiskDecisionMade
     kill_switch   accounts         the owner of the record's account   AccountChanged (KILL_SWITCH_TRIPPED, _RESET)
     feed          feed.status      everyone                           FeedStatusChanged
+    latency       metrics.latency  everyone                           LatencyMeasured
     bar           bars             everyone (market data)             Bar
 
 and {"type": "live", "following": true|false}: whether the updates are followed (sent on connecting and
@@ -65,6 +66,7 @@ TOPICS = {
     "risk.decisions": ("risk", "account", "account_id"),
     "accounts": ("kill_switch", "account", "account_id"),
     "feed.status": ("feed", None, None),
+    "metrics.latency": ("latency", None, None),
     "bars": ("bar", None, None),
 }
 KILL_SWITCH_KINDS = frozenset({"KILL_SWITCH_TRIPPED", "KILL_SWITCH_RESET"})

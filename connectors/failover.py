@@ -77,7 +77,7 @@ class FailoverFeed:
             feed=status.feed, ts_init=status.ts_init, connected=status.connected,
             active=self.controller.active == role, messages_per_second=status.messages_per_second,
             event=status.event, subscribed_symbols=status.subscribed_symbols,
-            last_latency_ns=status.last_latency_ns, detail=status.detail))
+            last_latency_ns=status.last_latency_ns, detail=status.detail, role=role))
         self.evaluate(now)
 
     def evaluate(self, now: int) -> None:
@@ -94,7 +94,8 @@ class FailoverFeed:
         detail = f"{switch.event} to {feed}: {switch.reason}; {len(switch.backlog)} buffered ticks released"
         log.warning("feed %s", detail)
         self.sink.on_status(FeedStatusChanged(feed=feed, ts_init=now, connected=True, active=True,
-                                              messages_per_second=0.0, event=switch.event, detail=detail))
+                                              messages_per_second=0.0, event=switch.event, detail=detail,
+                                              role=switch.to))
 
     async def _timer(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -129,13 +129,14 @@ function showApp(me) {
   if (typeof refreshRiskAccounts === 'function') refreshRiskAccounts();
   if (typeof refreshSettings === 'function' && location.hash === '#settings') refreshSettings();
   timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
-              setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
+              setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000), setInterval(refreshFeeds, 5000),
               setInterval(() => { $('clock').textContent = etTime(new Date().toISOString()) + ' ET'; }, 1000));
 }
 
 function refreshAll() {
   $('clock').textContent = etTime(new Date().toISOString()) + ' ET';
   refreshHealth(); refreshAccounts(); refreshSignals(); refreshLatency(); refreshHeatmap();
+  if (typeof refreshFeeds === 'function') refreshFeeds();
 }
 
 // Accounts and the kill switch: a trip or a reset needs a reason and a second, confirming click.
@@ -248,13 +249,7 @@ async function refreshHealth() {
 async function refreshLatency() {
   const response = await api('/api/metrics/latency');
   if (!response.ok) return;
-  const rows = await response.json();
-  $('latency').replaceChildren(...rows.map((r) => {
-    const tr = document.createElement('tr');
-    tr.append(cell(r.feed), cell(r.symbol), cell(r.hop), cell(r.p50_ms.toFixed(1)), cell(r.p95_ms.toFixed(1)),
-              cell(r.p99_ms.toFixed(1)));
-    return tr;
-  }));
+  if (typeof showLatency === 'function') showLatency(await response.json());  // overview.js
 }
 
 async function refreshSignals() {

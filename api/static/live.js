@@ -67,6 +67,8 @@ function onUpdate(message) {
       break;
     }
     case 'kill_switch': refreshAccounts(); break;
+    case 'feed': if (typeof onFeedStatus === 'function') onFeedStatus(data); break;  // overview.js
+    case 'latency': if (typeof onLatency === 'function') onLatency(data); break;
     default: break;
   }
 }

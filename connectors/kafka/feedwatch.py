@@ -4,6 +4,10 @@ last report.
 The watcher never gives up: when Kafka is unreachable at start, the topic does not exist yet, or the
 consumer fails later, it logs the cause and starts again after a back-off (1 s doubling to 30 s), so
 health recovers by itself once the broker or the first feed is there.
+
+Besides each feed's last report (`last`, for the health check) it keeps a `processors.feed_state.FeedBoard` of
+them (`overview`, for the dashboard's feed card: primary or fail-over, the last switch). It starts LOOKBACK_RECORDS
+before the end of the topic's one partition, so every feed of a pair and a recent fail-over are known at once.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from confluent_kafka import OFFSET_END, Consumer, KafkaError, KafkaException, To
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.settings import KafkaSettings
+from processors.feed_state import FeedBoard
 from schemas.errors import DecodeError
 
 log = logging.getLogger(__name__)
@@ -23,6 +28,7 @@ log = logging.getLogger(__name__)
 GROUP = "tradestream-api-feedwatch"
 RETRY_INITIAL_S = 1.0
 RETRY_MAX_S = 30.0
+LOOKBACK_RECORDS = 500  # a few minutes of two feeds' heartbeats
 
 
 class FeedStatusWatcher:
@@ -32,6 +38,7 @@ class FeedStatusWatcher:
         self.codec = codec
         self.topic = kafka.topic("feed.status")
         self.latest: dict[str, dict[str, object]] = {}
+        self.board = FeedBoard()
         self.attempts = 0
         """How many times the watcher has (re)started following the topic."""
         self.following = threading.Event()
@@ -62,6 +69,11 @@ class FeedStatusWatcher:
         active = [r for r in reports if r["active"]] or reports
         return max(active, key=lambda r: int(r["ts_init"]))
 
+    def overview(self, now_ns: int, stale_after_ns: int) -> dict[str, object]:
+        """The feeds' state at `now_ns` (`processors.feed_state.FeedBoard.overview`)."""
+        with self._lock:
+            return self.board.overview(now_ns, stale_after_ns)
+
     def _run(self) -> None:
         backoff = self.retry_initial_s
         while not self._stop.is_set():
@@ -84,8 +96,9 @@ class FeedStatusWatcher:
             partitions = []
             for partition in partitions_of(consumer, self.topic, timeout_s=5):
                 low, high = consumer.get_watermark_offsets(TopicPartition(self.topic, partition), timeout=5)
-                # Start at the last report so the health is known at once.
-                partitions.append(TopicPartition(self.topic, partition, high - 1 if high > low else OFFSET_END))
+                # Start shortly before the last report so the health and every feed's state are known at once.
+                partitions.append(TopicPartition(self.topic, partition,
+                                                 max(low, high - LOOKBACK_RECORDS) if high > low else OFFSET_END))
             if not partitions:
                 log.warning("topic=%s not found yet; feed health stays unknown until it exists", self.topic)
                 return False
@@ -114,3 +127,4 @@ class FeedStatusWatcher:
             return
         with self._lock:
             self.latest[str(value["feed"])] = value
+            self.board.update(value)

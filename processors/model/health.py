@@ -35,6 +35,7 @@ class FeedStatusChanged:
     subscribed_symbols: tuple[str, ...] = field(default_factory=tuple)
     last_latency_ns: int | None = None
     detail: str | None = None
+    role: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """The live updates' dispatch without Kafka or PostgreSQL (stubs): each record goes to its owner's channel only, a
-record of nobody's account to no channel, a settings change is not pushed, the feed status and bars go to everyone,
+record of nobody's account to no channel, a settings change is not pushed, the feed status, latency and bars go to everyone,
 and a failed owner look-up drops that record and not the dispatch."""
 
 from __future__ import annotations
@@ -73,9 +73,10 @@ async def test_each_record_goes_to_its_owner_only(failing: set[str]) -> None:
                 ("trades", "TradeUpdated", {"account_id": "acct-7", "trade_id": "t2"}),
                 ("signals", "SignalGenerated", {"strategy": "breakout", "signal_id": "s1"}),
                 ("accounts", "AccountChanged", {"account_id": "acct-7", "kind": "KILL_SWITCH_TRIPPED"}),
+                ("metrics.latency", "LatencyMeasured", {"feed": "simulated", "symbol": "*", "p99_ns": 9}),
                 ("bars", "Bar", {"symbol": "SPY", "close": "1.5"})):
             live._enqueue(topic, record, fields)
-        got = [await next_published(channels) for _ in range(4)]
+        got = [await next_published(channels) for _ in range(5)]
         # The bar was the last record: every one before it is dispatched, so nothing else is waiting.
         left = [channels.published.get_nowait() for _ in range(channels.published.qsize())]
     finally:
@@ -84,5 +85,6 @@ async def test_each_record_goes_to_its_owner_only(failing: set[str]) -> None:
     shown = [(channel, message["type"], message["data"].get("trade_id") or message["data"].get("signal_id")
               or message["data"].get("kind") or message["data"].get("symbol")) for channel, message in got]
     assert shown == [("user.7", "trade", "t2"), ("user.9", "signal", "s1"),
-                     ("user.7", "kill_switch", "KILL_SWITCH_TRIPPED"), (EVERYONE, "bar", "SPY")]
+                     ("user.7", "kill_switch", "KILL_SWITCH_TRIPPED"), (EVERYONE, "latency", "*"),
+                     (EVERYONE, "bar", "SPY")]
     assert [message for _, message in left if message["type"] != "live"] == []

@@ -107,6 +107,7 @@ async def test_primary_cut_mid_session_fails_over_and_hands_back_without_loss_or
     assert [t.price for t in sink.trades] == [price(i) for i in range(20)]
     feeds = [t.feed for t in sink.trades]
     assert feeds[:5] == ["ibkr"] * 5 and feeds[5:10] == ["polygon"] * 5 and feeds[15:] == ["ibkr"] * 5
-    switches = [(s.event, s.feed) for s in sink.statuses if s.event in ("failover", "handback")]
-    assert switches == [("failover", "polygon"), ("handback", "ibkr")]
+    switches = [(s.event, s.feed, s.role) for s in sink.statuses if s.event in ("failover", "handback")]
+    assert switches == [("failover", "polygon", "secondary"), ("handback", "ibkr", "primary")]
+    assert {(s.feed, s.role) for s in sink.statuses} == {("ibkr", "primary"), ("polygon", "secondary")}
     assert [s.event for s in runner.switches] == ["failover", "handback"]

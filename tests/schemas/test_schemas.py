@@ -88,7 +88,8 @@ SAMPLES = {
                                    key=b"SPY", value=b"\x00\x00\x00\x00\x01garbage"),
     "FeedStatusChanged": model.FeedStatusChanged(feed="ibkr", ts_init=9, connected=False, active=False,
                                                  messages_per_second=0.0, event="disconnected",
-                                                 subscribed_symbols=("SPY", "QQQ"), detail="error 1100"),
+                                                 subscribed_symbols=("SPY", "QQQ"), detail="error 1100",
+                                                 role="primary"),
     "LatencyMeasured": model.LatencyMeasured(feed="simulated", symbol="*", hop="TICK_TO_BAR_CLOSE", window_start=1,
                                              window_end=2, count=10, p50_ns=5, p95_ns=9, p99_ns=10, max_ns=12),
 }
