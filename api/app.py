@@ -52,7 +52,7 @@ from api.live import LiveUpdates, channels_plugin, live_socket
 from api.login import AuthController
 from api.metrics import MetricsController
 from api.pnl import PnlController
-from api.scanners import ScannerController, SignalsController
+from api.scanners import KafkaStrategyChanges, ScannerController, SignalsController, StrategyChangePublisher
 from api.settings import ApiSettings
 from api.trades import TradesController
 from api.universal_settings import KafkaSettingsVersions, SettingsVersions, UniversalSettingsController
@@ -84,12 +84,15 @@ def openapi_config() -> OpenAPIConfig:
 def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None,
                authenticator: Authenticator | None = None,
                account_changes: AccountChangePublisher | None = None,
-               settings_versions: SettingsVersions | None = None) -> Litestar:
+               settings_versions: SettingsVersions | None = None,
+               strategy_changes: StrategyChangePublisher | None = None) -> Litestar:
     """The API for `settings`. `feed_watcher` replaces the Kafka-backed feed-status watcher, `authenticator`
     the database's look-up of API tokens and sessions, `account_changes` the accounts topic's producer,
-    `settings_versions` the settings topic's reader and producer (tests)."""
+    `settings_versions` the settings topic's reader and producer, `strategy_changes` the strategies topic's
+    producer (tests)."""
     publisher = account_changes or KafkaAccountChanges(settings.kafka)
     versions = settings_versions or KafkaSettingsVersions(settings.kafka)
+    strategies = strategy_changes or KafkaStrategyChanges(settings.kafka)
     watcher = feed_watcher or FeedStatusWatcher(settings.kafka, AvroCodec(settings.kafka.registry_config()))
     request_metrics = RequestMetrics()
     health_checks = HealthChecks(settings, watcher)
@@ -138,6 +141,9 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
     def provide_settings_versions() -> SettingsVersions:
         return versions
 
+    def provide_strategy_changes() -> StrategyChangePublisher:
+        return strategies
+
     return Litestar(
         route_handlers=[HealthController, MetricsController, ScannerController, SignalsController, DealsController,
                         AuthController, AccountsController, TradesController, ChartsController,
@@ -156,6 +162,7 @@ def create_app(settings: ApiSettings, *, feed_watcher: FeedWatcher | None = None
             "caller": Provide(provide_caller, sync_to_thread=False),
             "publisher": Provide(provide_publisher, sync_to_thread=False),
             "settings_versions": Provide(provide_settings_versions, sync_to_thread=False),
+            "strategy_changes": Provide(provide_strategy_changes, sync_to_thread=False),
         },
         exception_handlers={psycopg.OperationalError: unavailable_handler(settings), **errors.handlers(settings)},
         before_request=refuse_bad_input,

@@ -14,7 +14,11 @@ and `tradestream strategy run` refuses to start a disabled one.
 Each caller sees and changes only the scanners (strategies) they own, and the signals of those (`api.users`):
 another user's scanner answers 404 as a missing one does. Creating a scanner makes the caller its owner; a name
 another user owns is taken (409), also once its scanner is deleted, since its signals and trades keep the name.
-A viewer may read and validate, not change (403). Every change is recorded in `user_changes` with who and when.
+A viewer may read and validate, not change (403). Every change is recorded in `user_changes` with who and when,
+and is a StrategyChanged event on the strategies topic (keyed by the strategy, with the caller as operator and the
+configuration of a creation or replacement), so an audit reads every change as it reads the accounts' and the
+settings'. The event is published inside the change's transaction, before it commits: Kafka not taking it within
+PUBLISH_WAIT_S rolls the change back and answers 503, so the table never holds a change the topic lacks.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from typing import Any
+import time
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from litestar import Controller, MediaType, Request, Response, delete, get, post, put
-from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.exceptions import NotFoundException, ServiceUnavailableException
+from litestar.params import Dependency, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -37,6 +42,10 @@ from api.auth import SECURITY, Caller, may_change
 from api.database import POOL
 from api.users import OWNED, User, record
 from api.validation import Invalid, ScannerValidator, Valid
+from connectors.kafka.codec import AvroCodec
+from connectors.kafka.publisher import EventPublisher
+from connectors.kafka.settings import KafkaSettings
+from processors.model import StrategyChanged
 from processors.rules import rolling_correlation
 from processors.scanner.config.choices import MAX_NAME_LENGTH
 
@@ -44,6 +53,42 @@ ET = ZoneInfo("America/New_York")
 # A scanner's name in a path: no stored scanner has a longer one, so a longer one is refused (400) before
 # it reaches the database.
 NAME = Parameter(max_length=MAX_NAME_LENGTH, description=f"the scanner's name (at most {MAX_NAME_LENGTH} characters)")
+PUBLISH_WAIT_S = 10.0
+CHANGES = Dependency(skip_validation=True)
+
+
+class StrategyChangePublisher(Protocol):
+    """Publishes a strategy change and waits until Kafka has it; False when it was not delivered."""
+
+    def publish(self, change: StrategyChanged) -> bool: ...
+
+
+class KafkaStrategyChanges:
+    """The strategies topic's producer, made at the first change (the API starts without Kafka)."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
+        self._publisher: EventPublisher | None = None
+
+    def publish(self, change: StrategyChanged) -> bool:
+        if self._publisher is None:
+            self._publisher = EventPublisher(self.kafka, AvroCodec(self.kafka.registry_config()),
+                                             client_id="tradestream-api-strategies")
+        failed_before = self._publisher.failed
+        self._publisher.publish(self.kafka.topic("strategies"), change.strategy, change)
+        return self._publisher.flush(PUBLISH_WAIT_S) == 0 and self._publisher.failed == failed_before
+
+
+async def _publish(publisher: StrategyChangePublisher, name: str, kind: str, user: User, version: int = 0,
+                   config: str = "") -> None:
+    """The change as a StrategyChanged, in the caller's transaction: ServiceUnavailableException (503, the
+    transaction rolled back) when Kafka does not take it."""
+    now = time.time_ns()
+    change = StrategyChanged(strategy=name, kind=kind, ts_event=now, ts_init=now, operator=user.name, version=version,
+                             config=config)
+    if not await asyncio.to_thread(publisher.publish, change):
+        raise ServiceUnavailableException(f"the change of strategy {name!r} was not delivered to Kafka, so nothing "
+                                          "was changed; try again when it is back")
 
 
 def _invalid(errors: list[dict[str, str]]) -> Response[dict[str, object]]:
@@ -66,7 +111,8 @@ async def _claim(conn: AsyncConnection, name: str, user: User) -> bool:
     return await cursor.fetchone() is not None
 
 
-async def _store(conn: AsyncConnection, scanner: Valid, create: bool, user: User) -> int | None:
+async def _store(conn: AsyncConnection, scanner: Valid, create: bool, user: User,
+                 publisher: StrategyChangePublisher) -> int | None:
     """Insert (create) or update the user's scanner, recording the change; the new version, or None when the name
     exists or is another user's (create) / is missing or another user's (update)."""
     body = json.dumps(scanner.config)
@@ -84,6 +130,8 @@ async def _store(conn: AsyncConnection, scanner: Valid, create: bool, user: User
         if row is not None:
             await record(conn, user.name, "strategy_created" if create else "strategy_replaced", scanner.name,
                          version=row[0])
+            await _publish(publisher, scanner.name, "CREATED" if create else "REPLACED", user, row[0],
+                           json.dumps(scanner.config, sort_keys=True))
     return None if row is None else row[0]
 
 
@@ -112,12 +160,14 @@ async def _one(conn: AsyncConnection, name: str, user: User) -> dict[str, object
     return None if row is None else _row(row)
 
 
-async def _enable(conn: AsyncConnection, name: str, enabled: bool, user: User) -> bool:
+async def _enable(conn: AsyncConnection, name: str, enabled: bool, user: User,
+                  publisher: StrategyChangePublisher) -> bool:
     async with conn.transaction():
         changed = (await conn.execute(f"update scanners set enabled = %s, updated_at = now() where name = %s and name "
                                       f"in ({OWNED})", (enabled, name, "strategy", user.user_id))).rowcount == 1
         if changed:
             await record(conn, user.name, "strategy_enabled" if enabled else "strategy_disabled", name)
+            await _publish(publisher, name, "ENABLED" if enabled else "DISABLED", user)
     return changed
 
 
@@ -130,12 +180,13 @@ def enabled_errors(data: dict[str, Any]) -> list[dict[str, str]]:
     return errors
 
 
-async def _delete(conn: AsyncConnection, name: str, user: User) -> bool:
+async def _delete(conn: AsyncConnection, name: str, user: User, publisher: StrategyChangePublisher) -> bool:
     async with conn.transaction():
         deleted = (await conn.execute(f"delete from scanners where name = %s and name in ({OWNED})",
                                       (name, "strategy", user.user_id))).rowcount == 1
         if deleted:
             await record(conn, user.name, "strategy_deleted", name)
+            await _publish(publisher, name, "DELETED", user)
     return deleted
 
 
@@ -155,14 +206,15 @@ class ScannerController(Controller):
 
     @post("/", guards=[may_change])
     async def create(self, request: Request, validator: ScannerValidator, data: dict[str, Any], caller: Caller,
-                     pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+                     pool: AsyncConnectionPool = POOL,
+                     strategy_changes: StrategyChangePublisher = CHANGES) -> Response[dict[str, object]]:
         """Create a scanner, owned by the caller; 201, 400 with field errors, 403 for a viewer, or 409 when the
         name is taken (PUT replaces the caller's own)."""
         result = await validate(validator, request)
         if isinstance(result, Response):
             return result
         async with pool.connection() as conn:
-            version = await _store(conn, result, True, caller.user)
+            version = await _store(conn, result, True, caller.user, strategy_changes)
         if version is None:
             return Response({"status_code": 409, "detail": f"the scanner name {result.name!r} is taken; choose "
                                                            f"another, or PUT /api/scanners/{result.name} to replace "
@@ -173,7 +225,8 @@ class ScannerController(Controller):
 
     @put("/{name:str}", guards=[may_change])
     async def replace(self, request: Request, validator: ScannerValidator, data: dict[str, Any], caller: Caller,
-                      name: str = NAME, pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+                      name: str = NAME, pool: AsyncConnectionPool = POOL,
+                      strategy_changes: StrategyChangePublisher = CHANGES) -> Response[dict[str, object]]:
         """Replace one of the caller's scanners (the version increases); 404 when they have none of that name."""
         result = await validate(validator, request)
         if isinstance(result, Response):
@@ -181,7 +234,7 @@ class ScannerController(Controller):
         if result.name != name:
             return _invalid([{"field": "name", "message": f"must be {name!r}, the scanner in the URL"}])
         async with pool.connection() as conn:
-            version = await _store(conn, result, False, caller.user)
+            version = await _store(conn, result, False, caller.user, strategy_changes)
         if version is None:
             raise NotFoundException(f"no scanner named {name!r}; POST /api/scanners creates it")
         return Response({"name": name, "version": version, "config": result.config})
@@ -200,8 +253,8 @@ class ScannerController(Controller):
         return found
 
     @put("/{name:str}/enabled", guards=[may_change])
-    async def enable(self, data: dict[str, Any], caller: Caller, name: str = NAME,
-                     pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
+    async def enable(self, data: dict[str, Any], caller: Caller, name: str = NAME, pool: AsyncConnectionPool = POOL,
+                     strategy_changes: StrategyChangePublisher = CHANGES) -> Response[dict[str, object]]:
         """Enable or disable one of the caller's scanners ({"enabled": true|false}; `tradestream strategy run` refuses
         a disabled one): 200, 400 naming a bad field, 404 when they have none of that name."""
         errors = enabled_errors(data)
@@ -209,14 +262,15 @@ class ScannerController(Controller):
             return Response({"status_code": 400, "detail": "invalid change", "errors": errors},
                             status_code=HTTP_400_BAD_REQUEST)
         async with pool.connection() as conn:
-            if not await _enable(conn, name, data["enabled"], caller.user):
+            if not await _enable(conn, name, data["enabled"], caller.user, strategy_changes):
                 raise NotFoundException(f"no scanner named {name!r}")
         return Response({"name": name, "enabled": data["enabled"]})
 
     @delete("/{name:str}", guards=[may_change])
-    async def delete_scanner(self, conn: AsyncConnection, caller: Caller, name: str = NAME) -> None:
+    async def delete_scanner(self, conn: AsyncConnection, caller: Caller, name: str = NAME,
+                             strategy_changes: StrategyChangePublisher = CHANGES) -> None:
         """Delete one of the caller's scanners; 204, or 404 when they have none of that name."""
-        if not await _delete(conn, name, caller.user):
+        if not await _delete(conn, name, caller.user, strategy_changes):
             raise NotFoundException(f"no scanner named {name!r}")
 
 

@@ -71,6 +71,9 @@ CATALOGUE: tuple[TopicSpec, ...] = (
               doc="Versions of the universal settings (capital, session hours, extra closed dates and half-days, "
                   "the default option category split), each in force from its event time; every record has the "
                   "key \"universal\" and the topic one partition, so the versions are read in order (audit, kept)."),
+    TopicSpec("strategies", "StrategyChanged", "strategy", None, -1,
+              doc="Operators' changes of strategies through the API (created, replaced with the new configuration, "
+                  "enabled, disabled, deleted) with who and when, keyed by strategy (audit, kept)."),
     TopicSpec("trades", "TradeUpdated", "account", None, -1,
               doc="Every change of every trade (opened, added, reduced, stop moved, closed), keyed by account; "
                   "the newest version of a trade is its deals row (audit, kept)."),

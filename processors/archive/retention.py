@@ -23,7 +23,7 @@ class RecordClass(str, Enum):
     ORDER = "order"
     """Order intents, operators' manual trade actions, risk decisions and order events (17a-4(b): three years)."""
     OTHER = "other"
-    """Market data, bars, indicators, signals, settings and account changes (three years)."""
+    """Market data, bars, indicators, signals, settings, account and strategy changes (three years)."""
 
 
 TOPIC_CLASSES: dict[str, RecordClass] = {
@@ -43,6 +43,7 @@ TOPIC_CLASSES: dict[str, RecordClass] = {
     "accounts": RecordClass.OTHER,
     "trades.actions": RecordClass.ORDER,
     "settings": RecordClass.OTHER,
+    "strategies": RecordClass.OTHER,
 }
 """Every business topic of the catalogue (names without TOPIC_PREFIX) and its class. The operational
 topics (feed status, latency metrics, dead letters) are not archived."""

@@ -12,7 +12,7 @@ Every name is imported from here (`from processors.model import Bar`); the modul
                 plain_decimal
     decisions   SignalGenerated, SignalSuppressed, OrderIntentCreated, RiskDecisionMade, OvernightCoverageChecked
     trading     OrderStatusChanged, FillExecuted, TradeUpdated
-    operator    AccountChanged, SettingsChanged, TradeActionRequested (with trade_action_id)
+    operator    AccountChanged, SettingsChanged, StrategyChanged, TradeActionRequested (with trade_action_id)
     health      DeadLetter, FeedStatusChanged, LatencyMeasured
 """
 
@@ -21,14 +21,14 @@ from processors.model.decisions import (OrderIntentCreated, OvernightCoverageChe
 from processors.model.health import DeadLetter, FeedStatusChanged, LatencyMeasured
 from processors.model.market import (ID_SEPARATOR, PRICE_E8, Bar, PrintColumns, QuoteTick, TradeTick, TradeTickBatch,
                                      plain_decimal, price_e8, price_of_e8)
-from processors.model.operator import (TRADE_ACTIONS, AccountChanged, SettingsChanged, TradeActionRequested,
-                                       trade_action_id)
+from processors.model.operator import (STRATEGY_CHANGES, TRADE_ACTIONS, AccountChanged, SettingsChanged,
+                                       StrategyChanged, TradeActionRequested, trade_action_id)
 from processors.model.trading import FillExecuted, OrderStatusChanged, TradeUpdated
 
 __all__ = [
-    "ID_SEPARATOR", "PRICE_E8", "TRADE_ACTIONS", "AccountChanged", "Bar", "DeadLetter", "FeedStatusChanged",
-    "FillExecuted", "LatencyMeasured", "OrderIntentCreated", "OrderStatusChanged", "OvernightCoverageChecked",
-    "PrintColumns", "QuoteTick", "RiskDecisionMade", "SettingsChanged", "SignalGenerated", "SignalSuppressed",
-    "TradeActionRequested", "TradeTick", "TradeTickBatch", "TradeUpdated", "plain_decimal", "price_e8", "price_of_e8",
-    "trade_action_id",
+    "ID_SEPARATOR", "PRICE_E8", "STRATEGY_CHANGES", "TRADE_ACTIONS", "AccountChanged", "Bar", "DeadLetter",
+    "FeedStatusChanged", "FillExecuted", "LatencyMeasured", "OrderIntentCreated", "OrderStatusChanged",
+    "OvernightCoverageChecked", "PrintColumns", "QuoteTick", "RiskDecisionMade", "SettingsChanged",
+    "SignalGenerated", "SignalSuppressed", "StrategyChanged", "TradeActionRequested", "TradeTick", "TradeTickBatch",
+    "TradeUpdated", "plain_decimal", "price_e8", "price_of_e8", "trade_action_id",
 ]

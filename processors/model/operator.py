@@ -35,6 +35,21 @@ class SettingsChanged:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StrategyChanged:
+    """An operator's change of a strategy's configuration through the API (schemas/strategy_changed.avsc)."""
+    strategy: str
+    kind: str
+    ts_event: int
+    ts_init: int
+    operator: str
+    version: int = 0
+    config: str = ""
+
+
+STRATEGY_CHANGES = ("CREATED", "REPLACED", "ENABLED", "DISABLED", "DELETED")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TradeActionRequested:
     """An operator's request to close, re-stop, re-target or re-size one running trade
     (schemas/trade_action_requested.avsc)."""

@@ -72,6 +72,8 @@ SAMPLES = {
     "TradeActionRequested": model.TradeActionRequested(
         action_id="ts-abc:manual:move_stop:16", account_id="paper-1", trade_id="ts-abc", action="MOVE_STOP",
         ts_event=16, ts_init=17, operator="ana", price=Decimal("99.25"), reason="tighten before the news"),
+    "StrategyChanged": model.StrategyChanged(strategy="breakout-5m", kind="REPLACED", ts_event=18, ts_init=19,
+                                             operator="ana", version=3, config='{"name": "breakout-5m"}'),
     "SettingsChanged": model.SettingsChanged(
         version=2, ts_event=15, ts_init=14, reason="half-day on 2026-12-31", operator="ana",
         settings='{"capital": "100000", "extra_half_days": ["2026-12-31"]}'),
