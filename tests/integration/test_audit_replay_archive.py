@@ -3,13 +3,16 @@ strategy runner trading in the example paper account, as tests/integration/test_
 to the stack's versitygw bucket, then replayed from the topics and from the archive: both reproduce every output
 with no difference and the same counts, and the archive's replay opens no Kafka connection (every Kafka and
 registry client class refused, the broker and the registry addresses pointing nowhere). An object changed after
-it was archived, then one deleted, each stop the replay with a message naming it and exit status 2."""
+it was archived, then one deleted, each stop the replay with a message naming it and exit status 2. Prints archived
+under an older schema version replay from the archive through schema resolution."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
+import struct
 import sys
 import time
 from pathlib import Path
@@ -20,12 +23,15 @@ import confluent_kafka.schema_registry
 import fastavro
 import pytest
 import yaml
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 import connectors.s3archive.reader
 import streams.audit_archive
 import streams.audit_replay
 import tradestream.commands.audit_replay
+from connectors.base import BatchingKafkaFeedSink
 from connectors.kafka.codec import register_all
+from connectors.kafka.publisher import EventPublisher
 from connectors.s3archive.archiver import Archiver, ArchiverSettings
 from connectors.s3archive.bucket import ensure_archive_bucket, s3_client
 from connectors.s3archive.store import ArchiveStore
@@ -36,7 +42,7 @@ from tradestream import cli
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .test_audit_replay import (ACCOUNT_FILE, DAY, EXIT_RULE, closed_bars, counts, run_live, session_outputs,
+from .test_audit_replay import (ACCOUNT_FILE, DAY, EXIT_RULE, ROOT, closed_bars, counts, run_live, session_outputs,
                                 simulated_days, strategy)
 
 pytestmark = pytest.mark.integration
@@ -99,14 +105,9 @@ def test_a_day_replays_from_the_archive_as_from_the_topics_and_a_changed_or_miss
     closed = closed_bars(settings, ticks, calendar)
     run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed))
 
-    ensure_archive_bucket(settings.archive())
     key_prefix = f"tests/replay-{unique}/"
-    store = ArchiveStore(settings.archive())
-    archived = Archiver(ArchiverSettings(kafka=settings.kafka(prefix), archive=settings.archive(),
-                                         signing_key=SIGNING_KEY, key_prefix=key_prefix,
-                                         retention=ArchiveRetention(trade_record_years=1, order_years=1,
-                                                                    other_years=1)), store=store).run_once()
-    assert archived.records >= len(ticks) and archived.missing_topics == []
+    store, records = archive_day(settings, prefix, key_prefix)
+    assert records >= len(ticks)
 
     monkeypatch.setenv("TOPIC_PREFIX", prefix)
     monkeypatch.setenv("ARCHIVE_KEY_PREFIX", key_prefix)
@@ -131,7 +132,7 @@ def test_a_day_replays_from_the_archive_as_from_the_topics_and_a_changed_or_miss
     assert "objects read, each checked against the SHA-256 in its manifest" in (
         tmp_path / "archive" / "report.html").read_text()
     print(f"\nsimulated day of {len(ticks):,} prints: replay from Kafka {kafka_s:.1f} s, from the archive "
-          f"{archive_s:.1f} s ({archived.objects} objects)", file=sys.__stdout__)
+          f"{archive_s:.1f} s ({len(store.keys(key_prefix + 'data/'))} objects)", file=sys.__stdout__)
 
     # An object changed after it was archived (a new version written over it): refused, named. It is one of the
     # indicators (read after the prints); then one of the prints, read first, is deleted.
@@ -158,6 +159,88 @@ def test_a_day_replays_from_the_archive_as_from_the_topics_and_a_changed_or_miss
     assert status == 2, printed + errors
     assert f"archive object {deleted} is not in the bucket" in errors, errors
     assert "Traceback" not in errors
+
+
+def archive_day(settings: Settings, prefix: str, key_prefix: str) -> tuple[ArchiveStore, int]:
+    """Every business topic of `prefix` archived under `key_prefix`; (the store, the records archived)."""
+    ensure_archive_bucket(settings.archive())
+    store = ArchiveStore(settings.archive())
+    archived = Archiver(ArchiverSettings(kafka=settings.kafka(prefix), archive=settings.archive(),
+                                         signing_key=SIGNING_KEY, key_prefix=key_prefix,
+                                         retention=ArchiveRetention(trade_record_years=1, order_years=1,
+                                                                    other_years=1)), store=store).run_once()
+    assert archived.missing_topics == []
+    return store, archived.records
+
+
+def test_prints_archived_under_an_older_schema_version_replay_from_the_archive_through_schema_resolution(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The morning's prints batched under TradeTickBatch version 1, the afternoon's under the current version (as
+    test_audit_replay.py records them): archived, each version's records are in objects of their own with their
+    writer schema inside, and the replay from the archive, with no registry, resolves version 1 to the current
+    one and gives the replay from the topics' report."""
+    prefix = f"a{unique}."
+    ensure_topics(settings, prefix=prefix)
+    version1 = json.loads((ROOT / "tests/schemas/history/trade_tick_batch.v1.avsc").read_text())
+    old_id = SchemaRegistryClient({"url": settings.schema_registry_url}).register_schema(
+        f"{prefix}ticks.batches-value", Schema(json.dumps(version1), "AVRO"))
+    register_all(settings.schema_registry_url, prefix=prefix)
+    parsed = fastavro.parse_schema(version1)
+    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
+    primary, correlated, ticks = simulated_days(unique, (DAY,), calendar)
+    config = strategy(f"audit-{unique}", primary, correlated, EXIT_RULE)
+    config_file = tmp_path / "strategy.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_mapping()))
+    expected = session_outputs(config, ticks, calendar)
+    closed = closed_bars(settings, ticks, calendar)
+
+    def publish(publisher: EventPublisher, prints: list) -> None:
+        topic = publisher.kafka.topic("ticks.batches")
+        for start in range(0, len(prints) // 2, 50):
+            for symbol in (primary, correlated):
+                batch = [t for t in prints[start:min(start + 50, len(prints) // 2)] if t.symbol == symbol]
+                if not batch:
+                    continue
+                out = io.BytesIO()
+                out.write(struct.pack(">bI", 0, old_id))
+                fastavro.schemaless_writer(out, parsed, {"symbol": symbol, "feed": batch[0].feed, "ts_init": 0,
+                                                         "ticks": [{"ts_event": t.ts_event, "ts_init": t.ts_init,
+                                                                    "price": t.price, "size": t.size,
+                                                                    "trade_id": t.trade_id, "exchange": t.exchange,
+                                                                    "conditions": list(t.conditions)} for t in batch]})
+                publisher.producer.produce(topic, key=symbol.encode(), value=out.getvalue())
+        feed = BatchingKafkaFeedSink(publisher, max_ticks=50)
+        for tick in prints[len(prints) // 2:]:
+            feed.on_trade(tick)
+        feed.flush()
+
+    run_live(settings, unique, tmp_path, config_file, ticks, expected, len(closed), publish=publish,
+             bar_input="batches")
+    key_prefix = f"tests/replay-{unique}/"
+    store, _ = archive_day(settings, prefix, key_prefix)
+    headers = [fastavro.reader(io.BytesIO(store.get(key))).metadata["tradestream.value_schema_id"]
+               for key in store.keys(f"{key_prefix}data/{prefix}ticks.batches/")]
+    assert str(old_id) in headers and len(set(headers)) == 2, "objects of each version"
+
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("BAR_INPUT", "batches")
+    monkeypatch.setenv("ARCHIVE_KEY_PREFIX", key_prefix)
+    day = ["--from", DAY.isoformat(), "--to", DAY.isoformat(), "--config", str(config_file), "--account",
+           str(ACCOUNT_FILE)]
+    capsys.readouterr()
+    status, from_kafka, _, _ = replay([*day, "--out", str(tmp_path / "kafka")], capsys)
+    assert status == 0, from_kafka
+    refuse_kafka(monkeypatch)
+    status, from_archive, errors, _ = replay([*day, "--source", "archive", "--out", str(tmp_path / "archive")],
+                                             capsys)
+    assert status == 0, from_archive + errors
+    for stage in STAGES:
+        assert counts(from_archive, stage) == counts(from_kafka, stage), stage
+    for name, outputs in expected.items():
+        assert counts(from_archive, name) == (len(outputs),) * 3 + (0,), name
+    assert counts(from_archive, "bars") == (len(closed),) * 3 + (0,)
+    assert f"{len(ticks):,} prints (0 records that do not decode)" in input_fact(tmp_path / "archive" / "report.html")
 
 
 def test_an_archive_without_the_replays_input_is_refused_with_what_to_check(
