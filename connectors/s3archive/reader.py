@@ -81,6 +81,9 @@ class ArchiveReader:
         self.key_prefix = key_prefix
         self.schemas = ArchivedSchemas()
         self._listed: dict[str, dict[int, list[str]]] = {}
+        self._chain_manifests: dict[tuple[str, int], list[Manifest]] = {}
+        """Each partition's manifests once checked: a replay reads some topics more than once (the prints for the
+        bars stage and for the strategy runners); the objects are read, and checked, every time."""
         self.objects_read = 0
 
     def _bucket(self, call: Callable[[], T], what: str) -> T:
@@ -113,6 +116,12 @@ class ArchiveReader:
     def manifests(self, topic: str, partition: int) -> list[Manifest]:
         """The partition's manifests in chain order; ArchiveError when one is missing, does not parse, or does not
         follow the one before it."""
+        known = self._chain_manifests.get((topic, partition))
+        if known is None:
+            known = self._chain_manifests[(topic, partition)] = self._read_manifests(topic, partition)
+        return known
+
+    def _read_manifests(self, topic: str, partition: int) -> list[Manifest]:
         stored = []
         for key in self._chains(topic).get(partition, []):
             data = self._bucket(lambda key=key: self.store.get(key), f"reading {key}")
