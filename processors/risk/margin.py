@@ -37,14 +37,16 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from processors.risk.account import MarginLevels, Regime, et_date
-from processors.risk.state import Position
+from processors.risk.state import Position, Positions
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 
 
 def requirement(positions: Iterable[Position], rate_pct: Decimal) -> Decimal:
-    return sum((abs(p.market_value) for p in positions), ZERO) * rate_pct / 100
+    gross = (positions.gross_market_value if isinstance(positions, Positions)
+             else sum((abs(p.market_value) for p in positions), ZERO))
+    return gross * rate_pct / 100
 
 
 def buying_power(equity: Decimal, positions: Iterable[Position], rate_pct: Decimal) -> Decimal:

@@ -54,7 +54,7 @@ def day_trade_check(snapshot: AccountSnapshot, day: dt.date, days: TradingDays, 
     if done is None:
         return Check("day_trades", None, DAY_TRADES_ALLOWED, CheckOutcome.FAILED,
                      f"the calendar does not cover the {WINDOW_BUSINESS_DAYS} business days ending {day}")
-    to_come = sum(1 for trade in snapshot.open_trades if et_date(trade.opened_ns) == day)
+    to_come = snapshot.open_trades.opened_on(day)
     value = done + to_come
     detail = (f"start-of-day equity {equity} is under {minimum_equity}; {done} day trades in the "
               f"{WINDOW_BUSINESS_DAYS} business days ending {day}, {to_come} open trades opened today")

@@ -17,10 +17,13 @@ A day trade for the legacy regime is a `RoundTrip` opened and closed on the same
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from processors.risk.account import et_date
 from processors.risk.errors import RiskConfigError
 from processors.risk.fields import int_field, set_decimal, text_field
 from processors.risk.killswitch import KillSwitch
@@ -105,6 +108,91 @@ class RoundTrip:
             raise RiskConfigError("round_trip.closed_ns", "must not be before opened_ns")
 
 
+class Positions(tuple):
+    """Net positions, at most one per symbol, checked once, with the sums a decision reads: Σ market value,
+    Σ |market value| (the gross market value) and Σ unrealised P&L today, and each position by its symbol.
+
+    `AccountSnapshot` makes one of what it is given; a caller that keeps its positions between decisions (the
+    trading desk's book) gives the same container again, or one built with `of_checked`, and nothing is
+    checked or summed again."""
+
+    market_value: Decimal
+    gross_market_value: Decimal
+    unrealised_pnl_today: Decimal
+    _by_symbol: dict[str, Position]
+
+    def __new__(cls, positions: Iterable[Position] = ()) -> Positions:
+        items = tuple(positions)
+        if any(not isinstance(item, Position) for item in items):
+            raise RiskConfigError("snapshot.positions", "must hold Position records only")
+        by_symbol = {p.symbol: p for p in items}
+        if len(by_symbol) != len(items):
+            raise RiskConfigError("snapshot.positions", "must hold one net position per symbol")
+        values = [p.market_value for p in items]
+        return cls.of_checked(items, by_symbol, sum(values, ZERO), sum(map(abs, values), ZERO),
+                              sum((p.unrealised_pnl_today for p in items), ZERO))
+
+    @classmethod
+    def of_checked(cls, items: tuple[Position, ...], by_symbol: dict[str, Position], market_value: Decimal,
+                   gross_market_value: Decimal, unrealised_pnl_today: Decimal) -> Positions:
+        """Positions the caller has checked and summed itself (`by_symbol` is kept: give a copy of one that
+        changes). The sums must be those `Positions(items)` computes; `AccountBook` keeps them as running sums
+        and a test holds them equal."""
+        self = tuple.__new__(cls, items)
+        self._by_symbol = by_symbol
+        self.market_value = market_value
+        self.gross_market_value = gross_market_value
+        self.unrealised_pnl_today = unrealised_pnl_today
+        return self
+
+    def of(self, symbol: str) -> Position | None:
+        return self._by_symbol.get(symbol)
+
+
+class OpenTrades(tuple):
+    """Open trades, checked once, with Σ risk (the open risk) and how many opened on each New York date
+    (`opened_on`, the legacy rule's day trades to come). Made by `AccountSnapshot` from what it is given, or
+    kept by the caller between decisions (`of_checked`)."""
+
+    risk: Decimal
+    _opened_by_day: dict[dt.date, int] | None
+
+    def __new__(cls, trades: Iterable[OpenTrade] = ()) -> OpenTrades:
+        items = tuple(trades)
+        if any(not isinstance(item, OpenTrade) for item in items):
+            raise RiskConfigError("snapshot.open_trades", "must hold OpenTrade records only")
+        return cls.of_checked(items, sum((t.risk for t in items), ZERO))
+
+    @classmethod
+    def of_checked(cls, items: tuple[OpenTrade, ...], risk: Decimal,
+                   opened_by_day: dict[dt.date, int] | None = None) -> OpenTrades:
+        """Open trades the caller has checked and summed itself (the sums must be those of `OpenTrades(items)`)."""
+        self = tuple.__new__(cls, items)
+        self.risk = risk
+        self._opened_by_day = opened_by_day
+        return self
+
+    @classmethod
+    def joined(cls, first: OpenTrades, second: OpenTrades) -> OpenTrades:
+        """The trades of both (first, then second), their sums added rather than taken again."""
+        if not second:
+            return first
+        if not first:
+            return second
+        by_day = None
+        if first._opened_by_day is not None and second._opened_by_day is not None:
+            by_day = dict(first._opened_by_day)
+            for day, count in second._opened_by_day.items():
+                by_day[day] = by_day.get(day, 0) + count
+        return cls.of_checked(first + second, first.risk + second.risk, by_day)
+
+    def opened_on(self, day: dt.date) -> int:
+        """How many of the trades opened on New York date `day`."""
+        if self._opened_by_day is None:
+            self._opened_by_day = Counter(et_date(t.opened_ns) for t in self)
+        return self._opened_by_day.get(day, 0)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountSnapshot:
     """What the account holds and has done, at the instant of the decision."""
@@ -118,35 +206,33 @@ class AccountSnapshot:
     round_trips: Sequence[RoundTrip] = ()       # executed, at least the last 5 business days'
     kill_switch: KillSwitch = field(default_factory=KillSwitch)
     cash_ledger: CashLedger | None = None       # required under the cash regime
-    _cached_figures: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         set_decimal(self, "cash", "snapshot.")
         set_decimal(self, "start_of_day_equity", "snapshot.", above=0)
         set_decimal(self, "realised_pnl_today", "snapshot.")
         int_field(self.trades_today, "snapshot.trades_today", minimum=0)
-        for name, kind in (("positions", Position), ("open_trades", OpenTrade), ("round_trips", RoundTrip)):
-            items = tuple(getattr(self, name))
-            if any(not isinstance(item, kind) for item in items):
-                raise RiskConfigError(f"snapshot.{name}", f"must hold {kind.__name__} records only")
-            object.__setattr__(self, name, items)
-        symbols = [p.symbol for p in self.positions]
-        if len(symbols) != len(set(symbols)):
-            raise RiskConfigError("snapshot.positions", "must hold one net position per symbol")
+        if type(self.positions) is not Positions:
+            object.__setattr__(self, "positions", Positions(self.positions))
+        if type(self.open_trades) is not OpenTrades:
+            object.__setattr__(self, "open_trades", OpenTrades(self.open_trades))
+        round_trips = tuple(self.round_trips)
+        if any(not isinstance(item, RoundTrip) for item in round_trips):
+            raise RiskConfigError("snapshot.round_trips", "must hold RoundTrip records only")
+        object.__setattr__(self, "round_trips", round_trips)
         if not isinstance(self.kill_switch, KillSwitch):
             raise RiskConfigError("snapshot.kill_switch", "must be a KillSwitch")
         if self.cash_ledger is not None and not isinstance(self.cash_ledger, CashLedger):
             raise RiskConfigError("snapshot.cash_ledger", "must be a CashLedger or None")
 
-    # The figures below are sums over every position or open trade, read several times by one decision:
-    # computed once, on first use (the snapshot never changes).
+    # The sums over every position and open trade are the containers' own, computed once (module docstring).
     @property
     def equity(self) -> Decimal:
-        return self._figures()[0]
+        return self.cash + self.positions.market_value
 
     @property
     def unrealised_pnl_today(self) -> Decimal:
-        return self._figures()[1]
+        return self.positions.unrealised_pnl_today
 
     @property
     def day_pnl(self) -> Decimal:
@@ -154,22 +240,11 @@ class AccountSnapshot:
 
     @property
     def open_risk(self) -> Decimal:
-        return self._figures()[2]
+        return self.open_trades.risk
 
     @property
     def gross_market_value(self) -> Decimal:
-        return self._figures()[3]
-
-    def _figures(self) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-        figures = self._cached_figures
-        if figures is None:
-            market_values = [p.market_value for p in self.positions]
-            figures = (self.cash + sum(market_values, ZERO),
-                       sum((p.unrealised_pnl_today for p in self.positions), ZERO),
-                       sum((t.risk for t in self.open_trades), ZERO),
-                       sum((abs(v) for v in market_values), ZERO))
-            object.__setattr__(self, "_cached_figures", figures)
-        return figures
+        return self.positions.gross_market_value
 
     def position(self, symbol: str) -> Position | None:
-        return next((p for p in self.positions if p.symbol == symbol), None)
+        return self.positions.of(symbol)

@@ -68,12 +68,13 @@ from processors.trades.errors import TradeError
 from processors.trades.events import (EntryFilled, EntrySubmitted, ExitCancelled, ExitFilled,
                                       ExitRequested, TradeSelector, TradeStatus, TradeView)
 from processors.trades.fields import decimal_field, int_field, text_field
+from processors.risk.running import OpenTradeIndex
 from processors.trades.settings import RiskReductionLevel, TimeClose, TradeManagerConfig
 from processors.trades.manager_state import AccountFigures, restore_into, snapshot_of
 from processors.trades.manual import ManualMixin
 from processors.trades.reading import ReadingMixin
 from processors.trades.sweep import Price, SweepMixin, in_order
-from processors.trades.trade import TradeState, check_same_trade, issued_ids, trim_pending
+from processors.trades.trade import TradeState, check_same_trade, issued_ids, open_trade, trim_pending
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -96,6 +97,7 @@ class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
         self._by_symbol: dict[str, dict[str, TradeState]] = {}
         self._by_account: dict[str, dict[str, TradeState]] = {}
         self._by_strategy: dict[str, dict[str, TradeState]] = {}
+        self._open: dict[str, OpenTradeIndex] = {}  # account -> its running trades as the risk decision counts them
         self._prices: dict[str, Price] = {}
         self._fill_marks: dict[str, Decimal] = {}
         self._accounts: dict[str, AccountFigures] = {
@@ -151,6 +153,7 @@ class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
                                           + trade.sign * event.quantity * trade.multiplier)
         self._fill_marks[trade.symbol] = event.price
         trade.refresh_thresholds(self._levels(trade))
+        self._changed(trade)
         self._touch(trade.symbol)
         return requests
 
@@ -201,6 +204,7 @@ class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
                 if not index[key]:
                     del index[key]
         trade.refresh_thresholds(self._levels(trade))
+        self._changed(trade)
         self._touch(trade.symbol)
         return requests
 
@@ -327,6 +331,17 @@ class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
         self._trades[trade.trade_id] = trade
         self._account(trade.account_id)
         return trade
+
+    def _changed(self, trade: TradeState) -> None:
+        """Keep the account's open-trade records (`open_trades`) current after the trade's fills, quantity or stop
+        changed: every change of those goes through here."""
+        index = self._open.get(trade.account_id)
+        if index is None:
+            index = self._open[trade.account_id] = OpenTradeIndex()
+        if trade.status is TradeStatus.RUNNING:
+            index.put(open_trade(trade))
+        else:
+            index.discard(trade.trade_id)
 
     def _account(self, account_id: str) -> AccountFigures:
         account = self._accounts.get(account_id)

@@ -73,6 +73,7 @@ def restore_into(manager: Any, data: dict[str, Any]) -> None:
                 manager._fresh.setdefault(trade.symbol, []).append(trade)
             net = manager._account(trade.account_id).net_open
             net[trade.symbol] = net.get(trade.symbol, 0) + trade.sign * trade.open_quantity * trade.multiplier
+            manager._changed(trade)
 
 
 def _account_dict(account: AccountFigures) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class ManualMixin:
             trade.fresh, trade.fresh_low_e8, trade.fresh_high_e8 = True, None, None
             self._fresh.setdefault(trade.symbol, []).append(trade)
         trade.refresh_thresholds(self._levels(trade))
+        self._changed(trade)
         self._touch(trade.symbol)
         return requests
 

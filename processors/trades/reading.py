@@ -9,12 +9,12 @@ from decimal import Decimal
 from processors.deals import DealRow, deal_row
 from processors.risk.killswitch import KillSwitch
 from processors.risk.sizing import percent
-from processors.risk.state import OpenTrade
+from processors.risk.state import OpenTrade, OpenTrades
 from processors.trades.errors import TradeError
 from processors.trades.events import AccountView, TradeView
-from processors.trades.trade import open_trade
 
 ZERO = Decimal(0)
+NO_TRADES = OpenTrades()
 
 
 class ReadingMixin:
@@ -26,10 +26,17 @@ class ReadingMixin:
     def trades(self) -> list[TradeView]:
         return [trade.view() for trade in self._trades.values()]
 
-    def open_trades(self, account_id: str) -> tuple[OpenTrade, ...]:
-        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot). Each
-        trade's record is built again only when its open quantity, average entry or stop changed."""
-        return tuple(open_trade(t) for t in self._by_account.get(account_id, {}).values())
+    def open_trades(self, account_id: str) -> OpenTrades:
+        """The account's running trades as the risk decision takes them (processors.risk.AccountSnapshot), with
+        their total risk: kept as the trades change (`_changed`), so reading them costs nothing while nothing
+        changed."""
+        index = self._open.get(account_id)
+        return NO_TRADES if index is None else index.frozen()
+
+    def open_trade_record(self, account_id: str, trade_id: str) -> OpenTrade | None:
+        """One running trade's record as `open_trades` holds it (None: not running in that account)."""
+        index = self._open.get(account_id)
+        return None if index is None else index.get(trade_id)
 
     def has_open_trades(self, account_id: str) -> bool:
         """Whether the account has a running trade: `bool(self.open_trades(account_id))`, without the records."""
@@ -45,7 +52,7 @@ class ReadingMixin:
         if account is None:
             raise TradeError("account_id", f"account {account_id!r} is not known")
         settings = self.config.accounts.get(account_id)
-        open_risk = sum((t.risk for t in self.open_trades(account_id)), ZERO)
+        open_risk = self.open_trades(account_id).risk
         net_realised = account.realised - account.charges
         day_pnl = self._total_pnl(account) - account.baseline
         equity = account.start_of_day_equity

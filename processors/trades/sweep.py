@@ -134,6 +134,8 @@ class SweepMixin:
             self._request(trade, trade.available, ExitReason.STOP_LOSS, price.last, at,
                           f"the stop moved to {trade.stop}, at or through the latest price {price.last}", made)
         trade.refresh_thresholds(levels)
+        if moved:
+            self._changed(trade)
 
     def _kill_switches(self, at: int, made: list[tuple[int, int, ExitRequested]]) -> None:
         for account_id in sorted(self._accounts):

@@ -67,7 +67,9 @@ from processors.risk.days import TradingDays
 from processors.risk.killswitch import KillSwitch
 from processors.risk.pdt import WINDOW_BUSINESS_DAYS
 from processors.risk.settlement import CashFill, CashLedger, SettlementCalendarError, fold_ledger
-from processors.risk.state import AccountSnapshot, OpenTrade, Position, RoundTrip
+from processors.risk.errors import RiskConfigError
+from processors.risk.state import AccountSnapshot, OpenTrade, OpenTrades, Positions, RoundTrip
+from processors.trading.book_positions import HeldPositions
 from processors.trading.book_codec import ledger_dict, ledger_of, switch_dict, trade_dict, trade_of
 from processors.trading.errors import TradingDeskError
 
@@ -76,6 +78,7 @@ SELL = "SELL"
 ZERO = Decimal(0)
 SHARE_QUANTUM = Decimal("0.00000001")   # a partial sale's share of a reference value, on the 1e-8 price grid
 SNAPSHOT_FORMAT = 1
+NO_TRADES = OpenTrades()
 
 
 @dataclass(slots=True)
@@ -113,12 +116,12 @@ class AccountBook:
         self.trades_today = 0
         self.kill_switch = KillSwitch()
         self._holdings: dict[str, _Holding] = {}
-        self._position_records: dict[str, tuple[tuple, Position]] = {}  # positions(): rebuilt when changed
+        self._held = HeldPositions()            # positions(): the records and their sums, kept as they change
         self._prices: dict[str, Decimal] = {}
         self._fill_prices: dict[str, Decimal] = {}
         self._round_trips: list[RoundTrip] = []
-        self._open_trades: tuple[OpenTrade, ...] = ()
-        self._working_entries: tuple[OpenTrade, ...] = ()
+        self._open_trades = NO_TRADES
+        self._working_entries = NO_TRADES
         has_cash = any(period.regime is Regime.CASH for period in account.regimes)
         self._ledger: CashLedger | None = (CashLedger(settled_cash=account.starting_capital,
                                                       settlement_holidays=self.settlement_holidays)
@@ -142,6 +145,7 @@ class AccountBook:
                 holding.reference_value = holding.quantity * self._mark(symbol)
                 holding.added_today_ns = None
                 holding.opening_ns = None
+            self._held.touch_all()
             window = self.days.last_n(day, WINDOW_BUSINESS_DAYS)
             if window is not None:
                 self._round_trips = [t for t in self._round_trips if et_date(t.closed_ns) >= window[0]]
@@ -162,6 +166,8 @@ class AccountBook:
         _price(price, "price.price")
         self.roll_to(ts_event)
         self._prices[symbol] = price
+        if symbol in self._holdings:
+            self._held.touch(symbol)
 
     def on_fill(self, *, symbol: str, side: str, quantity: int, price: Decimal, ts_event: int,
                 charges: Decimal = ZERO, multiplier: int = 1, opens_trade: bool = False) -> None:
@@ -182,6 +188,7 @@ class AccountBook:
             self.trades_today += 1
         self._fill_prices[symbol] = price
         self._apply_to_position(symbol, signed, price, multiplier, ts_event)
+        self._held.touch(symbol)
         if self._ledger is not None:
             ledger = self._ledger
             self._ledger = CashLedger(settled_cash=ledger.settled_cash - charges, pending=ledger.pending,
@@ -222,29 +229,21 @@ class AccountBook:
         """The latest print of `symbol`, else its latest fill, else None."""
         return self._prices.get(symbol, self._fill_prices.get(symbol))
 
-    def positions(self) -> tuple[Position, ...]:
-        """The net positions, each record built again only when its figures changed (a decision reads them all)."""
-        cache = self._position_records
-        out = []
-        for s, h in sorted(self._holdings.items()):
-            key = (h.quantity, self._mark(s), h.reference_value, h.opened_ns, h.multiplier)
-            cached = cache.get(s)
-            if cached is None or cached[0] != key:
-                cached = cache[s] = (key, Position(symbol=s, quantity=h.quantity, last_price=key[1],
-                                                   reference_price=h.reference_value / h.quantity,
-                                                   opened_ns=h.opened_ns, multiplier=h.multiplier))
-            out.append(cached[1])
-        return tuple(out)
+    def positions(self) -> Positions:
+        """The net positions by symbol, with their sums; only the records whose figures changed are built again
+        (book_positions.py: a decision reads them all)."""
+        return self._held.positions(self._holdings, self._mark)
 
     def snapshot_at(self, ts_event: int) -> AccountSnapshot:
         """The account at `ts_event` as the risk decision takes it (rolling the day first if it is a new one)."""
         self.roll_to(ts_event)
         day = et_date(ts_event)
-        working_today = sum(1 for t in self._working_entries if et_date(t.opened_ns) == day)
+        working_today = self._working_entries.opened_on(day)
         return AccountSnapshot(
             cash=self.cash, start_of_day_equity=self.start_of_day_equity, realised_pnl_today=self.realised_pnl_today,
             trades_today=self.trades_today + working_today, positions=self.positions(),
-            open_trades=self._open_trades + self._working_entries, round_trips=tuple(self._round_trips),
+            open_trades=OpenTrades.joined(self._open_trades, self._working_entries),
+            round_trips=tuple(self._round_trips),
             kill_switch=self.kill_switch, cash_ledger=self._ledger)
 
     # == snapshot ==================================================================================
@@ -287,11 +286,12 @@ class AccountBook:
             book._holdings = {s: _Holding(h["quantity"], h["multiplier"], Decimal(h["reference_value"]),
                                           h["opened_ns"], h["added_today_ns"], h.get("opening_ns"))
                               for s, h in data["holdings"].items()}
+            book._held.touch_all()
             book._prices = {s: Decimal(p) for s, p in data["prices"].items()}
             book._fill_prices = {s: Decimal(p) for s, p in data["fill_prices"].items()}
             book._round_trips = [RoundTrip(*t) for t in data["round_trips"]]
-            book._open_trades = tuple(trade_of(t) for t in data["open_trades"])
-            book._working_entries = tuple(trade_of(t) for t in data["working_entries"])
+            book._open_trades = OpenTrades(trade_of(t) for t in data["open_trades"])
+            book._working_entries = OpenTrades(trade_of(t) for t in data["working_entries"])
             book._ledger = None if data["ledger"] is None else ledger_of(data["ledger"])
         except (KeyError, TypeError, ValueError, ArithmeticError) as error:
             raise TradingDeskError("book", f"the snapshot cannot be read: {error!r}") from None
@@ -368,8 +368,11 @@ def _price(value: object, name: str) -> None:
         raise TradingDeskError(name, f"must be a positive Decimal, got {value!r}")
 
 
-def _trades(trades: Iterable[OpenTrade], name: str) -> tuple[OpenTrade, ...]:
-    result = tuple(trades)
-    if any(not isinstance(t, OpenTrade) for t in result):
-        raise TradingDeskError(name, "must hold processors.risk.OpenTrade records only")
-    return result
+def _trades(trades: Iterable[OpenTrade], name: str) -> OpenTrades:
+    """`trades` as `OpenTrades`: checked and summed once (a container given again is taken as it is)."""
+    if type(trades) is OpenTrades:
+        return trades
+    try:
+        return OpenTrades(trades)
+    except RiskConfigError:
+        raise TradingDeskError(name, "must hold processors.risk.OpenTrade records only") from None

@@ -86,9 +86,10 @@ from processors.model import (Bar, FillExecuted, OrderIntentCreated, OrderStatus
 from processors.model import plain_decimal as canonical
 from processors.paper import OrderFilled, OrderStatus, OrderType, PaperBroker, PaperEvent
 from processors.pnl import Direction
-from processors.risk import Action, OpenTrade, RiskIntent, decide
+from processors.risk import Action, RiskIntent, decide
 from processors.risk.account import et_date
 from processors.risk.event import decision_event
+from processors.risk.running import OpenTradeIndex
 from processors.trades import (EntryFilled, ExitCancelled, ExitFilled, ExitRequested, TradeManager, TradeSelector,
                                TradeStatus)
 from processors.trading.book import AccountBook
@@ -121,7 +122,10 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
         self._orders: dict[str, DeskOrder] = {}
         self._working: dict[str, None] = {}       # entry orders at the broker that may still fill, in order placed
         self._seen: set[str] = set()
-        self._waiting_records: dict[str, OpenTrade] = {}  # not in the snapshot: a cache of _waiting_record
+        # not in the snapshot, derived from the orders and _working (`_track_working`): per account, the entries
+        # working with nothing filled as open-trade records, and those partly filled
+        self._waiting: dict[str, OpenTradeIndex] = {}
+        self._partly_filled: dict[str, dict[str, None]] = {}
         self._checked_day: dt.date | None = None   # the last trading day whose overnight check ran
         self._outbox: list[DeskOrder] = []          # orders for a live broker, not yet taken (`take_outbox`)
         self._broker_execs: set[str] = set()        # a live broker's execution ids applied (each applied once)
@@ -153,6 +157,7 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
                 signal_type=settings.signal_type or ("long" if intent.side == BUY else "short"),
                 route=intent.exchange)
             self._working[order.client_order_id] = None
+            self._track_working(order)
             out += self._place(order, ts, ts_init)
         self._sync_kill_switches(ts)
         return out
@@ -330,7 +335,7 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
                 out.append(status_event(order, event, ts_init, identity))
             if event.status in TERMINAL:
                 self._working.pop(order.client_order_id, None)
-                self._waiting_records.pop(order.client_order_id, None)
+                self._track_working(order)
                 out += self._release(order, event.ts_event, ts_init)
         return out
 
@@ -343,6 +348,7 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
         out: list[DeskEvent] = [fill_event(order, event, charges, ts_init, identity)]
         first = order.filled == 0
         order.filled += event.quantity
+        self._track_working(order)
         self._books[order.account_id].on_fill(
             symbol=order.symbol, side=event.side.value, quantity=event.quantity, price=event.price,
             ts_event=event.ts_event, charges=charges.total, multiplier=order.multiplier,

@@ -12,15 +12,18 @@ from processors.model import OrderIntentCreated
 from processors.paper import OrderType
 from processors.risk import (Action, Check, CheckOutcome, OpenTrade, Outcome, RiskConfigError, RiskDecision,
                              RiskIntent, decide, reject_unknown_account)
+from processors.risk.running import OpenTradeIndex
+from processors.risk.state import OpenTrades
 from processors.trading.book import AccountBook
-from processors.trading.orders import DeskOrder
+from processors.trading.orders import ENTRY, DeskOrder
 
 UNASSIGNED = "(unassigned)"
+NO_TRADES = OpenTrades()
 ORDER_TYPES = frozenset(kind.value for kind in OrderType)
 
 
 class RiskSideMixin:
-    """`_entry_decision`, `_prepare`, `_waiting_record` and `_sync_kill_switches` of `TradingDesk`."""
+    """`_entry_decision`, `_prepare`, `_track_working` and `_sync_kill_switches` of `TradingDesk`."""
 
     def _entry_decision(self, intent: OrderIntentCreated, ts: int) -> tuple[RiskDecision, Any]:
         settings = self.config.strategies.get(intent.strategy)
@@ -48,32 +51,54 @@ class RiskSideMixin:
         return decision, settings
 
     def _prepare(self, account_id: str, ts: int) -> AccountBook:
-        """The account's book with the trade manager's open trades, the working entries and the kill switch."""
+        """The account's book with the trade manager's open trades, the working entries and the kill switch. Both
+        sets are kept as they change (the manager's `open_trades`, `_track_working`), so this costs nothing per
+        open trade: an entry still working after a partial fill is the one record looked at again."""
         self._sync_kill_switches(ts, account_id)
         book = self._books[account_id]
-        working = {order_id: self._orders[order_id] for order_id in self._working
-                   if self._orders[order_id].account_id == account_id}
-        running = []
-        for trade in self._manager.open_trades(account_id):
-            entry = working.pop(trade.trade_id, None)
-            rest = 0 if entry is None else entry.quantity - entry.filled
-            multiplier = self._orders[trade.trade_id].multiplier
-            running.append(trade if rest == 0 and multiplier == trade.multiplier
-                           else replace(trade, quantity=trade.quantity + rest, multiplier=multiplier))
-        waiting = [self._waiting_record(o) for o in working.values() if o.filled == 0]
-        book.set_trades(running, waiting)
+        running = self._manager.open_trades(account_id)
+        partial = self._partly_filled.get(account_id)
+        if partial:
+            running = self._with_rest(account_id, running, partial)
+        waiting = self._waiting.get(account_id)
+        book.set_trades(running, NO_TRADES if waiting is None else waiting.frozen())
         return book
 
-    def _waiting_record(self, order: DeskOrder) -> OpenTrade:
-        """A working entry as the risk decision counts it, built once per order (its figures do not change while
-        nothing has filled)."""
-        record = self._waiting_records.get(order.client_order_id)
-        if record is None or record.quantity != order.quantity:
-            record = OpenTrade(trade_id=order.trade_id, symbol=order.symbol, side=order.side, quantity=order.quantity,
-                               entry_price=order.signal_price, stop_price=order.decision_stop,
-                               opened_ns=order.placed_ns, multiplier=order.multiplier)
-            self._waiting_records[order.client_order_id] = record
-        return record
+    def _with_rest(self, account_id: str, running: OpenTrades, partial: dict[str, None]) -> OpenTrades:
+        """A running trade whose entry order still works counts what is left to fill too."""
+        changed: dict[str, OpenTrade] = {}
+        for order_id in partial:
+            entry = self._orders[order_id]
+            trade = self._manager.open_trade_record(account_id, entry.trade_id)
+            rest = entry.quantity - entry.filled
+            if trade is not None and (rest or entry.multiplier != trade.multiplier):
+                changed[trade.trade_id] = replace(trade, quantity=trade.quantity + rest, multiplier=entry.multiplier)
+        if not changed:
+            return running
+        return OpenTrades(changed.get(t.trade_id, t) for t in running)
+
+    def _track_working(self, order: DeskOrder) -> None:
+        """Keep the account's working entries as the risk decision counts them, after `order` was placed, filled
+        or finished: one that has not filled is an open trade of its own (`_waiting`); one partly filled adds its
+        rest to its running trade (`_partly_filled`)."""
+        if order.role != ENTRY:
+            return
+        working = order.client_order_id in self._working
+        waiting = self._waiting.get(order.account_id)
+        if working and order.filled == 0:
+            if waiting is None:
+                waiting = self._waiting[order.account_id] = OpenTradeIndex()
+            waiting.put(OpenTrade(trade_id=order.trade_id, symbol=order.symbol, side=order.side,
+                                  quantity=order.quantity, entry_price=order.signal_price,
+                                  stop_price=order.decision_stop, opened_ns=order.placed_ns,
+                                  multiplier=order.multiplier))
+        elif waiting is not None:
+            waiting.discard(order.trade_id)
+        partial = self._partly_filled.setdefault(order.account_id, {})
+        if working and order.filled > 0:
+            partial[order.client_order_id] = None
+        else:
+            partial.pop(order.client_order_id, None)
 
     def _sync_kill_switches(self, ts: int, only: str | None = None) -> None:
         for account_id, book in self._books.items():

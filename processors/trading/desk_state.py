@@ -42,6 +42,8 @@ def restore_into(desk: Any, data: dict[str, Any]) -> None:
         desk._manager = TradeManager.restore(config.trade_manager, data["trade_manager"])
         desk._orders = {o["client_order_id"]: DeskOrder.from_dict(o) for o in data["orders"]}
         desk._working = dict.fromkeys(data["working"])
+        for order_id in desk._working:
+            desk._track_working(desk._orders[order_id])
         desk._seen = set(data["seen"])
         desk._outbox = [desk._orders[order_id] for order_id in data.get("outbox", [])]
         desk._broker_execs = set(data.get("broker_execs", []))

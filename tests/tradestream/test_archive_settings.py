@@ -19,7 +19,8 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 def test_defaults(tmp_path: Path) -> None:
     archiver = settings(tmp_path, ARCHIVE_SIGNING_KEY=KEY).archiver()
     assert (archiver.slice_s, archiver.max_records, archiver.interval_s, archiver.key_prefix) == (3600, 100_000, 600.0, "")
-    assert len(archiver.topics) == 15 and "deadletter" not in archiver.topics
+    assert len(archiver.topics) == 17 and "deadletter" not in archiver.topics
+    assert {"trades.actions", "strategies", "settings", "accounts"} <= set(archiver.topics)   # operators' changes
     assert (archiver.retention.trade_record_years, archiver.retention.order_years) == (6, 3)
     assert KEY not in repr(archiver)
 
