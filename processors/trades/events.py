@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import msgspec
+
 from processors.pnl import Direction
 from processors.risk.intent import ExitReason
 from processors.trades.errors import TradeError
@@ -158,12 +160,15 @@ class ExitCancelled:
         int_field(self.ts_event, "exit_cancelled.ts_event")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ExitRequested:
+class ExitRequested(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The manager asks to close `quantity` shares of a trade (an order `side` SELL closes a long, BUY a
     short) for `reason`. `trigger_price` is the price that triggered it (the interval's low or high that
     crossed a stop, target or level; the latest price for a time close, kill switch or exit rule; None if no
-    price is known yet), `detail` says so in words."""
+    price is known yet), `detail` says so in words.
+
+    A frozen msgspec Struct rather than a dataclass: a crash's sweep makes one per open trade (10,000 in the
+    benchmark), and a Struct is built in a tenth of the time and holds nothing the cyclic garbage collector
+    must track (its fields are strings, numbers and a Decimal)."""
 
     request_id: str
     trade_id: str

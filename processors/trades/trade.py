@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from processors import deals
 from processors.pnl import Direction, Fill, average_price, trade_pnl
 from processors.risk.intent import ExitReason
@@ -36,8 +38,9 @@ NEVER_ABOVE = 10**30
 ZERO = Decimal(0)
 
 
-@dataclass(slots=True)
-class PendingExit:
+class PendingExit(msgspec.Struct, gc=False):
+    """An exit request not filled yet (a Struct: made per request, never part of a reference cycle)."""
+
     quantity: int           # still to fill
     reason: ExitReason
 
