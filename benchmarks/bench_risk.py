@@ -59,15 +59,16 @@ def intent(n: int, symbol: str, price: Decimal, ts: int) -> OrderIntentCreated:
         reference_price=price, product="MARGIN", quantity=0, multiplier=1)
 
 
-def run(seconds: int, rate: int, symbols: int, max_active: int) -> tuple[list[float], list[float], int, int]:
-    """Per intent: on_intent ms and Avro-encoding ms; then the decisions refused and the fills made."""
+def run(seconds: int, rate: int, symbols: int, max_active: int) -> tuple[list[float], list[float], int, int, list[bool]]:
+    """Per intent: on_intent ms and Avro-encoding ms; the decisions refused and the fills made; per intent, whether
+    it was accepted or resized (the sizing and ordering path)."""
     trading = desk(symbols, max_active)
     parsed = fastavro.parse_schema(SCHEMAS["RiskDecisionMade"])
     names = [f"S{i:03d}" for i in range(symbols)]
     prices = {name: D(20 + i % 300) for i, name in enumerate(names)}
     start = int(dt.datetime(2026, 11, 24, 10, 0, tzinfo=ET).timestamp()) * NS
     step = NS // rate
-    decide_ms, encode_ms, refused, fills = [], [], 0, 0
+    decide_ms, encode_ms, refused, fills, accepted = [], [], 0, 0, []
     for n in range(seconds * rate):
         ts = start + n * step
         symbol = names[n % symbols]
@@ -86,7 +87,8 @@ def run(seconds: int, rate: int, symbols: int, max_active: int) -> tuple[list[fl
         decide_ms.append((decided - began) / 1e6)
         encode_ms.append((encoded - decided) / 1e6)
         refused += decision.outcome == "REJECT"
-    return decide_ms, encode_ms, refused, fills
+        accepted.append(decision.outcome != "REJECT")
+    return decide_ms, encode_ms, refused, fills, accepted
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -106,7 +108,7 @@ def main() -> None:
     worst = 0.0
     for max_active in args.max_active or [100, 1_000]:
         began = time.perf_counter()
-        decide_ms, encode_ms, refused, fills = run(args.seconds, args.rate, args.symbols, max_active)
+        decide_ms, encode_ms, refused, fills, accepted = run(args.seconds, args.rate, args.symbols, max_active)
         wall = time.perf_counter() - began
         total = [a + b for a, b in zip(decide_ms, encode_ms)]
         print(f"risk decisions, max {max_active:,} active trades: {len(total):,} intents ({args.rate:,}/s of event "
@@ -114,7 +116,9 @@ def main() -> None:
               f"{refused:,} refused, {fills:,} fills")
         print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
         for name, values in (("decide (desk.on_intent)", decide_ms), ("encode the decision (Avro)", encode_ms),
-                             ("intent to decision", total)):
+                             ("intent to decision", total),
+                             ("  of those accepted/resized", [t for t, a in zip(total, accepted) if a] or [0.0]),
+                             ("  of those refused", [t for t, a in zip(total, accepted) if not a] or [0.0])):
             print(f"  {name:<28} {statistics.median(values):>8.3f} {percentile(values, 0.99):>8.3f} "
                   f"{max(values):>8.3f}")
         print(f"  the whole run (prints, fills, sweeps and decisions): {wall:.1f} s for {args.seconds} s of event "
