@@ -37,6 +37,19 @@ Settings: every run reads the settings topic from its beginning; a new version o
 (SettingsChanged) enters the event-time merge at the instant it was made (`ts_init`) and amends the calendar
 the bars, strategies and desk share for the days it governs (`processors.settings.CalendarInForce`), so a
 replay builds each day's sessions with the hours, closed dates and half-days the live run had.
+
+Strategy changes: every run also reads the strategies topic from its beginning; an operator's change of one of the
+runner's strategies (StrategyChanged: created, replaced, enabled, disabled, deleted, through the API) enters the
+event-time merge at the instant it was made and the strategy follows it from there
+(`processors.strategies.in_force.StrategyInForce` over a `processors.strategies.history.StrategyHistory` that
+starts from the configurations given): disabled or deleted, it makes no decision from the change on (its open
+trades stay with the desk's trade manager: stops, targets and time exits still act); enabled, it decides again from
+the first instant after the change; a created or replaced configuration starts warmed on the prints this run
+evaluated so far (`RecentPrints`), as a start would warm it. A change the history refuses is dead-lettered with the
+reason; another strategy's change is not this runner's. The desk's trading settings (risk:, trade:, charges) are
+those of the configurations given at start: a replacement changes what the strategy decides, and its trading
+settings from the runner's next start; a replacement moving the strategy to another account (or out of this one)
+stops it here. A replay reads the same changes, so it decides with the configuration in force at each instant.
 """
 
 from __future__ import annotations
@@ -57,10 +70,12 @@ from connectors.kafka.publisher import EventPublisher
 from connectors.kafka.settings import KafkaSettings
 from processors.calendar import build_nyse_calendar
 from processors.event_time import EventTimeBounds
-from processors.model import AccountChanged, SettingsChanged, TradeActionRequested, TradeTickBatch
+from processors.model import AccountChanged, SettingsChanged, StrategyChanged, TradeActionRequested, TradeTickBatch
 from processors.risk import Account
 from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
 from processors.settings import CalendarInForce
+from processors.strategies.history import StrategyHistory
+from processors.strategies.in_force import WARMUP_PRINTS, RecentPrints, StrategyInForce
 from processors.strategies.pipeline import Decisions, StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.orders import BrokerEvent
@@ -80,6 +95,7 @@ BATCH_PARTITIONS = 100_000  # merge ids of the batches topic's partitions start 
 ACCOUNT_PARTITIONS = 200_000  # ... and those of the accounts topic (operators' changes) here
 SETTINGS_PARTITIONS = 300_000  # ... and those of the settings topic here
 ACTION_PARTITIONS = 400_000  # ... and those of the trades.actions topic (operators' manual trade actions) here
+STRATEGY_PARTITIONS = 500_000  # ... and those of the strategies topic (operators' strategy changes) here
 BATCH_INDEX = 1_000_000     # a batch's prints are ordered by offset * BATCH_INDEX + index
 REPORT_EVERY_S = 30         # seconds between two progress lines in the log
 
@@ -95,6 +111,7 @@ class RunReport:
     account_changes: int = 0
     trade_actions: int = 0
     settings_changes: int = 0
+    strategy_changes: int = 0
     orders_not_sent: int = 0  # a live account's orders in a replay (never sent)
     refused_prints: int = 0  # impossible prints the desk did not take (the bars stage dead-letters them)
     resets_before_start: int = 0  # kill-switch resets older than the rebuild: the switch they reset is not rebuilt
@@ -108,7 +125,7 @@ class StrategyRunner:
                  lateness_ms: int = 0, resume_after: dict | None = None, wall_ns: Callable[[], int] = time.time_ns,
                  reorder_ms: int = 100, event_time: EventTimeBounds = EventTimeBounds(),
                  account: Account | None = None, live_broker: LiveBroker | None = None,
-                 inputs: RunnerInputs | None = None) -> None:
+                 inputs: RunnerInputs | None = None, warmup_prints: int = WARMUP_PRINTS) -> None:
         configs = [config] if isinstance(config, ScannerConfig) else sorted(config, key=lambda c: c.name)
         self.kafka = kafka
         self.codec = codec
@@ -131,9 +148,19 @@ class StrategyRunner:
         last = dt.datetime.fromtimestamp(end_ns / 1e9, dt.timezone.utc).date() if end_ns else today
         in_force = CalendarInForce(build_nyse_calendar(first - dt.timedelta(days=10), last + dt.timedelta(days=30)))
         calendar = in_force.calendar
-        pipelines = {c.name: StrategyPipeline(c, calendar, SignalLimiter.from_config(c),
-                                              lambda ts, c=c: in_schedule(c, ts), lateness_ns=lateness_ms * MS)
-                     for c in configs}
+
+        def build(c: ScannerConfig, gate: Callable[[int], bool]) -> StrategyPipeline:
+            return StrategyPipeline(c, calendar, SignalLimiter.from_config(c),
+                                    lambda ts: gate(ts) and in_schedule(c, ts), lateness_ns=lateness_ms * MS)
+
+        def accepts(c: ScannerConfig) -> bool:  # an account's runner runs the strategies trading in it
+            return account is None or (c.risk is not None and c.risk.account == account.account_id)
+
+        self.history = StrategyHistory({c.name: c for c in configs})
+        """The runner's strategies' versions: the configurations given, then the strategies topic's changes."""
+        self.recent = RecentPrints(warmup_prints)
+        pipelines = {c.name: StrategyInForce(c.name, self.history, build, self.recent, accepts) for c in configs}
+        self.strategies = pipelines
         self.pipeline = pipelines[self.config.name]
         desk = TradingDesk(desk_config(configs, account, calendar)) if account is not None else None
         self.session = TradingSession(pipelines, desk, settings=in_force)
@@ -149,6 +176,7 @@ class StrategyRunner:
         """A live broker's account: its broker events from the broker live, from the record rebuilding or replaying
         (streams/live_account.py)."""
         self.settings_topic = kafka.topic("settings")
+        self.strategies_topic = kafka.topic("strategies")
         self.inputs = inputs
         """A replay's record read elsewhere than on the topics (the archive: `streams.audit_archive`); None: the
         topics, through a consumer of its own."""
@@ -162,7 +190,9 @@ class StrategyRunner:
         the accounts topic from its beginning (the settings in force at the start time are the last changes
         before it), and the settings topic from its beginning. Merge ids: the partition number for trades,
         BATCH_PARTITIONS + the number for batches, ACCOUNT_PARTITIONS + the number for accounts,
-        SETTINGS_PARTITIONS + the number for settings. With `inputs`, the same partitions from the same records,
+        SETTINGS_PARTITIONS + the number for settings, STRATEGY_PARTITIONS + the number for the strategies topic
+        (read from its beginning too: the configuration in force at the start time is its last change before
+        it). With `inputs`, the same partitions from the same records,
         read through its stand-in for the consumer."""
         from_start = [(self.trades_topic, 0), (self.batches_topic, BATCH_PARTITIONS)]
         if self.account is not None:    # an operator's manual trade actions, from the start time as the prints
@@ -170,7 +200,8 @@ class StrategyRunner:
         if self.live_account is not None:
             from_start += self.live_account.bases()
         control = [(self.accounts_topic, ACCOUNT_PARTITIONS)] if self.account is not None else []
-        from_beginning = [*control, (self.settings_topic, SETTINGS_PARTITIONS)]
+        from_beginning = [*control, (self.settings_topic, SETTINGS_PARTITIONS),
+                          (self.strategies_topic, STRATEGY_PARTITIONS)]
         if self.inputs is not None:
             return self.inputs(from_start, from_beginning, self.start_ns)
         consumer = Consumer(consumer_config(self.kafka, f"tradestream-strategy-{self.name}", **{
@@ -266,7 +297,7 @@ class StrategyRunner:
     def _take(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
         """One consumed record: its plausible prints into the merge; an end of partition marked there;
         a record that does not decode, and an implausible print, dead-lettered."""
-        if message.topic() in (self.accounts_topic, self.settings_topic, self.actions_topic):
+        if message.topic() in (self.accounts_topic, self.settings_topic, self.actions_topic, self.strategies_topic):
             self._take_change(message, merge)
             return
         if self.live_account is not None and message.topic() in self.live_account.topics:
@@ -293,12 +324,13 @@ class StrategyRunner:
             merge.push(merge_id, message.offset(), event.ts_event, event)
 
     def _take_change(self, message, merge: PartitionMerge) -> None:  # noqa: ANN001
-        """An operator's change: of this runner's account into the merge at its event time; of the universal
-        settings at the instant it was made (it governs days ahead, `CalendarInForce`)."""
+        """An operator's change: of this runner's account, or of one of its strategies, into the merge at its event
+        time; of the universal settings at the instant it was made (it governs days ahead, `CalendarInForce`)."""
         settings = message.topic() == self.settings_topic
         actions = message.topic() == self.actions_topic
-        merge_id = (SETTINGS_PARTITIONS if settings else ACTION_PARTITIONS if actions else ACCOUNT_PARTITIONS) \
-            + message.partition()
+        strategies = message.topic() == self.strategies_topic
+        merge_id = (SETTINGS_PARTITIONS if settings else ACTION_PARTITIONS if actions else
+                    STRATEGY_PARTITIONS if strategies else ACCOUNT_PARTITIONS) + message.partition()
         error = message.error()
         if error is not None:
             if error.code() == KafkaError._PARTITION_EOF:
@@ -306,12 +338,16 @@ class StrategyRunner:
             return
         try:
             change = self.codec.decode(message.value(), "SettingsChanged" if settings else
-                                       "TradeActionRequested" if actions else "AccountChanged")
+                                       "TradeActionRequested" if actions else
+                                       "StrategyChanged" if strategies else "AccountChanged")
         except DecodeError as exc:
             self._dead_letter(message, str(exc), type(exc).__name__)
             return
         if settings:
             merge.push(merge_id, message.offset(), change.ts_init, (change, message))
+        elif strategies:
+            if change.strategy in self.strategies:
+                merge.push(merge_id, message.offset(), change.ts_event, (change, message))
         elif self.account is not None and change.account_id == self.account.account_id:
             merge.push(merge_id, message.offset(), change.ts_event, (change, message))
 
@@ -327,6 +363,21 @@ class StrategyRunner:
         self.report.settings_changes += 1
         log.info("strategy=%s settings version %d in force from %d: %s", self.name, change.version, change.ts_event,
                  change.reason)
+
+    def _apply_strategy_change(self, change: StrategyChanged, message) -> None:  # noqa: ANN001
+        """An operator's change of one of the runner's strategies, followed from its instant; one the strategy's
+        history refuses is dead-lettered with the reason (the version in force stays)."""
+        try:
+            version = self.history.apply(change)
+        except TradestreamError as exc:
+            log.warning("strategy=%s change %s at %d refused: %s", change.strategy, change.kind, change.ts_event,
+                        str(exc).replace("\n", "; "))
+            self._dead_letter(message, str(exc), type(exc).__name__)
+            return
+        self.report.strategy_changes += 1
+        outcome = self.strategies[change.strategy].on_change(version)
+        log.info("strategy=%s %s by %s at %d: %s", change.strategy, change.kind, change.operator, change.ts_event,
+                 outcome)
 
     def _apply_account_change(self, change: AccountChanged, message) -> None:  # noqa: ANN001
         """The change applied to the desk at its instant; one it cannot apply is dead-lettered with the reason.
@@ -389,6 +440,8 @@ class StrategyRunner:
                     self._emit_trading(self.live_account.apply_recorded(self.session, tick[0], ts_init))
                 elif isinstance(tick[0], SettingsChanged):
                     self._apply_settings_change(*tick)
+                elif isinstance(tick[0], StrategyChanged):
+                    self._apply_strategy_change(*tick)
                 elif self.end_ns is not None and tick[0].ts_event >= self.end_ns:
                     pass
                 elif isinstance(tick[0], TradeActionRequested):
@@ -400,6 +453,7 @@ class StrategyRunner:
                 return True
             self.report.trades += 1
             step = self.session.on_trade(tick, self.wall_ns() if self.publisher is not None else tick.ts_event)
+            self.recent.add(tick)
             if step.refused is not None:
                 self.report.refused_prints += 1
                 log.warning("account=%s the desk refused a print (dead-lettered by the bars stage): %s", self.name,
