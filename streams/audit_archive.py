@@ -9,7 +9,8 @@ stamped at or after the start (as `offsets_for_times` finds it) to the end of th
 value as the topic held it. The strategy runners read through `RecordedConsumer`, a stand-in for their consumer:
 each partition's records in offset order, the partitions interleaved by Kafka timestamp as a consumer's fetches
 roughly interleave them, and an end of partition after each partition's last record; the runner's merge orders
-them by event time from there, as live. Nothing here makes a Kafka client: a replay from the archive needs no
+them by event time from there, as live. `stops_before(end_ns)` names the partitions read that the archive does
+not hold to `end_ns` (`ArchiveReader.reach`): the replay compares only up to the earliest of them. Nothing here makes a Kafka client: a replay from the archive needs no
 broker (a test asserts it), and asks no schema registry.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 from confluent_kafka import TIMESTAMP_CREATE_TIME, KafkaError
 
 from connectors.s3archive.reader import ArchivedRecord, ArchiveReader
+from processors.archive.reading import PartitionReach
 from schemas.errors import ArchiveError
 from streams.audit_record import RawRecord
 from streams.strategy_inputs import RunnerInputs
@@ -40,11 +42,17 @@ class ArchiveRecords:
 
     def __init__(self, reader: ArchiveReader) -> None:
         self.reader = reader
+        self.partitions_read: set[tuple[str, int]] = set()
+
+    def _partitions(self, topic: str) -> list[int]:
+        partitions = self.reader.partitions(topic)
+        self.partitions_read.update((topic, partition) for partition in partitions)
+        return partitions
 
     def read(self, topic: str, from_ns: int | None) -> Iterator[RawRecord]:
         """Every record of `topic`, partition after partition, each from its first stamped at or after `from_ns`."""
         from_ms = None if from_ns is None else from_ns // MS
-        for partition in self.reader.partitions(topic):
+        for partition in self._partitions(topic):
             for record in self.reader.records(topic, partition, from_ms):
                 yield _raw(record)
 
@@ -58,9 +66,14 @@ class ArchiveRecords:
         streams: dict[int, tuple[str, int, Iterator[ArchivedRecord]]] = {}
         for pairs, from_ms in ((from_start, start_ns // MS), (from_beginning, None)):
             for topic, base in pairs:
-                for partition in self.reader.partitions(topic):
+                for partition in self._partitions(topic):
                     streams[base + partition] = (topic, partition, self.reader.records(topic, partition, from_ms))
         return RecordedConsumer(list(streams.values())), list(streams)
+
+    def stops_before(self, end_ns: int) -> list[PartitionReach]:
+        """The partitions read so far that the archive does not hold up to `end_ns`, in topic and partition order."""
+        reaches = (self.reader.reach(topic, partition) for topic, partition in sorted(self.partitions_read))
+        return [reach for reach in reaches if reach.archived_to_ms * MS < end_ns]
 
     def require(self, topics: list[str]) -> None:
         """ArchiveError unless the archive holds a record of at least one of `topics` (the replay's input): an

@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.settings import KafkaSettings
+from processors.archive.reading import PartitionReach
 from schemas.errors import ConfigError, DecodeError
 from streams.strategy_inputs import RunnerInputs
 
@@ -50,6 +51,9 @@ class RecordSource(Protocol):
     def runner_inputs(self) -> RunnerInputs | None:
         """The strategy runners' inputs; None: the runner's own consumer of the topics."""
 
+    def stops_before(self, end_ns: int) -> list[PartitionReach]:
+        """The partitions read so far whose record this source does not hold up to `end_ns`."""
+
 
 @dataclass(frozen=True, slots=True)
 class KafkaRecords:
@@ -64,6 +68,10 @@ class KafkaRecords:
     @property
     def runner_inputs(self) -> RunnerInputs | None:
         return None
+
+    def stops_before(self, end_ns: int) -> list[PartitionReach]:
+        """None: the topics are read to their ends as the read began."""
+        return []
 
 
 @dataclass(slots=True)

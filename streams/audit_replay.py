@@ -20,7 +20,11 @@ writes to Kafka. Its consumers are assigned partitions and never commit.
 The record is read from a `streams.audit_record.RecordSource`: the topics (`KafkaRecords`, the default) or the
 compliance archive (`streams.audit_archive.ArchiveRecords`, which opens no Kafka connection: the runners read it
 through a stand-in for their consumer). Both give each topic's records from the same first record on, so the
-replays of one range from either reproduce the same outputs.
+replays of one range from either reproduce the same outputs, as far as the archive holds the range: when a partition
+read is archived only to an instant before the range's end (the archiver's last pass got there), the outputs that
+settle from that instant on are left out of the comparison on both sides, and `AuditOutcome.source_stops` names
+every such partition. An output settled just before that instant but recorded after it (within the live chain's
+latency) is missing from the archive, and shows as a difference.
 """
 
 from __future__ import annotations
@@ -29,20 +33,23 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.kafka.codec import AvroCodec
 from connectors.kafka.settings import KafkaSettings
+from processors.archive.reading import PartitionReach
 from processors.audit.compare import StageComparison, bar_key, compare_stage
 from processors.event_time import EventTimeBounds
 from processors.risk import Account
 from processors.scanner import ScannerConfig
 from schemas.errors import ConfigError
 from streams.audit_bars import replay_bars, replay_indicators
-from streams.audit_record import KafkaRecords, RecordSource, read_recorded
+from streams.audit_record import KafkaRecords, Recorded, RecordSource, read_recorded
 from streams.settings import BarsStageSettings
 from streams.strategy_resume import OUTPUT_TOPICS, TRADING_TOPICS, decision_id
 from streams.strategy_runner import StrategyRunner
 
+MS = 1_000_000
 STAGES = ("bars", "indicators", *OUTPUT_TOPICS, *TRADING_TOPICS.values())
 """The stages compared, in the chain's order; each named after the topic its outputs are recorded on."""
 
@@ -57,6 +64,12 @@ class AuditOutcome:
     replay_s: float = 0.0      # wall time of the re-run and the comparison
     bars_s: float = 0.0        # ... of which the bars and indicators stages' replay and comparison
     strategies_s: float = 0.0  # ... and the strategy runners'
+    source_stops: list[PartitionReach] = field(default_factory=list)
+    """The partitions read whose record the source (the archive) does not hold up to the range's end."""
+    compared_to_ns: int = 0
+    """The outputs compared are those settled before this instant: the range's end, or the earliest instant a
+    partition of `source_stops` is held to (an output settles at its event time; a bar, or its indicators,
+    no earlier than its end plus the stage's lateness)."""
 
     @property
     def differences(self) -> int:
@@ -113,20 +126,28 @@ class AuditReplay:
 
     def run(self) -> AuditOutcome:
         began = self.clock()
-        outcome = AuditOutcome()
+        outcome = AuditOutcome(compared_to_ns=self.end_ns)
         bars = replay_bars(self.source, self.kafka.topic, self.codec, self.bars, self.event_time, self.start_ns,
                            self.end_ns)
         outcome.input_records, outcome.prints = bars.records, bars.prints
         outcome.undecodable_inputs = bars.undecodable
+        # Each stage: (name, recorded, replayed, key, when it settles); compared once everything is read, up to
+        # where the source holds the record.
+        stages: list[tuple[str, Recorded, list, Callable[[Any], object], Callable[[Any], int]]] = []
+        lateness_ns = self.bars.lateness_ns
+
+        def settled(bar: Any) -> int:   # a bar (and its indicators) closes no earlier
+            return bar.end + lateness_ns
+
         recorded = read_recorded(self.source, self.codec, self.kafka.topic("bars"), self.start_ns, self.end_ns,
                                  keep=lambda _: True, when=lambda bar: bar.start)
         in_range = [bar for bar in bars.bars if bar.start >= self.start_ns]
-        outcome.stages.append(compare_stage("bars", recorded.events, in_range, bar_key, recorded.unreadable))
+        stages.append(("bars", recorded, in_range, bar_key, settled))
         # The indicators take every bar the replay made (a bar just before the range is their warm-up).
         recorded = read_recorded(self.source, self.codec, self.kafka.topic("indicators"), self.start_ns, self.end_ns,
                                  keep=lambda _: True, when=lambda snapshot: snapshot.start)
         snapshots = [s for s in replay_indicators(bars.bars) if s.start >= self.start_ns]
-        outcome.stages.append(compare_stage("indicators", recorded.events, snapshots, bar_key, recorded.unreadable))
+        stages.append(("indicators", recorded, snapshots, bar_key, settled))
         outcome.bars_s = self.clock() - began
         replayed: dict[str, list] = {name: [] for name in STAGES[2:]}
         runners_began = self.clock()
@@ -142,12 +163,23 @@ class AuditReplay:
         for name in OUTPUT_TOPICS:
             recorded = read_recorded(self.source, self.codec, self.kafka.topic(name), self.start_ns, self.end_ns,
                                      keep=lambda e: e.strategy in self.strategies)
-            outcome.stages.append(compare_stage(name, recorded.events, replayed[name], decision_id,
-                                                recorded.unreadable))
+            stages.append((name, recorded, replayed[name], decision_id, _ts_event))
         for name in TRADING_TOPICS.values():
             recorded = read_recorded(self.source, self.codec, self.kafka.topic(name), self.start_ns, self.end_ns,
                                      keep=lambda e: e.account_id in self.accounts)
-            outcome.stages.append(compare_stage(name, recorded.events, replayed[name], decision_id,
-                                                recorded.unreadable))
+            stages.append((name, recorded, replayed[name], decision_id, _ts_event))
+        outcome.source_stops = self.source.stops_before(self.end_ns)
+        if outcome.source_stops:
+            outcome.compared_to_ns = min(reach.archived_to_ms for reach in outcome.source_stops) * MS
+        cut = outcome.compared_to_ns
+        for name, recorded, ours, key, when in stages:
+            if cut < self.end_ns:
+                recorded.events = [e for e in recorded.events if when(e) < cut]
+                ours = [e for e in ours if when(e) < cut]
+            outcome.stages.append(compare_stage(name, recorded.events, ours, key, recorded.unreadable))
         outcome.replay_s = self.clock() - began
         return outcome
+
+
+def _ts_event(event: Any) -> int:
+    return event.ts_event

@@ -4,12 +4,16 @@
     reader.partitions(topic)                      # the partitions the archive holds a chain of
     reader.records(topic, partition, from_ms)     # ArchivedRecord, in offset order
     reader.schemas                                # ArchivedSchemas: the writer schemas met so far, by registry id
+    reader.reach(topic, partition)                # PartitionReach: the instant the partition is archived to
 
 For each partition the reader lists the chain's manifests, keeps those whose slices can hold a record stamped at
 or after `from_ms` (`processors.archive.reading`), checks that they link up (sequence, previous-manifest hash,
 contiguous offsets: `processors.archive.chain.check_chain`), and for each object checks its SHA-256 and size
 against its manifest before decoding it: an object missing or changed stops the read with an `ArchiveError`
-naming it, never a record of it used. The proof of the whole archive (signed roots, retention, the topics' own
+naming it, never a record of it used. `reach` says how far the archive holds a partition
+(`processors.archive.reading.archived_to`: the end of the last day with a signed root, else the end of the
+partition's last slice, or its newest record when a pass stopped inside that slice's window); the root is found
+by its key, not opened (its signature is `audit verify`'s). The proof of the whole archive (signed roots, retention, the topics' own
 offsets) is `tradestream audit verify`'s.
 
 Each record's value is given back as the bytes the topic held (the Confluent wire format, with the writer's
@@ -21,6 +25,7 @@ opens a Kafka connection.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,9 +37,10 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from connectors.s3archive.store import ArchiveStore
 from processors.archive.chain import StoredManifest, check_chain
-from processors.archive.container import read_container
-from processors.archive.manifest import Manifest
-from processors.archive.reading import StampedFrom, covering, object_problem
+from processors.archive.container import ContainerFile, read_container
+from processors.archive.manifest import Manifest, ObjectEntry
+from processors.archive.reading import PartitionReach, StampedFrom, archived_to, covering, object_problem
+from processors.archive.root import day_end_ms
 from schemas.errors import ArchiveError, ConfigError
 
 T = TypeVar("T")
@@ -85,6 +91,9 @@ class ArchiveReader:
         """Each partition's manifests once checked: a replay reads some topics more than once (the prints for the
         bars stage and for the strategy runners); the objects are read, and checked, every time."""
         self.objects_read = 0
+        self._newest_stamps: dict[tuple[str, int], int] = {}
+        """The newest Kafka timestamp of each partition's last slice, once read."""
+        self._sealed_to_ms: int | None = None
 
     def _bucket(self, call: Callable[[], T], what: str) -> T:
         """A read of the bucket; ArchiveError saying which when the server does not answer or refuses it."""
@@ -145,22 +154,58 @@ class ArchiveReader:
         """The partition's records from the first stamped at or after `from_ms` (None: from the first) to the end
         of the archive, in offset order; each object checked against its manifest before any record of it."""
         start = StampedFrom(from_ms)
-        for manifest in covering(self.manifests(topic, partition), from_ms):
+        chain = self.manifests(topic, partition)
+        for manifest in covering(chain, from_ms):
+            newest = -1
             for entry in manifest.objects:
-                data = self._bucket(lambda key=entry.key: self.store.get(key), f"reading {entry.key}")
-                problem = object_problem(entry, data)
-                if problem is not None:
-                    raise ArchiveError(f"archive object {entry.key} {problem}; it is not used: run `tradestream "
-                                       "audit verify`, or replay this range from the topics (--source kafka)")
-                assert data is not None
-                try:
-                    container = read_container(data)
-                except ValueError as exc:
-                    raise ArchiveError(f"archive object {entry.key}: {exc}") from None
-                self.objects_read += 1
-                schema_text = container.metadata.get("tradestream.value_schema")
-                if schema_text is not None:
-                    self.schemas.learn(int(container.metadata["tradestream.value_schema_id"]), schema_text, entry.key)
+                container = self._object(entry)
                 for row, value in zip(container.rows, container.kafka_values()):
+                    newest = max(newest, row["timestamp_ms"])
                     if start.admits(row["timestamp_ms"]):
                         yield ArchivedRecord(topic, partition, row["offset"], row["timestamp_ms"], row["key"], value)
+            if manifest is chain[-1]:
+                self._newest_stamps[(topic, partition)] = newest
+
+    def _object(self, entry: ObjectEntry) -> ContainerFile:
+        """An object, read and checked against its manifest entry, its writer schema learnt."""
+        data = self._bucket(lambda key=entry.key: self.store.get(key), f"reading {entry.key}")
+        problem = object_problem(entry, data)
+        if problem is not None:
+            raise ArchiveError(f"archive object {entry.key} {problem}; it is not used: run `tradestream "
+                               "audit verify`, or replay this range from the topics (--source kafka)")
+        assert data is not None
+        try:
+            container = read_container(data)
+        except ValueError as exc:
+            raise ArchiveError(f"archive object {entry.key}: {exc}") from None
+        self.objects_read += 1
+        schema_text = container.metadata.get("tradestream.value_schema")
+        if schema_text is not None:
+            self.schemas.learn(int(container.metadata["tradestream.value_schema_id"]), schema_text, entry.key)
+        return container
+
+    def sealed_to_ms(self) -> int:
+        """The end of the last day whose signed root the archive holds (0: none)."""
+        if self._sealed_to_ms is None:
+            folder = f"{self.key_prefix}roots/"
+            keys = self._bucket(lambda: self.store.keys(folder), f"listing {folder}")
+            self._sealed_to_ms = 0
+            if keys:
+                name = keys[-1][len(folder):].removesuffix(".json")
+                try:
+                    self._sealed_to_ms = day_end_ms(dt.date.fromisoformat(name))
+                except ValueError:
+                    raise ArchiveError(f"{keys[-1]} is not a daily root key of this archive; run `tradestream audit "
+                                       "verify`") from None
+        return self._sealed_to_ms
+
+    def reach(self, topic: str, partition: int) -> PartitionReach:
+        """How far the archive holds the partition; its last slice is read (and checked) if no replay has yet."""
+        chain = self.manifests(topic, partition)
+        newest = self._newest_stamps.get((topic, partition))
+        if chain and newest is None and chain[-1].window_end_ms > self.sealed_to_ms():
+            newest = max((row["timestamp_ms"] for entry in chain[-1].objects
+                          for row in self._object(entry).rows), default=-1)
+            self._newest_stamps[(topic, partition)] = newest
+        return PartitionReach(topic, partition, archived_to(chain, newest, self.sealed_to_ms()),
+                              chain[-1].window_end_ms if chain else 0)

@@ -5,6 +5,8 @@ record on; pure (the bucket is read by `connectors.s3archive.reader`).
     object_problem(entry, data)        why an object must not be used (missing, or not the bytes its manifest
                                        hashed), None when it may
     StampedFrom(from_ms)               the records of a partition from the first stamped at or after from_ms
+    archived_to(manifests, newest_stamp_ms, sealed_to_ms)
+                                       the instant before which the archive holds every record of a partition
 
 A replay from the topics starts each partition at `offsets_for_times(from)`: the first offset, in offset order,
 whose Kafka timestamp is at or after `from`, and reads every record after it whatever its own timestamp. The
@@ -16,6 +18,7 @@ holds none of them, and within the slices after, `StampedFrom` starts at that sa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from processors.archive.manifest import Manifest, ObjectEntry, sha256_hex
 
@@ -50,3 +53,34 @@ class StampedFrom:
         if not self.started and timestamp_ms >= self.from_ms:  # type: ignore[operator]
             self.started = True
         return self.started
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionReach:
+    """How far the archive holds one topic partition."""
+
+    topic: str
+    partition: int
+    archived_to_ms: int
+    """Every record of the partition stamped before this instant is in the archive, as far as it can tell."""
+    last_window_end_ms: int
+    """The end of the window of the partition's last archived slice (0: no slice)."""
+
+
+def archived_to(manifests: Sequence[Manifest], newest_stamp_ms: int | None, sealed_to_ms: int) -> int:
+    """The instant (Kafka time, ms) before which the archive holds every record of a partition whose chain is
+    `manifests`: the later of `sealed_to_ms`, the end of the last day whose signed root the archive holds (the
+    archiver signs a day only after reading every partition past its end), and what the chain itself shows.
+
+    A slice closed because a later record or the clock passed its window holds its window's records, so the
+    chain shows its last window's end; but a pass of the archiver writes the slice still open when it ends, so
+    the last slice may stop inside its window: the chain then shows no more than its newest record
+    (`newest_stamp_ms`, that slice's newest Kafka timestamp; None: unknown). A partition that had no record
+    since counts as archived to its last record: the archive alone cannot tell a quiet partition from one the
+    archiver has not read since, until the day's root is signed."""
+    if not manifests:
+        return sealed_to_ms
+    own = manifests[-1].window_end_ms
+    if newest_stamp_ms is not None:
+        own = min(own, newest_stamp_ms + 1)
+    return max(own, sealed_to_ms)

@@ -149,3 +149,25 @@ def test_one_schema_id_with_two_schemas_is_refused() -> None:
 def test_a_key_prefix_must_be_a_folder() -> None:
     with pytest.raises(ConfigError, match="ARCHIVE_KEY_PREFIX='a' must end with '/'"):
         ArchiveReader(MemoryStore(), "a")
+
+
+def test_a_partition_is_archived_to_its_newest_record_or_its_last_days_signed_root() -> None:
+    store, keys = day_archive()
+    reader = ArchiveReader(store, PREFIX)
+    # Partition 0's last slice (window 2h-3h) holds records to 2h + 1: a pass ended inside its window.
+    assert reader.reach(TOPIC, 0).archived_to_ms == 2 * HOUR_MS + 2
+    assert reader.reach(TOPIC, 0).last_window_end_ms == 3 * HOUR_MS
+    assert reader.objects_read == 1                              # the last slice, read to find its newest record
+    assert reader.reach(TOPIC, 1).archived_to_ms == 31
+    # Read by a replay, the last slice is not read again; a changed one would have stopped that read.
+    reader = ArchiveReader(store, PREFIX)
+    assert [r.offset for r in reader.records(TOPIC, 0, HOUR_MS + 6)] == [4, 6, 7]
+    assert reader.reach(TOPIC, 0).archived_to_ms == 2 * HOUR_MS + 2 and reader.objects_read == 2
+    store.objects[keys[2]] = store.objects[keys[2]][:-1] + b"\x00"
+    with pytest.raises(ArchiveError, match=f"archive object {keys[2]} has SHA-256"):
+        ArchiveReader(store, PREFIX).reach(TOPIC, 0)
+    # The root of 1970-01-01 is signed: every partition is archived to that day's end, the changed object unread.
+    store.objects[f"{PREFIX}roots/1970-01-01.json"] = b"{}"
+    sealed = ArchiveReader(store, PREFIX)
+    assert sealed.reach(TOPIC, 0).archived_to_ms == sealed.reach(TOPIC, 1).archived_to_ms == 24 * HOUR_MS
+    assert sealed.objects_read == 0

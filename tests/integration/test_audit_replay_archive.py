@@ -4,7 +4,8 @@ to the stack's versitygw bucket, then replayed from the topics and from the arch
 with no difference and the same counts, and the archive's replay opens no Kafka connection (every Kafka and
 registry client class refused, the broker and the registry addresses pointing nowhere). An object changed after
 it was archived, then one deleted, each stop the replay with a message naming it and exit status 2. Prints archived
-under an older schema version replay from the archive through schema resolution."""
+under an older schema version replay from the archive through schema resolution. An archive whose last pass
+ran mid-range is said to stop before the range's end, partition by partition, and compared only up to there."""
 
 from __future__ import annotations
 
@@ -30,13 +31,15 @@ import streams.audit_archive
 import streams.audit_replay
 import tradestream.commands.audit_replay
 from connectors.base import BatchingKafkaFeedSink
-from connectors.kafka.codec import register_all
+from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
 from connectors.s3archive.archiver import Archiver, ArchiverSettings
 from connectors.s3archive.bucket import ensure_archive_bucket, s3_client
 from connectors.s3archive.store import ArchiveStore
 from processors.archive.retention import ArchiveRetention
 from processors.calendar import build_nyse_calendar
+from processors.csvio import format_time
+from processors.indicators import IndicatorSet
 from streams.audit_replay import STAGES
 from tradestream import cli
 from tradestream.config import Settings
@@ -254,3 +257,92 @@ def test_an_archive_without_the_replays_input_is_refused_with_what_to_check(
                                          "--out", str(tmp_path / "out")], capsys)
     assert status == 2, printed + errors
     assert "holds no record of" in errors and "ARCHIVE_KEY_PREFIX" in errors and "Traceback" not in errors
+
+
+def test_an_archive_that_stops_before_the_range_ends_is_said_per_partition_and_compared_only_up_to_there(
+        settings: Settings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The day's prints, bars and indicators recorded with their Kafka timestamps at the instants a live day
+    leaves them (a print at its event time, a bar and its indicators when the print that closes it comes); the
+    archiver's last pass ran at noon, New York, so the archive holds the morning only. The replay of the day from
+    the archive names every partition it read and the instant it is archived to (its newest record), exits 3,
+    and compares the bars and indicators settled before the earliest of those instants: all of them, none
+    after. With --accept-partial-range it exits 0. The topics themselves give the whole day."""
+    prefix = f"a{unique}."
+    ensure_topics(settings, prefix=prefix)
+    register_all(settings.schema_registry_url, prefix=prefix)
+    kafka = settings.kafka(prefix)
+    calendar = build_nyse_calendar(DAY - dt.timedelta(days=7), DAY + dt.timedelta(days=2))
+    primary, correlated, ticks = simulated_days(unique, (DAY,), calendar)
+    symbols = (primary, correlated)
+    stage = settings.bars_stage()
+    noon_ms = int(dt.datetime(DAY.year, DAY.month, DAY.day, 17, tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+    # (topic, partition, Kafka timestamp ms, key, event) of everything the live day records.
+    records = [(kafka.topic("ticks.trades"), symbols.index(t.symbol), t.ts_event // 1_000_000, t.symbol, t)
+               for t in ticks]
+    indicators: dict[tuple[str, str], IndicatorSet] = {}
+    bars = []   # (bar, the Kafka time it is recorded at)
+    for bar in closed_bars(settings, ticks, calendar):
+        closer = next(t for t in ticks if t.symbol == bar.symbol and t.ts_event >= bar.end + stage.lateness_ns)
+        bars.append((bar, closer.ts_event // 1_000_000))
+    for bar, stamp in sorted(bars, key=lambda item: (item[1], item[0].timeframe)):
+        partition = symbols.index(bar.symbol)
+        records.append((kafka.topic("bars"), partition, stamp, bar.symbol, bar))
+        snapshot = indicators.setdefault((bar.symbol, bar.timeframe),
+                                         IndicatorSet(bar.symbol, bar.timeframe)).handle_bar(bar)
+        if snapshot is not None:
+            records.append((kafka.topic("indicators"), partition, stamp, bar.symbol, snapshot))
+    codec = AvroCodec(kafka.registry_config())
+    producer = confluent_kafka.Producer(kafka.client_config())
+
+    def produce(part: list) -> None:
+        for topic, partition, stamp, key, event in part:
+            producer.produce(topic, key=key.encode(), value=codec.encode(topic, event), partition=partition,
+                             timestamp=stamp)
+        assert producer.flush(30) == 0
+
+    morning = [r for r in records if r[2] < noon_ms]
+    produce(morning)
+    ensure_archive_bucket(settings.archive())
+    key_prefix = f"tests/partial-{unique}/"
+    Archiver(ArchiverSettings(kafka=kafka, archive=settings.archive(), signing_key=SIGNING_KEY,
+                              key_prefix=key_prefix, topics=("ticks.trades", "bars", "indicators"),
+                              retention=ArchiveRetention(trade_record_years=1, order_years=1, other_years=1)),
+             clock=lambda: noon_ms / 1000).run_once()
+    produce([r for r in records if r[2] >= noon_ms])
+
+    newest: dict[tuple[str, int], int] = {}
+    for topic, partition, stamp, _, _ in morning:
+        newest[(topic, partition)] = max(newest.get((topic, partition), 0), stamp)
+    assert len(newest) == 6, "both partitions of each topic hold records of the morning"
+    cut_ms = min(newest.values()) + 1
+    day_start = int(dt.datetime(DAY.year, DAY.month, DAY.day, tzinfo=dt.timezone.utc).timestamp()) * 10**9
+    compared = [bar for bar, stamp in bars if stamp < noon_ms and bar.start >= day_start
+                and bar.end + stage.lateness_ns < cut_ms * 1_000_000]
+    assert 0 < len(compared) < len(bars) // 2
+
+    monkeypatch.setenv("TOPIC_PREFIX", prefix)
+    monkeypatch.setenv("ARCHIVE_KEY_PREFIX", key_prefix)
+    day = ["--from", DAY.isoformat(), "--to", DAY.isoformat()]
+    capsys.readouterr()
+    status, from_kafka, _, _ = replay([*day, "--out", str(tmp_path / "kafka")], capsys)
+    assert status == 0, from_kafka
+    assert counts(from_kafka, "bars")[0] > len(compared) and "archive stops" not in from_kafka
+
+    refuse_kafka(monkeypatch)
+    status, printed, errors, _ = replay([*day, "--source", "archive", "--out", str(tmp_path / "partial")], capsys)
+    assert status == 3, printed + errors
+    stops = re.findall(r"^archive stops before --to: (\S+) is archived to (\S+)$", printed, re.MULTILINE)
+    assert sorted(stops) == sorted((f"{topic}[{partition}]", format_time(stamp_ms * 1_000_000 + 1_000_000))
+                                   for (topic, partition), stamp_ms in newest.items()), printed
+    assert f"compared up to {format_time(cut_ms * 1_000_000)} (exclusive)" in printed
+    assert "--accept-partial-range" in printed
+    assert counts(printed, "bars") == (len(compared),) * 3 + (0,)
+    assert counts(printed, "indicators") == (len(compared),) * 3 + (0,)
+    assert "archive stops before --to" in (tmp_path / "partial" / "report.html").read_text()
+
+    status, printed, errors, _ = replay([*day, "--source", "archive", "--accept-partial-range", "--out",
+                                         str(tmp_path / "accepted")], capsys)
+    assert status == 0, printed + errors
+    assert counts(printed, "bars") == (len(compared),) * 3 + (0,)

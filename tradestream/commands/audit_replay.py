@@ -14,9 +14,17 @@ beginning) to the end of what they hold, so both give the same report on a range
 archive is read as `tradestream archive once|run` last left it; each object is checked against its manifest's
 SHA-256 before use, and one missing or changed stops the replay (`tradestream audit verify` says more).
 
+The archive holds each topic partition as far as the archiver's last pass got: up to the end of the last day
+with a signed root, else up to the partition's last archived record. When a partition read is held only to an
+instant before --to, the replay says so for each such partition and compares only the outputs settled before
+the earliest of those instants; the command then exits 3 unless --accept-partial-range is given. A partition
+with no record since its last slice (a quiet strategy's signals) counts as stopping there until the day is
+sealed: from the archive alone it cannot be told from one the archiver has not read since.
+
 Writes DIR/report.html and DIR/differences.csv, prints one line per stage; exit status 0 when the replay
 reproduces every recorded output, 1 on any difference, 2 on bad arguments or a record that cannot be read
-(Kafka not answering, a topic missing, an archive object missing or changed). Nothing is published and no
+(Kafka not answering, a topic missing, an archive object missing or changed), 3 when the archive stops before
+--to and --accept-partial-range is not given (no difference found up to where it stops). Nothing is published and no
 order is sent: the replay has no producer and no broker connection.
 """
 
@@ -30,6 +38,7 @@ from pathlib import Path
 from tradestream.commands.inputs import readable_file
 
 DAY_NS = 86_400 * 10**9
+MS = 1_000_000
 
 
 def bound(text: str) -> tuple[int, bool]:
@@ -66,6 +75,9 @@ def register(actions: argparse._SubParsersAction) -> None:
     replay.add_argument("--account", action="append", default=[], type=readable_file,
                         help="an account file: the trading of its strategies (among --config) is replayed too; "
                              "repeat for several")
+    replay.add_argument("--accept-partial-range", action="store_true",
+                        help="with --source archive: exit 0 (no difference) when the archive stops before --to, "
+                             "comparing up to where it stops (without it: exit 3)")
     replay.add_argument("--lateness-ms", type=int, default=0, help="the strategies' allowed lateness, as run live")
     replay.add_argument("--out", required=True, help="directory for report.html and differences.csv")
     replay.set_defaults(func=run_replay)
@@ -88,6 +100,8 @@ def run_replay(args: argparse.Namespace) -> int:
     end_ns = args.end[0] + (DAY_NS if args.end[1] else 0)
     if end_ns <= start_ns:
         return refuse("--to is before --from: the range is empty")
+    if args.accept_partial_range and args.source != "archive":
+        return refuse("--accept-partial-range is for --source archive: the topics are read to their ends")
     try:
         configs = [load_strategy(path) for path in args.config]
         accounts = [load_account(path) for path in args.account]
@@ -114,12 +128,26 @@ def run_replay(args: argparse.Namespace) -> int:
                        f"({outcome.undecodable_inputs:,} records that do not decode); "
                        f"{outcome.trades_evaluated:,} prints evaluated by the strategies"),
              ("replay time", f"{outcome.replay_s:.1f} s")]
+    stops = [f"{reach.topic}[{reach.partition}] is archived to {format_time(reach.archived_to_ms * MS)}"
+             for reach in outcome.source_stops]
+    if stops:
+        facts.append(("archive stops before --to", f"outputs compared up to {format_time(outcome.compared_to_ns)} "
+                      f"(exclusive), none settled after it; {'; '.join(stops)}"))
     (out / "report.html").write_text(report_html(outcome.stages, "Audit replay", facts))
     (out / "differences.csv").write_text(differences_csv(outcome.stages))
     for line in summary_lines(outcome.stages):
         print(line)
+    for line in stops:
+        print(f"archive stops before --to: {line}")
+    if stops:
+        print(f"compared up to {format_time(outcome.compared_to_ns)} (exclusive): the outputs settled after it are "
+              "not compared" + ("" if args.accept_partial_range else
+                                "; run `tradestream archive once` to archive the rest, or accept the partial range "
+                                "with --accept-partial-range"))
     print(f"report: {out / 'report.html'}; no record published, no order sent")
-    return 1 if outcome.differences else 0
+    if outcome.differences:
+        return 1
+    return 3 if stops and not args.accept_partial_range else 0
 
 
 def _replay(settings, start_ns: int, end_ns: int, configs, accounts, lateness_ms: int,  # noqa: ANN001, ANN202

@@ -11,7 +11,7 @@ import fastavro
 
 from processors.archive.container import encode_slice, read_container
 from processors.archive.manifest import Manifest, ObjectEntry, sha256_hex
-from processors.archive.reading import StampedFrom, covering, object_problem
+from processors.archive.reading import StampedFrom, archived_to, covering, object_problem
 from processors.archive.slicing import KafkaRecord, Slice
 
 HOUR_MS = 3_600_000
@@ -44,6 +44,16 @@ def test_the_first_record_stamped_at_or_after_the_start_and_every_record_after_i
     assert [ts for ts in (90, 99, 100, 95, 130, 80) if start.admits(ts)] == [100, 95, 130, 80]
     everything = StampedFrom(None)
     assert all(everything.admits(ts) for ts in (0, 5, 1))
+
+
+def test_a_chain_is_archived_to_its_last_window_or_newest_record_and_a_sealed_day_to_its_end() -> None:
+    chain = [manifest(0, 9, 0), manifest(10, 19, HOUR_MS)]
+    assert archived_to(chain, None, 0) == 2 * HOUR_MS                 # the last window's end when nothing else is known
+    assert archived_to(chain, HOUR_MS + 500, 0) == HOUR_MS + 501      # a pass that stopped inside the window
+    assert archived_to(chain, 2 * HOUR_MS - 1, 0) == 2 * HOUR_MS
+    assert archived_to(chain, HOUR_MS + 500, 24 * HOUR_MS) == 24 * HOUR_MS    # the day's signed root vouches for it
+    assert archived_to(chain, None, HOUR_MS) == 2 * HOUR_MS
+    assert archived_to([], None, 24 * HOUR_MS) == 24 * HOUR_MS and archived_to([], None, 0) == 0
 
 
 def test_an_object_is_used_only_as_its_manifest_hashed_it() -> None:
