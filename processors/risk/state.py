@@ -193,6 +193,23 @@ class OpenTrades(tuple):
         return self._opened_by_day.get(day, 0)
 
 
+class RoundTrips(tuple):
+    """Round trips, checked once (`AccountSnapshot` makes one of what it is given; the account book keeps one,
+    extended with `with_trip` as trades close, so an active day's thousand round trips are not checked again
+    for every decision)."""
+
+    def __new__(cls, trips: Iterable[RoundTrip] = ()) -> RoundTrips:
+        items = tuple(trips)
+        if any(not isinstance(item, RoundTrip) for item in items):
+            raise RiskConfigError("snapshot.round_trips", "must hold RoundTrip records only")
+        return tuple.__new__(cls, items)
+
+    def with_trip(self, trip: RoundTrip) -> RoundTrips:
+        if not isinstance(trip, RoundTrip):
+            raise RiskConfigError("snapshot.round_trips", "must hold RoundTrip records only")
+        return tuple.__new__(RoundTrips, (*self, trip))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountSnapshot:
     """What the account holds and has done, at the instant of the decision."""
@@ -216,10 +233,8 @@ class AccountSnapshot:
             object.__setattr__(self, "positions", Positions(self.positions))
         if type(self.open_trades) is not OpenTrades:
             object.__setattr__(self, "open_trades", OpenTrades(self.open_trades))
-        round_trips = tuple(self.round_trips)
-        if any(not isinstance(item, RoundTrip) for item in round_trips):
-            raise RiskConfigError("snapshot.round_trips", "must hold RoundTrip records only")
-        object.__setattr__(self, "round_trips", round_trips)
+        if type(self.round_trips) is not RoundTrips:
+            object.__setattr__(self, "round_trips", RoundTrips(self.round_trips))
         if not isinstance(self.kill_switch, KillSwitch):
             raise RiskConfigError("snapshot.kill_switch", "must be a KillSwitch")
         if self.cash_ledger is not None and not isinstance(self.cash_ledger, CashLedger):

@@ -68,7 +68,7 @@ from processors.risk.killswitch import KillSwitch
 from processors.risk.pdt import WINDOW_BUSINESS_DAYS
 from processors.risk.settlement import CashFill, CashLedger, SettlementCalendarError, fold_ledger
 from processors.risk.errors import RiskConfigError
-from processors.risk.state import AccountSnapshot, OpenTrade, OpenTrades, Positions, RoundTrip
+from processors.risk.state import AccountSnapshot, OpenTrade, OpenTrades, Positions, RoundTrip, RoundTrips
 from processors.trading.book_positions import HeldPositions
 from processors.trading.book_codec import ledger_dict, ledger_of, switch_dict, trade_dict, trade_of
 from processors.trading.errors import TradingDeskError
@@ -119,7 +119,7 @@ class AccountBook:
         self._held = HeldPositions()            # positions(): the records and their sums, kept as they change
         self._prices: dict[str, Decimal] = {}
         self._fill_prices: dict[str, Decimal] = {}
-        self._round_trips: list[RoundTrip] = []
+        self._round_trips = RoundTrips()
         self._open_trades = NO_TRADES
         self._working_entries = NO_TRADES
         has_cash = any(period.regime is Regime.CASH for period in account.regimes)
@@ -148,7 +148,7 @@ class AccountBook:
             self._held.touch_all()
             window = self.days.last_n(day, WINDOW_BUSINESS_DAYS)
             if window is not None:
-                self._round_trips = [t for t in self._round_trips if et_date(t.closed_ns) >= window[0]]
+                self._round_trips = RoundTrips(t for t in self._round_trips if et_date(t.closed_ns) >= window[0])
             self._compact_ledger(ts_event)
         self.day = day
         return self.start_of_day_equity
@@ -219,7 +219,7 @@ class AccountBook:
 
     @property
     def round_trips(self) -> tuple[RoundTrip, ...]:
-        return tuple(self._round_trips)
+        return self._round_trips
 
     @property
     def cash_ledger(self) -> CashLedger | None:
@@ -243,7 +243,7 @@ class AccountBook:
             cash=self.cash, start_of_day_equity=self.start_of_day_equity, realised_pnl_today=self.realised_pnl_today,
             trades_today=self.trades_today + working_today, positions=self.positions(),
             open_trades=OpenTrades.joined(self._open_trades, self._working_entries),
-            round_trips=tuple(self._round_trips),
+            round_trips=self._round_trips,
             kill_switch=self.kill_switch, cash_ledger=self._ledger)
 
     # == snapshot ==================================================================================
@@ -289,7 +289,7 @@ class AccountBook:
             book._held.touch_all()
             book._prices = {s: Decimal(p) for s, p in data["prices"].items()}
             book._fill_prices = {s: Decimal(p) for s, p in data["fill_prices"].items()}
-            book._round_trips = [RoundTrip(*t) for t in data["round_trips"]]
+            book._round_trips = RoundTrips(RoundTrip(*t) for t in data["round_trips"])
             book._open_trades = OpenTrades(trade_of(t) for t in data["open_trades"])
             book._working_entries = OpenTrades(trade_of(t) for t in data["working_entries"])
             book._ledger = None if data["ledger"] is None else ledger_of(data["ledger"])
@@ -324,10 +324,10 @@ class AccountBook:
         holding.quantity -= direction * closed
         holding.reference_value -= removed
         if holding.opening_ns is not None:      # a closing fill after an opening one today: a day trade
-            self._round_trips.append(RoundTrip(symbol, holding.opening_ns, ts_event))
+            self._round_trips = self._round_trips.with_trip(RoundTrip(symbol, holding.opening_ns, ts_event))
             holding.opening_ns = None
         elif not holding.quantity and holding.added_today_ns is None and et_date(holding.opened_ns) != self.day:
-            self._round_trips.append(RoundTrip(symbol, holding.opened_ns, ts_event))  # carried over night: not one
+            self._round_trips = self._round_trips.with_trip(RoundTrip(symbol, holding.opened_ns, ts_event))  # not one
         if holding.quantity:
             return
         del self._holdings[symbol]
