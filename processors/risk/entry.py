@@ -8,6 +8,8 @@
    towards the price until one lot fits (`stop_within_limits`, adjusted).
 3. The risk quantity and the caps (sizing.py): the entry gets the smallest allowance. Sizing is computed
    even when a gate failed, so a rejected decision still shows what would have been sized.
+
+An add-on to a running trade (`intent.adds_to`) is decided the same way with the differences addon.py lists.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from processors.risk.account import Account, Regime, StopBreachPolicy, et_date
+from processors.risk.addon import add_on_check, budget_left
 from processors.risk.checks import Check, CheckOutcome
 from processors.risk.days import TradingDays
 from processors.risk.decision import Outcome, RiskDecision, outcome_of, reasons_of
@@ -56,11 +59,13 @@ def decide_entry(intent: RiskIntent, account: Account, snapshot: AccountSnapshot
     limits = account.limits
     equity = snapshot.equity
     day = et_date(ts_event)
-    checks: list[Check] = [Check("equity", equity, ZERO, CheckOutcome.PASSED if equity > 0 else CheckOutcome.FAILED,
-                                 f"cash {snapshot.cash} + positions at their last prices")]
+    add_on = intent.adds_to is not None
+    checks: list[Check] = [add_on_check(intent.adds_to)] if intent.adds_to is not None else []
+    checks.append(Check("equity", equity, ZERO, CheckOutcome.PASSED if equity > 0 else CheckOutcome.FAILED,
+                        f"cash {snapshot.cash} + positions at their last prices"))
     checks.append(kill_switch_check(snapshot.kill_switch))
     drawdown, switch = evaluate_drawdown(limits, snapshot, ts_event)
-    checks += [drawdown, active_trades_check(limits, snapshot), trades_per_day_check(limits, snapshot)]
+    checks += [drawdown, active_trades_check(limits, snapshot, add_on), trades_per_day_check(limits, snapshot, add_on)]
     checks += regime_checks(regime, account, snapshot, intent, day, days)
     cash, cash_check = _cash_position(regime, snapshot, days, ts_event)
     if cash_check is not None:
@@ -106,14 +111,23 @@ def _size(intent: RiskIntent, account: Account, snapshot: AccountSnapshot, regim
           cash: CashPosition | None, stop: Decimal, equity: Decimal, checks: list[Check]) -> _Sized:
     limits, lot, multiplier = account.limits, intent.lot_size, intent.multiplier
     budget, budget_detail = risk_budget(limits, equity)
+    trade = intent.adds_to
+    left = budget if trade is None else budget_left(budget, trade)     # an add-on: what its trade leaves
     room = limits.max_open_risk - snapshot.open_risk
-    stop, stop_check = _stop_within_limits(intent, limits.stop_breach_policy, stop, min(budget, room), budget, room)
+    policy = limits.stop_breach_policy if trade is None else None         # an add-on keeps its trade's stop
+    stop, stop_check = _stop_within_limits(intent, policy, stop, min(left, room), left, room)
     checks.append(stop_check)
     unit = unit_risk(intent.signal_price, stop, multiplier)
-    sized = risk_quantity(budget, unit, lot)
-    caps = [Cap("max_loss_per_trade", sized, budget, lambda q: q * unit,
-                f"floor(budget / unit risk {unit}) in lots of {lot}, budget = {budget_detail.detail}"),
-            open_risk_cap(limits, snapshot, unit, lot)]
+    sized = risk_quantity(left, unit, lot)
+    if trade is None:
+        per_trade = Cap("max_loss_per_trade", sized, budget, lambda q: q * unit,
+                        f"floor(budget / unit risk {unit}) in lots of {lot}, budget = {budget_detail.detail}")
+    else:
+        used = trade.risk
+        per_trade = Cap("max_loss_per_trade", sized, budget, lambda q: used + q * unit,
+                        f"the trade's risk {used} + quantity × unit risk {unit}: floor((budget - {used}) / {unit}) "
+                        f"in lots of {lot}, budget = {budget_detail.detail}")
+    caps = [per_trade, open_risk_cap(limits, snapshot, unit, lot)]
     if intent.quantity is not None:
         caps.append(requested_cap(intent.quantity, lot))
     if regime is not Regime.CASH:
@@ -128,11 +142,13 @@ def _size(intent: RiskIntent, account: Account, snapshot: AccountSnapshot, regim
     return _Sized(quantity, asked, stop, unit, budget, sized)
 
 
-def _stop_within_limits(intent: RiskIntent, policy: StopBreachPolicy, stop: Decimal, room: Decimal,
+def _stop_within_limits(intent: RiskIntent, policy: StopBreachPolicy | None, stop: Decimal, room: Decimal,
                         budget: Decimal, open_room: Decimal) -> tuple[Decimal, Check]:
-    """The stop one lot can afford: unchanged, moved towards the price (adjust), or failed (reject)."""
+    """The stop one lot can afford: unchanged, moved towards the price (adjust), or failed (reject; None: an
+    add-on, whose stop is its trade's)."""
     per_lot = unit_risk(intent.signal_price, stop, intent.multiplier) * intent.lot_size
-    detail = (f"one lot of {intent.lot_size} at stop {stop} risks {per_lot}; room {room} = min(risk budget "
+    kind = "risk budget" if policy is not None else "risk budget left by the trade"
+    detail = (f"one lot of {intent.lot_size} at stop {stop} risks {per_lot}; room {room} = min({kind} "
               f"{budget}, open-risk room {open_room})")
     if per_lot <= room:
         return stop, Check("stop_within_limits", per_lot, room, CheckOutcome.PASSED, detail)
@@ -147,5 +163,8 @@ def _stop_within_limits(intent: RiskIntent, policy: StopBreachPolicy, stop: Deci
             return tightened, Check("stop_within_limits", after, room, CheckOutcome.ADJUSTED,
                                     f"{detail}: stop moved to {tightened} (one lot risks {after})")
         detail += ": the stop would come within one tick of the price"
+    if policy is None:
+        return stop, Check("stop_within_limits", per_lot, room, CheckOutcome.FAILED,
+                           f"{detail}; an add-on keeps its trade's stop, which is not moved for it")
     return stop, Check("stop_within_limits", per_lot, room, CheckOutcome.FAILED,
                        f"{detail}; the stop breaches the limit and the account says {policy.value}")

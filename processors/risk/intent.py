@@ -8,7 +8,8 @@ recorded, never dropped.
 For an entry, `quantity` is an upper bound the strategy asks for (None: size from risk alone) and `stop`
 is its initial stop (TM-Isp). For an exit, `quantity` is how much to close and `exit_reason` why.
 `intraday` says whether an entry is meant to close the same day (SS-Type intraday) or to be held
-overnight (positional), which decides the buying power it may use.
+overnight (positional), which decides the buying power it may use. `adds_to` makes an entry an add-on: more
+units of that running trade (its record as the snapshot counts it), decided as addon.py says.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from enum import Enum
 from processors.model import OrderIntentCreated
 from processors.risk.errors import RiskConfigError
 from processors.risk.fields import bool_field, decimal_field, int_field, text_field
+from processors.risk.state import OpenTrade
 from processors.risk.stops import BUY, SELL, StopAmount, StopPercent, StopPrice, StopSpec
 
 
@@ -55,6 +57,7 @@ class RiskIntent:
     multiplier: int = 1
     intraday: bool = True
     exit_reason: ExitReason | None = None
+    adds_to: OpenTrade | None = None   # an add-on: the running trade it adds units to (addon.py)
 
     def __post_init__(self) -> None:
         for name in ("intent_id", "account_id", "strategy", "symbol"):
@@ -75,6 +78,8 @@ class RiskIntent:
         bool_field(self.intraday, "intent.intraday")
         if self.exit_reason is not None:
             object.__setattr__(self, "exit_reason", _enum(ExitReason, self.exit_reason, "intent.exit_reason"))
+        if self.adds_to is not None and not isinstance(self.adds_to, OpenTrade):
+            raise RiskConfigError("intent.adds_to", f"must be an OpenTrade or None, got {type(self.adds_to).__name__}")
 
     @classmethod
     def of_order_intent(cls, order: OrderIntentCreated, *, account_id: str, action: Action | str,
@@ -103,11 +108,17 @@ class RiskIntent:
                 found.append("an entry needs its initial stop (TM-Isp)")
             if self.quantity is not None and self.quantity < 1:
                 found.append(f"quantity must be at least 1 or None (size from risk), got {self.quantity}")
+            trade = self.adds_to
+            if trade is not None and (trade.symbol, trade.side) != (self.symbol, self.side):
+                found.append(f"an add-on must be of its trade's symbol and side: trade {trade.trade_id!r} is "
+                             f"{trade.side} {trade.symbol}, the add-on {self.side} {self.symbol}")
         else:
             if self.quantity is None or self.quantity < 1:
                 found.append(f"an exit needs a quantity of at least 1, got {self.quantity}")
             if self.exit_reason is None:
                 found.append("an exit needs its exit_reason")
+            if self.adds_to is not None:
+                found.append("only an entry adds to a trade")
         return found
 
 

@@ -6,8 +6,8 @@ trades per day. Each returns a `Check`; none of them ever applies to an exit.
                       reaching the limit trips the kill switch at the decision's event time (`evaluate_drawdown`,
                       which the trade manager also calls on every P&L update so that it closes the open
                       trades); a gain is a loss of 0 %
-    active_trades     open trades + this one <= max_active_trades
-    trades_per_day    trades opened today + this one <= max_trades_per_day
+    active_trades     open trades + this one <= max_active_trades (an add-on's trade is open already: + 0)
+    trades_per_day    trades opened today + this one <= max_trades_per_day (an add-on opens none: + 0)
 """
 
 from __future__ import annotations
@@ -51,13 +51,18 @@ def evaluate_drawdown(limits: RiskLimits, snapshot: AccountSnapshot, ts_ns: int)
             snapshot.kill_switch)
 
 
-def active_trades_check(limits: RiskLimits, snapshot: AccountSnapshot) -> Check:
-    after = len(snapshot.open_trades) + 1
+def active_trades_check(limits: RiskLimits, snapshot: AccountSnapshot, add_on: bool = False) -> Check:
+    count = len(snapshot.open_trades)
+    after = count if add_on else count + 1
+    words = f"{count} open trades, the add-on's trade among them" if add_on else f"{count} open trades + this one"
     return passed_or_failed("active_trades", after, limits.max_active_trades, after <= limits.max_active_trades,
-                            f"{len(snapshot.open_trades)} open trades + this one")
+                            words)
 
 
-def trades_per_day_check(limits: RiskLimits, snapshot: AccountSnapshot) -> Check:
-    after = snapshot.trades_today + 1
+def trades_per_day_check(limits: RiskLimits, snapshot: AccountSnapshot, add_on: bool = False) -> Check:
+    count = snapshot.trades_today
+    after = count if add_on else count + 1
+    words = (f"{count} trades opened today; an add-on opens none" if add_on
+             else f"{count} trades opened today + this one")
     return passed_or_failed("trades_per_day", after, limits.max_trades_per_day, after <= limits.max_trades_per_day,
-                            f"{snapshot.trades_today} trades opened today + this one")
+                            words)

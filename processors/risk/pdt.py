@@ -10,8 +10,10 @@ Exits are never blocked, so the count is enforced on entries, conservatively: ev
 today may still close today, so it counts as a day trade to come, and an entry is refused when the day
 trades done in the window plus those to come already reach 3 (the new one, closed today, would be the
 4th). This holds for positional entries too: their same-day stop would be a day trade that nobody may
-block. (The rule's other condition, day trades above 6 % of the account's trades in the window, only
-makes fewer accounts pattern day traders; it is not modelled, which errs on the side of refusing.)
+block. An add-on to a trade opened today makes no new day trade (buy, buy, sell is one), so it is refused
+only when the count is past 3 already; an add-on to a trade opened earlier counts as a new entry (addon.py).
+(The rule's other condition, day trades above 6 % of the account's trades in the window, only makes fewer
+accounts pattern day traders; it is not modelled, which errs on the side of refusing.)
 """
 
 from __future__ import annotations
@@ -43,8 +45,10 @@ def day_trades_in_window(snapshot: AccountSnapshot, day: dt.date, days: TradingD
     return count
 
 
-def day_trade_check(snapshot: AccountSnapshot, day: dt.date, days: TradingDays, minimum_equity: Decimal) -> Check:
-    """The legacy rule's check for an entry on `day` (the caller applies it under the legacy regime only)."""
+def day_trade_check(snapshot: AccountSnapshot, day: dt.date, days: TradingDays, minimum_equity: Decimal,
+                    new_day_trade: bool = True) -> Check:
+    """The legacy rule's check for an entry on `day` (the caller applies it under the legacy regime only);
+    `new_day_trade` False: an add-on joining the day trade of a trade opened today (counted in the open trades)."""
     equity = snapshot.start_of_day_equity
     if equity >= minimum_equity:
         return Check("day_trades", None, minimum_equity, CheckOutcome.PASSED,
@@ -58,6 +62,10 @@ def day_trade_check(snapshot: AccountSnapshot, day: dt.date, days: TradingDays, 
     value = done + to_come
     detail = (f"start-of-day equity {equity} is under {minimum_equity}; {done} day trades in the "
               f"{WINDOW_BUSINESS_DAYS} business days ending {day}, {to_come} open trades opened today")
+    if not new_day_trade:
+        return Check("day_trades", value, DAY_TRADES_ALLOWED,
+                     CheckOutcome.PASSED if value <= DAY_TRADES_ALLOWED else CheckOutcome.FAILED,
+                     f"{detail}: this add-on joins the day trade of its trade, opened today, and makes no new one")
     if value >= DAY_TRADES_ALLOWED:
         return Check("day_trades", value, DAY_TRADES_ALLOWED, CheckOutcome.FAILED,
                      f"{detail}: this entry would make day trade {value + 1}, the legacy rule allows "

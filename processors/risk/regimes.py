@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 
 from processors.risk.account import Account, Regime
+from processors.risk.addon import makes_day_trade
 from processors.risk.checks import Check, CheckOutcome, not_applicable
 from processors.risk.days import TradingDays
 from processors.risk.intent import RiskIntent
@@ -32,7 +33,8 @@ from processors.risk.stops import SELL
 def regime_checks(regime: Regime, account: Account, snapshot: AccountSnapshot, intent: RiskIntent, day: dt.date,
                   days: TradingDays) -> list[Check]:
     if regime is Regime.LEGACY_PDT:
-        return [day_trade_check(snapshot, day, days, account.pattern_day_trader_minimum_equity)]
+        return [day_trade_check(snapshot, day, days, account.pattern_day_trader_minimum_equity,
+                                makes_day_trade(intent.adds_to, day))]
     checks = [not_applicable("day_trades", f"the {regime.value} regime has no day-trade count")]
     if regime is Regime.INTRADAY_MARGIN:
         equity = snapshot.equity

@@ -59,6 +59,9 @@ Choices, with the reason:
   book at once (entries refused); the trade manager's sweep latches its own and closes the trades, and the
   book takes that too. A decision's latch reaches the trade manager at its next sweep through the same loss
   figure (both measure equity - start-of-day equity, net of charges, at the last prints). A reset resets both.
+- A trade closed while an entry order of it still works (a partly filled limit entry stopped out, or an add-on
+  an operator's close or fewer units overtakes: desk_manual.py): what is left of that order is cancelled at the
+  paper broker, so a closed trade is never reopened by a late fill.
 - Intents are idempotent by client order id: an id seen before (accepted or rejected) returns [] and
   changes nothing, not even the sweeps.
 - An intent the desk cannot trade is answered, never raised: an unknown strategy (account "(unassigned)"),
@@ -126,6 +129,7 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
         # working with nothing filled as open-trade records, and those partly filled
         self._waiting: dict[str, OpenTradeIndex] = {}
         self._partly_filled: dict[str, dict[str, None]] = {}
+        self._add_ons: dict[str, str] = {}        # trade id -> its add-on order still working (desk_manual.py)
         self._checked_day: dt.date | None = None   # the last trading day whose overnight check ran
         self._outbox: list[DeskOrder] = []          # orders for a live broker, not yet taken (`take_outbox`)
         self._broker_execs: set[str] = set()        # a live broker's execution ids applied (each applied once)
@@ -341,32 +345,72 @@ class TradingDesk(LiveOrdersMixin, RiskSideMixin, OperatorMixin, ManualActionsMi
 
     def _filled(self, order: DeskOrder, event: OrderFilled, ts_init: int,
                 identity: BrokerEvent | None = None) -> list[DeskEvent]:
+        opens = order.filled == 0                   # the first fill of an entry opens its trade
+        if order.adds_on:
+            opens = self._adopt_if_closed(order)    # an add-on opens no trade, unless its own (`_adopt_if_closed`)
         charges, order.commission = charge_fill(self.config.charges, order.commission, event.side.value,
                                                 event.quantity, event.price, event.ts_event)
         if identity is not None and identity.charges is not None:   # the broker's own (live)
             charges = identity.charges
         out: list[DeskEvent] = [fill_event(order, event, charges, ts_init, identity)]
-        first = order.filled == 0
         order.filled += event.quantity
         self._track_working(order)
         self._books[order.account_id].on_fill(
             symbol=order.symbol, side=event.side.value, quantity=event.quantity, price=event.price,
             ts_event=event.ts_event, charges=charges.total, multiplier=order.multiplier,
-            opens_trade=first and order.role == ENTRY)
+            opens_trade=opens and order.role == ENTRY)
         if order.role == ENTRY:
-            if first:
+            stop, target = order.trade_stop, order.trade_target
+            if opens:
                 _set_trade_prices(order, event.price, self.config.strategies[order.strategy].target)
+                stop, target = order.trade_stop, order.trade_target
+            elif order.adds_on:                     # the trade's own, as they stand (an operator may move them)
+                view = self._manager.trade(order.trade_id)
+                stop, target = view.initial_stop, view.target_price
             requests = self._manager.on_entry_fill(EntryFilled(
                 trade_id=order.trade_id, account_id=order.account_id, strategy=order.strategy, symbol=order.symbol,
                 direction=Direction.LONG if order.side == "BUY" else Direction.SHORT, quantity=event.quantity,
-                price=event.price, stop_price=order.trade_stop, target_price=order.trade_target,
+                price=event.price, stop_price=stop, target_price=target,
                 ts_event=event.ts_event, charges=charges.total, intraday=order.intraday, lot_size=order.lot_size,
                 signal_type=order.signal_type, multiplier=order.multiplier))
         else:
             requests = self._manager.on_exit_fill(ExitFilled(
                 trade_id=order.trade_id, quantity=event.quantity, price=event.price, ts_event=event.ts_event,
                 request_id=order.client_order_id, charges=charges.total))
+            if order.trade_id in self._working and self._manager.trade(order.trade_id).status is TradeStatus.CLOSED:
+                out += self._cancel(order.trade_id, event.ts_event, ts_init)    # a partly filled entry's rest
         return out + self._exits(requests, ts_init)
+
+    def _adopt_if_closed(self, order: DeskOrder) -> bool:
+        """An add-on filling after its trade closed becomes the entry of a trade of its own (id = its order id),
+        rather than reopening the closed one: a position is never held without a trade that manages it. (The paper
+        broker fills in time priority, so an exit placed after a working add-on fills after it: this is a live
+        broker's fill, which the desk cannot cancel, reported after the trade's last exit.) Its stop
+        is the closed trade's last stop (one tick beyond the fill if the fill is at or through it, as for any first
+        fill), its target measured from its fill. True when this fill opens that trade."""
+        view = self._manager.trade(order.trade_id)
+        if view.status is not TradeStatus.CLOSED:
+            return False
+        if self._add_ons.get(order.trade_id) == order.client_order_id:
+            del self._add_ons[order.trade_id]
+        self._partly_filled.get(order.account_id, {}).pop(order.client_order_id, None)
+        order.trade_id, order.decision_stop = order.client_order_id, view.stop_price
+        return True
+
+    def _cancel_add_on(self, trade_id: str, ts: int, ts_init: int) -> list[DeskEvent]:
+        """The trade's add-on still working, cancelled (an operator closes or reduces the trade: the latest request
+        says what it should hold)."""
+        order_id = self._add_ons.get(trade_id)
+        return [] if order_id is None else self._cancel(order_id, ts, ts_init)
+
+    def _cancel(self, order_id: str, ts: int, ts_init: int) -> list[DeskEvent]:
+        """What is left of a working entry order, cancelled at the paper broker (its trade closed, or an operator's
+        request). A live broker's is not cancelled from here: a later fill of an add-on opens a trade of its own
+        (`_adopt_if_closed`). The paper broker fills in time priority, so no fill of an entry placed before an
+        exit comes after that exit's fill in the same print."""
+        if self._orders[order_id].broker != BROKER:
+            return []
+        return self._paper(self._broker.cancel(order_id, ts), ts_init)
 
     def _release(self, order: DeskOrder, ts: int, ts_init: int) -> list[DeskEvent]:
         """An exit order done with less than the trade manager asked for: the rest may be asked for again."""

@@ -13,8 +13,8 @@ the open quantity asked for). What is decided:
                      "manual"), decided by processors.risk.decide like the trade manager's exits: never blocked by
                      the entry limits or the kill switch. Accepted, it is a MARKET order (id = the trade
                      manager's request id "<trade>:exit:<n>") filled by the next print; refused, the units are free
-    CHANGE_QUANTITY  to fewer units: a partial exit of the difference, as CLOSE; to more: refused (an add-on entry
-                     to a running trade is not sized here yet: the desk says so in the reason); to as many: refused
+    CHANGE_QUANTITY  to fewer units: a partial exit of the difference, as CLOSE; to as many: refused; to more: an
+                     add-on (below)
     MOVE_STOP        on the tick grid, below the latest price for a long (above for a short) and on the stop's side
                      of the target; when it widens the trade's risk (open units x |average entry - stop| x
                      multiplier, zero once the stop is past the entry) the new risk must stay within the per-trade
@@ -23,6 +23,26 @@ the open quantity asked for). What is decided:
                      passes. Accepted, the trade manager's stop is moved (a TradeUpdated STOP_MOVED)
     MOVE_TARGET      on the tick grid, above the latest price for a long (below for a short) and beyond the stop.
                      Accepted, the target is moved (TARGET_MOVED)
+
+An add-on (CHANGE_QUANTITY to more units) is an entry of the difference, decided by processors.risk.decide as a
+strategy's entry is (processors/risk/addon.py): every limit, the buying power, max_position_pct,
+max_capital_utilized_pct, the open risk with the trade's current stop as its stop, the regime's checks (the legacy
+day-trade count) and the kill switch, which refuses it; the checks may cap it (RESIZE). Its decision's action is
+"entry", its requested_quantity the units asked for, its quantity the units ordered. Accepted, it is a MARKET
+order whose client order id is the action id (its trade id the trade's), filled by the next print; its fills add to
+the trade in the trade manager (the average entry exact, the deals row's entry quantity grown, a TradeUpdated
+ADDED), and the exits, the stop, the target and risk reduction then act on the larger trade. While it works, the
+risk decisions count its rest with its trade (at its signal price and the trade's stop as it stands, so a stop
+moved meanwhile is counted), and it is refused when the trade has exits pending or another entry order working.
+Its fills take the trade's stop and target as they stand when they fill. A CLOSE or a CHANGE_QUANTITY to fewer
+units cancels a working add-on first at the paper broker (the latest request says what the trade should hold). An
+exit a sweep places while the add-on works (a stop, a target, risk reduction, the kill switch, the time close)
+fills after it at the paper broker (time priority), so it acts on the units there were, and the next sweep on the
+rest. A fill that comes after the trade closed (a live broker's, which the desk cannot cancel) never reopens the
+closed trade: it opens a trade of its own, id = the add-on's id, at the closed trade's last stop (one tick beyond
+the fill if the fill is through it) and its strategy's target, so the units are managed like any trade's. A
+snapshot keeps the working add-on as an order of the desk; replayed, the same events give the same ids and
+decisions.
 
 A request for a trade the desk does not hold running (unknown, of another account, not filled yet, closed), or
 with a figure missing, is refused with the reason. The latest price is the account book's (the last print, else
@@ -41,13 +61,13 @@ from processors.model import plain_decimal as canonical
 from processors.paper import OrderType
 from processors.pnl import Direction
 from processors.risk import (Action, Check, CheckOutcome, ExitReason, Outcome, RiskDecision, RiskIntent,
-                             decide)
+                             StopPrice, decide)
 from processors.risk.decision import reasons_of
 from processors.risk.event import decision_event
 from processors.risk.sizing import risk_budget
 from processors.trades import ExitCancelled, TradeStatus, TradeView
 from processors.trading.errors import TradingDeskError, check_ts
-from processors.trading.orders import EXIT, DeskOrder
+from processors.trading.orders import ENTRY, EXIT, DeskOrder
 
 DeskEvent = Any
 ZERO = Decimal(0)
@@ -134,18 +154,60 @@ class _Manual:
         if wanted == trade.open_quantity:
             return [self._refused("quantity", f"the trade has {wanted} open units already: nothing to change")]
         if wanted > trade.open_quantity:
-            self.label = "entry"
-            return [self._refused("quantity", f"{wanted} is more than the {trade.open_quantity} open units: an add-on "
-                                              "entry to a running trade is not decided by the desk yet; open a new "
-                                              "trade instead", value=Decimal(wanted),
-                                  limit=Decimal(trade.open_quantity))]
+            return self._add_on(wanted - trade.open_quantity)
         return self._exit(trade.open_quantity - wanted)
+
+    def _add_on(self, units: int) -> list[DeskEvent]:
+        """An entry of `units` more to the running trade (module docstring): decided, then a MARKET order."""
+        desk, trade, ts, action_id = self.desk, self.trade, self.ts, self.action.action_id
+        assert trade is not None
+        self.label = "entry"
+        working = desk._add_ons.get(trade.trade_id) or (trade.trade_id if trade.trade_id in desk._working else None)
+        if working is not None:
+            return [self._refused("working_entry", f"entry order {working} of the trade still works: an add-on waits "
+                                                   "until it is done")]
+        if trade.pending_exit_quantity:
+            return [self._refused("pending_exits", f"{trade.pending_exit_quantity} of the {trade.open_quantity} open "
+                                                   "units are being closed by pending exits: an add-on waits until "
+                                                   "they are done")]
+        entry = desk.order(trade.trade_id)
+        book = desk._prepare(trade.account_id, ts)
+        record = desk.trade_manager.open_trade_record(trade.account_id, trade.trade_id)
+        assert record is not None   # a running trade has its record
+        price = self._last_price() or trade.average_entry_price
+        side = "BUY" if self._long else "SELL"
+        intent = RiskIntent(intent_id=action_id, account_id=trade.account_id, strategy=trade.strategy,
+                            symbol=trade.symbol, side=side, action=Action.ENTRY, signal_price=price,
+                            tick_size=entry.tick_size, ts_event=ts,
+                            stop=StopPrice(trade.stop_price, f"trade {trade.trade_id}'s stop"), quantity=units,
+                            lot_size=entry.lot_size, multiplier=entry.multiplier, intraday=trade.intraday,
+                            adds_to=record)
+        decision = decide(intent, desk.config.accounts[trade.account_id], book.snapshot_at(ts), desk.config.days, ts)
+        if decision.tripped_kill_switch and decision.kill_switch is not None:
+            book.set_kill_switch(decision.kill_switch)
+        decision = replace(decision, checks=(self.operator, *decision.checks))
+        out: list[DeskEvent] = [decision_event(decision, self.ts_init)]
+        if not decision.accepted:
+            return out
+        order = DeskOrder(client_order_id=action_id, role=ENTRY, account_id=trade.account_id, strategy=trade.strategy,
+                          trade_id=trade.trade_id, symbol=trade.symbol, side=side, order_type=OrderType.MARKET.value,
+                          quantity=decision.quantity, tick_size=entry.tick_size, multiplier=entry.multiplier,
+                          placed_ns=ts, signal_price=price, decision_stop=trade.stop_price, intraday=entry.intraday,
+                          lot_size=entry.lot_size, signal_type=entry.signal_type, route=entry.route)
+        desk._working[order.client_order_id] = None
+        desk._track_working(order)
+        return out + desk._place(order, ts, self.ts_init)
 
     def _exit(self, quantity: int) -> list[DeskEvent]:
         """A manual exit of `quantity` units: the trade manager's request, the risk decision, the order."""
         desk, trade, ts = self.desk, self.trade, self.ts
         assert trade is not None
         self.label = "exit"
+        return desk._cancel_add_on(trade.trade_id, ts, self.ts_init) + self._exit_free(quantity)
+
+    def _exit_free(self, quantity: int) -> list[DeskEvent]:
+        desk, trade, ts = self.desk, self.trade, self.ts
+        assert trade is not None
         free = trade.open_quantity - trade.pending_exit_quantity
         if free <= 0:
             return [self._refused("pending_exits", f"every one of the {trade.open_quantity} open units is being closed "

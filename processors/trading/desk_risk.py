@@ -6,6 +6,7 @@ trades, the kill switch), and the refusals of intents the desk cannot trade (mod
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from processors.model import OrderIntentCreated
@@ -20,6 +21,7 @@ from processors.trading.orders import ENTRY, DeskOrder
 UNASSIGNED = "(unassigned)"
 NO_TRADES = OpenTrades()
 ORDER_TYPES = frozenset(kind.value for kind in OrderType)
+PRICE_QUANTUM = Decimal("0.00000001")
 
 
 class RiskSideMixin:
@@ -65,13 +67,19 @@ class RiskSideMixin:
         return book
 
     def _with_rest(self, account_id: str, running: OpenTrades, partial: dict[str, None]) -> OpenTrades:
-        """A running trade whose entry order still works counts what is left to fill too."""
+        """A running trade whose entry order still works counts what is left to fill too; a working add-on's rest
+        joins its trade at the add-on's signal price (`with_add_on_rest`)."""
         changed: dict[str, OpenTrade] = {}
         for order_id in partial:
             entry = self._orders[order_id]
             trade = self._manager.open_trade_record(account_id, entry.trade_id)
             rest = entry.quantity - entry.filled
-            if trade is not None and (rest or entry.multiplier != trade.multiplier):
+            if trade is None:
+                continue
+            if entry.adds_on:
+                if rest:
+                    changed[trade.trade_id] = with_add_on_rest(trade, rest, entry.signal_price)
+            elif rest or entry.multiplier != trade.multiplier:
                 changed[trade.trade_id] = replace(trade, quantity=trade.quantity + rest, multiplier=entry.multiplier)
         if not changed:
             return running
@@ -80,10 +88,21 @@ class RiskSideMixin:
     def _track_working(self, order: DeskOrder) -> None:
         """Keep the account's working entries as the risk decision counts them, after `order` was placed, filled
         or finished: one that has not filled is an open trade of its own (`_waiting`); one partly filled adds its
-        rest to its running trade (`_partly_filled`)."""
+        rest to its running trade (`_partly_filled`), as a working add-on does from its placing (also kept by its
+        trade in `_add_ons`)."""
         if order.role != ENTRY:
             return
         working = order.client_order_id in self._working
+        if order.adds_on:
+            partial = self._partly_filled.setdefault(order.account_id, {})
+            if working:
+                partial[order.client_order_id] = None
+                self._add_ons[order.trade_id] = order.client_order_id
+            else:
+                partial.pop(order.client_order_id, None)
+                if self._add_ons.get(order.trade_id) == order.client_order_id:
+                    del self._add_ons[order.trade_id]
+            return
         waiting = self._waiting.get(order.account_id)
         if working and order.filled == 0:
             if waiting is None:
@@ -107,6 +126,17 @@ class RiskSideMixin:
             switch = self._manager.kill_switch(account_id)
             if switch is not None and switch.tripped and not book.kill_switch.tripped:
                 book.set_kill_switch(book.kill_switch.trip(switch.reason, ts))
+
+
+def with_add_on_rest(trade: OpenTrade, rest: int, price: Decimal) -> OpenTrade:
+    """The trade's record grown by a working add-on's `rest` units entering at `price`: its entry price the
+    average of both, on the 1e-8 grid away from the stop when the division does not end sooner (so the risk counted
+    is never less than the two parts')."""
+    quantity = trade.quantity + rest
+    entry = (trade.quantity * trade.entry_price + rest * price) / quantity
+    if entry.as_tuple().exponent < -8:
+        entry = entry.quantize(PRICE_QUANTUM, ROUND_CEILING if trade.side == "BUY" else ROUND_FLOOR)
+    return replace(trade, quantity=quantity, entry_price=entry)
 
 
 def _refused(intent: OrderIntentCreated, account_id: str, ts: int, check: str, detail: str) -> RiskDecision:

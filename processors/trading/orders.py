@@ -13,7 +13,8 @@ The broker is the paper broker's ("paper") unless the order's account trades els
 a live broker's events carry its ids into the OrderStatusChanged and FillExecuted events.
 
 An entry order's id is the intent's client order id and is also its trade's id; an exit order's id is the
-trade manager's request id ("<trade id>:exit:<n>").
+trade manager's request id ("<trade id>:exit:<n>"); an add-on's (an entry adding units to a running trade, asked
+by an operator: desk_manual.py) is the operator's action id, its trade id the trade it adds to (`adds_on`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class DeskOrder:
     released: bool = False
     broker: str = BROKER                   # where the order is sent: the paper broker, or the account's broker
     route: str = "SMART"                   # the intent's exchange (an exit: its entry's)
+
+    @property
+    def adds_on(self) -> bool:
+        """An add-on: an entry order of a trade opened by another (its id is not its trade's)."""
+        return self.role == ENTRY and self.client_order_id != self.trade_id
 
     def paper_order(self) -> PaperOrder:
         return PaperOrder(client_order_id=self.client_order_id, symbol=self.symbol, side=self.side,

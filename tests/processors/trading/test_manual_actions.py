@@ -99,12 +99,13 @@ def test_fewer_units_is_a_partial_manual_exit_of_the_difference() -> None:
     assert (view.open_quantity, view.exit_quantity) == (150, 50)
 
 
-def test_more_units_or_the_same_are_refused_with_the_reason() -> None:
+def test_more_units_past_the_per_trade_budget_or_the_same_are_refused_with_the_reason() -> None:
     d = opened()
     more = decision(d.on_trade_action(action("CHANGE_QUANTITY", et(*WED, 10, 1), quantity=300), ts_init=0))
-    assert (more.action, more.outcome) == ("entry", "REJECT")
-    assert "an add-on entry to a running trade is not decided by the desk yet" in more.reasons[0]
-    assert check(more, "quantity")[1:] == (D(300), D(200))
+    assert (more.action, more.outcome, more.requested_quantity) == ("entry", "REJECT", 100)
+    # the trade risks $400 of the $399.992 budget (0.8 % of $49,999 after the $1 commission): nothing is left
+    assert check(more, "max_loss_per_trade") == ("failed", D("402.00000000"), D("399.99200000"))
+    assert more.reasons[0].startswith("stop_within_limits: one lot of 1 at stop 98.00 risks 2.00; room 0 = ")
     same = decision(d.on_trade_action(action("CHANGE_QUANTITY", et(*WED, 10, 2), quantity=200), ts_init=0))
     assert same.reasons == ("quantity: the trade has 200 open units already: nothing to change",)
     zero = decision(d.on_trade_action(action("CHANGE_QUANTITY", et(*WED, 10, 3), quantity=0), ts_init=0))

@@ -1,16 +1,16 @@
 """The figures a risk decision reads are kept as the account changes (processors/risk/running.py,
 processors/trading/book_positions.py): after any sequence of prints, intents (market and limit, long and short,
-partial fills), manual stop moves, risk-reduction stop moves, sweeps and day rolls, the snapshot the desk gives a
-decision holds exactly what a fresh reading of the account gives — the same open trades (the trade manager's
-running trades with the rest of a partly filled entry, and the entries not filled yet), the same positions, and
-sums equal digit for digit to sums taken again."""
+partial fills), manual stop moves, manual add-ons, risk-reduction stop moves, sweeps and day rolls, the snapshot the
+desk gives a decision holds exactly what a fresh reading of the account gives — the same open trades (the trade
+manager's running trades with the rest of a partly filled entry or of a working add-on, and the entries not filled
+yet), the same positions, and sums equal digit for digit to sums taken again."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from processors.model import TradeActionRequested, trade_action_id
@@ -32,7 +32,9 @@ ZERO = Decimal(0)
 
 
 def _desk() -> TradingDesk:
-    strategies = {"breakout": StrategyTrading(account_id="acct-1", stop=StopPercent(D(2)))}
+    # entries of 100 shares (about $200 of risk at a 2 % stop) leave room in the $500 budget for add-ons
+    strategies = {"breakout": StrategyTrading(account_id="acct-1", stop=StopPercent(D(2)),
+                                              cap_at_intent_quantity=True)}
     levels = (RiskReductionLevel(trigger_r=D(1), sell=SellFraction(D("0.5")), move_stop=BreakEven()),)
     return TradingDesk(config(
         accounts=[account(capital=1_000_000, max_active_trades=40, max_trades_per_day=200, max_open_risk=D(50_000))],
@@ -44,6 +46,8 @@ step = st.one_of(
     st.tuples(st.just("print"), st.integers(0, 2), st.integers(9_000, 11_000), st.integers(1, 400)),
     st.tuples(st.just("intent"), st.integers(0, 2), st.sampled_from(["BUY", "SELL"]), st.booleans()),
     st.tuples(st.just("stop"), st.integers(0, 30), st.integers(-300, 300)),
+    st.tuples(st.just("add"), st.integers(0, 30), st.integers(1, 60)),
+    st.tuples(st.just("add"), st.integers(0, 30), st.integers(1, 20)),
     st.tuples(st.just("wait"), st.integers(1, 20)),
     st.tuples(st.just("day")),
 )
@@ -53,15 +57,25 @@ def _fresh_open_trades(desk: TradingDesk, account_id: str) -> dict[str, OpenTrad
     """The open trades as the desk read them before they were kept: every running trade of the manager (with
     the rest of its entry order if that still works), then every working entry with nothing filled."""
     working = {o: desk.order(o) for o in desk._working if desk.order(o).account_id == account_id}
+    add_ons = {order.trade_id: working.pop(o) for o, order in list(working.items()) if o != order.trade_id}
     out: dict[str, OpenTrade] = {}
     for view in desk.trade_manager.trades():
         if view.account_id != account_id or view.status is not TradeStatus.RUNNING:
             continue
         entry = working.pop(view.trade_id, None)
         rest = 0 if entry is None else entry.quantity - entry.filled
+        quantity, price = view.open_quantity + rest, view.average_entry_price
+        add_on = add_ons.get(view.trade_id)
+        if add_on is not None and add_on.quantity > add_on.filled:    # its rest at its signal price
+            more = add_on.quantity - add_on.filled
+            price = (quantity * price + more * add_on.signal_price) / (quantity + more)
+            if price.as_tuple().exponent < -8:
+                price = price.quantize(D("1e-8"), "ROUND_CEILING" if view.direction is Direction.LONG
+                                       else "ROUND_FLOOR")
+            quantity += more
         out[view.trade_id] = OpenTrade(trade_id=view.trade_id, symbol=view.symbol,
                                        side="BUY" if view.direction is Direction.LONG else "SELL",
-                                       quantity=view.open_quantity + rest, entry_price=view.average_entry_price,
+                                       quantity=quantity, entry_price=price,
                                        stop_price=view.stop_price, opened_ns=view.opened_ns)
     for order in working.values():
         if order.filled == 0:
@@ -92,7 +106,7 @@ def _check(desk: TradingDesk, ts: int) -> None:
         assert snapshot.position(p.symbol) is p
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(step, min_size=1, max_size=60))
 def test_the_kept_figures_equal_a_fresh_reading_after_any_sequence(steps) -> None:
     desk = _desk()
@@ -111,7 +125,7 @@ def test_the_kept_figures_equal_a_fresh_reading_after_any_sequence(steps) -> Non
             price = D(prices[symbol]) / 100
             desk.on_intent(intent(ts, f"ts-{n}", symbol=symbol, side=side, price=str(price),
                                   order_type="LIMIT" if limit else "MARKET",
-                                  limit_price=str(price) if limit else None), ts_init=ts)
+                                  limit_price=str(price) if limit else None, quantity=100), ts_init=ts)
         elif kind == "stop":
             running = [v for v in desk.trade_manager.trades() if v.status is TradeStatus.RUNNING]
             if running:
@@ -122,6 +136,17 @@ def test_the_kept_figures_equal_a_fresh_reading_after_any_sequence(steps) -> Non
                         action_id=trade_action_id(view.trade_id, "MOVE_STOP", ts), account_id="acct-1",
                         trade_id=view.trade_id, action="MOVE_STOP", ts_event=ts, ts_init=ts, operator="test",
                         price=price), ts_init=ts)
+        elif kind == "add":
+            running = [v for v in desk.trade_manager.trades() if v.status is TradeStatus.RUNNING]
+            if running:
+                view = running[args[0] % len(running)]
+                made = desk.on_trade_action(TradeActionRequested(
+                    action_id=trade_action_id(view.trade_id, "CHANGE_QUANTITY", ts), account_id="acct-1",
+                    trade_id=view.trade_id, action="CHANGE_QUANTITY", ts_event=ts, ts_init=ts, operator="test",
+                    quantity=view.open_quantity + args[1]), ts_init=ts)
+                if any(type(e).__name__ == "RiskDecisionMade" and e.action == "entry" and e.quantity > 0
+                       for e in made):
+                    event("an add-on was placed")
         elif kind == "wait":
             ts += args[0] * 1_000_000_000
             desk.advance_to(ts)
