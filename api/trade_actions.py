@@ -3,7 +3,8 @@
     POST /api/trades/{trade_id}/close       {"reason"?}                close every open unit (an exit, "manual")
     POST /api/trades/{trade_id}/stop        {"price", "reason"?}       move the stop
     POST /api/trades/{trade_id}/target      {"price", "reason"?}       move the profit target
-    POST /api/trades/{trade_id}/quantity    {"quantity", "reason"?}    fewer open units (a partial manual exit)
+    POST /api/trades/{trade_id}/quantity    {"quantity", "reason"?}    fewer open units (a partial manual exit) or
+                                                                       more (an add-on entry, sized by the desk)
 
 Each is a `TradeActionRequested` on the trades.actions topic, keyed by the trade's account, with the caller as
 operator and the API's clock as its instant: the strategy runner trading the account gives it to the desk, which
@@ -16,8 +17,9 @@ an unknown field, a price that is not a positive decimal with at most 8 places, 
 number of at least 1, a reason over MAX_REASON characters; 404 for a trade that is not the caller's (another
 user's trade is answered as a missing one); 409 for a trade that is Closed or still Waiting for its entry; 422 for
 a stop or target on the wrong side of the latest price (the newest stored print, else the newest bar's close) or of
-the other one, for the quantity the trade has already, and for more units (an add-on entry is refused by the desk
-for now). The desk checks again with its own prices and limits, and may refuse what the API let through.
+the other one, and for the quantity the trade has already. More units are an add-on entry, which only the desk can
+size (its limits, buying power and open risk), so the API publishes it and the desk decides (it may resize or
+refuse it). The desk checks again with its own prices and limits, and may refuse what the API let through.
 """
 
 from __future__ import annotations
@@ -132,9 +134,6 @@ def refusal(kind: str, trade_id: str, trade: StoredTrade | None, figure: Decimal
         assert isinstance(figure, int)
         if figure == trade.open_quantity:
             return _unprocessable("quantity", f"the trade has {figure} open units already")
-        if figure > trade.open_quantity:
-            return _unprocessable("quantity", f"{figure} is more than the {trade.open_quantity} open units: adding "
-                                              "to a running trade is not supported; only fewer units (a partial exit)")
         return None
     if kind not in ("stop", "target"):
         return None

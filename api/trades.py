@@ -115,8 +115,8 @@ class TradesController(Controller):
     async def change_quantity(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,
                               publisher: AccountChangePublisher = PUBLISHER,
                               pool: AsyncConnectionPool = POOL) -> Response[dict[str, object]]:
-        """Bring the open quantity of one of the caller's running trades down to `quantity` (a partial exit;
-        422 for as many or more units)."""
+        """Bring the open quantity of one of the caller's running trades to `quantity`: fewer is a partial exit,
+        more an add-on entry the desk sizes (422 for as many units)."""
         return await _act("quantity", data, caller, trade_id, publisher, pool)
 
 

@@ -1,4 +1,5 @@
-// Trades page: manual actions on one of your running trades (close, move the stop or the target, fewer units).
+// Trades page: manual actions on one of your running trades (close, move the stop or the target, fewer or more
+// units: more is an add-on entry the desk sizes and may resize or refuse).
 // Each is sent to POST /api/trades/{id}/{close|stop|target|quantity}; the desk decides it as it decides a
 // strategy's intent, and the trade's change (or the refusal, under "Why did this happen") follows live.
 'use strict';

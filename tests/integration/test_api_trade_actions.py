@@ -1,8 +1,8 @@
 """Manual trade actions through the API, against the real PostgreSQL, Kafka and registry: each accepted request is
 a TradeActionRequested on the trades.actions topic (the test's own) with the caller as operator, recorded in
 user_changes; bad bodies are 400s naming the field, another user's or an unknown trade 404, a closed or waiting
-trade 409, a stop or target on the wrong side of the latest price (or of each other) and an unchanged or larger
-quantity 422, a viewer 403 — none of them published.
+trade 409, a stop or target on the wrong side of the latest price (or of each other) and an unchanged quantity 422, a viewer
+403 — none of them published. A larger quantity (an add-on, which the desk decides) is published as a smaller one.
 
 The trade (test_api_trades.insert_trade): long, 2 units, entry 4.5, stop 4.2, target 5; the symbol's newest bar
 closes at 4.6 (its latest price: no print of it is stored)."""
@@ -78,14 +78,15 @@ def test_manual_trade_actions_are_checked_published_and_recorded(settings: Setti
             {"field": "price", "message": f"a long's stop must be below the latest price 4.6 of {symbol}, got 4.6"}]
         assert post(running, "target", {"price": "4.55"}).json()["errors"][0]["message"].startswith(
             "a long's target must be above the latest price 4.6")
-        assert post(running, "quantity", {"quantity": 2}).status_code == 422
-        assert "not supported" in post(running, "quantity", {"quantity": 3}).json()["errors"][0]["message"]
+        assert post(running, "quantity", {"quantity": 2}).json()["errors"] == [
+            {"field": "quantity", "message": "the trade has 2 open units already"}]
 
         accepted = [post(running, "stop", {"price": "4.3", "reason": " tighten "}),
                     post(running, "target", {"price": 5.5}),
+                    post(running, "quantity", {"quantity": 3, "reason": "add one"}),
                     post(running, "quantity", {"quantity": 1}),
                     post(running, "close", {})]
-        assert [a.status_code for a in accepted] == [202] * 4, [a.text for a in accepted]
+        assert [a.status_code for a in accepted] == [202] * 5, [a.text for a in accepted]
         answers = [a.json() for a in accepted]
 
     published = sorted((e for e in topic_events(settings, f"{prefix}trades.actions", f"read-{unique}")
@@ -93,6 +94,7 @@ def test_manual_trade_actions_are_checked_published_and_recorded(settings: Setti
     assert [(e.action, e.price, e.quantity, e.operator, e.reason, e.account_id, e.trade_id) for e in published] == [
         ("MOVE_STOP", Decimal("4.3"), None, owner.name, "tighten", mine, running),
         ("MOVE_TARGET", Decimal("5.5"), None, owner.name, "", mine, running),
+        ("CHANGE_QUANTITY", None, 3, owner.name, "add one", mine, running),
         ("CHANGE_QUANTITY", None, 1, owner.name, "", mine, running),
         ("CLOSE", None, None, owner.name, "", mine, running)]
     assert [e.action_id for e in published] == [a["action_id"] for a in answers]
@@ -101,4 +103,5 @@ def test_manual_trade_actions_are_checked_published_and_recorded(settings: Setti
         recorded = conn.execute("select actor, action, detail->>'price', detail->>'quantity' from user_changes "
                                 "where subject = %s order by change_id", (running,)).fetchall()
     assert recorded == [(owner.name, "trade_stop_moved", "4.3", None), (owner.name, "trade_target_moved", "5.5", None),
+                        (owner.name, "trade_quantity_changed", None, "3"),
                         (owner.name, "trade_quantity_changed", None, "1"), (owner.name, "trade_closed", None, None)]
