@@ -1,8 +1,8 @@
 """Deciding an entry: the gates, the initial stop, the risk sizing and the caps, in that order.
 
 1. Gates, each recorded even when an earlier one failed (the audit shows every reason at once): equity
-   above zero, the kill switch, the drawdown (which trips the switch), active trades, trades per day, the
-   regime's own checks, and for a cash account its ledger (settled cash).
+   above zero, the kill switch, the drawdown (which trips the switch), active trades, trades per day, netting
+   (no position or trade on the other side of the symbol), the regime's own checks, and for a cash account its ledger (settled cash).
 2. The initial stop on the grid (stops.py); one lot's risk must fit the smaller of the risk budget and
    the open-risk room left. If it does not, `stop_breach_policy` says: `reject`, or `adjust` the stop
    towards the price until one lot fits (`stop_within_limits`, adjusted).
@@ -23,7 +23,8 @@ from processors.risk.checks import Check, CheckOutcome
 from processors.risk.days import TradingDays
 from processors.risk.decision import Outcome, RiskDecision, outcome_of, reasons_of
 from processors.risk.intent import RiskIntent
-from processors.risk.limits import active_trades_check, evaluate_drawdown, kill_switch_check, trades_per_day_check
+from processors.risk.limits import (active_trades_check, evaluate_drawdown, kill_switch_check, netting_check,
+                                   trades_per_day_check)
 from processors.risk.regimes import cash_buying_power_cap, margin_buying_power_cap, regime_checks
 from processors.risk.settlement import CashPosition, SettlementCalendarError, fold_ledger
 from processors.risk.sizing import (
@@ -65,7 +66,8 @@ def decide_entry(intent: RiskIntent, account: Account, snapshot: AccountSnapshot
                         f"cash {snapshot.cash} + positions at their last prices"))
     checks.append(kill_switch_check(snapshot.kill_switch))
     drawdown, switch = evaluate_drawdown(limits, snapshot, ts_event)
-    checks += [drawdown, active_trades_check(limits, snapshot, add_on), trades_per_day_check(limits, snapshot, add_on)]
+    checks += [drawdown, active_trades_check(limits, snapshot, add_on), trades_per_day_check(limits, snapshot, add_on),
+               netting_check(snapshot, intent.symbol, intent.side)]
     checks += regime_checks(regime, account, snapshot, intent, day, days)
     cash, cash_check = _cash_position(regime, snapshot, days, ts_event)
     if cash_check is not None:

@@ -8,6 +8,11 @@ trades per day. Each returns a `Check`; none of them ever applies to an exit.
                       trades); a gain is a loss of 0 %
     active_trades     open trades + this one <= max_active_trades (an add-on's trade is open already: + 0)
     trades_per_day    trades opened today + this one <= max_trades_per_day (an add-on opens none: + 0)
+    netting           no position held and no trade open or working on the other side of the symbol: an account
+                      holds one net position per symbol (as a broker's account nets them), so a short entry
+                      while long would close part of the long position rather than open a trade, and the trades
+                      on both sides could then not all be closed by their exits (a buy to close the short trade
+                      finds the account net long): refused, saying what is held
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from processors.risk.checks import Check, CheckOutcome, passed_or_failed
 from processors.risk.killswitch import KillSwitch
 from processors.risk.sizing import percent
 from processors.risk.state import AccountSnapshot
+from processors.risk.stops import BUY, SELL
 
 ZERO = Decimal(0)
 
@@ -66,3 +72,19 @@ def trades_per_day_check(limits: RiskLimits, snapshot: AccountSnapshot, add_on: 
              else f"{count} trades opened today + this one")
     return passed_or_failed("trades_per_day", after, limits.max_trades_per_day, after <= limits.max_trades_per_day,
                             words)
+
+
+def netting_check(snapshot: AccountSnapshot, symbol: str, side: str) -> Check:
+    """The netting gate (module docstring) for an entry of `side` in `symbol`."""
+    other = SELL if side == BUY else BUY
+    position = snapshot.position(symbol)
+    held = 0 if position is None else position.quantity
+    against = held < 0 if side == BUY else held > 0
+    trades = snapshot.open_trades.on_side(symbol, other)
+    if against or trades:
+        return Check("netting", Decimal(held), None, CheckOutcome.FAILED,
+                     f"the account holds {held} {symbol} and {trades} {'long' if other == BUY else 'short'} trades "
+                     f"open or working in it: positions are netted per symbol, so a {side} entry would close them "
+                     "rather than open a trade of its own; close them first")
+    return Check("netting", Decimal(held), None, CheckOutcome.PASSED,
+                 f"the account holds {held} {symbol} and no trade on the other side")

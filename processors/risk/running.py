@@ -57,15 +57,16 @@ class ExactSum:
 
 
 class OpenTradeIndex:
-    """An account's open-trade records by trade id, in the order first put, with Σ risk and the count opened on
-    each New York date kept as they change."""
+    """An account's open-trade records by trade id, in the order first put, with Σ risk, the count opened on each
+    New York date and the count per symbol and side kept as they change."""
 
-    __slots__ = ("_records", "_risk", "_opened_by_day", "_frozen")
+    __slots__ = ("_records", "_risk", "_opened_by_day", "_by_side", "_frozen")
 
     def __init__(self) -> None:
         self._records: dict[str, OpenTrade] = {}
         self._risk = ExactSum()
         self._opened_by_day: dict[dt.date, int] = {}
+        self._by_side: dict[tuple[str, str], int] = {}
         self._frozen: OpenTrades | None = None
 
     def __len__(self) -> int:
@@ -87,6 +88,8 @@ class OpenTradeIndex:
         self._risk.add(record.risk)
         day = et_date(record.opened_ns)
         self._opened_by_day[day] = self._opened_by_day.get(day, 0) + 1
+        side = (record.symbol, record.side)
+        self._by_side[side] = self._by_side.get(side, 0) + 1
         self._frozen = None
 
     def discard(self, trade_id: str) -> None:
@@ -100,14 +103,18 @@ class OpenTradeIndex:
         """The records as an `OpenTrades` (the same object until the next change)."""
         if self._frozen is None:
             self._frozen = OpenTrades.of_checked(tuple(self._records.values()), self._risk.value,
-                                                 dict(self._opened_by_day))
+                                                 dict(self._opened_by_day), dict(self._by_side))
         return self._frozen
 
     def _forget(self, record: OpenTrade) -> None:
         self._risk.remove(record.risk)
-        day = et_date(record.opened_ns)
-        left = self._opened_by_day[day] - 1
-        if left:
-            self._opened_by_day[day] = left
-        else:
-            del self._opened_by_day[day]
+        _count_down(self._opened_by_day, et_date(record.opened_ns))
+        _count_down(self._by_side, (record.symbol, record.side))
+
+
+def _count_down(counts: dict, key: object) -> None:
+    left = counts[key] - 1
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]

@@ -150,12 +150,14 @@ class Positions(tuple):
 
 
 class OpenTrades(tuple):
-    """Open trades, checked once, with Σ risk (the open risk) and how many opened on each New York date
-    (`opened_on`, the legacy rule's day trades to come). Made by `AccountSnapshot` from what it is given, or
-    kept by the caller between decisions (`of_checked`)."""
+    """Open trades, checked once, with Σ risk (the open risk), how many opened on each New York date (`opened_on`,
+    the legacy rule's day trades to come) and how many each symbol has on each side (`on_side`, the netting
+    check). Made by `AccountSnapshot` from what it is given, or kept by the caller between decisions
+    (`of_checked`)."""
 
     risk: Decimal
     _opened_by_day: dict[dt.date, int] | None
+    _by_side: dict[tuple[str, str], int] | None
 
     def __new__(cls, trades: Iterable[OpenTrade] = ()) -> OpenTrades:
         items = tuple(trades)
@@ -164,33 +166,47 @@ class OpenTrades(tuple):
         return cls.of_checked(items, sum((t.risk for t in items), ZERO))
 
     @classmethod
-    def of_checked(cls, items: tuple[OpenTrade, ...], risk: Decimal,
-                   opened_by_day: dict[dt.date, int] | None = None) -> OpenTrades:
-        """Open trades the caller has checked and summed itself (the sums must be those of `OpenTrades(items)`)."""
+    def of_checked(cls, items: tuple[OpenTrade, ...], risk: Decimal, opened_by_day: dict[dt.date, int] | None = None,
+                   by_side: dict[tuple[str, str], int] | None = None) -> OpenTrades:
+        """Open trades the caller has checked and counted itself (the figures must be those `OpenTrades(items)`
+        computes; a count not given is taken from the items when first read)."""
         self = tuple.__new__(cls, items)
         self.risk = risk
         self._opened_by_day = opened_by_day
+        self._by_side = by_side
         return self
 
     @classmethod
     def joined(cls, first: OpenTrades, second: OpenTrades) -> OpenTrades:
-        """The trades of both (first, then second), their sums added rather than taken again."""
+        """The trades of both (first, then second), their figures added rather than taken again."""
         if not second:
             return first
         if not first:
             return second
-        by_day = None
-        if first._opened_by_day is not None and second._opened_by_day is not None:
-            by_day = dict(first._opened_by_day)
-            for day, count in second._opened_by_day.items():
-                by_day[day] = by_day.get(day, 0) + count
-        return cls.of_checked(first + second, first.risk + second.risk, by_day)
+        return cls.of_checked(first + second, first.risk + second.risk,
+                              _added(first._opened_by_day, second._opened_by_day),
+                              _added(first._by_side, second._by_side))
 
     def opened_on(self, day: dt.date) -> int:
         """How many of the trades opened on New York date `day`."""
         if self._opened_by_day is None:
             self._opened_by_day = Counter(et_date(t.opened_ns) for t in self)
         return self._opened_by_day.get(day, 0)
+
+    def on_side(self, symbol: str, side: str) -> int:
+        """How many of the trades are in `symbol` on `side` (BUY: long, SELL: short)."""
+        if self._by_side is None:
+            self._by_side = Counter((t.symbol, t.side) for t in self)
+        return self._by_side.get((symbol, side), 0)
+
+
+def _added(first: dict | None, second: dict | None) -> dict | None:
+    if first is None or second is None:
+        return None
+    total = dict(first)
+    for key, count in second.items():
+        total[key] = total.get(key, 0) + count
+    return total
 
 
 class RoundTrips(tuple):

@@ -35,7 +35,8 @@ def test_the_same_inputs_give_the_same_decision() -> None:
 def test_every_check_has_a_name_figures_and_an_outcome() -> None:
     decision = decide(entry(), account(), snapshot(), DAYS, et(2026, 6, 10))
     names = [check.name for check in decision.checks]
-    assert names == ["equity", "kill_switch", "max_drawdown_pct", "active_trades", "trades_per_day", "day_trades",
+    assert names == ["equity", "kill_switch", "max_drawdown_pct", "active_trades", "trades_per_day", "netting",
+                     "day_trades",
                      "intraday_margin", "initial_stop", "stop_within_limits", "max_loss_per_trade", "max_open_risk",
                      "buying_power", "max_position_pct", "max_capital_utilized_pct"]
     assert all(isinstance(check.outcome, CheckOutcome) and check.detail for check in decision.checks)

@@ -96,13 +96,31 @@ def test_position_pct_caps_the_quantity() -> None:
 
 
 def test_position_pct_counts_the_shares_already_held() -> None:
-    # 50 SPY held: Position% 25 = 125 shares, 75 left; an entry against a short of 50 first covers it: 175.
+    # 50 SPY held: Position% 25 = 125 shares, 75 left.
     long = Position(symbol="SPY", quantity=50, last_price=D(100), reference_price=D(100), opened_ns=TS)
     snap = snapshot(cash=D(45_000), start_of_day_equity=D(50_000), positions=(long,))
     assert run(entry("100.00"), account(max_position_pct=D(25)), snap).quantity == 75
+
+
+def test_an_entry_against_a_position_or_a_trade_on_the_other_side_is_refused_positions_are_netted() -> None:
+    # A buy against a short of 50 would cover it rather than open a trade (and the short trade's exit could then
+    # not be placed: the account would be net long): refused, saying what is held.
     short = Position(symbol="SPY", quantity=-50, last_price=D(100), reference_price=D(100), opened_ns=TS)
     snap = snapshot(cash=D(55_000), start_of_day_equity=D(50_000), positions=(short,))
-    assert run(entry("100.00"), account(max_position_pct=D(25)), snap).quantity == 175
+    decision = run(entry("100.00"), account(max_position_pct=D(25)), snap)
+    assert decision.outcome is Outcome.REJECT and decision.quantity == 0
+    netting = decision.check("netting")
+    assert (netting.outcome, netting.value) == (CheckOutcome.FAILED, D(-50))
+    assert "holds -50 SPY and 0 short trades" in netting.detail
+    # a short entry still working (nothing held yet) refuses a long entry too; one in another symbol does not
+    working = OpenTrade(trade_id="w", symbol="SPY", side="SELL", quantity=10, entry_price=D(100),
+                        stop_price=D(102), opened_ns=TS)
+    decision = run(entry("100.00"), snap=snapshot(open_trades=(working,)))
+    assert decision.check("netting").outcome is CheckOutcome.FAILED and decision.outcome is Outcome.REJECT
+    elsewhere = OpenTrade(trade_id="w", symbol="QQQ", side="SELL", quantity=10, entry_price=D(100),
+                          stop_price=D(102), opened_ns=TS)
+    decision = run(entry("100.00"), snap=snapshot(open_trades=(elsewhere,)))
+    assert decision.check("netting").outcome is CheckOutcome.PASSED and decision.quantity == 200
 
 
 def test_capital_utilized_pct_counts_every_position() -> None:

@@ -187,3 +187,23 @@ def test_a_config_whose_trade_manager_has_other_limits_is_refused() -> None:
     with pytest.raises(TradingDeskError, match="trade_manager.accounts.acct-1.limits"):
         DeskConfig(accounts=[account()], strategies={},
                    trade_manager=TradeManagerConfig(calendar=CALENDAR, accounts={"acct-1": other}), days=DAYS)
+
+
+def test_an_entry_on_the_other_side_of_a_running_or_working_trade_is_refused_and_the_trade_still_exits() -> None:
+    # Positions are netted per symbol: a short entry while a long trade is open would sell part of the long
+    # position, and the short trade's buy-to-close would then find the account net long (a stuck trade). Refused.
+    d = desk()
+    d.on_intent(intent(et(*WED, 10), "ts-1"), ts_init=0)
+    working = d.on_intent(intent(et(*WED, 10, 0, 0, 500), "ts-2", side="SELL"), ts_init=0)   # ts-1 still working
+    assert kinds(working) == ["decision:entry:REJECT:0"]
+    assert working[0].reasons[0].startswith("netting: the account holds 0 XYZ and 1 long trades open or working")
+    d.on_trade(tick("100.00", et(*WED, 10, 0, 1)))                                         # ts-1 fills 200
+    running = d.on_intent(intent(et(*WED, 10, 0, 2), "ts-3", side="SELL"), ts_init=0)
+    assert kinds(running) == ["decision:entry:REJECT:0"]
+    assert running[0].reasons[0].startswith("netting: the account holds 200 XYZ and 1 long trades")
+    d.on_trade(tick("97.90", et(*WED, 10, 0, 3)))
+    out = d.on_trade(tick("97.80", et(*WED, 10, 0, 6)))                                    # the long trade stops out
+    assert kinds(out) == ["decision:exit:ACCEPT:200", "order:ts-1:exit:1:ACCEPTED:0", "fill:ts-1:exit:1:200@97.80"]
+    # flat again, a short opens: equity 50,000 - 446.45 = 49,553.55, budget 0.8 % = 396.43, / 2.00 = 198 shares
+    assert kinds(d.on_intent(intent(et(*WED, 10, 0, 7), "ts-4", side="SELL"), ts_init=0))[0] == \
+        "decision:entry:ACCEPT:198"
