@@ -49,6 +49,7 @@ $('theme-toggle').addEventListener('click', () => {
 function showLogin() {
   timers.splice(0).forEach(clearInterval);
   if (typeof stopLive === 'function') stopLive();
+  if (typeof clearSignals === 'function') clearSignals();
   $('app-view').hidden = true;
   $('login-view').hidden = false;
   $('login-name').focus();
@@ -128,8 +129,8 @@ function showApp(me) {
   if (typeof refreshStrategies === 'function') refreshStrategies();
   if (typeof refreshRiskAccounts === 'function') refreshRiskAccounts();
   if (typeof refreshSettings === 'function' && location.hash === '#settings') refreshSettings();
-  timers.push(setInterval(refreshHealth, 2000), setInterval(refreshSignals, 5000),
-              setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000), setInterval(refreshFeeds, 5000),
+  timers.push(setInterval(refreshHealth, 2000), setInterval(refreshLatency, 5000), setInterval(refreshHeatmap, 10000),
+              setInterval(refreshFeeds, 5000),
               setInterval(() => { $('clock').textContent = etTime(new Date().toISOString()) + ' ET'; }, 1000));
 }
 
@@ -252,16 +253,12 @@ async function refreshLatency() {
   if (typeof showLatency === 'function') showLatency(await response.json());  // overview.js
 }
 
+// The newest signals as the API answers them, when the dashboard starts and when the live updates connect again;
+// the websocket brings each one after that (overview.js).
 async function refreshSignals() {
-  const response = await api('/api/signals?limit=20');
+  const response = await api(`/api/signals?limit=${MAX_SIGNALS_SHOWN}`);
   if (!response.ok) return;
-  const signals = await response.json();
-  $('signals').replaceChildren(...signals.map((s) => {
-    const tr = document.createElement('tr');
-    tr.append(cell(s.ts.replace('T', ' ').slice(0, 19)), cell(s.strategy), cell(s.symbol), cell(s.action),
-              cell(s.side, s.side), cell(s.price), cell(s.reason));
-    return tr;
-  }));
+  showSignals(await response.json());  // overview.js
 }
 
 function colour(value) {

@@ -28,6 +28,10 @@ function stopLive() {
   if (live.socket) live.socket.close(1000, 'logged out');
   live.socket = null;
   setLiveState('offline', 'offline');
+  // Nothing of this user's stays for the next one to log in on this page.
+  for (const known of [openTrades, orders, lastPrice, multipliers]) known.clear();
+  renderTrades();
+  renderOrders();
 }
 
 function connectLive() {
@@ -42,7 +46,7 @@ function connectLive() {
     if (live.stopped) return;
     if (event.code === 4401) { showLogin(); return; }
     setLiveState('offline', 'offline, reconnecting');
-    live.retry = setTimeout(() => { connectLive(); loadTrades(); }, live.backoffMs);
+    live.retry = setTimeout(() => { connectLive(); loadTrades(); refreshSignals(); }, live.backoffMs);
     live.backoffMs = Math.min(live.backoffMs * 2, 30000);
   });
   socket.addEventListener('open', () => { live.backoffMs = 1000; });
@@ -54,6 +58,7 @@ function onUpdate(message) {
     case 'live':
       setLiveState(message.following ? 'live' : 'connecting', message.following ? 'live' : 'connecting…');
       break;
+    case 'signal': if (typeof onSignal === 'function') onSignal(data); break;  // overview.js
     case 'trade': upsertTrade(data); break;
     case 'order': upsertOrder(data); break;
     case 'fill':

@@ -1,8 +1,9 @@
-// The overview's feed card and latency table, kept current by the live updates: the feeds' state (GET /api/feeds:
-// primary, fail-over, single or down; the serving feed, the last fail-over or hand-back, each feed's last report)
-// fetched again when a `feed` message arrives (at most once a second), and each latency window (`latency` messages,
-// LatencyMeasured) merged into the table as it is measured, beside what GET /api/metrics/latency answers. Uses $,
-// api, cell and nsTime of app.js.
+// The overview's feed card, latency table and signals, kept current by the live updates: the feeds' state (GET
+// /api/feeds: primary, fail-over, single or down; the serving feed, the last fail-over or hand-back, each feed's last
+// report) fetched again when a `feed` message arrives (at most once a second), each latency window (`latency`
+// messages, LatencyMeasured) merged into the table as it is measured, beside what GET /api/metrics/latency answers,
+// and each signal of the caller's strategies (`signal` messages, SignalGenerated) shown as it is published, beside
+// the newest ones GET /api/signals answered. Uses $, api, cell and nsTime of app.js, price of live.js.
 'use strict';
 
 const MODE_TEXT = {primary: 'on its primary feed', 'fail-over': 'failed over to its secondary feed',
@@ -72,4 +73,51 @@ function onLatency(m) {
                 p50_ms: Number(m.p50_ns) / 1e6, p95_ms: Number(m.p95_ns) / 1e6, p99_ms: Number(m.p99_ns) / 1e6,
                 count: Number(m.count)});
   renderLatency();
+}
+
+// Signals: the newest MAX_SIGNALS_SHOWN of the caller's strategies, one row each (a signal's id names one decision:
+// the API's answer and the websocket's message of the same signal are one row).
+const MAX_SIGNALS_SHOWN = 20;
+const signalRows = new Map();  // signal_id -> {signal_id, strategy, symbol, action, side, price, reason, ms, changed}
+
+function mergeSignal(row) {
+  if (signalRows.has(row.signal_id)) return;
+  signalRows.set(row.signal_id, row);
+  for (const old of newestSignals().slice(MAX_SIGNALS_SHOWN)) signalRows.delete(old.signal_id);
+}
+
+function newestSignals() {
+  return [...signalRows.values()].sort((a, b) => b.ms - a.ms || a.signal_id.localeCompare(b.signal_id));
+}
+
+function renderSignals() {
+  $('signals').replaceChildren(...newestSignals().map((s) => {
+    const tr = document.createElement('tr');
+    tr.dataset.signal = s.signal_id;
+    if (s.changed) { tr.className = 'flash'; s.changed = false; }
+    tr.append(cell(nsTime(s.ms * 1e6)), cell(s.strategy), cell(s.symbol), cell(s.action), cell(s.side, s.side),
+              cell(price(s.price), 'num'), cell(s.reason));
+    return tr;
+  }));
+}
+
+// The rows GET /api/signals answers: the instant in ET with its offset (ISO-8601, to the microsecond).
+function showSignals(rows) {
+  for (const s of rows) {
+    mergeSignal({signal_id: s.signal_id, strategy: s.strategy, symbol: s.symbol, action: s.action, side: s.side,
+                 price: s.price, reason: s.reason, ms: Date.parse(s.ts.replace(/\.\d+/, '')), changed: false});
+  }
+  renderSignals();
+}
+
+// A SignalGenerated pushed by /api/live: the instant in nanoseconds UTC.
+function onSignal(s) {
+  mergeSignal({signal_id: s.signal_id, strategy: s.strategy, symbol: s.symbol, action: s.action, side: s.side,
+               price: s.price, reason: s.reason, ms: Number(s.ts_event) / 1e6, changed: true});
+  renderSignals();
+}
+
+function clearSignals() {
+  signalRows.clear();
+  renderSignals();
 }

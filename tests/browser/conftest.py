@@ -10,6 +10,7 @@ QUIC). Screenshots are kept under test-artifacts/browser/ (ignored by git) as th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -62,24 +63,23 @@ def wait_until_live(url: str, process: subprocess.Popen, log: Path, timeout_s: f
             pass
 
 
-@pytest.fixture(scope="session")
-def dashboard_topic_prefix() -> Iterator[str]:
-    """Topics of the browser tests' own (what the dashboard publishes, such as a kill-switch reset, reaches no
-    strategy runner of the developer's), deleted at the end."""
+@contextlib.contextmanager
+def own_topics(prefix: str) -> Iterator[str]:
+    """Every topic of the catalogue under `prefix`, deleted at the end."""
     settings = Settings.from_env()
-    prefix = f"browser{uuid.uuid4().hex[:8]}."
     ensure_topics(settings, prefix=prefix)
-    yield prefix
-    delete_topics(settings, [spec.full_name(prefix) for spec in CATALOGUE])
+    try:
+        yield prefix
+    finally:
+        delete_topics(settings, [spec.full_name(prefix) for spec in CATALOGUE])
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory, dashboard_topic_prefix: str) -> Iterator[str]:
-    """The API and dashboard served by `tradestream api` with the environment's settings (on the session's own
-    topics), on a free port."""
+@contextlib.contextmanager
+def served_api(log: Path, env: dict[str, str]) -> Iterator[str]:
+    """`tradestream api` with the environment's settings amended by `env` (TOPIC_PREFIX, ...), on a free port,
+    its output in `log`; its URL once it answers, stopped at the end."""
     port = free_port()
-    log = tmp_path_factory.mktemp("browser-api") / "api.log"
-    env = os.environ | {"API_HOST": "127.0.0.1", "API_PORT": str(port), "TOPIC_PREFIX": dashboard_topic_prefix}
+    env = os.environ | env | {"API_HOST": "127.0.0.1", "API_PORT": str(port)}
     with log.open("wb") as output:
         process = subprocess.Popen([sys.executable, "-m", "tradestream.cli", "api"], env=env, cwd=ROOT,
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
@@ -94,6 +94,23 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory, dashboard_topic_pref
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def dashboard_topic_prefix() -> Iterator[str]:
+    """Topics of the browser tests' own (what the dashboard publishes, such as a kill-switch reset, reaches no
+    strategy runner of the developer's), deleted at the end."""
+    with own_topics(f"browser{uuid.uuid4().hex[:8]}.") as prefix:
+        yield prefix
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory, dashboard_topic_prefix: str) -> Iterator[str]:
+    """The API and dashboard served by `tradestream api` with the environment's settings (on the session's own
+    topics), on a free port."""
+    log = tmp_path_factory.mktemp("browser-api") / "api.log"
+    with served_api(log, {"TOPIC_PREFIX": dashboard_topic_prefix}) as url:
+        yield url
 
 
 @pytest.fixture

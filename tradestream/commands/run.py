@@ -13,8 +13,9 @@ and takes far longer to start than the processes; `make stop` stops both.
 Other terminals: `--status` prints the supervisor's status file (exit 0 when every process runs),
 `--restart NAME` restarts one process now, `--stop` stops the run.
 
-With a TOPIC_PREFIX other than the default, the worker's and the sink's consumer groups carry the
-prefix, so a run on its own topics (a test, a second environment) never joins the groups of another.
+With a TOPIC_PREFIX other than the default, the consumer groups of the worker, the sink and the strategy
+runners (whose group shares out the strategies' leases) carry the prefix, so a run on its own topics (a test, a
+second environment) never joins the groups of another.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def _commands(settings: Settings) -> dict[str, list[str]]:
         "sink": [*cli, "sink", "--group", _group("tradestream-sink", prefix)],
         "feed": [*cli, "feed", "simulated"],
         "strategy": [*cli, "strategy", "run", "--config", os.environ.get("STRATEGY_CONFIG") or str(DEFAULT_STRATEGY),
-                     "--account", os.environ.get("ACCOUNT_CONFIG") or str(DEFAULT_ACCOUNT)],
+                     "--account", os.environ.get("ACCOUNT_CONFIG") or str(DEFAULT_ACCOUNT),
+                     "--group", _group("tradestream-strategy-runners", prefix)],
         "api": [*cli, "api", "--host", settings.api_host, "--port", str(settings.api_port)],
     }
 
