@@ -101,7 +101,8 @@ ACCOUNTS = """
                                      'open_risk', d.open_risk_after::text, 'kill_switch_tripped', d.kill_switch_tripped,
                                      'kill_switch_reason', d.kill_switch_reason)
             from risk_decisions d where d.account_id = o.resource_id order by d.ts_event_ns desc limit 1),
-           (select json_build_object('net_pnl', coalesce(sum(t.net_pnl), 0)::text, 'trades', count(*))
+           (select json_build_object('net_pnl', coalesce(sum(t.net_pnl), 0)::text, 'trades', count(*),
+                                     'since_ns', %s::bigint, 'last_closed_ns', max(t.closed_ns))
             from trades t where t.account_id = o.resource_id and t.status = 'Closed' and t.closed_ns >= %s)
     from ownerships o where o.kind = 'account' and o.user_id = %s
     order by o.resource_id
@@ -169,9 +170,11 @@ class AccountsController(Controller):
     async def accounts(self, conn: AsyncConnection, caller: Caller) -> list[dict[str, object]]:
         """The caller's accounts, each with its last kill-switch reset, last trip by hand and last settings change,
         its figures as of its last risk decision (equity, open risk after it, whether the switch was tripped) and
-        its P&L realised today (the net P&L of its trades closed since midnight in New York); null when none."""
+        its P&L realised today (the net P&L of its trades closed since midnight in New York, `since_ns`, and the
+        newest of their closing times, `last_closed_ns`, for a page to tell whether a trade it saw close is in
+        the sum yet); null when none."""
         day_start = start_of_day_ns(time.time_ns())
-        rows = await (await conn.execute(ACCOUNTS, (day_start, caller.user.user_id))).fetchall()
+        rows = await (await conn.execute(ACCOUNTS, (day_start, day_start, caller.user.user_id))).fetchall()
         return [{"account_id": account, "last_kill_switch_reset": reset, "last_kill_switch_trip": trip,
                  "last_settings_change": change, "last_risk_decision": decision, "closed_today": closed}
                 for account, reset, trip, change, decision, closed in rows]

@@ -5,7 +5,12 @@
                                   stored), each with its contract multiplier (from its fills; 1 before any) and
                                   the last price of its symbol (the close of its newest bar, null when none)
     GET /api/orders?limit=N       the newest state of the caller's N most recent orders (default 100, at most
-                                  MAX_ORDERS), newest first
+                                  MAX_ORDERS), newest first: each order's newest status event (its fields as
+                                  stored; `status` is the broker's as of that event, `broker_status` a live
+                                  broker's own name) and what its fills add up to (`fills`, `fill_quantity`,
+                                  `fill_value`, `average_price`, `charges`, `last_fill_ns`), with
+                                  `order_status`, the status of the order now (`processors.orders.status`: a
+                                  market order ACCEPTED Placed and then filled in full is Success)
     POST /api/trades/{trade_id}/close | /stop | /target | /quantity
                                   a manual action on a running trade, published for the desk to decide
                                   (`api.trade_actions`: the bodies, the checks and the answers)
@@ -33,6 +38,7 @@ from api.auth import SECURITY, Caller, may_change
 from api.database import POOL
 from api.trade_actions import ACTIONS, action_event, body_errors, refusal, stored_trade
 from api.users import OWNED, record
+from processors.orders.status import OrderFills, order_status
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +57,43 @@ OPEN_TRADES = f"""
     order by t.opened_ns desc nulls first, t.trade_id
 """
 ORDERS = f"""
-    select * from (
-        select distinct on (e.client_order_id) e.client_order_id, e.sequence, e.account_id, e.strategy, e.trade_id,
-               e.event, e.status, e.broker_status, e.ts_event_ns, e.symbol, e.side, e.order_type, e.quantity,
-               e.filled_quantity, e.limit_price, e.stop_price, e.trigger_price, e.operation, e.reason
-        from order_events e
-        where e.account_id in ({OWNED})
-        order by e.client_order_id, e.sequence desc
+    select newest.*, f.fills, f.fill_quantity, f.fill_value, f.charges, f.last_fill_ns
+    from (
+        select * from (
+            select distinct on (e.client_order_id) e.client_order_id, e.sequence, e.account_id, e.strategy,
+                   e.trade_id, e.event, e.status, e.broker_status, e.ts_event_ns, e.symbol, e.side, e.order_type,
+                   e.quantity, e.filled_quantity, e.limit_price, e.stop_price, e.trigger_price, e.operation, e.reason
+            from order_events e
+            where e.account_id in ({OWNED})
+            order by e.client_order_id, e.sequence desc
+        ) newest
+        order by ts_event_ns desc, client_order_id
+        limit %s
     ) newest
-    order by ts_event_ns desc, client_order_id
-    limit %s
+    left join lateral (
+        -- The fills of the order in its own account (fills_order index); none: zeros and nulls.
+        select count(*) as fills, coalesce(sum(x.quantity), 0)::bigint as fill_quantity,
+               coalesce(sum(x.quantity * x.price), 0) as fill_value,
+               coalesce(sum(x.commission + x.regulatory_fees), 0) as charges, max(x.ts_event_ns) as last_fill_ns
+        from fills x
+        where x.client_order_id = newest.client_order_id and x.account_id = newest.account_id
+    ) f on true
+    order by newest.ts_event_ns desc, newest.client_order_id
 """
 
 
 def _json(row: dict[str, object]) -> dict[str, object]:
     return {key: str(value) if isinstance(value, Decimal) else value for key, value in row.items()}
+
+
+def _order(row: dict[str, Any]) -> dict[str, object]:
+    """An order's row: its fills' figures as exact decimal strings (never an exponent: "0E-8" is "0.00000000")."""
+    fills = OrderFills.of(row["fill_quantity"], row["fill_value"], row["charges"])
+    answer = _json(row)
+    answer.update(fill_value=format(fills.value, "f"), charges=format(fills.charges, "f"),
+                  average_price=None if fills.average_price is None else format(fills.average_price, "f"),
+                  order_status=order_status(row["status"], row["quantity"], fills.quantity))
+    return answer
 
 
 class TradesController(Controller):
@@ -82,10 +110,11 @@ class TradesController(Controller):
     @get("/orders")
     async def orders(self, conn: AsyncConnection, caller: Caller,
                      limit: int = LIMIT) -> list[dict[str, object]]:
-        """The newest state of the caller's most recent orders (their last event), newest first."""
+        """The newest state of the caller's most recent orders, newest first: each order's last status event, what
+        its fills add up to (units, value, exact average price, charges) and its status now (`order_status`)."""
         async with conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(ORDERS, ("account", caller.user.user_id, limit))
-            return [_json(row) for row in await cursor.fetchall()]
+            return [_order(row) for row in await cursor.fetchall()]
 
     @post("/trades/{trade_id:str}/close", guards=[may_change], status_code=HTTP_202_ACCEPTED)
     async def close_trade(self, data: Any, caller: Caller, trade_id: str = TRADE_ID,

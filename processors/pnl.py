@@ -126,7 +126,15 @@ def average_price(fills: Sequence[Fill]) -> Decimal:
     """The quantity-weighted average price of `fills`: exact when it terminates, else to 8 decimal places."""
     if not fills:
         raise PnlError("the average price of no fills is undefined")
-    return _price(Fraction(sum(fill.value for fill in fills)) / sum(fill.quantity for fill in fills))
+    return average_of(sum((fill.value for fill in fills), Decimal(0)), sum(fill.quantity for fill in fills))
+
+
+def average_of(value: Decimal, quantity: int) -> Decimal:
+    """The average price of `quantity` units worth `value` in all (sum of quantity x price): exact when it
+    terminates, else to 8 decimal places, as `average_price`."""
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        raise PnlError(f"the average price of {quantity!r} units is undefined")
+    return _price(Fraction(value) / quantity)
 
 
 def trade_pnl(direction: Direction | str, entries: Sequence[Fill], exits: Sequence[Fill] = (),

@@ -50,6 +50,7 @@ function showLogin() {
   timers.splice(0).forEach(clearInterval);
   if (typeof stopLive === 'function') stopLive();
   if (typeof clearSignals === 'function') clearSignals();
+  clearAccounts();
   $('app-view').hidden = true;
   $('login-view').hidden = false;
   $('login-name').focus();
@@ -158,18 +159,84 @@ function switchState(a) {
 
 function change(c) { return c ? `${nsTime(c.ts_event_ns)} by ${c.operator}: ${c.reason}` : 'never'; }
 
+// The card is live: a risk decision the websocket brings for an account replaces the figures it shows (equity and
+// open risk are as of the account's last decision, the same decision GET /api/accounts would answer), and a trade
+// of the account closing today refetches the card (debounced), again until the answer's sum holds that close (the
+// sink stores the trade a moment after the websocket brings it). Fills change none of the card's figures.
+const accountRows = new Map();     // account_id -> its row as the API answered it, with any newer live decision
+const closesAwaited = new Map();   // account_id -> the newest closing time (ns) not yet in the API's sum
+const ACCOUNTS_DEBOUNCE_MS = 300;
+const ACCOUNTS_TRIES = 8;          // refetches for one close, 0.3 s apart doubling (about a minute in all)
+const accountsRefetch = {timer: null, tries: 0};
+
 async function refreshAccounts() {
   const response = await api('/api/accounts');
   if (!response.ok) return;
-  const accounts = await response.json();
-  $('accounts').replaceChildren(...accounts.map((a) => {
+  const answered = await response.json();
+  const held = new Map(accountRows);
+  accountRows.clear();
+  for (const account of answered) {
+    const live = held.get(account.account_id)?.last_risk_decision;
+    const stored = account.last_risk_decision;
+    if (live && (!stored || live.ts_event_ns > stored.ts_event_ns)) account.last_risk_decision = live;
+    accountRows.set(account.account_id, account);
+    const today = account.closed_today;
+    const awaited = closesAwaited.get(account.account_id);
+    if (awaited !== undefined && today.last_closed_ns !== null && today.last_closed_ns >= awaited) {
+      closesAwaited.delete(account.account_id);
+    }
+  }
+  for (const account of closesAwaited.keys()) if (!accountRows.has(account)) closesAwaited.delete(account);
+  renderAccounts();
+  if (closesAwaited.size && accountsRefetch.tries < ACCOUNTS_TRIES) {
+    scheduleAccounts(ACCOUNTS_DEBOUNCE_MS * 2 ** accountsRefetch.tries);
+  }
+}
+
+function scheduleAccounts(delayMs) {
+  clearTimeout(accountsRefetch.timer);
+  accountsRefetch.tries += 1;
+  accountsRefetch.timer = setTimeout(refreshAccounts, delayMs);
+}
+
+// A RiskDecisionMade from the websocket (api.live, type risk): the account's figures as of it.
+function onRiskDecision(decision) {
+  const account = accountRows.get(decision.account_id);
+  if (!account) return;
+  const shown = account.last_risk_decision;
+  if (shown && shown.ts_event_ns > decision.ts_event) return;
+  account.last_risk_decision = {ts_event_ns: decision.ts_event, equity: decision.equity,
+    open_risk: decision.open_risk_after, kill_switch_tripped: decision.kill_switch_tripped,
+    kill_switch_reason: decision.kill_switch_reason};
+  renderAccounts();
+}
+
+// A TradeUpdated from the websocket: a trade closed today changes the account's realised P&L; refetch it.
+function onAccountTrade(trade) {
+  const account = accountRows.get(trade.account_id);
+  if (!account || trade.status !== 'Closed' || trade.closed_ns === null || trade.closed_ns === undefined) return;
+  if (trade.closed_ns < account.closed_today.since_ns) return;   // closed before today: not in the figure
+  closesAwaited.set(trade.account_id, Math.max(closesAwaited.get(trade.account_id) || 0, trade.closed_ns));
+  accountsRefetch.tries = 0;
+  scheduleAccounts(ACCOUNTS_DEBOUNCE_MS);
+}
+
+function clearAccounts() {
+  clearTimeout(accountsRefetch.timer);
+  accountRows.clear();
+  closesAwaited.clear();
+  renderAccounts();
+}
+
+function renderAccounts() {
+  $('accounts').replaceChildren(...[...accountRows.values()].map((a) => {
     const tr = document.createElement('tr');
     tr.dataset.account = a.account_id;
     const state = switchState(a);
     const decision = a.last_risk_decision;
     const risk = decision && decision.kill_switch_tripped
       ? `; risk stage: tripped (${decision.kill_switch_reason})` : '';
-    const money = (text) => (text === null || text === undefined ? '' : Number(text).toFixed(2));
+    const money = centsText;   // decimal.js: exact, to the cent
     const today = a.closed_today;
     tr.append(cell(a.account_id), cell(decision ? money(decision.equity) : '', 'num equity'),
               cell(decision ? money(decision.open_risk) : '', 'num open-risk'),

@@ -2,11 +2,16 @@
 // answers them, then changed by each update. The websocket carries the session cookie (same origin) and brings
 // only the caller's own records (and the feed status and bars). Times in New York time; amounts are decimal
 // strings, shown as they are, and the unrealised P&L is worked out from the last bar's close of the symbol.
+// An order's row is its newest status event and its fills (a fill is a FillExecuted, not a status event): what
+// they add up to is kept per order (units, value and charges in exact 10^-8 units, decimal.js), seeded by
+// GET /api/orders and grown by each fill the websocket brings, so a filled market order shows its units, its
+// exact average price and Success without a reload.
 'use strict';
 
 const live = {socket: null, retry: null, backoffMs: 1000, stopped: true};
 const openTrades = new Map();   // trade_id -> the trade's newest version
 const orders = new Map();       // client_order_id -> the order's newest event
+const orderFills = new Map();   // client_order_id -> {quantity, value, charges (BigInt 10^-8 units), execs}
 const lastPrice = new Map();    // symbol -> {price, end}
 const multipliers = new Map();  // trade_id -> contract multiplier (from its fills)
 const MAX_ORDERS_SHOWN = 100;
@@ -29,7 +34,7 @@ function stopLive() {
   live.socket = null;
   setLiveState('offline', 'offline');
   // Nothing of this user's stays for the next one to log in on this page.
-  for (const known of [openTrades, orders, lastPrice, multipliers]) known.clear();
+  for (const known of [openTrades, orders, orderFills, lastPrice, multipliers]) known.clear();
   renderTrades();
   renderOrders();
 }
@@ -59,12 +64,17 @@ function onUpdate(message) {
       setLiveState(message.following ? 'live' : 'connecting', message.following ? 'live' : 'connecting…');
       break;
     case 'signal': if (typeof onSignal === 'function') onSignal(data); break;  // overview.js
-    case 'trade': upsertTrade(data); break;
+    case 'trade':
+      upsertTrade(data);
+      if (typeof onAccountTrade === 'function') onAccountTrade(data);   // app.js: the accounts card
+      break;
     case 'order': upsertOrder(data); break;
     case 'fill':
       multipliers.set(data.trade_id, Number(data.multiplier || 1));
+      applyFill(data);
       renderTrades();
       break;
+    case 'risk': if (typeof onRiskDecision === 'function') onRiskDecision(data); break;   // app.js
     case 'bar': {
       const known = lastPrice.get(data.symbol);
       if (!known || data.end >= known.end) lastPrice.set(data.symbol, {price: data.close, end: data.end});
@@ -92,7 +102,10 @@ async function loadTrades() {
     renderTrades();
   }
   if (ordersAnswer.ok) {
-    for (const order of await ordersAnswer.json()) upsertOrder({...order, ts_event: order.ts_event_ns}, false);
+    for (const order of await ordersAnswer.json()) {
+      seedFills(order);
+      upsertOrder({...order, ts_event: order.ts_event_ns}, false);
+    }
     renderOrders();
   }
 }
@@ -112,8 +125,47 @@ function upsertOrder(order, render = true) {
   if (orders.size > MAX_ORDERS_SHOWN) {
     const oldest = [...orders.values()].sort((a, b) => a.ts_event - b.ts_event)[0];
     orders.delete(oldest.client_order_id);
+    orderFills.delete(oldest.client_order_id);
   }
   if (render) renderOrders();
+}
+
+// What the API says an order's fills add up to, unless the websocket already brought more of them.
+function seedFills(order) {
+  const held = orderFills.get(order.client_order_id);
+  if (held && held.quantity > order.fill_quantity) return;
+  orderFills.set(order.client_order_id, {quantity: order.fill_quantity, value: toUnits(order.fill_value),
+    charges: toUnits(order.charges), execs: held ? held.execs : new Set()});
+}
+
+// A FillExecuted: added to its order's fills once. Its filled_quantity is the order's units filled after it, so
+// a fill already in the API's sum (filled_quantity not above what is held) is not counted again.
+function applyFill(fill) {
+  const held = orderFills.get(fill.client_order_id) || {quantity: 0, value: 0n, charges: 0n, execs: new Set()};
+  if (held.execs.has(fill.exec_id) || fill.filled_quantity <= held.quantity) return;
+  held.execs.add(fill.exec_id);
+  held.quantity += fill.quantity;
+  held.value += toUnits(fill.price) * BigInt(fill.quantity);
+  held.charges += toUnits(fill.commission) + toUnits(fill.regulatory_fees);
+  orderFills.set(fill.client_order_id, held);
+  while (orderFills.size > 4 * MAX_ORDERS_SHOWN) {   // fills of orders never shown: the oldest go first
+    const stray = [...orderFills.keys()].find((id) => !orders.has(id));
+    if (stray === undefined) break;
+    orderFills.delete(stray);
+  }
+  const order = orders.get(fill.client_order_id);
+  if (order) {
+    order.changed = true;
+    renderOrders();
+  }
+}
+
+// The order's status now, in the platform's words (as processors/orders/status.py): a final status stays; else
+// its fills make it Success (all its units) or Pending (some); else its newest event's status.
+function orderStatus(eventStatus, quantity, filled) {
+  if (['Success', 'Failed', 'Cancelled'].includes(eventStatus)) return eventStatus;
+  if (filled > 0) return filled >= quantity ? 'Success' : 'Pending';
+  return eventStatus || '';
 }
 
 function unrealised(trade) {
@@ -124,7 +176,7 @@ function unrealised(trade) {
   return sign * (Number(last.price) - Number(trade.entry_price)) * open * (multipliers.get(trade.trade_id) || 1);
 }
 
-function price(text) { return text === null || text === undefined ? '' : String(Number(text)); }
+function price(text) { return decimalText(text); }   // decimal.js: exact, trailing zeros dropped
 
 function renderTrades() {
   const rows = [...openTrades.values()].sort((a, b) => (b.opened_ns || 0) - (a.opened_ns || 0));
@@ -151,10 +203,15 @@ function renderOrders() {
     const tr = document.createElement('tr');
     tr.dataset.order = o.client_order_id;
     if (o.changed) { tr.className = 'flash'; o.changed = false; }
+    const fills = orderFills.get(o.client_order_id) || {quantity: 0, value: 0n, charges: 0n};
+    const filled = Math.max(fills.quantity, o.filled_quantity);
+    const status = orderStatus(o.status, o.quantity, fills.quantity);
+    const average = fills.quantity ? trimZeros(fractionText(fills.value, GRID * BigInt(fills.quantity))) : '';
     tr.append(cell(nsTime(o.ts_event)), cell(o.account_id), cell(o.symbol), cell(o.side, o.side), cell(o.order_type),
-              cell(String(o.quantity), 'num'), cell(String(o.filled_quantity), 'num'),
+              cell(String(o.quantity), 'num'), cell(String(filled), 'num filled'), cell(average, 'num average'),
+              cell(fills.quantity ? moneyText(fills.charges) : '', 'num charges'),
               cell(price(o.limit_price), 'num'), cell(price(o.stop_price), 'num'), cell(o.event),
-              cell(o.status || '', 'status'), cell(o.reason || ''));
+              cell(status + (o.broker_status ? ` (${o.broker_status})` : ''), 'status'), cell(o.reason || ''));
     return tr;
   }));
 }

@@ -3,7 +3,9 @@ them (its own commands: the Faust worker, the sink, the strategy runner trading 
 feed), on topics of the test's own, with the dashboard served by `tradestream api`. A trader granted the account and
 the strategy logs in and, without the page being reloaded, sees the strategy's entry signal arrive on the overview,
 its paper trade running on the trades page (its last price from the worker's bars) with its entry order, then the
-exit signal close it, and the trade on the deals page, completed (as the sink stored it).
+exit signal close it, and the trade on the deals page, completed (as the sink stored it). The entry and exit
+orders show filled (their fills folded into their rows: units, the exact average price, Success), and the overview's
+accounts card takes the figures of the entry's and the exit's risk decisions as they come.
 
 At any hour and on any day: the simulated feed plays the regular sessions of recent NYSE trading days (not the
 wall clock's), and the rules strategy reads nothing of the prints but that there is a price: `price(S) > 0` enters
@@ -181,6 +183,9 @@ def test_a_signal_and_a_paper_trade_appear_live_from_the_simulated_feed(
         until(visible.text_to_be_present_in_element((By.ID, "live-state"), "live"), "the live updates followed", 30)
         until(lambda driver: all(any(path in name for name in driver.execute_script(RESOURCES)) for path in ASKED),
               "the page's first answers", 30)
+        # The accounts card at the log-in: the account, no risk decision yet (the feed has not started).
+        at_log_in = until(row_of("accounts", lambda row: row[0] == account), "the accounts card", 30)
+        assert at_log_in[2:5] == ["", "", "0.00 (0)"], at_log_in
         mark = uuid.uuid4().hex
         browser.execute_script("window.liveTradingMark = arguments[0]; performance.clearResourceTimings(); "
                                "performance.setResourceTimingBufferSize(5000);", mark)
@@ -201,6 +206,11 @@ def test_a_signal_and_a_paper_trade_appear_live_from_the_simulated_feed(
         assert (signal_symbol, side) == (symbol, "BUY") and signal_id.startswith("sig-")
         assert signalled_at.endswith(" 09:40:00"), signalled_at          # the first instant with a price
         assert Decimal(signal_price) > 0 and reason, entry
+        # The accounts card, live: the entry's risk decision (equity and open risk).
+        entry_figures = until(row_of("accounts", lambda row: row[0] == account and row[3] != ""),
+                              "the accounts card with the entry's risk decision")
+        assert Decimal(entry_figures[2]) == Decimal("100000.00"), entry_figures   # the paper account's capital
+        assert Decimal(0) < Decimal(entry_figures[3]) <= RISK_BUDGET, entry_figures
         in_view("signals")
         screenshot("overview-entry-signal")
 
@@ -222,21 +232,36 @@ def test_a_signal_and_a_paper_trade_appear_live_from_the_simulated_feed(
         assert priced[-1] == "Running", priced
         order = until(row_of("orders-rows", lambda row: row[0] == trade_id), "the entry order")
         assert (order[2], order[3], order[4], order[6]) == (account, symbol, "BUY", quantity), order
+        # Its fills folded into its row (a fill is not an order status event): all its units at the trade's entry
+        # price, exactly, and Success beside its last status event.
+        order = until(row_of("orders-rows", lambda row: row[0] == trade_id and row[13] == "Success"),
+                      "the entry order filled")
+        assert (order[5], order[7], order[12]) == ("MARKET", quantity, "ACCEPTED"), order
+        assert Decimal(order[8]) == Decimal(entry_price) and Decimal(order[9]) >= 0, order
         screenshot("trades-running")
 
         # Closed by the exit signal at 10:00: no longer running, its exit order beside the entry's.
-        until(visible.invisibility_of_element_located((By.CSS_SELECTOR, f"#trades-rows tr[data-trade='{trade_id}']")),
-              "the trade closed")
+        # (Read from the rows in one go: an element looked up, then re-rendered by the next bar, is stale, and
+        # Selenium's invisibility condition takes a stale element for a closed trade's.)
+        until(lambda driver: all(row[0] != trade_id for row in rows(driver, "trades-rows")), "the trade closed")
         assert browser.find_element(By.ID, "trades-summary").text == "0 running or waiting trade(s)"
-        exit_order = until(row_of("orders-rows", lambda row: row[0].startswith(trade_id) and row[4] == "SELL"),
-                           "the exit order")
-        assert (exit_order[2], exit_order[3], exit_order[6]) == (account, symbol, quantity), exit_order
+        exit_order = until(row_of("orders-rows", lambda row: row[0].startswith(trade_id) and row[4] == "SELL"
+                                  and row[13] == "Success"), "the exit order filled")
+        assert (exit_order[2], exit_order[3], exit_order[6], exit_order[7]) == (account, symbol, quantity,
+                                                                                quantity), exit_order
+        assert Decimal(exit_order[8]) > 0, exit_order
         screenshot("trades-closed")
 
         show("overview")
         exit_signal = until(row_of("signals", lambda row: row[2] == strategy and row[4] == "EXIT"), "the exit signal")
         assert exit_signal[1] == signalled_at.replace("09:40:00", "10:00:00") and exit_signal[5] == "SELL", exit_signal
         assert [row[4] for row in rows(browser, "signals") if row[2] == strategy] == ["EXIT", "ENTRY"]
+        # The exit's risk decision on the accounts card: the account's equity, no open risk after an exit.
+        exit_figures = until(row_of("accounts", lambda row: row[0] == account and row[3] == ""),
+                             "the accounts card with the exit's risk decision")
+        assert Decimal(exit_figures[2]) > 0, exit_figures
+        in_view("accounts")
+        screenshot("overview-accounts-after-exit")
         in_view("signals")
         screenshot("overview-exit-signal")
 
@@ -254,6 +279,7 @@ def test_a_signal_and_a_paper_trade_appear_live_from_the_simulated_feed(
         completed = until(deal, "the deal completed")
         assert completed[3:7] == [symbol, "long", quantity, quantity], completed
         assert Decimal(completed[7]) == Decimal(entry_price), completed
+        assert Decimal(completed[8]) == Decimal(exit_order[8]), (completed, exit_order)  # the exit fills' average
         screenshot("deals-completed")
 
         # The same page all along, which asked for no signals, running trades or orders after the start.

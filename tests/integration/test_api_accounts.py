@@ -43,9 +43,11 @@ def test_accounts_and_the_kill_switch_reset(settings: Settings, unique: str) -> 
     reset = f"/api/accounts/{account}/kill-switch/reset"
     with TestClient(app=create_app(api)) as client:
         listed = client.get("/api/accounts", headers=owner.headers).json()
+        since = listed[0]["closed_today"]["since_ns"]
         assert listed == [{"account_id": account, "last_settings_change": None, "last_kill_switch_trip": None,
                            "last_kill_switch_reset": {"ts_event_ns": 5, "reason": "earlier reset", "operator": "ops"},
-                           "last_risk_decision": None, "closed_today": {"net_pnl": "0", "trades": 0}}]
+                           "last_risk_decision": None,
+                           "closed_today": {"net_pnl": "0", "trades": 0, "since_ns": since, "last_closed_ns": None}}]
         assert [a["account_id"] for a in client.get("/api/accounts", headers=other.headers).json()] == [f"other-{unique}"]
 
         missing = client.post(reset, json={}, headers=owner.headers)
@@ -141,7 +143,9 @@ def test_account_figures_on_the_overview(settings: Settings, unique: str) -> Non
         (listed,) = client.get("/api/accounts", headers=owner.headers).json()
     assert listed["last_risk_decision"] == {"ts_event_ns": now, "equity": "99500.50000000", "open_risk": "250.00000000",
                                             "kill_switch_tripped": True, "kill_switch_reason": "drawdown"}
-    assert listed["closed_today"] == {"net_pnl": "10.50000000", "trades": 2}  # 12.5 - 2; not yesterday's, not open
+    # 12.5 - 2; not yesterday's, not open; the newest closing time among them, for the page's live refetch
+    assert listed["closed_today"] == {"net_pnl": "10.50000000", "trades": 2, "since_ns": midnight,
+                                      "last_closed_ns": now - 10**9}
 
 
 def test_start_of_day_in_new_york() -> None:

@@ -78,3 +78,52 @@ def test_open_trades_and_orders_of_the_caller(settings: Settings, unique: str) -
             refused = client.get("/api/orders", params={"limit": bad}, headers=a.headers)
             assert refused.status_code == 400 and "limit" in refused.text, refused.text
         assert client.get("/api/trades/open").status_code == 401
+
+
+def insert_fill(conn: psycopg.Connection, exec_id: str, order_id: str, account: str, quantity: int, price: str,
+                filled: int, commission: str, fees: str, ts: int) -> None:
+    conn.execute("insert into fills (exec_id, client_order_id, account_id, strategy, trade_id, ts_event_ns, "
+                 "ts_init_ns, symbol, side, quantity, price, filled_quantity, leaves_quantity, commission, "
+                 "regulatory_fees, broker) values (%s, %s, %s, 'breakout', 't', %s, %s, 'SPX', 'BUY', %s, %s, %s, 0, "
+                 "%s, %s, 'paper')", (exec_id, order_id, account, ts, ts, quantity, price, filled, commission, fees))
+
+
+def test_orders_with_their_fills(settings: Settings, unique: str) -> None:
+    """A fill is not an order status event: each order's row adds its fills up (units, value, exact average price,
+    charges, last fill) and says its status now; another user's orders and fills never show, and a fill of
+    another account under the same order id is not counted."""
+    mine, theirs = f"acct-a-{unique}", f"acct-b-{unique}"
+    a = make_user(settings.database_url, f"fills-a-{unique}", accounts=[mine])
+    b = make_user(settings.database_url, f"fills-b-{unique}", accounts=[theirs])
+    filled, partly, cancelled, waiting = (f"{unique}-{name}" for name in ("filled", "partly", "cancelled", "waiting"))
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        for order_id, ts in ((filled, T0), (partly, T0 + 1), (cancelled, T0 + 2), (waiting, T0 + 3)):
+            insert_order(conn, order_id, 0, mine, "ACCEPTED", "Placed", ts)  # quantity 2, filled 0 as accepted
+        insert_order(conn, cancelled, 1, mine, "CANCELLED", "Cancelled", T0 + 20)
+        insert_order(conn, f"{unique}-theirs", 0, theirs, "ACCEPTED", "Placed", T0 + 4)
+        # 1 @ 10.00 and 1 @ 10.01: average 10.005 (exact), charges 1.0035 + 0.02
+        insert_fill(conn, f"{filled}-1", filled, mine, 1, "10.00", 1, "1.0035", "0", T0 + 10)
+        insert_fill(conn, f"{filled}-2", filled, mine, 1, "10.01", 2, "0", "0.02", T0 + 11)
+        insert_fill(conn, f"{partly}-1", partly, mine, 1, "4.3333", 1, "0.35", "0", T0 + 12)
+        insert_fill(conn, f"{cancelled}-1", cancelled, mine, 1, "7", 1, "0.35", "0", T0 + 13)
+        insert_fill(conn, f"{unique}-theirs-1", f"{unique}-theirs", theirs, 2, "9", 2, "1", "0", T0 + 14)
+        insert_fill(conn, f"{unique}-stray", waiting, theirs, 2, "9", 2, "1", "0", T0 + 15)  # their account
+
+    with TestClient(app=create_app(api_settings(settings))) as client:
+        orders = {o["client_order_id"]: o for o in client.get("/api/orders", headers=a.headers).json()}
+        theirs_seen = client.get("/api/orders", headers=b.headers).json()
+        schema = client.get("/schema/openapi.json").json()
+    figures = ("event", "status", "filled_quantity", "fills", "fill_quantity", "fill_value", "average_price",
+               "charges", "last_fill_ns", "order_status")
+    assert {order_id: tuple(order[name] for name in figures) for order_id, order in orders.items()} == {
+        filled: ("ACCEPTED", "Placed", 0, 2, 2, "20.01000000", "10.005", "1.02350000", T0 + 11, "Success"),
+        partly: ("ACCEPTED", "Placed", 0, 1, 1, "4.33330000", "4.3333", "0.35000000", T0 + 12, "Pending"),
+        cancelled: ("CANCELLED", "Cancelled", 0, 1, 1, "7.00000000", "7.00", "0.35000000", T0 + 13, "Cancelled"),
+        waiting: ("ACCEPTED", "Placed", 0, 0, 0, "0", None, "0", None, "Placed"),
+    }
+    assert list(orders) == [cancelled, waiting, partly, filled]   # newest status event first, as before
+    assert [(o["client_order_id"], o["fill_quantity"], o["order_status"]) for o in theirs_seen] == [
+        (f"{unique}-theirs", 2, "Success")]
+    orders_route = schema["paths"]["/api/orders"]["get"]
+    assert [p["name"] for p in orders_route["parameters"]] == ["limit"]
+    assert orders_route["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
