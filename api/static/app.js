@@ -366,7 +366,11 @@ function dealsQuery() {
   return query;
 }
 
-function signed(text) { return text.startsWith('-') ? 'loss' : (Number(text) > 0 ? 'gain' : ''); }
+// 'gain', 'loss' or '' for an amount's decimal string, by its exact sign (decimal.js).
+function signed(text) {
+  const units = text === '' ? 0n : toUnits(text);
+  return units > 0n ? 'gain' : units < 0n ? 'loss' : '';
+}
 
 $('deals-form').addEventListener('submit', async (event) => {
   event.preventDefault();

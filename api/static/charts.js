@@ -46,12 +46,12 @@ function markers(body, times) {
   for (const t of body.trades) {
     const entry = barAt(t.opened_ns, body.bars, times);
     if (entry !== null) {
-      const text = `entry ${Number(t.entry_price)}`;
+      const text = `entry ${decimalText(t.entry_price)}`;
       list.push({time: entry, position: 'inBar', color: c.accent, shape: 'circle', text});
     }
     const exit = t.closed_ns ? barAt(t.closed_ns, body.bars, times) : null;
     if (exit !== null) {
-      list.push({time: exit, position: 'inBar', color: c.warn, shape: 'circle', text: `exit ${Number(t.exit_price)}`});
+      list.push({time: exit, position: 'inBar', color: c.warn, shape: 'circle', text: `exit ${decimalText(t.exit_price)}`});
     }
   }
   return list.sort((a, b) => a.time - b.time);

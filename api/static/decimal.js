@@ -61,7 +61,12 @@ function decimalText(text) {
 // An amount to the cent, halves away from zero ("99500.505" -> "99500.51"); '' for none.
 function centsText(text) {
   const units = toUnits(text);
-  if (units === null) return '';
+  return units === null ? '' : unitsCents(units);
+}
+
+// Units of 10^-8 to the cent, halves away from zero (Decimal's ROUND_HALF_UP, as processors/pnl.py and
+// processors/charges/money.py round money): 100500000n -> "1.01", -100500000n -> "-1.01"; never "-0.00".
+function unitsCents(units) {
   const perCent = 10n ** 6n;
   const cents = ((units < 0n ? -units : units) * 2n + perCent) / (2n * perCent);
   const digits = cents.toString().padStart(3, '0');

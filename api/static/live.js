@@ -1,7 +1,8 @@
 // Live updates (the websocket /api/live) and the trades page: running trades and orders, first as the API
 // answers them, then changed by each update. The websocket carries the session cookie (same origin) and brings
 // only the caller's own records (and the feed status and bars). Times in New York time; amounts are decimal
-// strings, shown as they are, and the unrealised P&L is worked out from the last bar's close of the symbol.
+// strings, shown as they are, and the unrealised P&L is worked out from the last bar's close of the symbol, exactly
+// (in 10^-8 units, decimal.js) and shown to the cent, halves away from zero.
 // An order's row is its newest status event and its fills (a fill is a FillExecuted, not a status event): what
 // they add up to is kept per order (units, value and charges in exact 10^-8 units, decimal.js), seeded by
 // GET /api/orders and grown by each fill the websocket brings, so a filled market order shows its units, its
@@ -13,7 +14,7 @@ const openTrades = new Map();   // trade_id -> the trade's newest version
 const orders = new Map();       // client_order_id -> the order's newest event
 const orderFills = new Map();   // client_order_id -> {quantity, value, charges (BigInt 10^-8 units), execs}
 const lastPrice = new Map();    // symbol -> {price, end}
-const multipliers = new Map();  // trade_id -> contract multiplier (from its fills)
+const multipliers = new Map();  // trade_id -> contract multiplier (BigInt, from its fills)
 const MAX_ORDERS_SHOWN = 100;
 
 function setLiveState(state, text) {
@@ -70,7 +71,7 @@ function onUpdate(message) {
       break;
     case 'order': upsertOrder(data); break;
     case 'fill':
-      multipliers.set(data.trade_id, Number(data.multiplier || 1));
+      multipliers.set(data.trade_id, BigInt(data.multiplier || 1));
       applyFill(data);
       renderTrades();
       break;
@@ -96,7 +97,7 @@ async function loadTrades() {
       if (trade.last_price !== null && !lastPrice.has(trade.symbol)) {
         lastPrice.set(trade.symbol, {price: trade.last_price, end: 0});
       }
-      multipliers.set(trade.trade_id, Number(trade.multiplier));
+      multipliers.set(trade.trade_id, BigInt(trade.multiplier));
       upsertTrade({...trade, ts_event: trade.ts_event_ns}, false);
     }
     renderTrades();
@@ -168,12 +169,15 @@ function orderStatus(eventStatus, quantity, filled) {
   return eventStatus || '';
 }
 
+// The trade's unrealised P&L at its symbol's last price in exact 10^-8 units (BigInt), as processors/pnl.py
+// works it out: long (last - average entry) x open units x multiplier, a short the reverse; null if unpriced.
 function unrealised(trade) {
   const last = lastPrice.get(trade.symbol);
   const open = trade.entry_qty - trade.exit_qty;
   if (!last || trade.entry_price === null || trade.entry_price === undefined || open <= 0) return null;
-  const sign = trade.direction === 'short' ? -1 : 1;
-  return sign * (Number(last.price) - Number(trade.entry_price)) * open * (multipliers.get(trade.trade_id) || 1);
+  const units = (toUnits(last.price) - toUnits(trade.entry_price)) * BigInt(open)
+    * (multipliers.get(trade.trade_id) || 1n);
+  return trade.direction === 'short' ? -units : units;
 }
 
 function price(text) { return decimalText(text); }   // decimal.js: exact, trailing zeros dropped
@@ -185,12 +189,13 @@ function renderTrades() {
     tr.dataset.trade = t.trade_id;
     if (t.changed) { tr.className = 'flash'; t.changed = false; }
     const pnl = unrealised(t);
+    const shown = pnl === null ? '' : unitsCents(pnl);
     const last = lastPrice.get(t.symbol);
     tr.append(cell(t.opened_ns ? nsTime(t.opened_ns) : ''), cell(t.account_id), cell(t.strategy), cell(t.symbol),
               cell(t.direction), cell(String(t.entry_qty - t.exit_qty), 'num'), cell(price(t.entry_price), 'num'),
               cell(price(t.stop_price), 'num'), cell(price(t.target_price), 'num'),
               cell(last ? price(last.price) : '', 'num'),
-              cell(pnl === null ? '' : pnl.toFixed(2), 'num pnl ' + (pnl > 0 ? 'gain' : pnl < 0 ? 'loss' : '')),
+              cell(shown, 'num pnl ' + signed(shown)),
               cell(t.status, 'status'));
     return tr;
   }));

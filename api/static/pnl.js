@@ -5,7 +5,9 @@
 
 let pnlChart = null;
 
-function money(text) { return Number(text).toFixed(2); }
+// An amount to the cent from its exact decimal string, halves away from zero (decimal.js; a float's toFixed showed
+// "1.005" as 1.00).
+function money(text) { return centsText(text); }
 
 function drawCurve(days) {
   if (pnlChart) { pnlChart.remove(); pnlChart = null; }

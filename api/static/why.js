@@ -24,6 +24,13 @@ function whyTable(headings, rows) {
   return table;
 }
 
+// A price or value from the API's decimal string, exactly and without the grid's trailing zeros (decimal.js); any
+// other text (a check's "None") as it is.
+function figure(text) {
+  if (text === null || text === undefined) return '';
+  return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(String(text)) ? decimalText(String(text)) : String(text);
+}
+
 function whyLine(label, text, id) {
   const p = document.createElement('p');
   const strong = document.createElement('strong');
@@ -43,7 +50,7 @@ function renderWhy(why) {
     parts.push(whyLine('Trade', `${t.trade_id} (${t.account_id}, ${t.strategy}, ${t.symbol} ${t.direction}, ${t.status})`));
   }
   if (s) {
-    parts.push(whyLine('Signal', `${s.action} ${s.side} ${s.symbol} at ${Number(s.price)} on ` +
+    parts.push(whyLine('Signal', `${s.action} ${s.side} ${s.symbol} at ${figure(s.price)} on ` +
                        `${etTime(s.ts_event)} ET, strategy ${s.strategy}`, 'why-signal'));
     parts.push(whyLine('Rule that fired', s.reason, 'why-rule'));
     const values = whyTable(['term', 'value when it fired'], Object.entries(s.rule_values || {}));
@@ -56,7 +63,7 @@ function renderWhy(why) {
     const inputs = whyTable(['symbol', 'timeframe', 'bar (ET)', 'open', 'high', 'low', 'close', 'volume', 'ATR',
                              'Donchian upper', 'Donchian lower', 'swing high', 'swing low'],
       why.inputs.bars.map((b) => [b.symbol, b.timeframe, `${nsTime(b.start_ns)} to ${nsTime(b.end_ns).slice(11)}`,
-                                  Number(b.open), Number(b.high), Number(b.low), Number(b.close), b.volume, b.atr,
+                                  figure(b.open), figure(b.high), figure(b.low), figure(b.close), b.volume, b.atr,
                                   b.dc_upper, b.dc_lower, b.swing_high, b.swing_low]));
     inputs.id = 'why-inputs';
     parts.push(whyLine('Inputs', 'the newest bar of each timeframe that had ended when the rule fired'), inputs);
@@ -66,7 +73,7 @@ function renderWhy(why) {
     parts.push(whyLine('Risk decision', `${decision.outcome}, ${decision.quantity} of ${decision.requested_quantity ?? decision.quantity}`));
     if (decision.checks.length) {
       parts.push(whyTable(['check', 'value', 'limit', 'outcome', 'detail'],
-        decision.checks.map((c) => [c.name, Number(c.value), Number(c.limit), c.outcome, c.detail])));
+        decision.checks.map((c) => [c.name, figure(c.value), figure(c.limit), c.outcome, c.detail])));
     }
   }
   if (why.replay) {

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -228,7 +228,7 @@ def test_a_signal_and_a_paper_trade_appear_live_from_the_simulated_feed(
         priced = until(row_of("trades-rows", lambda row: row[0] == trade_id and row[10] != "" and row[11] != ""),
                        "the running trade priced by a bar")
         assert Decimal(priced[11]) == ((Decimal(priced[10]) - Decimal(entry_price)) * int(quantity)).quantize(
-            Decimal("0.01")), priced
+            Decimal("0.01"), ROUND_HALF_UP), priced   # to the cent, halves away from zero, as the page shows it
         assert priced[-1] == "Running", priced
         order = until(row_of("orders-rows", lambda row: row[0] == trade_id), "the entry order")
         assert (order[2], order[3], order[4], order[6]) == (account, symbol, "BUY", quantity), order
