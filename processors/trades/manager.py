@@ -376,26 +376,3 @@ class TradeManager(SweepMixin, ReadingMixin, ManualMixin):
             if quantity:
                 total += quantity * self._mark(symbol)
         return total
-
-    def _selected(self, selector: Selector) -> list[TradeState]:
-        if not isinstance(selector, TradeSelector):
-            return [t for t in list(self._by_account_all()) if selector(t.view())]
-        if selector.trade_id is not None:
-            trade = self._trades.get(selector.trade_id)
-            running = trade is not None and trade.status is TradeStatus.RUNNING
-            candidates: Iterable[TradeState] = [trade] if running and trade is not None else []
-        elif selector.symbol is not None:
-            candidates = self._by_symbol.get(selector.symbol, {}).values()
-        elif selector.strategy is not None:
-            candidates = self._by_strategy.get(selector.strategy, {}).values()
-        elif selector.account_id is not None:
-            candidates = self._by_account.get(selector.account_id, {}).values()
-        else:
-            candidates = self._by_account_all()
-        return [t for t in list(candidates) if all(
-            value is None or value == getattr(t, name)
-            for name, value in (("account_id", selector.account_id), ("strategy", selector.strategy),
-                                ("symbol", selector.symbol), ("trade_id", selector.trade_id)))]
-
-    def _by_account_all(self) -> list[TradeState]:
-        return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)

@@ -4,6 +4,7 @@ open trades as the risk stage counts them, its kill switch and figures (`Account
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from processors.deals import DealRow, deal_row
@@ -11,7 +12,8 @@ from processors.risk.killswitch import KillSwitch
 from processors.risk.sizing import percent
 from processors.risk.state import OpenTrade, OpenTrades
 from processors.trades.errors import TradeError
-from processors.trades.events import AccountView, TradeView
+from processors.trades.events import AccountView, TradeSelector, TradeStatus, TradeView
+from processors.trades.trade import TradeState
 
 ZERO = Decimal(0)
 NO_TRADES = OpenTrades()
@@ -73,3 +75,28 @@ class ReadingMixin:
         """The deals row of one trade (None while it has no fill)."""
         trade = self._known(trade_id, "trade_id")
         return deal_row(trade.deal()) if trade.entries else None
+
+    def _selected(self, selector: TradeSelector | Callable[[TradeView], bool]) -> list[TradeState]:
+        """The running trades `selector` names (a TradeSelector's fields, or a predicate on each trade's view),
+        in the order they opened."""
+        if not isinstance(selector, TradeSelector):
+            return [t for t in list(self._by_account_all()) if selector(t.view())]
+        if selector.trade_id is not None:
+            trade = self._trades.get(selector.trade_id)
+            running = trade is not None and trade.status is TradeStatus.RUNNING
+            candidates: Iterable[TradeState] = [trade] if running and trade is not None else []
+        elif selector.symbol is not None:
+            candidates = self._by_symbol.get(selector.symbol, {}).values()
+        elif selector.strategy is not None:
+            candidates = self._by_strategy.get(selector.strategy, {}).values()
+        elif selector.account_id is not None:
+            candidates = self._by_account.get(selector.account_id, {}).values()
+        else:
+            candidates = self._by_account_all()
+        return [t for t in list(candidates) if all(
+            value is None or value == getattr(t, name)
+            for name, value in (("account_id", selector.account_id), ("strategy", selector.strategy),
+                                ("symbol", selector.symbol), ("trade_id", selector.trade_id)))]
+
+    def _by_account_all(self) -> list[TradeState]:
+        return sorted((t for trades in self._by_account.values() for t in trades.values()), key=lambda t: t.ordinal)
