@@ -14,16 +14,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import yaml
 
 from connectors.base import KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
-from processors.calendar import build_nyse_calendar, parse_sessions
+from processors.calendar import build_nyse_calendar
 from processors.model import RiskDecisionMade, TradeActionRequested, TradeUpdated, trade_action_id
-from processors.risk.account_file import read_account
-from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
-from processors.simulation import MarketSimulator, SimulationConfig
+from processors.scanner import SignalLimiter, in_schedule
 from processors.strategies.pipeline import StrategyPipeline
 from processors.trades import TradeStatus
 from processors.trading.desk import TradingDesk
@@ -34,8 +31,8 @@ from tradestream.db import migrate
 from tradestream.topics import ensure_topics
 
 from .conftest import eventually, spawn
-from .test_strategy import ROOT, TRADING_TOPICS, without_ts_init
-from .trading_runs import of_topic, run_until_published
+from .test_strategy import TRADING_TOPICS, without_ts_init
+from .trading_runs import correlation_on_paper, of_topic, run_until_published, simulated_prints
 
 pytestmark = pytest.mark.integration
 CENT = Decimal("0.01")  # the stop on the cent grid
@@ -49,25 +46,10 @@ def test_a_moved_stop_and_a_manual_close_published_on_kafka_are_applied_at_their
     register_all(settings.schema_registry_url, prefix=prefix)
     migrate(settings)
 
-    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
-    data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
-    data |= {"name": f"ma-{unique}", "symbols": [primary, correlated], "primary": primary, "correlated": correlated,
-             "exit_rules": [f"price({primary}) < 1"], "max_signals_per_day": 100, "max_signals_per_symbol": 100}
-    config = ScannerConfig.from_mapping(data)
-    config_file = tmp_path / "strategy.yaml"
-    config_file.write_text(yaml.safe_dump(config.to_mapping()))
-    account_data = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
-    account = read_account(account_data)
-    account_file = tmp_path / "account.yaml"
-    account_file.write_text(yaml.safe_dump(account_data))
-
+    config, config_file, account, account_file = correlation_on_paper(unique, tmp_path, f"ma-{unique}",
+                                                                      "price({primary}) < 1")
     calendar = build_nyse_calendar(dt.date(2026, 11, 16), dt.date(2026, 11, 25))
-    windows = [w for w in calendar.windows(parse_sessions("regular"))
-               if dt.datetime.fromtimestamp(w.start_ns / 1e9).date() == dt.date(2026, 11, 23)]
-    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
-                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
-                                  trades_per_minute=20, bad_print_probability=0.0)
-    ticks = list(MarketSimulator(simulation, windows).ticks())
+    ticks = simulated_prints(config, calendar, (dt.date(2026, 11, 23),))
 
     pipeline = StrategyPipeline(config, calendar, SignalLimiter.from_config(config), lambda ts: in_schedule(config, ts))
     run = TradingSession({config.name: pipeline}, TradingDesk(desk_config([config], account, calendar)))

@@ -11,17 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
 from connectors.base import KafkaFeedSink
 from connectors.kafka.codec import AvroCodec, register_all
 from connectors.kafka.publisher import EventPublisher
-from processors.calendar import ET, NS, build_nyse_calendar, parse_sessions
+from processors.calendar import ET, NS, build_nyse_calendar
 from processors.model import RiskDecisionMade
-from processors.risk.account_file import read_account
-from processors.scanner import ScannerConfig, SignalLimiter, in_schedule
+from processors.scanner import SignalLimiter, in_schedule
 from processors.settings import CalendarInForce, SettingsHistory, UniversalSettings
-from processors.simulation import MarketSimulator, SimulationConfig
 from processors.strategies.pipeline import StrategyPipeline
 from processors.trading.desk import TradingDesk
 from processors.trading.session import TradingSession
@@ -29,8 +26,8 @@ from processors.trading.setup import desk_config
 from tradestream.config import Settings
 from tradestream.topics import ensure_topics
 
-from .test_strategy import ROOT, TRADING_TOPICS, topic_events, without_ts_init
-from .trading_runs import of_topic, run_until_published
+from .test_strategy import TRADING_TOPICS, topic_events, without_ts_init
+from .trading_runs import correlation_on_paper, of_topic, run_until_published, simulated_prints
 
 pytestmark = pytest.mark.integration
 
@@ -45,26 +42,10 @@ def test_a_settings_change_on_the_topic_closes_a_day_ahead_for_the_live_runner(
     ensure_topics(settings, prefix=prefix)
     register_all(settings.schema_registry_url, prefix=prefix)
 
-    primary, correlated = f"P{unique[:5]}".upper(), f"C{unique[:5]}".upper()
-    data = yaml.safe_load((ROOT / "examples/strategies/correlation.yaml").read_text())
-    data |= {"name": f"st-{unique}", "symbols": [primary, correlated], "primary": primary, "correlated": correlated,
-             "exit_rules": [f"price({primary}) < donchian_lower({primary}, 5m, 10)"],
-             "max_signals_per_day": 100, "max_signals_per_symbol": 100}
-    config = ScannerConfig.from_mapping(data)
-    config_file = tmp_path / "strategy.yaml"
-    config_file.write_text(yaml.safe_dump(config.to_mapping()))
-    account_data = yaml.safe_load((ROOT / "examples/accounts/paper.yaml").read_text())
-    account = read_account(account_data)
-    account_file = tmp_path / "account.yaml"
-    account_file.write_text(yaml.safe_dump(account_data))
-
+    config, config_file, account, account_file = correlation_on_paper(
+        unique, tmp_path, f"st-{unique}", "price({primary}) < donchian_lower({primary}, 5m, 10)")
     nyse = build_nyse_calendar(dt.date(2026, 11, 16), dt.date(2026, 11, 30))
-    windows = [w for w in nyse.windows(parse_sessions("regular"))
-               if dt.datetime.fromtimestamp(w.start_ns / 1e9, ET).date() in (dt.date(2026, 11, 23), CLOSED)]
-    simulation = SimulationConfig(symbols=(primary, correlated), seed=5, start_prices=(600.0, 500.0),
-                                  annual_volatility=(0.6, 0.6), correlation=((1.0, -0.5), (-0.5, 1.0)),
-                                  trades_per_minute=20, bad_print_probability=0.0)
-    ticks = list(MarketSimulator(simulation, windows).ticks())
+    ticks = simulated_prints(config, nyse, (dt.date(2026, 11, 23), CLOSED))
     history = SettingsHistory()
     change = history.next_change(UniversalSettings(capital=Decimal("100000"), extra_closed_dates=(CLOSED,)),
                                  ts_event=MADE, ts_init=MADE, reason="desk closed on the 24th", operator="ops")
