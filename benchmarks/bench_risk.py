@@ -45,16 +45,17 @@ def desk(symbols: int, max_active: int) -> TradingDesk:
                       regimes=(RegimePeriod(dt.date(2026, 6, 4), "intraday_margin"),),
                       limits=RiskLimits(max_loss_per_trade=D(500), max_loss_per_trade_pct=D(1),
                                         max_open_risk=D(2_000_000), max_drawdown_pct=D(50), max_active_trades=max_active,
-                                        max_trades_per_day=1_000_000, max_position_pct=D(5)))
+                                        max_trades_per_day=1_000_000, max_position_pct=D(5),
+                                        max_capital_utilized_pct=D(400)))
     return TradingDesk(DeskConfig(
         accounts=[account], strategies={"bench": StrategyTrading(account_id="bench", stop=StopPercent(D(1)))},
         trade_manager=TradeManagerConfig(calendar=calendar), days=TradingDays.of(calendar)))
 
 
-def intent(n: int, symbol: str, price: Decimal, ts: int) -> OrderIntentCreated:
+def intent(n: int, symbol: str, price: Decimal, ts: int, side: str) -> OrderIntentCreated:
     return OrderIntentCreated(
         client_order_id=f"ts-{n}", signal_id=f"s-{n}", strategy="bench", mode="VIRTUAL", symbol=symbol,
-        instrument="EQUITY", contract=symbol, side="BUY" if n % 3 else "SELL", ts_event=ts, ts_init=ts,
+        instrument="EQUITY", contract=symbol, side=side, ts_event=ts, ts_init=ts,
         exchange="SMART", order_type="MARKET", limit_price=None, stop_price=None, tick_size=D("0.01"),
         reference_price=price, product="MARGIN", quantity=0, multiplier=1)
 
@@ -78,7 +79,8 @@ def run(seconds: int, rate: int, symbols: int, max_active: int) -> tuple[list[fl
         fills += sum(type(e).__name__ == "FillExecuted" for e in trading.on_trade(TradeTick(
             symbol=symbol, ts_event=ts, ts_init=ts, price=price, size=5_000, feed="bench")))
         began = time.perf_counter_ns()
-        events = trading.on_intent(intent(n, symbol, price, ts + 1), ts_init=ts + 1)
+        side = "SELL" if (n % symbols) % 3 == 0 else "BUY"     # a symbol's intents on one side (positions net)
+        events = trading.on_intent(intent(n, symbol, price, ts + 1, side), ts_init=ts + 1)
         decided = time.perf_counter_ns()
         decision = events[0]
         buffer = io.BytesIO()
