@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -37,13 +38,16 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from connectors.s3archive.store import ArchiveStore
 from processors.archive.chain import StoredManifest, check_chain
-from processors.archive.container import ContainerFile, read_container
+from processors.archive.container import StoredRecord, stored_records
 from processors.archive.manifest import Manifest, ObjectEntry
 from processors.archive.reading import PartitionReach, StampedFrom, archived_to, covering, object_problem
 from processors.archive.root import day_end_ms
 from schemas.errors import ArchiveError, ConfigError
 
 T = TypeVar("T")
+CACHED_RECORDS = 1_000_000
+"""The records of verified objects a reader keeps for the next read of the same partition (about 150 MB of
+prints): a replay reads the prints twice, for the bars stage and for the strategy runners."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ class ArchivedSchemas:
 
 
 class ArchiveReader:
-    def __init__(self, store: ArchiveStore, key_prefix: str = "") -> None:
+    def __init__(self, store: ArchiveStore, key_prefix: str = "", cached_records: int = CACHED_RECORDS) -> None:
         if key_prefix and not key_prefix.endswith("/"):
             raise ConfigError(f"ARCHIVE_KEY_PREFIX={key_prefix!r} must end with '/'")
         self.store = store
@@ -89,8 +93,15 @@ class ArchiveReader:
         self._listed: dict[str, dict[int, list[str]]] = {}
         self._chain_manifests: dict[tuple[str, int], list[Manifest]] = {}
         """Each partition's manifests once checked: a replay reads some topics more than once (the prints for the
-        bars stage and for the strategy runners); the objects are read, and checked, every time."""
+        bars stage and for the strategy runners)."""
+        self._verified: OrderedDict[str, list[StoredRecord]] = OrderedDict()
+        """The records of the objects read and checked against their manifest, by key, least recently used first,
+        up to `cached_records` records in all: the second read of a partition takes them from here instead of
+        fetching, hashing and decoding its objects again (under the profiler that was a third of a replay from
+        the archive). The manifests they were checked against are this reader's, so an entry stays valid."""
+        self._cached, self.cached_records = 0, cached_records
         self.objects_read = 0
+        """Objects fetched, checked and decoded (a read served from the cache does not count)."""
         self._newest_stamps: dict[tuple[str, int], int] = {}
         """The newest Kafka timestamp of each partition's last slice, once read."""
         self._sealed_to_ms: int | None = None
@@ -158,16 +169,30 @@ class ArchiveReader:
         for manifest in covering(chain, from_ms):
             newest = -1
             for entry in manifest.objects:
-                container = self._object(entry)
-                for row, value in zip(container.rows, container.kafka_values()):
-                    newest = max(newest, row["timestamp_ms"])
-                    if start.admits(row["timestamp_ms"]):
-                        yield ArchivedRecord(topic, partition, row["offset"], row["timestamp_ms"], row["key"], value)
+                for record in self._object(entry):
+                    newest = max(newest, record.timestamp_ms)
+                    if start.admits(record.timestamp_ms):
+                        yield ArchivedRecord(topic, partition, record.offset, record.timestamp_ms, record.key,
+                                             record.value)
             if manifest is chain[-1]:
                 self._newest_stamps[(topic, partition)] = newest
 
-    def _object(self, entry: ObjectEntry) -> ContainerFile:
-        """An object, read and checked against its manifest entry, its writer schema learnt."""
+    def _object(self, entry: ObjectEntry) -> list[StoredRecord]:
+        """An object's records, read and checked against its manifest entry (its writer schema learnt), or as
+        this reader checked them before."""
+        cached = self._verified.get(entry.key)
+        if cached is not None:
+            self._verified.move_to_end(entry.key)
+            return cached
+        records = self._read_object(entry)
+        if len(records) <= self.cached_records:
+            self._verified[entry.key] = records
+            self._cached += len(records)
+            while self._cached > self.cached_records:
+                self._cached -= len(self._verified.popitem(last=False)[1])
+        return records
+
+    def _read_object(self, entry: ObjectEntry) -> list[StoredRecord]:
         data = self._bucket(lambda key=entry.key: self.store.get(key), f"reading {entry.key}")
         problem = object_problem(entry, data)
         if problem is not None:
@@ -175,14 +200,14 @@ class ArchiveReader:
                                "audit verify`, or replay this range from the topics (--source kafka)")
         assert data is not None
         try:
-            container = read_container(data)
+            metadata, records = stored_records(data)
         except ValueError as exc:
             raise ArchiveError(f"archive object {entry.key}: {exc}") from None
         self.objects_read += 1
-        schema_text = container.metadata.get("tradestream.value_schema")
+        schema_text = metadata.get("tradestream.value_schema")
         if schema_text is not None:
-            self.schemas.learn(int(container.metadata["tradestream.value_schema_id"]), schema_text, entry.key)
-        return container
+            self.schemas.learn(int(metadata["tradestream.value_schema_id"]), schema_text, entry.key)
+        return records
 
     def sealed_to_ms(self) -> int:
         """The end of the last day whose signed root the archive holds (0: none)."""
@@ -204,8 +229,8 @@ class ArchiveReader:
         chain = self.manifests(topic, partition)
         newest = self._newest_stamps.get((topic, partition))
         if chain and newest is None and chain[-1].window_end_ms > self.sealed_to_ms():
-            newest = max((row["timestamp_ms"] for entry in chain[-1].objects
-                          for row in self._object(entry).rows), default=-1)
+            newest = max((record.timestamp_ms for entry in chain[-1].objects
+                          for record in self._object(entry)), default=-1)
             self._newest_stamps[(topic, partition)] = newest
         return PartitionReach(topic, partition, archived_to(chain, newest, self.sealed_to_ms()),
                               chain[-1].window_end_ms if chain else 0)

@@ -98,11 +98,25 @@ def test_a_partition_is_read_from_its_first_record_stamped_at_or_after_the_start
     assert [r.offset for r in reader.records(TOPIC, 0, HOUR_MS + 2)] == [2, 3, 4, 6, 7]
     assert [r.offset for r in reader.records(TOPIC, 0, HOUR_MS + 6)] == [4, 6, 7]
     assert [r.offset for r in reader.records(TOPIC, 0, 3 * HOUR_MS)] == []
-    assert reader.objects_read == 3 + 2 + 2 + 0   # a slice whose window ends at or before the start: not read
+    assert reader.objects_read == 3   # each object fetched and checked once: the next reads take its records kept
     manifests = [k for k in store.objects if k.startswith(f"{PREFIX}manifests/")]
-    for key in manifests:    # each chain's manifests are read and checked once per reader; objects every time
+    for key in manifests:    # each chain's manifests are read and checked once per reader
         del store.objects[key]
     assert [r.offset for r in reader.records(TOPIC, 0, HOUR_MS + 6)] == [4, 6, 7]
+
+
+def test_the_records_kept_are_bounded_and_an_object_no_longer_kept_is_fetched_and_checked_again() -> None:
+    store, keys = day_archive()
+    unkept = ArchiveReader(store, PREFIX, cached_records=0)
+    for from_ms in (None, HOUR_MS + 2, HOUR_MS + 6, 3 * HOUR_MS):
+        list(unkept.records(TOPIC, 0, from_ms))
+    assert unkept.objects_read == 3 + 2 + 2 + 0   # a slice whose window ends at or before the start: not read
+    reader = ArchiveReader(store, PREFIX, cached_records=5)   # the last two objects (3 and 2 records) at most
+    assert [r.offset for r in reader.records(TOPIC, 0)] == [0, 1, 2, 3, 4, 6, 7] and reader.objects_read == 3
+    assert [r.offset for r in reader.records(TOPIC, 0, HOUR_MS + 2)] == [2, 3, 4, 6, 7] and reader.objects_read == 3
+    store.objects[keys[0]] = store.objects[keys[0]][:-1] + b"\x00"   # changed after the first read: found again
+    with pytest.raises(ArchiveError, match=f"archive object {keys[0]} has SHA-256"):
+        list(reader.records(TOPIC, 0))
 
 
 def test_an_object_changed_or_missing_stops_the_read_before_any_of_its_records_is_used() -> None:

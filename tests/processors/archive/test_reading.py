@@ -9,7 +9,7 @@ import json
 
 import fastavro
 
-from processors.archive.container import encode_slice, read_container
+from processors.archive.container import StoredRecord, encode_slice, read_container, stored_records
 from processors.archive.manifest import Manifest, ObjectEntry, sha256_hex
 from processors.archive.reading import StampedFrom, archived_to, covering, object_problem
 from processors.archive.slicing import KafkaRecord, Slice
@@ -80,5 +80,12 @@ def test_the_kafka_values_of_a_file_are_those_its_rows_give_one_by_one() -> None
                                             json.dumps(SCHEMA)).data)
     assert container.kafka_values() == [framed(1), b"junk", None, framed(300)]
     assert container.kafka_values() == [container.kafka_value(row) for row in container.rows]
+    assert stored_records(encode_slice(Slice("ts.fills", 0, 0, HOUR_MS, 0, 3, 42, records), json.dumps(SCHEMA),
+                                       block_bytes=20).data) == (container.metadata, [
+        StoredRecord(0, 1, b"k", framed(1)), StoredRecord(1, 2, None, b"junk"), StoredRecord(2, 3, None, None),
+        StoredRecord(3, 4, b"k", framed(300))])
     assert read_container(encode_slice(Slice("ts.fills", 0, 0, HOUR_MS, 0, 0, None, records[1:2]),
                                        None).data).kafka_values() == [b"junk"]
+    with_headers = (KafkaRecord(5, 6, None, framed(2), (("source", b"x"), ("empty", None)), 42),)
+    assert stored_records(encode_slice(Slice("ts.fills", 0, 0, HOUR_MS, 5, 5, 42, with_headers),
+                                       json.dumps(SCHEMA)).data)[1] == [StoredRecord(5, 6, None, framed(2))]
