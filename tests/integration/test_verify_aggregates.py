@@ -7,14 +7,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 
 import psycopg
 import pytest
 
 from processors.bars import BarAggregator, resample_bars
 from processors.calendar import build_nyse_calendar, parse_sessions
-from processors.model import Bar, TradeTick
+from processors.model import Bar
 from processors.simulation import MarketSimulator, SimulationConfig
 from streams.sinks.postgres import PostgresSink
 from streams.sinks.rows import TABLES

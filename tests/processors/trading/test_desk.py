@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from processors.deals import DealStatus
-from processors.risk import RegimePeriod, StopPercent
+from processors.risk import StopPercent
 from processors.trades import StrategySettings, TimeClose, TradeStatus
 from processors.trading import StrategyTrading, TargetPercent, TradingDeskError
 
-from .conftest import D, account, config, desk, et, intent, kinds, tick
+from .conftest import D, account, desk, et, intent, kinds, tick
 from processors.trading import TradingDesk
 
 WED = (2026, 6, 10)
