@@ -136,8 +136,9 @@ class Positions(tuple):
     def of_checked(cls, items: tuple[Position, ...], by_symbol: dict[str, Position], market_value: Decimal,
                    gross_market_value: Decimal, unrealised_pnl_today: Decimal) -> Positions:
         """Positions the caller has checked and summed itself (`by_symbol` is kept: give a copy of one that
-        changes). The sums must be those `Positions(items)` computes; `AccountBook` keeps them as running sums
-        and a test holds them equal."""
+        changes). The sums must be those `Positions(items)` computes, except that the day's unrealised P&L may be
+        taken from exact reference values where a reference price's division does not terminate (`AccountBook`
+        keeps them as running sums, processors/trading/book_positions.py; a test holds them equal)."""
         self = tuple.__new__(cls, items)
         self._by_symbol = by_symbol
         self.market_value = market_value
