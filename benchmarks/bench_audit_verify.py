@@ -10,8 +10,10 @@ them (objects and manifests locked, a signed root per day) under `benchmarks/ver
 bucket, where they stay, locked for one year. Then `Verifier.verify` checks the days (every object read and
 hashed with its retention, every record compared with the topic's, the chains, roots and versions) `--repeats`
 times with one S3 request at a time, as before, and `--repeats` times with the verifier's default pool of S3
-readers, alternately; each run, the medians and the spread are printed. `--profile` prints the 25 costliest
-calls (cumulative) of one run with the default pool.
+readers, alternately; each run, the medians and the spread are printed. Each run is a fresh process (spawned),
+which reports its peak resident memory (`ru_maxrss`) after the verify and its resident memory just before it
+(the interpreter and the imports), so the verify's own peak is the difference. `--profile` prints the 25
+costliest calls (cumulative) of one run with the default pool, in this process.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ import dataclasses
 import datetime as dt
 import os
 import pstats
+import resource
 import statistics
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
+from multiprocessing import get_context
 
 from confluent_kafka import Producer
 
@@ -42,6 +47,19 @@ from tradestream.config import Settings
 from tradestream.topics import delete_topics, ensure_topics
 
 BENCH_SIGNING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="   # the benchmarks' own archive key
+
+
+def verify_once(settings: VerifierSettings, readers: int | None, first_day: dt.date,
+                last_day: dt.date) -> tuple[float, VerifyReport, int, int]:
+    """One verify: (seconds, report, resident memory before it in KiB, peak resident memory after it in KiB); run
+    in a fresh process, so the peak is this verify's own (Linux: the resident pages from /proc/self/statm)."""
+    with open("/proc/self/statm") as statm:
+        before_kib = int(statm.read().split()[1]) * resource.getpagesize() // 1024
+    verifier = Verifier(settings) if readers is None else Verifier(settings, readers=readers)
+    began = time.perf_counter()
+    report = verifier.verify(first_day, last_day)
+    elapsed = time.perf_counter() - began
+    return elapsed, report, before_kib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def main() -> None:
@@ -91,34 +109,37 @@ def main() -> None:
                                              key_prefix=archiver_settings.key_prefix,
                                              verify_key=public_key_text(signing_key(archiver_settings.signing_key)))
 
-        def verify(readers: int | None) -> tuple[float, VerifyReport]:
-            verifier = (Verifier(verifier_settings) if readers is None
-                        else Verifier(verifier_settings, readers=readers))
-            began = time.perf_counter()
-            report = verifier.verify(first_day, last_day)
-            elapsed = time.perf_counter() - began
+        def verify(readers: int | None) -> tuple[float, VerifyReport, int, int]:
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as fresh:
+                elapsed, report, before_kib, peak_kib = fresh.submit(verify_once, verifier_settings, readers,
+                                                                     first_day, last_day).result()
             assert not report.findings and report.records == args.records, report.lines()[:5]
-            return elapsed, report
+            return elapsed, report, before_kib, peak_kib
 
         runs: dict[str, list[float]] = {"one request at a time": [], "default pool": []}
+        peaks: dict[str, list[int]] = {name: [] for name in runs}
         for _ in range(args.repeats):
             for name, readers in (("one request at a time", 1), ("default pool", None)):
-                elapsed, report = verify(readers)
+                elapsed, report, before_kib, peak_kib = verify(readers)
                 runs[name].append(elapsed)
+                peaks[name].append(peak_kib - before_kib)
                 print(f"  {name:<22} {elapsed:6.2f} s: {report.records / elapsed:>9,.0f} records/s, "
-                      f"{report.objects / elapsed:6.1f} objects/s", flush=True)
+                      f"{report.objects / elapsed:6.1f} objects/s; peak RSS {peak_kib / 1024:,.0f} MiB "
+                      f"({(peak_kib - before_kib) / 1024:,.0f} MiB above the {before_kib / 1024:,.0f} MiB resident "
+                      "before the verify)", flush=True)
         print(f"audit verify of {args.days} days: {report.records:,} records, {report.objects} objects, "
               f"{report.manifests} manifests, {report.roots} roots; 0 findings")
         for name, times in runs.items():
             median = statistics.median(times)
             print(f"  {name:<22} median {median:6.2f} s (min {min(times):.2f}, max {max(times):.2f}): "
-                  f"{report.records / median:,.0f} records/s, {report.objects / median:.1f} objects/s")
+                  f"{report.records / median:,.0f} records/s, {report.objects / median:.1f} objects/s; "
+                  f"verify's peak memory {max(peaks[name]) / 1024:,.0f} MiB (largest of the runs)")
         before, after = (statistics.median(t) for t in runs.values())
         print(f"  the default pool takes {after / before:.2f}x the time of one request at a time; load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
         if args.profile:
             profile = cProfile.Profile()
-            profile.runcall(verify, None)
+            profile.runcall(verify_once, verifier_settings, None, first_day, last_day)
             pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     finally:
         delete_topics(settings, [topic])

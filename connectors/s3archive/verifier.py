@@ -12,6 +12,13 @@ cProfile, before the objects' decoding and their records' re-encoding): up to `r
 once, on a bounded pool of threads (the boto3 client is thread-safe), a bounded window ahead of the checks, which
 stay in the calling thread and in chain order. `benchmarks/bench_audit_verify.py` gives the figures with one
 request at a time (`readers=1`, the old way) and with the pool.
+
+A partition is checked one slice (manifest) at a time: its objects are read (`stored_records`: each value as the
+topic held it, cut out of the file), then the topic is read forward over the slice's offsets, the consumer left
+assigned from one slice to the next, and the two are compared (`processors.archive.comparison`) before the next
+slice is read. It used to hold every record of the partition for the whole period, archived and on the topic;
+now it holds a slice's records, the objects read ahead, and the archived offsets as runs
+(`benchmarks/bench_audit_verify.py` prints each run's peak memory).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -30,8 +38,10 @@ from connectors.kafka.consumer import consumer_config, partitions_of
 from connectors.kafka.settings import KafkaSettings
 from connectors.s3archive.bucket import ArchiveSettings
 from connectors.s3archive.store import ArchiveStore
-from processors.archive.chain import (Finding, RecordFacts, StoredManifest, archived_facts, check_chain,
-                                      check_contents, check_object, check_offsets, check_versions)
+from processors.archive.chain import (Finding, RecordFacts, StoredManifest, check_chain, check_stored_object,
+                                      check_versions)
+from processors.archive.comparison import TopicComparison
+from processors.archive.container import StoredRecord
 from processors.archive.manifest import GENESIS, Manifest, ObjectEntry, root_key, sha256_hex
 from processors.archive.retention import TOPIC_CLASSES
 from processors.archive.root import ChainHead, day_end_ms, open_root, verify_key
@@ -132,9 +142,8 @@ class Verifier:
         try:
             for (topic, partition), manifests in sorted(chains.items()):
                 chosen = [m for _, m in manifests if m.window_start_ms < end_ms and m.window_end_ms > start_ms]
-                archived, facts = self._check_objects(chosen, report)
-                self._check_topic(consumer, topic, partition, [m for _, m in manifests], chosen, archived, facts,
-                                  end_ms, report, from_genesis=(topic, partition) not in anchor)
+                self._check_partition(consumer, topic, partition, [m for _, m in manifests], chosen, end_ms, report,
+                                      from_genesis=(topic, partition) not in anchor)
             self._check_unarchived_partitions(consumer, set(chains), start_ms, end_ms, report)
         finally:
             consumer.close()
@@ -248,45 +257,57 @@ class Verifier:
                 report.findings.append(Finding("root", key, f"{topic}[{partition}] is in the root but has no manifests"))
 
     # -- objects and topics ------------------------------------------------------------------------
-    def _check_objects(self, manifests: list[Manifest],
-                       report: VerifyReport) -> tuple[list[int], dict[int, RecordFacts]]:
-        """The archived offsets (each as often as archived) and each readable record's facts, by offset."""
-        archived: list[int] = []
-        facts: dict[int, RecordFacts] = {}
-        entries = (entry for manifest in manifests for entry in manifest.objects)
-        for entry, (data, retention) in self._read_ahead(entries, self._object):
-            findings, container = check_object(entry, data, retention)
-            report.findings.extend(findings)
-            report.objects += 1
-            if container is not None:
-                report.records += len(container.rows)
-                archived.extend(container.offsets)
-                facts.update(archived_facts(container))
-        return archived, facts
+    def _slices(self, manifests: list[Manifest], report: VerifyReport
+                ) -> Iterator[tuple[Manifest, list[StoredRecord]]]:
+        """Each manifest with the records of its objects that can be read, its objects checked (findings in the
+        report); the objects are read ahead across manifests, in chain order."""
+        entries = ((manifest, entry) for manifest in manifests for entry in manifest.objects)
+        objects = self._read_ahead(entries, lambda item: self._object(item[1]))
+        for _, group in groupby(objects, key=lambda read: id(read[0][0])):
+            manifest: Manifest | None = None
+            records: list[StoredRecord] = []
+            for (manifest, entry), (data, retention) in group:
+                findings, stored = check_stored_object(entry, data, retention)
+                report.findings.extend(findings)
+                report.objects += 1
+                if stored is not None:
+                    report.records += len(stored)
+                    records.extend(stored)
+            assert manifest is not None
+            yield manifest, records
 
     def _object(self, entry: ObjectEntry) -> tuple[bytes | None, tuple[str, dt.datetime] | None]:
         """An object's bytes and its own retention (None, None when it is missing)."""
         data = self.store.get(entry.key)
         return data, self.store.retention(entry.key) if data is not None else None
 
-    def _check_topic(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],
-                     chosen: list[Manifest], archived: list[int], facts: dict[int, RecordFacts], end_ms: int,
-                     report: VerifyReport, from_genesis: bool) -> None:
+    def _check_partition(self, consumer: Consumer, topic: str, partition: int, every: list[Manifest],
+                         chosen: list[Manifest], end_ms: int, report: VerifyReport, from_genesis: bool) -> None:
+        """The chosen manifests' objects, and their records against the topic's, a slice at a time; the findings
+        of the objects first, then the topic's, as when the whole period was read at once."""
         subject = f"{topic}[{partition}]"
         try:
             low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
         except KafkaException as exc:  # a deleted topic: a finding, not a crash
+            for _ in self._slices(chosen, report):   # the objects are checked all the same
+                pass
             report.findings.append(Finding("gap", subject, f"the topic partition cannot be read: {exc}"))
             return
+        comparison = TopicComparison(subject, low)
+        if chosen:
+            # Records the topic's retention has removed since are in the archive only: compared from `low` on.
+            on_topic = _TopicReader(consumer, topic, partition, chosen[0].first_offset, chosen[-1].last_offset, low,
+                                    high)
+            try:
+                for manifest, records in self._slices(chosen, report):
+                    comparison.update(records, on_topic.slice(manifest, records))
+                comparison.update([], on_topic.rest())
+            finally:
+                consumer.unassign()
         if from_genesis and every and every[0].first_offset > low:
             report.findings.append(Finding("gap", subject, f"offsets {low}-{every[0].first_offset - 1} are on the "
                                            "topic but before the chain's first manifest"))
-        if chosen:
-            first, last = chosen[0].first_offset, chosen[-1].last_offset
-            # Records the topic's retention has removed since are in the archive only: compared from `low` on.
-            on_topic = _records(consumer, topic, partition, first, last, low, high)
-            report.findings.extend(check_offsets(subject, sorted(o for o in archived if o >= low), sorted(on_topic)))
-            report.findings.extend(check_contents(subject, facts, on_topic))
+        report.findings.extend(comparison.findings())
         archived_to = every[-1].last_offset if every else low - 1
         ends = consumer.offsets_for_times([TopicPartition(topic, partition, end_ms)], timeout=10)[0].offset
         due_to = (high if ends < 0 else ends) - 1
@@ -310,29 +331,66 @@ class Verifier:
                                                    "end of the period, none archived"))
 
 
-def _records(consumer: Consumer, topic: str, partition: int, first: int, last: int, low: int,
-             high: int) -> dict[int, RecordFacts]:
-    """The records the topic holds in offsets first..last (what retention left of them), by offset."""
-    start, stop = max(first, low), min(last, high - 1)
-    if start > stop:
-        return {}
-    consumer.assign([TopicPartition(topic, partition, start)])
-    records: dict[int, RecordFacts] = {}
-    while True:
-        messages = consumer.consume(num_messages=1000, timeout=5)
-        if not messages:
-            position = consumer.position([TopicPartition(topic, partition)])[0].offset
-            if position > stop:
+class _TopicReader:
+    """A topic partition's records over a period's offsets `first`..`last` (what retention left of them, up to the
+    high watermark), read forward a slice at a time with the consumer left assigned between slices; a slice that
+    reaches back before where the last one ended (overlapping manifests, records outside their object's range) is
+    read again from there. Records consumed past a slice's end wait, at most one batch of them, for the next."""
+
+    def __init__(self, consumer: Consumer, topic: str, partition: int, first: int, last: int, low: int,
+                 high: int) -> None:
+        self.consumer, self.topic, self.partition = consumer, topic, partition
+        self.first, self.last = max(first, low), min(last, high - 1)
+        self._given_to = self.first - 1
+        """Every offset of the period up to here has been asked for."""
+        self._from: int | None = None
+        """Records from this offset on are in `_ahead` or not yet consumed (None: not assigned)."""
+        self._consumed_to = -1
+        self._ahead: deque[tuple[int, RecordFacts]] = deque()
+
+    def slice(self, manifest: Manifest, records: list[StoredRecord]) -> Iterator[tuple[int, RecordFacts]]:
+        """The topic's records at the offsets of the slice's range, of its archived records, and between the
+        slice before and this one."""
+        offsets = [record.offset for record in records]
+        first = min(self._given_to + 1, manifest.first_offset, min(offsets, default=manifest.first_offset))
+        last = max(manifest.last_offset, max(offsets, default=manifest.last_offset))
+        return self._records(first, last)
+
+    def rest(self) -> Iterator[tuple[int, RecordFacts]]:
+        """The period's records after every slice given so far (those of manifests without objects)."""
+        return self._records(self._given_to + 1, self.last)
+
+    def _records(self, first: int, last: int) -> Iterator[tuple[int, RecordFacts]]:
+        start, stop = max(first, self.first), min(last, self.last)
+        if start > stop:
+            return iter(())
+        self._given_to = max(self._given_to, stop)
+        if self._from != start:
+            self.consumer.assign([TopicPartition(self.topic, self.partition, start)])
+            self._from, self._consumed_to = start, start - 1
+            self._ahead.clear()
+        return self._read(start, stop)
+
+    def _read(self, start: int, stop: int) -> Iterator[tuple[int, RecordFacts]]:
+        ahead = self._ahead
+        while True:
+            while ahead and ahead[0][0] <= stop:
+                yield ahead.popleft()
+            if ahead or self._consumed_to >= stop:
                 break
-            raise ArchiveError(f"{topic}[{partition}] gave no record up to offset {stop} within 5 s")
-        for message in messages:
-            if message.error() is not None:
-                if message.error().code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise ArchiveError(f"reading {topic}[{partition}]: {message.error()}")
-            if message.offset() <= stop:
-                records[message.offset()] = RecordFacts(message.key(), message.value(), message.timestamp()[1])
-        if messages[-1].offset() >= stop:
-            break
-    consumer.unassign()
-    return records
+            messages = self.consumer.consume(num_messages=1000, timeout=5)
+            if not messages:
+                position = self.consumer.position([TopicPartition(self.topic, self.partition)])[0].offset
+                if position > stop:
+                    break
+                raise ArchiveError(f"{self.topic}[{self.partition}] gave no record up to offset {stop} within 5 s")
+            for message in messages:
+                if message.error() is not None:
+                    if message.error().code() == KafkaError._PARTITION_EOF:
+                        continue
+                    raise ArchiveError(f"reading {self.topic}[{self.partition}]: {message.error()}")
+                self._consumed_to = message.offset()
+                if message.offset() >= start:
+                    ahead.append((message.offset(), RecordFacts(message.key(), message.value(),
+                                                                message.timestamp()[1])))
+        self._from = stop + 1

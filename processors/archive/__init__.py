@@ -6,6 +6,7 @@
     manifest.py    the manifest of a slice (object hashes, counts, offset ranges, previous manifest's
                    hash) and the object, manifest and root keys
     chain.py       the checks of `audit verify`: hash chain, contiguous offsets, objects against manifests
+    comparison.py  a partition's archived records against its topic's, a slice at a time (offset runs)
     root.py        the signed daily root over every chain (ed25519)
 
 The connector (`connectors.s3archive`) reads the topics and the bucket and calls these; so does the

@@ -6,6 +6,8 @@
     check_object    an object against its manifest entry: present, same SHA-256 and size, readable, the
                     record count and offsets it claims, and its own COMPLIANCE retention at least the
                     entry's retain-until date
+    check_stored_object
+                    the same, with the object's records read as the topic held them (`stored_records`)
     check_offsets   the offsets archived against those the topic holds in the same range
     check_contents  each record archived against the topic's record at its offset: key, value bytes, time
     check_versions  every key of the archive has one version and no delete marker (WORM: a second
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import fastavro
 
-from processors.archive.container import ContainerFile, read_container
+from processors.archive.container import ContainerFile, StoredRecord, read_container, stored_records
 from processors.archive.manifest import GENESIS, Manifest, ObjectEntry, parse_range, parse_time, sha256_hex
 from processors.archive.retention import LOCK_MODE
 
@@ -114,18 +116,45 @@ def check_object(entry: ObjectEntry, data: bytes | None,
     """Findings about one object (`data` None: missing; `retention` None: it has none of its own) and the
     object read (None when it cannot be)."""
     if data is None:
-        return [Finding("missing", entry.key, "the object is not in the bucket (deleted, or never written)")], None
+        return [_missing(entry)], None
+    findings = _stored_findings(entry, data, retention)
+    try:
+        container = read_container(data)
+    except ValueError as exc:
+        return [*findings, Finding("unreadable", entry.key, str(exc))], None
+    return [*findings, *_offset_findings(entry, container.offsets)], container
+
+
+def check_stored_object(entry: ObjectEntry, data: bytes | None, retention: tuple[str, dt.datetime] | None
+                        ) -> tuple[list[Finding], list[StoredRecord] | None]:
+    """`check_object`'s findings, and the object's records with each value as the topic held it (None when the
+    object cannot be read): read in one pass, the values cut out of the file, not decoded and encoded again."""
+    if data is None:
+        return [_missing(entry)], None
+    findings = _stored_findings(entry, data, retention)
+    try:
+        _, records = stored_records(data)
+    except ValueError as exc:
+        return [*findings, Finding("unreadable", entry.key, str(exc))], None
+    return [*findings, *_offset_findings(entry, [record.offset for record in records])], records
+
+
+def _missing(entry: ObjectEntry) -> Finding:
+    return Finding("missing", entry.key, "the object is not in the bucket (deleted, or never written)")
+
+
+def _stored_findings(entry: ObjectEntry, data: bytes, retention: tuple[str, dt.datetime] | None) -> list[Finding]:
     findings: list[Finding] = []
     digest = sha256_hex(data)
     if digest != entry.sha256 or len(data) != entry.size_bytes:
         findings.append(Finding("tampered", entry.key, f"SHA-256 {digest[:16]}… ({len(data)} bytes), the manifest "
                                 f"says {entry.sha256[:16]}… ({entry.size_bytes} bytes)"))
     findings.extend(check_retention(entry, retention))
-    try:
-        container = read_container(data)
-    except ValueError as exc:
-        return [*findings, Finding("unreadable", entry.key, str(exc))], None
-    offsets = container.offsets
+    return findings
+
+
+def _offset_findings(entry: ObjectEntry, offsets: Sequence[int]) -> list[Finding]:
+    findings: list[Finding] = []
     if len(offsets) != entry.records:
         findings.append(Finding("tampered", entry.key, f"{len(offsets)} records, the manifest says {entry.records}"))
     if any(b <= a for a, b in zip(offsets, offsets[1:])):
@@ -134,7 +163,7 @@ def check_object(entry: ObjectEntry, data: bytes | None,
     if outside:
         findings.append(Finding("tampered", entry.key, f"{len(outside)} records outside offsets "
                                 f"{entry.first_offset}-{entry.last_offset} (first {outside[0]})"))
-    return findings, container
+    return findings
 
 
 def check_retention(entry: ObjectEntry, retention: tuple[str, dt.datetime] | None) -> list[Finding]:
@@ -228,5 +257,10 @@ def _ranges(offsets: Sequence[int], most: int = 5) -> str:
             spans[-1][1] = offset
         else:
             spans.append([offset, offset])
-    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:most])
-    return text + (f" and {len(spans) - most} more ranges" if len(spans) > most else "")
+    return ranges_text([(a, b) for a, b in spans], most)
+
+
+def ranges_text(runs: Sequence[tuple[int, int]], most: int = 5) -> str:
+    """Runs of offsets (sorted, none adjacent to the next) as a finding gives them: `3, 5-7 and 2 more ranges`."""
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:most])
+    return text + (f" and {len(runs) - most} more ranges" if len(runs) > most else "")

@@ -214,6 +214,33 @@ def test_reordered_manifests_are_found(archive: Archive) -> None:
     assert f"root {head} the head manifest the day before's root signed has changed since" in later, later
 
 
+def _write_over(archive: Archive, key: str, rows: list[dict]) -> None:
+    """A forged object at `key`: valid Avro with the original's schema and metadata, holding `rows`."""
+    reader = fastavro.reader(io.BytesIO(archive.store.get(key)))
+    forged = io.BytesIO()
+    fastavro.writer(forged, reader.writer_schema, rows, codec="deflate",
+                    metadata={k: v for k, v in reader.metadata.items() if not k.startswith("avro.")})
+    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
+    s3_client(archive.settings.archive()).put_object(Bucket=archive.settings.s3_bucket, Key=key, Body=forged.getvalue(),
+                                                     ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=until)
+
+
+def test_a_gap_and_a_duplicate_across_two_slices_are_found(archive: Archive) -> None:
+    # The three slices of one partition, offsets 0-9, 10-19 and 20-29: the first loses 8-9 and the second 10-11
+    # (one gap across their boundary), the third holds 18-19 of the second again.
+    first, second, third = archive.keys("data")[:3]
+    rows = {key: list(fastavro.reader(io.BytesIO(archive.store.get(key)))) for key in (first, second, third)}
+    _write_over(archive, first, rows[first][:8])
+    _write_over(archive, second, rows[second][2:])
+    _write_over(archive, third, rows[second][8:] + rows[third])
+    findings = archive.verify()
+    topic, partition = first.split("/")[-3], first.split("/")[-2]
+    assert f"gap {topic}[{partition}] 4 records of the topic are not archived (offsets 8-11)" in findings, findings
+    assert f"duplicate {topic}[{partition}] 2 offsets archived twice" in findings, findings
+    assert f"tampered {third} 2 records outside offsets 20-29 (first 18)" in findings, findings
+    assert not any(f.startswith(f"tampered {topic}[{partition}]") for f in findings), findings   # contents agree
+
+
 def test_retention_cannot_be_shortened_and_an_object_without_its_own_is_found(archive: Archive) -> None:
     key = archive.keys("data")[0]
     s3 = s3_client(archive.settings.archive())
