@@ -12,8 +12,11 @@ hashed with its retention, every record compared with the topic's, the chains, r
 times with one S3 request at a time, as before, and `--repeats` times with the verifier's default pool of S3
 readers, alternately; each run, the medians and the spread are printed. Each run is a fresh process (spawned),
 which reports its peak resident memory (`ru_maxrss`) after the verify and its resident memory just before it
-(the interpreter and the imports), so the verify's own peak is the difference. `--profile` prints the 25
-costliest calls (cumulative) of one run with the default pool, in this process.
+(the interpreter and the imports), so the verify's own peak is the difference. `--python-heap` adds one run
+with one request at a time under tracemalloc (several times slower) and prints the peak of the Python objects it
+allocated, from the verifier's construction on: the resident figure also holds librdkafka's and OpenSSL's
+buffers and the allocator's arenas, this one only what the verify keeps. `--profile` prints the 25 costliest
+calls (cumulative) of one run with the default pool, in this process.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pstats
 import resource
 import statistics
 import time
+import tracemalloc
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
@@ -49,6 +53,14 @@ from tradestream.topics import delete_topics, ensure_topics
 BENCH_SIGNING_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="   # the benchmarks' own archive key
 
 
+def python_heap_peak(settings: VerifierSettings, first_day: dt.date, last_day: dt.date) -> int:
+    """The peak of the Python heap (bytes) during one verify with one request at a time, from the verifier's
+    construction on; run in a fresh process."""
+    tracemalloc.start()
+    Verifier(settings, readers=1).verify(first_day, last_day)
+    return tracemalloc.get_traced_memory()[1]
+
+
 def verify_once(settings: VerifierSettings, readers: int | None, first_day: dt.date,
                 last_day: dt.date) -> tuple[float, VerifyReport, int, int]:
     """One verify: (seconds, report, resident memory before it in KiB, peak resident memory after it in KiB); run
@@ -68,6 +80,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=2)
     parser.add_argument("--days", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--python-heap", action="store_true")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     settings = Settings.from_env()
@@ -137,6 +150,11 @@ def main() -> None:
         before, after = (statistics.median(t) for t in runs.values())
         print(f"  the default pool takes {after / before:.2f}x the time of one request at a time; load average "
               f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+        if args.python_heap:
+            with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as fresh:
+                peak = fresh.submit(python_heap_peak, verifier_settings, first_day, last_day).result()
+            print(f"  the Python heap's peak during a verify (tracemalloc, one request at a time): "
+                  f"{peak / 2**20:,.1f} MiB")
         if args.profile:
             profile = cProfile.Profile()
             profile.runcall(verify_once, verifier_settings, None, first_day, last_day)

@@ -17,8 +17,11 @@ A partition is checked one slice (manifest) at a time: its objects are read (`st
 topic held it, cut out of the file), then the topic is read forward over the slice's offsets, the consumer left
 assigned from one slice to the next, and the two are compared (`processors.archive.comparison`) before the next
 slice is read. It used to hold every record of the partition for the whole period, archived and on the topic;
-now it holds a slice's records, the objects read ahead, and the archived offsets as runs
-(`benchmarks/bench_audit_verify.py` prints each run's peak memory).
+now it holds a slice's records, the objects read ahead, and the archived offsets as runs. On the benchmark's
+300,000 records (`benchmarks/bench_audit_verify.py --python-heap`) the Python heap's peak during a verify went
+from 116 MiB to 15 MiB (12 of them the clients'); the resident peak above the process before the verify, from
+169-192 MiB to 94-100 MiB, and at 600,000 records from 267-277 MiB to 102 MiB: what is left is librdkafka's,
+OpenSSL's and the allocator's, and does not grow with the period.
 """
 
 from __future__ import annotations
