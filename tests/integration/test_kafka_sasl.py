@@ -92,10 +92,17 @@ def interpolate(value: object, env: dict[str, str]) -> str:
     return re.sub(r"\$\{([A-Z0-9_]+)(:[-?])?([^}]*)\}", one, str(value))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_ports(count: int) -> list[int]:
+    """`count` different free ports: every probe stays bound until all are chosen, so the system cannot hand the
+    same port out twice (it did: INTERNAL and HOST on one port, and the broker refused to start)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,8 @@ def broker() -> Iterator[SaslBroker]:
     libs = kafka_libs(Settings.from_env())
     with tempfile.TemporaryDirectory(prefix="tradestream-sasl-") as directory:
         work = Path(directory)
-        addresses = {name: f"127.0.0.1:{free_port()}" for name in ("INTERNAL", "HOST", "CONTROLLER")}
+        names = ("INTERNAL", "HOST", "CONTROLLER")
+        addresses = {name: f"127.0.0.1:{port}" for name, port in zip(names, free_ports(len(names)))}
         stand_in_image(work, libs)
         env = broker_environment(work, addresses)
         log = work / "broker.log"
